@@ -1,44 +1,188 @@
 """One decode, many hashes: every requested algorithm from a single decoded image.
 
-(Interface fixed; implementation being filled in.)
+Shared work: one decode, one greyscale conversion, one LANCZOS resize per distinct size, and
+one horizontal resampling pass per distinct width. Pillow resamples horizontally first, into
+an 8-bit intermediate, then vertically; `resize((w, H)).resize((w, h))` therefore gives exactly
+the bytes of `resize((w, h))`, so sizes that share a width (ahash 8x8 and dhash_vertical 8x9)
+share the expensive full-resolution pass. Results are bit-exact with the single functions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy
 from PIL import Image
 
+from sparkhash.core import hashes as H
+from sparkhash.core.classes import ImageHash, ImageMultiHash
 from sparkhash.core.decode import DecodeOptions, decode_image
-from sparkhash.core.params import ALGORITHMS, HashParams
+from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+
+_DEFAULT_PARAMS = HashParams()
+_DEFAULT_DECODE = DecodeOptions()
 
 
 @dataclass(frozen=True)
 class Segment:
     """One crop-resistant segment: its hash, the box cropped from the original image
     (left, top, right, bottom in original pixels, after Pillow's rounding) and its pixel
-    count in the segmentation image."""
+    count in the segmentation image (2 for imagehash's whole-image fallback segment)."""
 
     index: int
-    hash: object  # ImageHash
+    hash: ImageHash
     box: tuple[int, int, int, int]
     pixels: int
 
 
 @dataclass
 class HashResult:
+    """Hashes of one image: `hashes[algorithm]` for single-image algorithms, `segments` for
+    crop_resistant (None when not requested)."""
+
     width: int
     height: int
     mode: str
-    hashes: dict[str, object] = field(default_factory=dict)  # algorithm -> ImageHash
-    segments: list[Segment] | None = None  # set when "crop_resistant" was requested
+    hashes: dict[str, ImageHash] = field(default_factory=dict)
+    segments: list[Segment] | None = None
+
+    def multihash(self) -> ImageMultiHash | None:
+        """The crop-resistant hash as imagehash's ImageMultiHash (None when not requested)."""
+        if self.segments is None:
+            return None
+        return ImageMultiHash([s.hash for s in self.segments])
+
+
+class GreyThumbnails:
+    """LANCZOS thumbnails of one greyscale image, each size computed once."""
+
+    def __init__(self, grey: Image.Image, shared_widths: set[int] = frozenset()) -> None:
+        self.grey = grey
+        self._shared_widths = shared_widths
+        self._images: dict[tuple[int, int], Image.Image] = {}
+        self._horizontal: dict[int, Image.Image] = {}
+
+    def image(self, width: int, height: int) -> Image.Image:
+        key = (width, height)
+        if key not in self._images:
+            full_w, full_h = self.grey.size
+            if width in self._shared_widths and width != full_w and full_w and full_h:
+                if width not in self._horizontal:
+                    self._horizontal[width] = self.grey.resize((width, full_h), H.ANTIALIAS)
+                self._images[key] = self._horizontal[width].resize(key, H.ANTIALIAS)
+            else:
+                self._images[key] = self.grey.resize(key, H.ANTIALIAS)
+        return self._images[key]
+
+    def pixels(self, width: int, height: int) -> numpy.ndarray:
+        return numpy.asarray(self.image(width, height))
+
+
+def _thumbnail_sizes(algorithms: list[str], p: HashParams, size: tuple[int, int]) -> list[tuple[int, int]]:
+    hs, n = p.hash_size, p.hash_size * p.highfreq_factor
+    sizes = []
+    for algorithm in algorithms:
+        if algorithm == "ahash":
+            sizes.append((hs, hs))
+        elif algorithm in ("phash", "phash_simple"):
+            sizes.append((n, n))
+        elif algorithm == "dhash":
+            sizes.append((hs + 1, hs))
+        elif algorithm == "dhash_vertical":
+            sizes.append((hs, hs + 1))
+        elif algorithm == CROP_RESISTANT:
+            sizes.append((p.segmentation_image_size, p.segmentation_image_size))
+    return sizes
 
 
 def compute_hashes(
-    source: bytes | Image.Image,
+    source: bytes | bytearray | memoryview | Image.Image,
     algorithms: tuple[str, ...] | list[str] = ALGORITHMS,
-    params: HashParams = HashParams(),
-    decode_options: DecodeOptions = DecodeOptions(),
+    params: HashParams | None = None,
+    decode_options: DecodeOptions | None = None,
 ) -> HashResult:
-    """Decode once (if bytes) and compute all `algorithms`; bit-exact with imagehash."""
-    raise NotImplementedError
+    """Decode once (when given bytes) and compute every algorithm in `algorithms`.
+
+    Each hash equals the imagehash 4.3.2 function called on the decoded image with the
+    parameters of `params` (crop_resistant: `crop_resistant_hash` with `hash_func` = the
+    `segment_hash` algorithm at `hash_size`). Errors are those of the single functions, or an
+    ImageDecodeError for bytes that are not a readable image.
+    """
+    p = params or _DEFAULT_PARAMS
+    algorithms = list(dict.fromkeys(algorithms))
+    unknown = [a for a in algorithms if a not in ALGORITHMS]
+    if unknown:
+        raise ValueError(f"unknown algorithm(s) {unknown}; choose from {list(ALGORITHMS)}")
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        image = decode_image(source, decode_options or _DEFAULT_DECODE)
+
+    grey = image if image.mode == "L" else image.convert("L")
+    widths = [w for w, _ in _thumbnail_sizes(algorithms, p, image.size)]
+    thumbs = GreyThumbnails(grey, {w for w in widths if widths.count(w) > 1})
+    result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
+    for algorithm in algorithms:
+        if algorithm == CROP_RESISTANT:
+            result.segments = _segments(image, grey, thumbs, p)
+        else:
+            result.hashes[algorithm] = _single(algorithm, image, grey, thumbs, p)
+    return result
+
+
+def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams):
+    hs = p.hash_size
+    if algorithm in ("ahash", "phash", "dhash") and hs < 2:
+        raise ValueError("Hash size must be greater than or equal to 2")
+    if algorithm == "ahash":
+        return ImageHash(H.average_bits(thumbs.pixels(hs, hs)))
+    if algorithm in ("phash", "phash_simple"):
+        n = hs * p.highfreq_factor
+        kernel = H.phash_bits if algorithm == "phash" else H.phash_simple_bits
+        return ImageHash(kernel(thumbs.pixels(n, n), hs))
+    if algorithm == "dhash":
+        return ImageHash(H.dhash_bits(thumbs.pixels(hs + 1, hs)))
+    if algorithm == "dhash_vertical":
+        return ImageHash(H.dhash_vertical_bits(thumbs.pixels(hs, hs + 1)))
+    if algorithm == "whash":
+        scale, ll_max_level, dwt_level = H.whash_scale(image.size, hs, p.whash_image_scale)
+        bits = H.whash_bits(
+            thumbs.pixels(scale, scale), ll_max_level, dwt_level, p.whash_mode, p.whash_remove_max_haar_ll
+        )
+        return ImageHash(bits)
+    if algorithm == "colorhash":
+        counts = H.colorhash_counts(grey, image.convert("HSV"))
+        return ImageHash(H.colorhash_bits(counts, p.colorhash_binbits))
+    raise ValueError(f"unknown algorithm {algorithm!r}")
+
+
+_SEGMENT_FUNCTIONS = {
+    "ahash": lambda crop, p: H.average_hash(crop, p.hash_size),
+    "phash": lambda crop, p: H.phash(crop, p.hash_size, p.highfreq_factor),
+    "phash_simple": lambda crop, p: H.phash_simple(crop, p.hash_size, p.highfreq_factor),
+    "dhash": lambda crop, p: H.dhash(crop, p.hash_size),
+    "dhash_vertical": lambda crop, p: H.dhash_vertical(crop, p.hash_size),
+    "whash": lambda crop, p: H.whash(
+        crop, p.hash_size, p.whash_image_scale, p.whash_mode, p.whash_remove_max_haar_ll
+    ),
+}
+
+
+def _segments(image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
+    from sparkhash.core import segmentation as seg
+
+    size = p.segmentation_image_size
+    pixels = seg.segmentation_pixels(grey, size, resized=thumbs.image(size, size))
+    found = seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size)
+    if not found:
+        found = [seg.FALLBACK_SEGMENT(size)]
+    if p.limit_segments:
+        found = sorted(found, key=lambda s: s[4], reverse=True)[: p.limit_segments]
+    boxes = seg.crop_boxes(found, image.size[0], image.size[1], size)
+    hash_crop = _SEGMENT_FUNCTIONS[p.segment_hash]
+    # The structural hashes only see the crop's greyscale, and convert('L') is per pixel, so
+    # cropping the greyscale image equals imagehash's convert('L') of the original-mode crop.
+    return [
+        Segment(index=i, hash=hash_crop(grey.crop(box), p), box=box, pixels=int(found[i][4]))
+        for i, box in enumerate(boxes)
+    ]

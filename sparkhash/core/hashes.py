@@ -1,0 +1,220 @@
+"""The single-image hash functions of imagehash 4.3.2, bit for bit.
+
+Every function converts to 'L' and resizes with Pillow's LANCZOS exactly as imagehash does
+(only Pillow reproduces its fixed-point resampling). The work after the resize is split into
+`*_bits` kernels on uint8 arrays so `sparkhash.core.multi` can share one greyscale conversion
+and one resize between algorithms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy
+import scipy.fftpack
+from PIL import Image
+
+from sparkhash.core.classes import ImageHash
+
+try:
+    ANTIALIAS = Image.Resampling.LANCZOS
+except AttributeError:  # Pillow < 9.1
+    ANTIALIAS = Image.ANTIALIAS  # type: ignore[attr-defined]
+
+MeanFunc = Callable[[numpy.ndarray], float]
+HashFunc = Callable[[Image.Image], ImageHash]
+
+_HASH_SIZE_ERROR = "Hash size must be greater than or equal to 2"
+
+
+def grey_pixels(image: Image.Image, width: int, height: int) -> numpy.ndarray:
+    """uint8 array (height, width): `image.convert('L').resize((width, height), LANCZOS)`."""
+    grey = image if image.mode == "L" else image.convert("L")
+    return numpy.asarray(grey.resize((width, height), ANTIALIAS))
+
+
+# ---------------------------------------------------------------------------- kernels on pixels
+# Thresholds are strict `>` against numpy's float64 mean/median, as in imagehash.
+
+
+def average_bits(pixels: numpy.ndarray, mean: MeanFunc = numpy.mean) -> numpy.ndarray:
+    return pixels > mean(pixels)
+
+
+def phash_bits(pixels: numpy.ndarray, hash_size: int) -> numpy.ndarray:
+    # Unnormalised DCT-II along axis 0 then axis 1 via scipy.fftpack (pocketfft): bits close to
+    # the median depend on the last ulp, so no other DCT implementation is used.
+    dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
+    low = dct[:hash_size, :hash_size]  # includes the DC term
+    return low > numpy.median(low)
+
+
+def phash_simple_bits(pixels: numpy.ndarray, hash_size: int) -> numpy.ndarray:
+    # One DCT along x; the top `hash_size` image rows, frequency columns 1..hash_size (DC skipped).
+    dct = scipy.fftpack.dct(pixels)
+    low = dct[:hash_size, 1 : hash_size + 1]
+    return low > low.mean()
+
+
+def dhash_bits(pixels: numpy.ndarray) -> numpy.ndarray:
+    """pixels (hs, hs+1): is the pixel to the right brighter."""
+    return pixels[:, 1:] > pixels[:, :-1]
+
+
+def dhash_vertical_bits(pixels: numpy.ndarray) -> numpy.ndarray:
+    """pixels (hs+1, hs): is the pixel below brighter."""
+    return pixels[1:, :] > pixels[:-1, :]
+
+
+# ---------------------------------------------------------------------------- public functions
+
+
+def average_hash(image: Image.Image, hash_size: int = 8, mean: MeanFunc = numpy.mean) -> ImageHash:
+    """Average hash: resized grey pixels above their mean (or `mean=numpy.median`)."""
+    if hash_size < 2:
+        raise ValueError(_HASH_SIZE_ERROR)
+    return ImageHash(average_bits(grey_pixels(image, hash_size, hash_size), mean))
+
+
+def phash(image: Image.Image, hash_size: int = 8, highfreq_factor: int = 4) -> ImageHash:
+    """Perceptual hash: low 2-D DCT coefficients (DC included) above their median."""
+    if hash_size < 2:
+        raise ValueError(_HASH_SIZE_ERROR)
+    size = hash_size * highfreq_factor
+    return ImageHash(phash_bits(grey_pixels(image, size, size), hash_size))
+
+
+def phash_simple(image: Image.Image, hash_size: int = 8, highfreq_factor: int = 4) -> ImageHash:
+    """Simple perceptual hash: row-wise DCT, top rows, above the mean (no hash_size check)."""
+    size = hash_size * highfreq_factor
+    return ImageHash(phash_simple_bits(grey_pixels(image, size, size), hash_size))
+
+
+def dhash(image: Image.Image, hash_size: int = 8) -> ImageHash:
+    """Difference hash, horizontal gradient."""
+    if hash_size < 2:
+        raise ValueError(_HASH_SIZE_ERROR)
+    return ImageHash(dhash_bits(grey_pixels(image, hash_size + 1, hash_size)))
+
+
+def dhash_vertical(image: Image.Image, hash_size: int = 8) -> ImageHash:
+    """Difference hash, vertical gradient (no hash_size check)."""
+    return ImageHash(dhash_vertical_bits(grey_pixels(image, hash_size, hash_size + 1)))
+
+
+def whash_scale(size: tuple[int, int], hash_size: int, image_scale: int | None) -> tuple[int, int, int]:
+    """Validate whash parameters in imagehash's order; return (image_scale, ll_max_level, dwt_level).
+
+    Errors are imagehash's: AssertionError with its messages, OverflowError for log2(0).
+    """
+    if image_scale is not None:
+        if image_scale & (image_scale - 1) != 0:
+            raise AssertionError("image_scale is not power of 2")
+    else:
+        with numpy.errstate(divide="ignore"):
+            natural = 2 ** int(numpy.log2(min(size)))
+        image_scale = max(natural, hash_size)
+    with numpy.errstate(divide="ignore"):
+        ll_max_level = int(numpy.log2(image_scale))
+        level = int(numpy.log2(hash_size))
+    if hash_size & (hash_size - 1) != 0:
+        raise AssertionError("hash_size is not power of 2")
+    if level > ll_max_level:
+        raise AssertionError("hash_size in a wrong range")
+    return image_scale, ll_max_level, ll_max_level - level
+
+
+def whash_bits(pixels: numpy.ndarray, ll_max_level: int, dwt_level: int, mode: str, remove_max_haar_ll: bool):
+    """pixels: uint8 (scale, scale). Wavelet LL band at dwt_level above its median."""
+    import pywt
+
+    values = pixels / 255.0
+    if remove_max_haar_ll:
+        # Zero the coarsest Haar LL and reconstruct: "subtract the mean", in pywt's float order.
+        coeffs = list(pywt.wavedec2(values, "haar", level=ll_max_level))
+        coeffs[0] *= 0
+        values = pywt.waverec2(coeffs, "haar")
+    low = pywt.wavedec2(values, mode, level=dwt_level)[0]
+    return low > numpy.median(low)
+
+
+def whash(
+    image: Image.Image,
+    hash_size: int = 8,
+    image_scale: int | None = None,
+    mode: str = "haar",
+    remove_max_haar_ll: bool = True,
+) -> ImageHash:
+    """Wavelet hash (pywt 'haar' or 'db4' or any discrete wavelet name)."""
+    import pywt  # noqa: F401  (imagehash imports it first: a missing pywt fails before validation)
+
+    scale, ll_max_level, dwt_level = whash_scale(image.size, hash_size, image_scale)
+    pixels = grey_pixels(image, scale, scale)
+    return ImageHash(whash_bits(pixels, ll_max_level, dwt_level, mode, remove_max_haar_ll))
+
+
+# ---------------------------------------------------------------------------- colorhash
+
+# Hue bins of numpy.histogram(h, bins=linspace(0, 255, 7)) for integer hue 0..255: half-open
+# bins, the last one closed -> 0-42, 43-84, 85-127, 128-169, 170-212, 213-255.
+_HUE_BIN = numpy.searchsorted(numpy.linspace(0, 255, 7), numpy.arange(256), side="right") - 1
+_HUE_BIN[255] = 5
+
+
+def _category_table() -> numpy.ndarray:
+    """Category of a non-black pixel by (saturation << 8 | hue):
+    1 gray (S < 85), 2..7 faint hue bins (85 <= S < 170), 8..13 bright hue bins (S > 170),
+    14 coloured but in neither bin (S == 170 exactly, an imagehash quirk)."""
+    s = numpy.arange(256).repeat(256)
+    h = numpy.tile(numpy.arange(256), 256)
+    table = numpy.full(65536, 14, dtype=numpy.uint8)
+    table[s < 85] = 1
+    faint = (s >= 85) & (s < 170)
+    table[faint] = 2 + _HUE_BIN[h[faint]]
+    bright = s > 170
+    table[bright] = 8 + _HUE_BIN[h[bright]]
+    return table
+
+
+_CATEGORY = _category_table()
+
+
+def colorhash_counts(grey: Image.Image, hsv: Image.Image) -> numpy.ndarray:
+    """Pixel counts of the 15 colorhash categories (0 black, then as in `_category_table`)."""
+    hsv_pixels = numpy.asarray(hsv)
+    key = (hsv_pixels[..., 1].astype(numpy.uint16) << 8) | hsv_pixels[..., 0]
+    category = _CATEGORY[key]
+    category[numpy.asarray(grey) < 32] = 0  # black: intensity < 256 // 8
+    return numpy.bincount(category.ravel(), minlength=15)
+
+
+def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
+    total = int(counts.sum())
+    maxvalue = 2**binbits
+    colors = int(counts[2:].sum())
+    c = numpy.int64(max(1, colors))
+    # Fractions over all pixels; count / total is numpy's bool-mask mean (exact sum, one division).
+    values = [
+        min(maxvalue - 1, int(float(counts[0]) / total * maxvalue)) if total else _nan_int(),
+        min(maxvalue - 1, int(float(counts[1]) / total * maxvalue)) if total else _nan_int(),
+    ]
+    for group in (counts[2:8], counts[8:14]):
+        # imagehash: histogram counts are int64 when the mask is non-empty (the int64 product
+        # overflows for binbits >~ 45, as in 4.3.2), float zeros when it is empty.
+        bins = group.astype(numpy.int64) if group.any() else numpy.zeros(6)
+        for count in bins:
+            values.append(min(maxvalue - 1, int(count * maxvalue * 1.0 / c)))
+    bits = [v // (2 ** (binbits - i - 1)) % 2 ** (binbits - i) > 0 for v in values for i in range(binbits)]
+    return numpy.asarray(bits).reshape((-1, binbits))
+
+
+def _nan_int() -> int:
+    # imagehash on a 0-pixel image: mean of an empty mask is NaN and int(NaN) raises
+    return int(float("nan"))
+
+
+def colorhash(image: Image.Image, binbits: int = 3) -> ImageHash:
+    """Colour hash: fractions of black, gray and 6 faint / 6 bright hue bins, full resolution."""
+    grey = image.convert("L")
+    hsv = image.convert("HSV")
+    return ImageHash(colorhash_bits(colorhash_counts(grey, hsv), binbits))
