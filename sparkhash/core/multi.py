@@ -90,8 +90,6 @@ def _thumbnail_sizes(algorithms: list[str], p: HashParams, size: tuple[int, int]
             sizes.append((hs + 1, hs))
         elif algorithm == "dhash_vertical":
             sizes.append((hs, hs + 1))
-        elif algorithm == CROP_RESISTANT:
-            sizes.append((p.segmentation_image_size, p.segmentation_image_size))
     return sizes
 
 
@@ -124,7 +122,7 @@ def compute_hashes(
     result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
     for algorithm in algorithms:
         if algorithm == CROP_RESISTANT:
-            result.segments = _segments(image, grey, thumbs, p)
+            result.segments = _segments(image, grey, p)
         else:
             result.hashes[algorithm] = _single(algorithm, image, grey, thumbs, p)
     return result
@@ -168,16 +166,14 @@ _SEGMENT_FUNCTIONS = {
 }
 
 
-def _segments(image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
+def _segments(image: Image.Image, grey: Image.Image, p: HashParams) -> list[Segment]:
     from sparkhash.core import segmentation as seg
 
     size = p.segmentation_image_size
-    pixels = seg.segmentation_pixels(grey, size, resized=thumbs.image(size, size))
-    found = seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size)
-    if not found:
-        found = [seg.FALLBACK_SEGMENT(size)]
-    if p.limit_segments:
-        found = sorted(found, key=lambda s: s[4], reverse=True)[: p.limit_segments]
+    pixels = seg.segmentation_pixels(grey, size)
+    found = seg.select_segments(
+        seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size), size, p.limit_segments
+    )
     boxes = seg.crop_boxes(found, image.size[0], image.size[1], size)
     hash_crop = _SEGMENT_FUNCTIONS[p.segment_hash]
     # The structural hashes only see the crop's greyscale, and convert('L') is per pixel, so
