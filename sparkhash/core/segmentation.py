@@ -1,0 +1,361 @@
+"""Crop-resistant segmentation, bit-compatible with imagehash 4.3.2 but without Python pixel loops.
+
+imagehash segments the blurred 'L' image into 4-connected "hills" (pixels > threshold) and
+"valleys" (the rest) by a set-based breadth-first search in pure Python. That search has quirks
+that change which segments come out, and we keep all of them:
+
+* hills are all found first, then valleys; inside each group, components come in the row-major
+  order of their first pixel (the order ``numpy.nonzero`` finds them);
+* a component is kept only if its size is strictly greater than ``min_segment_size``;
+* the valley search stops as soon as a set V of "already segmented" coordinates has at least
+  R*C members. V starts with the 2*(R+C) cells of the ring just outside the image (corners
+  excluded) and grows by every examined component (kept or not) of at least 2 pixels; a lone
+  pixel never enters V. So the last valleys in scan order may never be examined, and when lone
+  pixels are numerous the valleys can run out first, which raises IndexError.
+
+Here both masks are labelled once with ``scipy.ndimage.label`` and the stop rule becomes a
+cumulative sum over the valley sizes, so the whole segmentation is a handful of array passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFilter
+from scipy import ndimage
+
+from sparkhash.core.classes import ImageMultiHash
+
+__all__ = [
+    "SegmentBox",
+    "_find_all_segments",
+    "_find_region",
+    "crop_boxes",
+    "crop_resistant_hash",
+    "float_crop_boxes",
+    "segment_boxes",
+    "segment_labels",
+    "segmentation_pixels",
+    "select_segments",
+]
+
+#: (min_row, min_col, max_row, max_col, pixel_count) of one segment, in segmentation-image
+#: coordinates (inclusive bounds), as plain ints.
+SegmentBox = tuple[int, int, int, int, int]
+
+# The message numpy gives when imagehash takes element 0 of an empty coordinate list.
+_NO_PIXEL_LEFT = "index 0 is out of bounds for axis 0 with size 0"
+
+# scipy's default structuring element in 2-D is the cross, i.e. 4-connectivity; spelled out so a
+# change of default could never switch us to 8-connectivity.
+_FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+
+
+# --------------------------------------------------------------------------------------------
+# Labelling
+# --------------------------------------------------------------------------------------------
+
+
+def _ordered_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected components of `mask`, numbered 1..n by the row-major position of their first
+    pixel (0 = background). That is the order in which imagehash's search visits them."""
+    labels, count = ndimage.label(mask, structure=_FOUR_CONNECTED)
+    if count < 2:
+        return labels, count
+    flat = labels.ravel()
+    seen = flat[flat != 0]  # labels in row-major pixel order
+    # scipy numbers components in raster order of their first pixel already. Verify cheaply:
+    # the labels are in first-appearance order iff the running maximum never jumps by more
+    # than one (each new maximum is then the next label appearing for the first time).
+    running_max = np.maximum.accumulate(seen)
+    if seen[0] == 1 and not np.any(np.diff(running_max) > 1):
+        return labels, count
+    # Fallback (not expected with current scipy): renumber by first appearance.
+    _, first_index = np.unique(seen, return_index=True)
+    order = np.argsort(first_index, kind="stable")  # old label - 1, in first-pixel order
+    renumber = np.zeros(count + 1, dtype=labels.dtype)
+    renumber[order + 1] = np.arange(1, count + 1, dtype=labels.dtype)
+    return renumber[labels], count
+
+
+def segment_labels(
+    pixels: np.ndarray, segment_threshold: float, min_segment_size: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label image of the segments imagehash's ``_find_all_segments`` returns.
+
+    Returns ``(labels, sizes)``: `labels` is an int32 array of the shape of `pixels` where
+    value k (1-based) marks the pixels of the k-th returned segment and 0 marks pixels in no
+    returned segment; ``sizes[k-1]`` is that segment's pixel count (int64).
+
+    Raises IndexError exactly when imagehash does: the valleys run out while fewer than R*C
+    coordinates count as segmented (many lone pixels, e.g. a checkerboard).
+    """
+    pixels = np.asarray(pixels)
+    rows, cols = pixels.shape  # a ValueError for non-2-D input, like imagehash's unpacking
+    hill = pixels > segment_threshold
+    valley = ~hill
+
+    hill_labels, n_hill = _ordered_components(hill)
+    valley_labels, n_valley = _ordered_components(valley)
+    hill_sizes = np.bincount(hill_labels.ravel(), minlength=n_hill + 1)[1:]
+    valley_sizes = np.bincount(valley_labels.ravel(), minlength=n_valley + 1)[1:]
+
+    # |V| after the hill loop: the out-of-image ring plus every hill component of >= 2 pixels.
+    # Lone pixels never enter V: imagehash's search adds its start pixel to V only when it
+    # re-reaches it from a neighbour in the same component.
+    target = rows * cols
+    segmented = 2 * (rows + cols) + int(hill_sizes[hill_sizes >= 2].sum())
+    counted = np.where(valley_sizes >= 2, valley_sizes, 0)
+    # |V| just before valley i is examined; valley i is examined iff that is still < R*C.
+    # The sequence is non-decreasing, so the examined valleys are a prefix.
+    before = segmented + np.cumsum(counted) - counted
+    examined = int(np.count_nonzero(before < target))
+    if examined == n_valley and segmented + int(counted.sum()) < target:
+        # imagehash looks for one more valley pixel and finds none.
+        raise IndexError(_NO_PIXEL_LEFT)
+
+    keep_hill = hill_sizes > min_segment_size
+    keep_valley = valley_sizes > min_segment_size
+    keep_valley[examined:] = False
+    n_keep_hill = int(np.count_nonzero(keep_hill))
+    n_keep_valley = int(np.count_nonzero(keep_valley))
+
+    # Hills first, then valleys, each already in first-pixel order.
+    hill_map = np.zeros(n_hill + 1, dtype=np.int32)
+    hill_map[1:][keep_hill] = np.arange(1, n_keep_hill + 1, dtype=np.int32)
+    valley_map = np.zeros(n_valley + 1, dtype=np.int32)
+    valley_map[1:][keep_valley] = np.arange(n_keep_hill + 1, n_keep_hill + n_keep_valley + 1, dtype=np.int32)
+    # The two label images have disjoint supports and map label 0 to 0, so a sum merges them.
+    labels = hill_map[hill_labels] + valley_map[valley_labels]
+    sizes = np.concatenate([hill_sizes[keep_hill], valley_sizes[keep_valley]]).astype(np.int64)
+    return labels, sizes
+
+
+def segment_boxes(pixels: np.ndarray, segment_threshold: float, min_segment_size: float) -> list[SegmentBox]:
+    """Bounding boxes of the segments of ``_find_all_segments``, in its order.
+
+    Each entry is ``(min_row, min_col, max_row, max_col, pixel_count)`` (inclusive bounds,
+    plain ints): all crop_resistant_hash needs from a segment, without building sets.
+    Raises IndexError in the same cases as ``_find_all_segments``.
+    """
+    labels, sizes = segment_labels(pixels, segment_threshold, min_segment_size)
+    slices = ndimage.find_objects(labels, max_label=len(sizes))
+    return [
+        (rs.start, cs.start, rs.stop - 1, cs.stop - 1, int(size))
+        for (rs, cs), size in zip(slices, sizes.tolist(), strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# imagehash-compatible private API
+# --------------------------------------------------------------------------------------------
+
+
+def _find_all_segments(
+    pixels: np.ndarray, segment_threshold: float, min_segment_size: float
+) -> list[set[tuple[int, int]]]:
+    """Drop-in for ``imagehash._find_all_segments``: the list of segments, each a set of
+    (row, col) tuples, in imagehash's order (hills, then valleys, by first pixel).
+
+    Coordinates are Python ints (imagehash's are numpy int64; they compare and hash equal).
+    Raises IndexError when imagehash does (see ``segment_labels``).
+    """
+    labels, sizes = segment_labels(pixels, segment_threshold, min_segment_size)
+    if len(sizes) == 0:
+        return []
+    cols = labels.shape[1]
+    flat = labels.ravel()
+    where = np.flatnonzero(flat)
+    # Group pixel indices by segment; a stable sort keeps each group row-major (not needed for
+    # sets, but deterministic).
+    where = where[np.argsort(flat[where], kind="stable")]
+    rows_of, cols_of = np.divmod(where, cols)
+    bounds = np.cumsum(sizes)[:-1]
+    return [
+        set(zip(r.tolist(), c.tolist(), strict=True))
+        for r, c in zip(np.split(rows_of, bounds), np.split(cols_of, bounds), strict=True)
+    ]
+
+
+def _find_region(remaining_pixels: np.ndarray, segmented_pixels: set) -> set[tuple[int, int]]:
+    """Drop-in for ``imagehash._find_region``.
+
+    Returns the set of (row, col) of the 4-connected region grown from the first True pixel
+    (row-major) of `remaining_pixels`, not entering coordinates already in `segmented_pixels`.
+    Updates `segmented_pixels` in place the way imagehash does: with all region pixels when the
+    region has at least 2 pixels, and not at all for a lone pixel. Raises IndexError when no
+    pixel is True.
+
+    Fast path: label the mask with scipy. When the inputs leave room for imagehash's odd
+    corners (a region that touches coordinates already in `segmented_pixels`, or reaches the
+    image border without the out-of-image ring in `segmented_pixels`, where imagehash's
+    indexing wraps around or raises), an exact set-based search is used instead.
+    """
+    mask = np.asarray(remaining_pixels)
+    if mask.ndim != 2 or not isinstance(segmented_pixels, set):
+        return _find_region_by_search(mask, segmented_pixels)
+    truth = mask.astype(bool, copy=False)
+    first = int(np.argmax(truth)) if truth.size else 0
+    if truth.size == 0 or not truth.flat[first]:
+        raise IndexError(_NO_PIXEL_LEFT)
+    rows, cols = truth.shape
+    start = divmod(first, cols)
+
+    labels, _ = ndimage.label(truth, structure=_FOUR_CONNECTED)
+    region_rows, region_cols = np.nonzero(labels == labels[start])
+    region = set(zip(region_rows.tolist(), region_cols.tolist(), strict=True))
+
+    # Out-of-image neighbours the search would try; they must all be blocked by segmented_pixels.
+    ring = {(-1, c) for c in region_cols[region_rows == 0].tolist()}
+    ring.update((rows, c) for c in region_cols[region_rows == rows - 1].tolist())
+    ring.update((r, -1) for r in region_rows[region_cols == 0].tolist())
+    ring.update((r, cols) for r in region_rows[region_cols == cols - 1].tolist())
+    # In-image pixels of the component already in segmented_pixels would cut it (the start
+    # pixel is the exception: it is taken regardless).
+    blocked = region.intersection(segmented_pixels)
+    blocked.discard(start)
+    if blocked or not ring.issubset(segmented_pixels):
+        return _find_region_by_search(mask, segmented_pixels)
+
+    if len(region) >= 2:
+        segmented_pixels.update(region)
+    return region
+
+
+def _find_region_by_search(mask: Any, segmented_pixels: Any) -> set[tuple[int, int]]:
+    """Exact emulation of imagehash's region search, for inputs the fast path cannot model.
+
+    Grows the region in rounds. Each round tries the 4 neighbours of the pixels added in the
+    previous round (the start pixel in the first round), minus coordinates in
+    `segmented_pixels` and coordinates already rejected. Coordinates are used as they are for
+    indexing, so negative ones wrap around and too-large ones raise IndexError, as in
+    imagehash. Accepted pixels go into `segmented_pixels`. The start pixel is not put there at
+    first, so it comes back in round two if it has a neighbour in the region; this is why a
+    lone pixel never enters `segmented_pixels`.
+    """
+    start = tuple(int(v) for v in np.transpose(np.nonzero(mask))[0])
+    region = {start}
+    rejected: set = set()
+    frontier: Iterable[tuple[int, int]] = [start]
+    while True:
+        candidates: set = set()
+        for row, col in frontier:
+            candidates.update(((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)))
+        candidates.difference_update(segmented_pixels, rejected)
+        if not candidates:
+            return region
+        accepted = []
+        for pixel in candidates:
+            if mask[pixel]:
+                region.add(pixel)
+                accepted.append(pixel)
+                segmented_pixels.add(pixel)
+            else:
+                rejected.add(pixel)
+        frontier = accepted
+
+
+# --------------------------------------------------------------------------------------------
+# crop_resistant_hash
+# --------------------------------------------------------------------------------------------
+
+
+def segmentation_pixels(image_L: Image.Image, segmentation_image_size: int = 300) -> np.ndarray:
+    """imagehash's segmentation input: the 'L' image resized to S x S with LANCZOS, then
+    Pillow's default GaussianBlur (radius 2) and MedianFilter (size 3), as float32 (S, S).
+
+    Every image operation is Pillow's, so results follow the installed Pillow exactly as
+    imagehash's do. An image in another mode is converted to 'L' first (what imagehash does).
+    """
+    if image_L.mode != "L":
+        image_L = image_L.convert("L")
+    size = segmentation_image_size
+    small = image_L.resize((size, size), Image.Resampling.LANCZOS)
+    smooth = small.filter(ImageFilter.GaussianBlur()).filter(ImageFilter.MedianFilter())
+    return np.array(smooth).astype(np.float32)
+
+
+def select_segments(
+    segments: Sequence[SegmentBox], segmentation_image_size: int, limit_segments: int | None = None
+) -> list[SegmentBox]:
+    """The segments crop_resistant_hash hashes, in hash order.
+
+    * No segment: one pseudo-segment covering the whole image. imagehash builds it as the set
+      {(0, 0), (S-1, S-1)}, so its pixel_count is reported as that set's size: 2 (1 when S == 1).
+    * `limit_segments` truthy (0 and None mean no limit): a stable sort by pixel count,
+      descending (equal counts keep their order), then the first `limit_segments` (a Python
+      slice, so a negative value drops from the end as in imagehash).
+    """
+    chosen = list(segments)
+    if not chosen:
+        last = segmentation_image_size - 1
+        chosen = [(0, 0, last, last, len({(0, 0), (last, last)}))]
+    if limit_segments:
+        chosen = sorted(chosen, key=lambda seg: seg[4], reverse=True)[:limit_segments]
+    return chosen
+
+
+def float_crop_boxes(
+    segments: Sequence[SegmentBox], width: int, height: int, segmentation_image_size: int
+) -> list[tuple[float, float, float, float]]:
+    """imagehash's float crop box (left, top, right, bottom) of each segment in an image of
+    `width` x `height`: the segment's bounding box scaled by W/S and H/S, the max edge + 1.
+    The products are computed in the same order as imagehash, so the floats are identical."""
+    scale_w = float(width) / segmentation_image_size
+    scale_h = float(height) / segmentation_image_size
+    return [
+        (min_col * scale_w, min_row * scale_h, (max_col + 1) * scale_w, (max_row + 1) * scale_h)
+        for min_row, min_col, max_row, max_col, _ in segments
+    ]
+
+
+def crop_boxes(
+    segments: Sequence[SegmentBox], width: int, height: int, segmentation_image_size: int
+) -> list[tuple[int, int, int, int]]:
+    """The integer boxes Pillow actually crops for imagehash's float boxes.
+
+    Pillow's ``Image.crop`` (checked on Pillow 13) applies Python ``round`` to each coordinate,
+    which rounds halves to even: both edges of a thin segment can round to the same value, and
+    the crop is then 0 pixels wide or high (e.g. S=150 on a 150 x 150 image... any W/S = 0.5k).
+    """
+    return [
+        (round(left), round(top), round(right), round(bottom))
+        for left, top, right, bottom in float_crop_boxes(segments, width, height, segmentation_image_size)
+    ]
+
+
+def _dhash(image: Image.Image) -> Any:
+    """Default hash function: sparkhash's dhash (imported late; hashes.py may import us)."""
+    from sparkhash.core.hashes import dhash
+
+    return dhash(image)
+
+
+def crop_resistant_hash(
+    image: Image.Image,
+    hash_func: Callable[[Image.Image], Any] = _dhash,
+    limit_segments: int | None = None,
+    segment_threshold: int = 128,
+    min_segment_size: int = 500,
+    segmentation_image_size: int = 300,
+) -> ImageMultiHash:
+    """Drop-in for imagehash 4.3.2's ``crop_resistant_hash`` (same bits, same segment order).
+
+    Segments the image (see the module docstring), crops each segment's bounding box from the
+    original image in its original mode, and returns ``ImageMultiHash`` of ``hash_func`` over the
+    crops. `hash_func` defaults to dhash; as in 4.3.2, ``hash_func=None`` raises
+    ``TypeError: 'NoneType' object is not callable`` (after segmentation, like imagehash).
+    """
+    pixels = segmentation_pixels(image, segmentation_image_size)
+    segments = segment_boxes(pixels, segment_threshold, min_segment_size)
+    chosen = select_segments(segments, segmentation_image_size, limit_segments)
+    width, height = image.size
+    # Crop with the float boxes and let Pillow round them, as imagehash does. `image` itself is
+    # cropped: neither convert() nor crop() modifies it, so imagehash's defensive copy is not
+    # needed.
+    hashes = [
+        hash_func(image.crop(box)) for box in float_crop_boxes(chosen, width, height, segmentation_image_size)
+    ]
+    return ImageMultiHash(hashes)
