@@ -233,6 +233,39 @@ def test_integer_and_float64_pixels():
     assert_same_segments(arr.astype(np.float64), 127.5, 10)
 
 
+@pytest.mark.parametrize("shape", [(0, 0), (0, 5), (5, 0)])
+def test_empty_pixel_arrays(shape):
+    assert_same_segments(np.zeros(shape, np.float32), 128, 0)
+
+
+def test_odd_thresholds_and_min_sizes():
+    rng = np.random.default_rng(5)
+    arr = smooth_array(rng, (30, 30), 0)
+    for threshold, min_size in (
+        (127.5, 2.5),
+        (float("nan"), 1),
+        (128, float("nan")),
+        (128, -np.inf),
+        (128, True),
+    ):
+        assert_same_segments(arr, threshold, min_size)
+
+
+def test_component_order_fallback(monkeypatch):
+    # If scipy ever numbered components in another order, they are renumbered by first pixel.
+    rng = np.random.default_rng(9)
+    arr = smooth_array(rng, (40, 40), 1.5)
+    real_label = ndimage.label
+
+    def reversed_label(mask, structure=None):
+        labels, count = real_label(mask, structure=structure)
+        flipped = np.where(labels > 0, count + 1 - labels, 0).astype(labels.dtype)
+        return flipped, count
+
+    monkeypatch.setattr(seg.ndimage, "label", reversed_label)
+    assert_same_segments(arr, 128, 1)
+
+
 def test_non_2d_pixels_raise_value_error():
     for bad in (np.zeros(5, np.float32), np.zeros((2, 2, 2), np.float32)):
         _, expected = outcome(imagehash._find_all_segments, bad, 128, 0)
@@ -473,6 +506,24 @@ def test_crop_resistant_hash_modes(mode):
 )
 def test_crop_resistant_hash_options(kwargs):
     assert_same_crh(photo_like(400, 300, seed=2), **kwargs)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 9, 33])
+def test_crop_resistant_hash_tiny_segmentation_sizes(size):
+    # Tiny S: the ring rule dominates (no valley examined for S <= 4), the fallback box covers
+    # the image, and boxes are scaled by large factors.
+    img = photo_like(90, 70, seed=size)
+    for min_size in (0, 1, 500):
+        assert_same_crh(
+            img, hash_func=imagehash.dhash, segmentation_image_size=size, min_segment_size=min_size
+        )
+    assert_same_crh(
+        img,
+        hash_func=imagehash.average_hash,
+        segmentation_image_size=size,
+        min_segment_size=0,
+        limit_segments=2,
+    )
 
 
 def test_zero_pixel_crops_at_size_150():

@@ -141,6 +141,8 @@ def segment_boxes(pixels: np.ndarray, segment_threshold: float, min_segment_size
     Raises IndexError in the same cases as ``_find_all_segments``.
     """
     labels, sizes = segment_labels(pixels, segment_threshold, min_segment_size)
+    if len(sizes) == 0:
+        return []  # also avoids find_objects on a 0-size array, which raises
     slices = ndimage.find_objects(labels, max_label=len(sizes))
     return [
         (rs.start, cs.start, rs.stop - 1, cs.stop - 1, int(size))
