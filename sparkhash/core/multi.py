@@ -1,10 +1,9 @@
 """One decode, many hashes: every requested algorithm from a single decoded image.
 
-Shared work: one decode, one greyscale conversion, one LANCZOS resize per distinct size, and
-one horizontal resampling pass per distinct width. Pillow resamples horizontally first, into
-an 8-bit intermediate, then vertically; `resize((w, H)).resize((w, h))` therefore gives exactly
-the bytes of `resize((w, h))`, so sizes that share a width (ahash 8x8 and dhash_vertical 8x9)
-share the expensive full-resolution pass. Results are bit-exact with the single functions.
+Shared work: one decode, one greyscale conversion (also reused by colorhash and the
+segmentation), one LANCZOS resize per distinct size (phash and phash_simple share theirs), and
+crop-resistant segments cropped from the greyscale image. Results are bit-exact with the single
+functions.
 """
 
 from __future__ import annotations
@@ -54,43 +53,24 @@ class HashResult:
 
 
 class GreyThumbnails:
-    """LANCZOS thumbnails of one greyscale image, each size computed once."""
+    """LANCZOS thumbnails of one greyscale image, each distinct size computed once.
 
-    def __init__(self, grey: Image.Image, shared_widths: set[int] = frozenset()) -> None:
+    (Sharing the first resampling pass between sizes of equal width is not safe: Pillow picks
+    the pass order per call, and the 8-bit intermediate makes the order visible in the bits.)
+    """
+
+    def __init__(self, grey: Image.Image) -> None:
         self.grey = grey
-        self._shared_widths = shared_widths
         self._images: dict[tuple[int, int], Image.Image] = {}
-        self._horizontal: dict[int, Image.Image] = {}
 
     def image(self, width: int, height: int) -> Image.Image:
         key = (width, height)
         if key not in self._images:
-            full_w, full_h = self.grey.size
-            if width in self._shared_widths and width != full_w and full_w and full_h:
-                if width not in self._horizontal:
-                    self._horizontal[width] = self.grey.resize((width, full_h), H.ANTIALIAS)
-                self._images[key] = self._horizontal[width].resize(key, H.ANTIALIAS)
-            else:
-                self._images[key] = self.grey.resize(key, H.ANTIALIAS)
+            self._images[key] = self.grey.resize(key, H.ANTIALIAS)
         return self._images[key]
 
     def pixels(self, width: int, height: int) -> numpy.ndarray:
         return numpy.asarray(self.image(width, height))
-
-
-def _thumbnail_sizes(algorithms: list[str], p: HashParams, size: tuple[int, int]) -> list[tuple[int, int]]:
-    hs, n = p.hash_size, p.hash_size * p.highfreq_factor
-    sizes = []
-    for algorithm in algorithms:
-        if algorithm == "ahash":
-            sizes.append((hs, hs))
-        elif algorithm in ("phash", "phash_simple"):
-            sizes.append((n, n))
-        elif algorithm == "dhash":
-            sizes.append((hs + 1, hs))
-        elif algorithm == "dhash_vertical":
-            sizes.append((hs, hs + 1))
-    return sizes
 
 
 def compute_hashes(
@@ -117,8 +97,7 @@ def compute_hashes(
         image = decode_image(source, decode_options or _DEFAULT_DECODE)
 
     grey = image if image.mode == "L" else image.convert("L")
-    widths = [w for w, _ in _thumbnail_sizes(algorithms, p, image.size)]
-    thumbs = GreyThumbnails(grey, {w for w in widths if widths.count(w) > 1})
+    thumbs = GreyThumbnails(grey)
     result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
     for algorithm in algorithms:
         if algorithm == CROP_RESISTANT:
