@@ -1,0 +1,108 @@
+"""Decoding bytes: typed, clear errors for bad input; every odd mode decodes and hashes."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import imagehash
+import numpy as np
+import pytest
+from images import encode, in_mode, smooth_rgb
+from PIL import Image
+
+import sparkhash.core as core
+from sparkhash.core.decode import DecodeOptions
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height, with one tiny compressed row: a bomb's shape."""
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+
+
+def test_empty_bytes():
+    with pytest.raises(core.EmptyImageError, match="empty file"):
+        core.decode_image(b"")
+
+
+@pytest.mark.parametrize("data", [b"hello world, not an image", bytes(range(256)) * 4, b"\x89PNG\r\n"])
+def test_not_an_image(data):
+    with pytest.raises(core.NotAnImageError):
+        core.decode_image(data)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "TIFF"])
+def test_truncated(fmt):
+    data = encode(smooth_rgb(200, 150), fmt)
+    with pytest.raises(core.ImageDecodeError) as info:
+        core.decode_image(data[: len(data) // 2])
+    assert isinstance(info.value, (core.TruncatedImageError, core.NotAnImageError))
+    assert str(info.value)
+
+
+def test_decompression_bomb_refused_before_allocation():
+    bomb = _png_header_only(60_000, 60_000)  # 3.6 GP; would need 3.6 GB as 'L'
+    with pytest.raises(core.ImageTooLargeError, match="60000x60000"):
+        core.decode_image(bomb)
+    with pytest.raises(core.ImageTooLargeError, match="over the limit of 1000"):
+        core.decode_image(encode(smooth_rgb(50, 40)), DecodeOptions(max_pixels=1000))
+
+
+def test_errors_are_value_errors_with_reasons():
+    reasons = set()
+    for data in (b"", b"text", _png_header_only(60_000, 60_000)):
+        try:
+            core.compute_hashes(data)
+        except core.ImageDecodeError as exc:
+            assert isinstance(exc, ValueError)
+            reasons.add(exc.reason)
+    assert reasons == {"empty", "not_an_image", "too_large"}
+
+
+@pytest.mark.parametrize(
+    "mode,fmt",
+    [("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("P", "GIF"), ("RGB", "JPEG"), ("RGBA", "PNG"),
+     ("CMYK", "JPEG"), ("CMYK", "TIFF"), ("I;16", "PNG"), ("I", "TIFF"), ("F", "TIFF"), ("RGBA", "WEBP")],
+)
+def test_modes_decode_and_hash_like_imagehash(mode, fmt):
+    data = encode(in_mode(smooth_rgb(120, 90, seed=3), mode), fmt)
+    result = core.compute_hashes(data)
+    reference = Image.open(io.BytesIO(data))
+    assert str(result.hashes["phash"]) == str(imagehash.phash(reference))
+    assert str(result.hashes["colorhash"]) == str(imagehash.colorhash(reference))
+    assert str(result.multihash()) == str(imagehash.crop_resistant_hash(reference))
+
+
+def test_animated_gif_uses_first_frame():
+    frames = [smooth_rgb(64, 48, seed=s).convert("P") for s in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    result = core.compute_hashes(buffer.getvalue(), ["dhash"])
+    first = Image.open(io.BytesIO(buffer.getvalue()))
+    assert first.n_frames == 3
+    assert str(result.hashes["dhash"]) == str(imagehash.dhash(first))
+
+
+def test_exif_orientation_is_opt_in():
+    image = smooth_rgb(80, 40, seed=1)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    data = encode(image, "JPEG", exif=exif.tobytes(), quality=95)
+    plain = core.compute_hashes(data, ["ahash"])
+    rotated = core.compute_hashes(data, ["ahash"], decode_options=DecodeOptions(apply_exif_orientation=True))
+    assert (plain.width, plain.height) == (80, 40)
+    assert (rotated.width, rotated.height) == (40, 80)
+    assert str(plain.hashes["ahash"]) == str(imagehash.average_hash(Image.open(io.BytesIO(data))))
+
+
+def test_tiny_and_thin_images():
+    for size in [(1, 1), (6000, 8), (8, 6000)]:
+        image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (size[1], size[0], 3), np.uint8))
+        result = core.compute_hashes(encode(image))
+        reference = Image.open(io.BytesIO(encode(image)))
+        assert str(result.hashes["whash"]) == str(imagehash.whash(reference))
+        assert str(result.multihash()) == str(imagehash.crop_resistant_hash(reference))
