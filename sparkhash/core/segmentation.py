@@ -320,7 +320,8 @@ def crop_boxes(
 
     Pillow's ``Image.crop`` (checked on Pillow 13) applies Python ``round`` to each coordinate,
     which rounds halves to even: both edges of a thin segment can round to the same value, and
-    the crop is then 0 pixels wide or high (e.g. S=150 on a 150 x 150 image... any W/S = 0.5k).
+    the crop is then 0 pixels wide or high. E.g. a 150 x 150 image at S = 300: rows 75..76
+    map to 37.5..38.5, and both round to 38.
     """
     return [
         (round(left), round(top), round(right), round(bottom))
