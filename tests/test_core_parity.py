@@ -236,3 +236,21 @@ def test_compute_hashes_subset_and_unknown_algorithm():
     assert str(result.hashes["dhash"]) == str(imagehash.dhash(image))
     with pytest.raises(ValueError, match="unknown algorithm"):
         core.compute_hashes(image, ["md5"])
+
+
+@pytest.mark.parametrize("side", [1, 2, 4, 8, 32, 256, 1024])
+def test_numpy_haar_equals_pywt_bit_for_bit(side):
+    import pywt
+
+    from sparkhash.core import hashes
+
+    rng = np.random.default_rng(side)
+    for values in (rng.integers(0, 256, (side, side)).astype(np.uint8) / 255.0, np.full((side, side), 0.5)):
+        levels = side.bit_length() - 1
+        coeffs = list(pywt.wavedec2(values, "haar", level=levels))
+        coeffs[0] *= 0
+        expected = pywt.waverec2(coeffs, "haar")
+        ours = hashes._remove_max_haar_ll(values, levels)
+        assert ours.tobytes() == expected.tobytes()
+        for level in range(levels + 1):
+            assert hashes._haar_ll(ours, level).tobytes() == pywt.wavedec2(ours, "haar", level=level)[0].tobytes()

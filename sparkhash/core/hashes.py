@@ -124,17 +124,80 @@ def whash_scale(size: tuple[int, int], hash_size: int, image_scale: int | None) 
     return image_scale, ll_max_level, ll_max_level - level
 
 
-def whash_bits(pixels: numpy.ndarray, ll_max_level: int, dwt_level: int, mode: str, remove_max_haar_ll: bool):
+# Haar filters as pywt defines them (dec_lo = rec_lo = [h, h], dec_hi = [-h, h], rec_hi = [h, -h]).
+_H = 0.7071067811865476
+
+
+def _haar_dwt_axis(x: numpy.ndarray, axis: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """One Haar analysis step along `axis` of an even-length array, in pywt's exact float order.
+
+    pywt's convolution computes out[k] = f[0]*x[2k+1] + f[1]*x[2k]: two rounded products and
+    one rounded sum, so the same two numpy products and sum give identical doubles.
+    """
+    even, odd = (x[0::2], x[1::2]) if axis == 0 else (x[:, 0::2], x[:, 1::2])
+    return _H * odd + _H * even, -_H * odd + _H * even
+
+
+def _haar_idwt_axis(a: numpy.ndarray, d: numpy.ndarray, axis: int) -> numpy.ndarray:
+    """Inverse of `_haar_dwt_axis`: out[2k] = a*h + d*h, out[2k+1] = a*h + d*(-h), as pywt."""
+    shape = list(a.shape)
+    shape[axis] *= 2
+    out = numpy.empty(shape)
+    even, odd = (out[0::2], out[1::2]) if axis == 0 else (out[:, 0::2], out[:, 1::2])
+    even[...] = a * _H + d * _H
+    odd[...] = a * _H + d * -_H
+    return out
+
+
+def _remove_max_haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
+    """`waverec2` of `wavedec2(values, 'haar', levels)` with the coarsest LL zeroed.
+
+    Same float operations in the same order as pywt (dwt2 along axis 0 then 1; idwt2 along
+    axis 1 then 0), so the result is bit-identical, about 3x faster on 1024x1024. Requires a
+    square power-of-two side, which whash's image_scale always is.
+    """
+    details = []
+    approx = values
+    for _ in range(levels):
+        low, high = _haar_dwt_axis(approx, 0)
+        approx, lh = _haar_dwt_axis(low, 1)
+        hl, hh = _haar_dwt_axis(high, 1)
+        details.append((lh, hl, hh))
+    approx = approx * 0
+    for lh, hl, hh in reversed(details):
+        approx = _haar_idwt_axis(_haar_idwt_axis(approx, lh, 1), _haar_idwt_axis(hl, hh, 1), 0)
+    return approx
+
+
+def _haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
+    """`wavedec2(values, 'haar', levels)[0]`, computing only the approximation band."""
+    for _ in range(levels):
+        low = _H * values[1::2] + _H * values[0::2]
+        values = _H * low[:, 1::2] + _H * low[:, 0::2]
+    return values
+
+
+def whash_bits(
+    pixels: numpy.ndarray, ll_max_level: int, dwt_level: int, mode: str, remove_max_haar_ll: bool
+) -> numpy.ndarray:
     """pixels: uint8 (scale, scale). Wavelet LL band at dwt_level above its median."""
     import pywt
 
     values = pixels / 255.0
+    side = values.shape[0]
+    pow2_square = values.shape == (side, side) and side > 0 and side & (side - 1) == 0
     if remove_max_haar_ll:
         # Zero the coarsest Haar LL and reconstruct: "subtract the mean", in pywt's float order.
-        coeffs = list(pywt.wavedec2(values, "haar", level=ll_max_level))
-        coeffs[0] *= 0
-        values = pywt.waverec2(coeffs, "haar")
-    low = pywt.wavedec2(values, mode, level=dwt_level)[0]
+        if pow2_square and ll_max_level <= side.bit_length() - 1:
+            values = _remove_max_haar_ll(values, ll_max_level)
+        else:
+            coeffs = list(pywt.wavedec2(values, "haar", level=ll_max_level))
+            coeffs[0] *= 0
+            values = pywt.waverec2(coeffs, "haar")
+    if mode == "haar" and pow2_square and dwt_level <= side.bit_length() - 1:
+        low = _haar_ll(values, dwt_level)
+    else:
+        low = pywt.wavedec2(values, mode, level=dwt_level)[0]
     return low > numpy.median(low)
 
 
