@@ -1,0 +1,87 @@
+"""`sparkhash evaluate TRUTH_CSV OUTDIR`: recall / false positives per algorithm and threshold.
+
+Hashes the labelled files with the hash job's code (or reads an existing hash output with
+--hashes), forms every labelled pair on Spark, and writes to OUTDIR:
+
+    metrics.csv / metrics.parquet   one row per (algorithm, threshold): tp fp fn tn recall fpr
+                                    precision, and recall_<edit> per edit type
+    edit_recall.csv                 long form of the per-edit recall
+    operating_points.csv            per algorithm and target FPR: the largest threshold meeting it
+    summary.md                      the headline tables in Markdown
+    recall_vs_fpr.png, edit_recall.png   (unless --no-plots; needs the `report` extra)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from sparkhash.core.params import ALGORITHMS
+
+DEFAULT_TARGET_FPRS = (0.0, 1e-4, 1e-3, 1e-2)
+DEFAULT_PLOT_FPR = 1e-3
+
+
+def _fpr_list(text: str) -> list[float]:
+    values = [float(v) for v in text.split(",") if v.strip()]
+    if not values or any(not 0 <= v <= 1 for v in values):
+        raise argparse.ArgumentTypeError("false-positive rates are numbers in [0, 1], comma-separated")
+    return values
+
+
+def _algorithm_list(text: str) -> list[str]:
+    names = [a.strip() for a in text.split(",") if a.strip()]
+    unknown = [a for a in names if a not in ALGORITHMS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown algorithm(s) {unknown}; choose from {','.join(ALGORITHMS)}")
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("truth", help="labelled CSV with columns file,group[,edit]")
+    parser.add_argument("output", help="directory for the tables and plots (created)")
+    parser.add_argument("--root", help="directory the CSV's relative file entries are under (default: the CSV's)")
+    parser.add_argument("--hashes", help="use this existing `sparkhash hash` output instead of hashing the corpus")
+    parser.add_argument(
+        "--algorithms", type=_algorithm_list, default=list(ALGORITHMS),
+        help=f"comma-separated (default: all: {','.join(ALGORITHMS)})",
+    )
+    parser.add_argument("--max-threshold", type=int, help="largest threshold tabled (default: largest distance seen)")
+    parser.add_argument(
+        "--target-fpr", type=_fpr_list, default=list(DEFAULT_TARGET_FPRS),
+        help="false-positive rates to pick thresholds for (default: 0,0.0001,0.001,0.01)",
+    )
+    parser.add_argument("--plot-fpr", type=float, default=DEFAULT_PLOT_FPR,
+                        help="target FPR of the per-edit recall plot and table (default: 0.001)")
+    parser.add_argument("--reference-edit", default="orig", help="edit name of each group's original (default: orig)")
+    parser.add_argument("--exclude-groups", default="",
+                        help="comma-separated group labels to leave out (e.g. groups that are not distinct)")
+    parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--master", help="Spark master URL (default: active session, SPARK_MASTER, or local)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sparkhash.evaluation.runner import EvaluationRequest, evaluate
+    from sparkhash.spark.session import get_session
+
+    started = time.monotonic()
+    spark = get_session(master=args.master, app_name="sparkhash-evaluate")
+    target_fprs = sorted(set(args.target_fpr) | {args.plot_fpr})
+    request = EvaluationRequest(
+        truth_csv=args.truth,
+        output=Path(args.output),
+        root=args.root,
+        hashes=args.hashes,
+        algorithms=tuple(args.algorithms),
+        max_threshold=args.max_threshold,
+        target_fprs=tuple(target_fprs),
+        plot_fpr=args.plot_fpr,
+        reference_edit=args.reference_edit,
+        exclude_groups=tuple(g.strip() for g in args.exclude_groups.split(",") if g.strip()),
+        plots=not args.no_plots,
+    )
+    result = evaluate(spark, request)
+    print(result.summary_line(time.monotonic() - started))
+    return 0
+

@@ -1,0 +1,64 @@
+"""The hashes and segments of the labelled files, made by the hash job's own code.
+
+Either read from an existing `sparkhash hash` output, or computed now with
+`sparkhash.spark.api.hash_images` over the labelled files (cached once, so the images are
+decoded a single time), which is what `sparkhash hash` runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pyspark.sql import DataFrame, SparkSession
+
+from sparkhash.core.params import CROP_RESISTANT, HashParams
+
+HASHES_TABLE = "hashes"
+SEGMENTS_TABLE = "segments"
+
+
+def _exists(spark: SparkSession, path: str) -> bool:
+    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - Hadoop FS check, classic Spark
+    return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)  # noqa: SLF001
+
+
+def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
+    """The current rows of a `sparkhash hash` output directory: (hashes, segments or None)."""
+    hashes = spark.read.parquet(os.path.join(location, HASHES_TABLE))
+    segments_path = os.path.join(location, SEGMENTS_TABLE)
+    segments = spark.read.parquet(segments_path) if _exists(spark, segments_path) else None
+    return hashes, segments
+
+
+def hash_labelled_files(
+    spark: SparkSession,
+    labelled: DataFrame,
+    algorithms: tuple[str, ...],
+    params: HashParams,
+) -> tuple[DataFrame, DataFrame | None]:
+    """Hash the labelled files with the hash job's DataFrame API (cached: hashed once).
+
+    Missing files are left out here; the evaluation counts them as never matched."""
+    from sparkhash.spark.api import hash_images, hashes_table, segments_table
+
+    paths = [row.path for row in labelled.select("path").collect() if _exists(spark, row.path)]
+    if not paths:
+        raise FileNotFoundError("none of the labelled files exists")
+    files = spark.read.format("binaryFile").load(paths)
+    hashed = hash_images(files, algorithms=algorithms, params=params).drop("content").cache()
+    hashed.count()
+    segments = segments_table(hashed, "evaluate") if CROP_RESISTANT in algorithms else None
+    return hashes_table(hashed, "evaluate"), segments
+
+
+def hash_tables(
+    spark: SparkSession,
+    labelled: DataFrame,
+    existing: str | None,
+    algorithms: tuple[str, ...],
+    params: HashParams,
+) -> tuple[DataFrame, DataFrame | None]:
+    """(hashes, segments): read from `existing` output when given, else hashed now."""
+    if existing:
+        return read_hash_output(spark, existing)
+    return hash_labelled_files(spark, labelled, algorithms, params)

@@ -1,0 +1,109 @@
+"""Every labelled pair with its distance per algorithm, reduced on Spark to a small histogram.
+
+The evaluation is exact: all pairs of labelled files are formed (a self-join on key_a < key_b),
+so every within-group pair is a positive and every between-group pair a negative. Only the
+histogram (algorithm, distance, positive, edit) -> count reaches the driver, so the tables for
+any threshold follow from cumulative sums. A file that could not be hashed (or is missing from
+the hash table) keeps its pairs with a null distance: never within any threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from sparkhash.core.params import CROP_RESISTANT
+from sparkhash.evaluation.hamming import hamming_distance
+from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key
+
+HISTOGRAM_COLUMNS = ["algorithm", "distance", "positive", "edit", "pairs"]
+
+
+def hex_widths(hashes: DataFrame, algorithms: Sequence[str]) -> dict[str, int]:
+    """Longest hex string per algorithm column (0 when the column is all null)."""
+    if not algorithms:
+        return {}
+    row = hashes.agg(*[F.max(F.length(a)).alias(a) for a in algorithms]).first()
+    return {a: int(row[a] or 0) for a in algorithms}
+
+
+def _side(df: DataFrame, suffix: str, columns: Sequence[str]) -> DataFrame:
+    return df.select(*[F.col(c).alias(f"{c}_{suffix}") for c in columns])
+
+
+def _edit_of_pair(reference_edit: str) -> Column:
+    """The edit of the non-reference file when a pair is (reference, edited copy) of one group."""
+    same_group = F.col("group_a") == F.col("group_b")
+    return (
+        F.when(same_group & (F.col("edit_a") == reference_edit) & (F.col("edit_b") != reference_edit), F.col("edit_b"))
+        .when(same_group & (F.col("edit_b") == reference_edit) & (F.col("edit_a") != reference_edit), F.col("edit_a"))
+        .otherwise(F.lit(None).cast("string"))
+    )
+
+
+def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
+    """(key_a, key_b, distance): the closest pair of segments of two labelled files.
+
+    A pair "matches at threshold t" when at least one segment of one file is within Hamming t
+    of a segment of the other: imagehash's `ImageMultiHash.matches` with region_cutoff=1 and
+    hamming_cutoff=t (symmetric at region_cutoff=1).
+    """
+    keyed = segments.select(path_key(F.col("path")).alias("key"), "hash").join(
+        labelled.select("key"), "key"
+    )
+    width = int(keyed.agg(F.max(F.length("hash"))).first()[0] or 16)
+    a = keyed.select(F.col("key").alias("key_a"), F.col("hash").alias("hash_a"))
+    b = keyed.select(F.col("key").alias("key_b"), F.col("hash").alias("hash_b"))
+    return (
+        a.join(b, F.col("key_a") < F.col("key_b"))
+        .select("key_a", "key_b", hamming_distance(F.col("hash_a"), F.col("hash_b"), width).alias("d"))
+        .groupBy("key_a", "key_b")
+        .agg(F.min("d").alias(CROP_RESISTANT))
+    )
+
+
+def distance_histogram(
+    labelled: DataFrame,
+    hashes: DataFrame,
+    algorithms: Sequence[str],
+    segments: DataFrame | None = None,
+    reference_edit: str = REFERENCE_EDIT,
+) -> pd.DataFrame:
+    """Pair counts per (algorithm, distance, positive, edit), as a pandas DataFrame.
+
+    labelled: (key, group, edit) from `read_truth`; hashes: the hash table (path + one hex
+        column per single-image algorithm); segments: the segments table, needed for
+        "crop_resistant". `edit` in the result is set only for (reference, edited) pairs.
+    """
+    single = [a for a in algorithms if a != CROP_RESISTANT]
+    unknown = [a for a in single if a not in hashes.columns]
+    if unknown:
+        raise ValueError(f"hash table has no column for {unknown}; it has {hashes.columns}")
+    if CROP_RESISTANT in algorithms and segments is None:
+        raise ValueError("crop_resistant needs the segments table")
+    keyed_hashes = hashes.select(path_key(F.col("path")).alias("key"), *single)
+    files = labelled.select("key", "group", "edit").join(keyed_hashes, "key", "left")
+    columns = ["key", "group", "edit", *single]
+    pairs = _side(files, "a", columns).join(_side(files, "b", columns), F.col("key_a") < F.col("key_b"))
+    if CROP_RESISTANT in algorithms:
+        pairs = pairs.join(segment_distances(labelled, segments), ["key_a", "key_b"], "left")
+    widths = hex_widths(hashes, single)
+    distances = {a: hamming_distance(F.col(f"{a}_a"), F.col(f"{a}_b"), max(widths[a], 1)) for a in single}
+    if CROP_RESISTANT in algorithms:
+        distances[CROP_RESISTANT] = F.col(CROP_RESISTANT)
+    stacked = pairs.select(
+        (F.col("group_a") == F.col("group_b")).alias("positive"),
+        _edit_of_pair(reference_edit).alias("edit"),
+        F.explode(
+            F.array(*[F.struct(F.lit(a).alias("algorithm"), distances[a].alias("distance")) for a in algorithms])
+        ).alias("d"),
+    )
+    histogram = (
+        stacked.groupBy(F.col("d.algorithm").alias("algorithm"), F.col("d.distance").alias("distance"), "positive", "edit")
+        .agg(F.count(F.lit(1)).alias("pairs"))
+        .toPandas()
+    )
+    return histogram[HISTOGRAM_COLUMNS]

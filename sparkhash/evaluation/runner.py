@@ -1,0 +1,121 @@
+"""One evaluation run: truth + hashes -> histogram -> tables, summary and plots in a directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.evaluation import metrics as M
+from sparkhash.evaluation.hash_tables import hash_tables
+from sparkhash.evaluation.pairs import distance_histogram
+from sparkhash.evaluation.summary import markdown_summary
+from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    truth_csv: str
+    output: Path
+    root: str | None = None
+    hashes: str | None = None  # an existing `sparkhash hash` output; None: hash the corpus now
+    algorithms: tuple[str, ...] = ()
+    max_threshold: int | None = None
+    target_fprs: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2)
+    plot_fpr: float = 1e-3
+    reference_edit: str = REFERENCE_EDIT
+    exclude_groups: tuple[str, ...] = ()
+    plots: bool = True
+    params: HashParams = HashParams()
+
+
+@dataclass
+class EvaluationResult:
+    corpus: dict
+    metrics: pd.DataFrame
+    edits: pd.DataFrame
+    points: pd.DataFrame
+    files: list[Path] = field(default_factory=list)
+
+    def summary_line(self, seconds: float) -> str:
+        c = self.corpus
+        best = self.points[self.points["target_fpr"] == self.points["target_fpr"].max()]
+        best = best[best["threshold"] >= 0].sort_values("recall", ascending=False, kind="stable")
+        head = ""
+        if len(best):
+            top = best.iloc[0]
+            head = (f"; best at FPR<={top['target_fpr']:g}: {top['algorithm']} t={int(top['threshold'])} "
+                    f"recall {top['recall']:.3f}")
+        return (
+            f"evaluate: {c['files']} files, {c['groups']} groups, {c['positives']:,} positive and "
+            f"{c['negatives']:,} negative pairs, {len(self.metrics['algorithm'].unique())} algorithms{head}; "
+            f"wrote {len(self.files)} files to {self.files[0].parent if self.files else '-'} in {seconds:.1f} s"
+        )
+
+
+def corpus_counts(labelled: DataFrame, hashes: DataFrame, histogram: pd.DataFrame) -> dict:
+    """Files, groups, files without hashes, and pair totals (from the first algorithm)."""
+    row = labelled.agg(F.count(F.lit(1)).alias("files"), F.countDistinct("group").alias("groups")).first()
+    hashed = hashes.where(F.col("error").isNull()) if "error" in hashes.columns else hashes
+    found = labelled.join(hashed.select(path_key(F.col("path")).alias("key")), "key", "left_semi").count()
+    first = histogram[histogram["algorithm"] == histogram["algorithm"].iloc[0]] if len(histogram) else histogram
+    return {
+        "files": int(row["files"]),
+        "groups": int(row["groups"]),
+        "unhashed": int(row["files"]) - int(found),
+        "positives": int(first.loc[first["positive"].astype(bool), "pairs"].sum()),
+        "negatives": int(first.loc[~first["positive"].astype(bool), "pairs"].sum()),
+    }
+
+
+def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResult:
+    """Run the evaluation and write its outputs to `request.output`."""
+    labelled = read_truth(spark, request.truth_csv, request.root)
+    if request.exclude_groups:
+        labelled = labelled.where(~F.col("group").isin(list(request.exclude_groups)))
+    labelled = labelled.cache()
+    algorithms = request.algorithms
+    hashes, segments = hash_tables(spark, labelled, request.hashes, algorithms, request.params)
+    if CROP_RESISTANT in algorithms and segments is None:
+        algorithms = tuple(a for a in algorithms if a != CROP_RESISTANT)
+    histogram = distance_histogram(labelled, hashes, algorithms, segments, request.reference_edit)
+    order = {a: i for i, a in enumerate(algorithms)}
+    histogram = histogram.sort_values(["algorithm", "distance"], key=lambda c: c.map(order) if c.name == "algorithm" else c)
+    corpus = corpus_counts(labelled, hashes, histogram)
+    corpus["excluded_groups"] = list(request.exclude_groups)
+    metrics = M.threshold_table(histogram, request.max_threshold)
+    edits = M.edit_recall_table(histogram, request.max_threshold)
+    points = M.operating_points(metrics, request.target_fprs)
+    edit_table = M.edit_recall_at(edits, points, request.plot_fpr)
+    result = EvaluationResult(corpus, metrics, edits, points)
+    result.files = write_outputs(request, result, edit_table)
+    labelled.unpersist()
+    return result
+
+
+def write_outputs(request: EvaluationRequest, result: EvaluationResult, edit_table: pd.DataFrame) -> list[Path]:
+    """Tables (CSV + Parquet), Markdown summary and, unless disabled, the two plots."""
+    out = request.output
+    out.mkdir(parents=True, exist_ok=True)
+    wide = M.with_edit_columns(result.metrics, result.edits)
+    files = [out / "metrics.csv", out / "metrics.parquet", out / "edit_recall.csv", out / "operating_points.csv",
+             out / "summary.md"]
+    wide.to_csv(files[0], index=False, float_format="%.6g")
+    wide.to_parquet(files[1], index=False)
+    result.edits.to_csv(files[2], index=False, float_format="%.6g")
+    result.points.to_csv(files[3], index=False, float_format="%.6g")
+    files[4].write_text(
+        markdown_summary(result.corpus, result.metrics, result.points, edit_table, request.target_fprs,
+                         request.plot_fpr)
+    )
+    if request.plots:
+        from sparkhash.evaluation.plots import plot_edit_recall, plot_recall_vs_fpr
+
+        files.append(plot_recall_vs_fpr(result.metrics, result.points, out / "recall_vs_fpr.png"))
+        if not edit_table.empty:
+            files.append(plot_edit_recall(edit_table, result.points, request.plot_fpr, out / "edit_recall.png"))
+    return files

@@ -1,0 +1,65 @@
+"""The Markdown summary of an evaluation run (pasted into docs and benchmarks as is)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _fpr(value: float) -> str:
+    return "0" if value == 0 else f"{value:.2e}"
+
+
+def markdown_summary(
+    corpus: dict,
+    metrics: pd.DataFrame,
+    points: pd.DataFrame,
+    edit_table: pd.DataFrame,
+    target_fprs: Sequence[float],
+    plot_fpr: float,
+) -> str:
+    """Headline tables: operating points per algorithm and target FPR, recall per edit type."""
+    lines = [
+        f"Corpus: {corpus['files']} files in {corpus['groups']} groups ({corpus['unhashed']} not hashed); "
+        f"{corpus['positives']:,} within-group pairs (positives), {corpus['negatives']:,} between-group pairs "
+        "(negatives). A pair is within threshold t when its Hamming distance is <= t."
+        + (f" Groups left out: {', '.join(corpus['excluded_groups'])}." if corpus.get("excluded_groups") else ""),
+        "",
+        "Largest threshold whose false-positive rate stays at or under the target, and what it gives:",
+        "",
+        "| algorithm | " + " | ".join(f"FPR <= {_fpr(t)}: t / recall / precision" for t in target_fprs) + " |",
+        "|---|" + "---|" * len(target_fprs),
+    ]
+    for algorithm in dict.fromkeys(points["algorithm"]):
+        cells = []
+        for target in target_fprs:
+            row = points[(points["algorithm"] == algorithm) & np.isclose(points["target_fpr"], target)].iloc[0]
+            if row["threshold"] < 0:
+                cells.append("none")
+            else:
+                cells.append(f"{int(row['threshold'])} / {_fmt(row['recall'])} / {_fmt(row['precision'])}")
+        lines.append(f"| {algorithm} | " + " | ".join(cells) + " |")
+    if not edit_table.empty:
+        chosen = points[np.isclose(points["target_fpr"], plot_fpr)].set_index("algorithm")["threshold"]
+        lines += [
+            "",
+            f"Recall per edit type at each algorithm's threshold for FPR <= {_fpr(plot_fpr)} "
+            "(edited copy found when its pair with the group's original is within the threshold):",
+            "",
+            "| edit | " + " | ".join(f"{a} (t={int(chosen[a])})" for a in edit_table.columns) + " |",
+            "|---|" + "---|" * len(edit_table.columns),
+        ]
+        for edit, row in edit_table.iterrows():
+            lines.append(f"| {edit} | " + " | ".join(_fmt(row[a], 2) for a in edit_table.columns) + " |")
+    best = metrics.loc[metrics.groupby("algorithm", sort=False)["recall"].idxmax()]
+    lines += ["", "Recall reachable at any threshold (and the FPR it costs):", ""]
+    lines += ["| algorithm | max recall | at threshold | FPR there |", "|---|---|---|---|"]
+    for _, row in best.iterrows():
+        lines.append(f"| {row['algorithm']} | {_fmt(row['recall'])} | {int(row['threshold'])} | {_fpr(row['fpr'])} |")
+    return "\n".join(lines) + "\n"
