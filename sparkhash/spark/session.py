@@ -17,17 +17,25 @@ def get_session(
 ) -> SparkSession:
     """Return the active session, or build one.
 
-    An active session (a notebook's, spark-submit's, Spark Connect's) is returned unchanged.
-    Otherwise: with no master given and none configured (SPARK_MASTER / spark-submit), an
-    embedded local Spark with conf/local.conf; with a master, conf/cluster.conf.
+    An active session (a notebook's, Spark Connect's) is returned unchanged, and with
+    SPARK_REMOTE set a Spark Connect session is made (its settings are the server's).
+    Under spark-submit the settings are spark-submit's (`--properties-file conf/cluster.conf`)
+    unless a profile or master is given here. Otherwise: with no master given and none
+    configured (SPARK_MASTER), an embedded local Spark with conf/local.conf; with a master,
+    conf/cluster.conf.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    if os.environ.get("SPARK_REMOTE"):
+        return SparkSession.builder.getOrCreate()
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # the JVM was started by spark-submit
     master = master or os.environ.get("SPARK_MASTER")
-    if profile is None:
+    if profile is None and not (submitted and master is None):
         profile = "local" if master is None or master.startswith("local") else "cluster"
-    settings = profile_settings(profile)
+    settings = profile_settings(profile) if profile else {}
+    if submitted and master is None:
+        settings.pop("spark.master", None)
     if master is not None:
         settings["spark.master"] = master
     settings.update(extra or {})

@@ -1,0 +1,158 @@
+"""DataFrame API: any DataFrame with image bytes -> hashed rows -> hashes and segments tables.
+
+    files = spark.read.format("binaryFile").load("/data/images")
+    hashed = hash_images(files, algorithms=("phash", "dhash", "crop_resistant"))
+    hashed.write.parquet(staging)                 # hash once ...
+    staged = spark.read.parquet(staging)
+    hashes_table(staged, run_id), segments_table(staged, run_id)   # ... derive both tables
+
+`hash_images` is one `mapInPandas` pass over the core's one-decode-many-hashes function; the
+image bytes go into the Python worker and do not come out. Everything here is plain DataFrame
+API (no RDDs, no SparkContext), so it runs on classic Spark and on Spark Connect alike.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from sparkhash.core.decode import DecodeOptions
+from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
+from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
+from sparkhash.spark.udf import batch_hasher
+
+#: What `hash_images` computes when not told otherwise: every algorithm.
+DEFAULT_ALGORITHMS: tuple[str, ...] = ALGORITHMS
+DEFAULT_PARAMS = HashParams()
+DEFAULT_DECODE_OPTIONS = DecodeOptions()
+
+SEGMENT_STRUCT = StructType(
+    [
+        StructField("segment", IntegerType(), False),
+        StructField("hash", StringType(), False),
+        StructField("left", IntegerType(), False),
+        StructField("top", IntegerType(), False),
+        StructField("right", IntegerType(), False),
+        StructField("bottom", IntegerType(), False),
+        StructField("pixels", IntegerType(), False),
+    ]
+)
+
+
+def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+    """Validate algorithm names (a list or a comma-separated string) and put them in canonical order."""
+    if isinstance(algorithms, str):
+        algorithms = [a.strip() for a in algorithms.split(",") if a.strip()]
+    unknown = sorted(set(algorithms) - set(ALGORITHMS))
+    if unknown:
+        raise ValueError(f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHMS)}")
+    if not algorithms:
+        raise ValueError("no algorithm requested")
+    return tuple(a for a in ALGORITHMS if a in algorithms)
+
+
+def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS) -> str:
+    """The `params` value written with every row: HashParams' canonical JSON, plus
+    `"exif_orientation":true` when EXIF rotation is on (it changes the bits)."""
+    if not decode_options.apply_exif_orientation:
+        return params.to_json()
+    data = json.loads(params.to_json())
+    data["exif_orientation"] = True
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def hashed_schema(algorithms: tuple[str, ...]) -> StructType:
+    """Schema of `hash_images`' output: the hashes columns (without run_id) plus `segments`."""
+    fields = [f for f in hashes_schema(algorithms).fields if f.name != "run_id"]
+    position = [f.name for f in fields].index("error")
+    fields.insert(position, StructField("segments", ArrayType(SEGMENT_STRUCT, False), True))
+    return StructType(fields)
+
+
+def hash_images(
+    df: DataFrame,
+    algorithms: tuple[str, ...] | list[str] | str = DEFAULT_ALGORITHMS,
+    params: HashParams = DEFAULT_PARAMS,
+    decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+    content_col: str = "content",
+    path_col: str = "path",
+    length_col: str = "length",
+    modification_time_col: str = "modificationTime",
+) -> DataFrame:
+    """Hash every row's image bytes; one output row per input row (errors in `error`).
+
+    The defaults fit `spark.read.format("binaryFile")`. Any other DataFrame works too: name its
+    binary column and an identifying string column; a missing length column is computed from
+    the bytes, a missing modification-time column becomes null. Output columns:
+    `hashed_schema(algorithms)` — path, length, modification_time, width, height, one hex column
+    per single-image algorithm, segment_count, segments (array of structs, when crop_resistant
+    is requested), error, params. Lazy: each action re-hashes, so write it once and derive both
+    tables from what was written (see `hashes_table`, `segments_table`).
+    """
+    algorithms = normalise_algorithms(algorithms)
+    columns = set(df.columns)
+    for name in (content_col, path_col):
+        if name not in columns:
+            raise ValueError(f"column {name!r} not found; the DataFrame has {sorted(columns)}")
+    length = F.col(length_col) if length_col in columns else F.length(F.col(content_col))
+    mtime = F.col(modification_time_col) if modification_time_col in columns else F.lit(None)
+    prepared = df.select(
+        F.col(path_col).cast(StringType()).alias("path"),
+        length.cast(LongType()).alias("length"),
+        mtime.cast(TimestampType()).alias("modification_time"),
+        F.col(content_col).alias("content"),
+    )
+    function = batch_hasher(algorithms, params, decode_options, params_json(params, decode_options))
+    return prepared.mapInPandas(function, schema=hashed_schema(algorithms))
+
+
+def error_rows(files: DataFrame, error: Column, algorithms: tuple[str, ...], params: str) -> DataFrame:
+    """Rows in `hashed_schema` form for files that are not hashed at all (e.g. over the size cap).
+
+    `files` has path, length and modificationTime (the binaryFile listing columns)."""
+    schema = hashed_schema(normalise_algorithms(algorithms))
+    values = {
+        "path": F.col("path"),
+        "length": F.col("length"),
+        "modification_time": F.col("modificationTime"),
+        "error": error,
+        "params": F.lit(params),
+    }
+    return files.select(
+        *[values.get(f.name, F.lit(None)).cast(f.dataType).alias(f.name) for f in schema.fields]
+    )
+
+
+def hashes_table(hashed: DataFrame, run_id: str) -> DataFrame:
+    """The hashes table's rows (`schemas.hashes_schema`) from `hash_images`' output."""
+    algorithms = tuple(a for a in SINGLE_ALGORITHMS if a in hashed.columns)
+    return hashed.select(
+        *[
+            (F.lit(run_id) if f.name == "run_id" else F.col(f.name)).cast(f.dataType).alias(f.name)
+            for f in hashes_schema(algorithms).fields
+        ]
+    )
+
+
+def segments_table(hashed: DataFrame, run_id: str) -> DataFrame:
+    """The segments table's rows (`schemas.SEGMENTS_SCHEMA`): one per crop-resistant segment
+    (none when crop_resistant was not requested or the image failed)."""
+    exploded = hashed.select("path", "params", F.explode("segments").alias("s"))
+    values = {"path": F.col("path"), "params": F.col("params"), "run_id": F.lit(run_id)}
+    return exploded.select(
+        *[
+            values.get(f.name, F.col(f"s.{f.name}")).cast(f.dataType).alias(f.name)
+            for f in SEGMENTS_SCHEMA.fields
+        ]
+    )

@@ -1,0 +1,201 @@
+"""The OUTPUT directory: runs committed atomically, and readers that see only committed runs.
+
+Layout (every write is a plain Spark write, so any Hadoop file system works):
+
+    OUTPUT/_staging/<run_id>/                 one run's hashing pass, before it is split (temporary)
+    OUTPUT/hashes/run_id=<run_id>/*.parquet   the run's hashes rows
+    OUTPUT/segments/run_id=<run_id>/*.parquet the run's segments rows (when crop_resistant is on)
+    OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
+
+A run is committed once its record exists. Spark's output committer moves a job's files into
+place only when the job succeeds, and the record is a single file written by a single task, so
+the record appears whole or not at all. Readers take only committed runs' directories, so
+whatever a crashed run left behind is ignored (and removed by the next run when OUTPUT is on a
+local or FUSE-mounted path; elsewhere it stays, unread, under `_staging` or an uncommitted
+`run_id=` directory).
+
+A file's *current* row is the one from the latest committed run that hashed it: a changed file
+is hashed again by a later run, and `read_hashes` returns exactly one row per path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
+
+from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
+
+HASHES = "hashes"
+SEGMENTS = "segments"
+RUNS = "runs"  # not "_runs": Spark warns about reading a path whose name starts with "_"
+STAGING = "_staging"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a committed run did; `algorithms` is comma-separated, `params` the rows' params."""
+
+    run_id: str
+    input: str
+    algorithms: str
+    params: str
+    files_seen: int
+    hashed: int
+    skipped: int
+    failed: int
+    segments: int
+    seconds: float
+    finished: str
+
+
+RUNS_SCHEMA = StructType(
+    [
+        StructField(
+            f.name,
+            {"int": LongType(), "float": DoubleType()}.get(str(f.type), StringType()),
+            True,
+        )
+        for f in fields(RunRecord)
+    ]
+)
+
+
+def new_run_id() -> str:
+    """A unique id that sorts in commit order (UTC time to the microsecond, then random)."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def normalise_output(output: str) -> str:
+    """An absolute path for scheme-less local outputs (Spark would resolve them against the
+    driver's working directory anyway); URIs are returned unchanged."""
+    if "://" in output or output.startswith(("file:", "dbfs:")):
+        return output.rstrip("/")
+    return os.path.abspath(output)
+
+
+def run_dir(output: str, table: str, run_id: str) -> str:
+    """Directory of one run's part of `table` (hashes, segments, runs) or its staging area."""
+    if table == STAGING:
+        return f"{output}/{STAGING}/{run_id}"
+    return f"{output}/{table}/run_id={run_id}"
+
+
+def committed_runs(spark: SparkSession, output: str) -> list[RunRecord]:
+    """The committed runs of OUTPUT, oldest first ([] when there are none yet)."""
+    output = normalise_output(output)
+    local = local_path(output)
+    if local is not None and not (local / RUNS).is_dir():
+        return []
+    try:
+        rows = spark.read.schema(RUNS_SCHEMA).json(f"{output}/{RUNS}").collect()
+    except AnalysisException as exc:
+        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
+            return []
+        raise
+    records = [RunRecord(**{f.name: row[f.name] for f in fields(RunRecord)}) for row in rows]
+    return sorted(records, key=lambda r: r.run_id)
+
+
+def commit_run(spark: SparkSession, output: str, record: RunRecord) -> None:
+    """Write the run's record: from now on readers include the run."""
+    output = normalise_output(output)
+    data = asdict(record)
+    frame = spark.createDataFrame([tuple(data[f.name] for f in fields(RunRecord))], RUNS_SCHEMA)
+    frame.drop("run_id").coalesce(1).write.mode("overwrite").json(run_dir(output, RUNS, record.run_id))
+
+
+def write_run_table(frame: DataFrame, output: str, table: str, run_id: str) -> None:
+    """Write one run's rows of `table` (hashes or segments) into its run directory."""
+    frame.drop("run_id").write.mode("overwrite").parquet(run_dir(normalise_output(output), table, run_id))
+
+
+def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:
+    """The hashes table of OUTPUT: with `current`, exactly one row per path (from the latest
+    committed run that hashed it); otherwise every committed row. None before the first run."""
+    output = normalise_output(output)
+    runs = committed_runs(spark, output)
+    if not runs:
+        return None
+    algorithms = tuple(runs[-1].algorithms.split(","))
+    rows = _read_runs(spark, output, HASHES, hashes_schema(algorithms), [r.run_id for r in runs])
+    if not current:
+        return rows
+    latest = Window.partitionBy("path").orderBy(F.col("run_id").desc())
+    return rows.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
+
+
+def read_segments(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:
+    """The segments table of OUTPUT: with `current`, only the segments of each path's current
+    hashes row. None when no committed run wrote segments."""
+    output = normalise_output(output)
+    runs = [r.run_id for r in committed_runs(spark, output) if r.segments > 0]
+    if not runs:
+        return None
+    rows = _read_runs(spark, output, SEGMENTS, SEGMENTS_SCHEMA, runs)
+    if not current:
+        return rows
+    current_rows = read_hashes(spark, output).select("path", "run_id")
+    return rows.join(current_rows, on=["path", "run_id"], how="left_semi")
+
+
+def _read_runs(
+    spark: SparkSession, output: str, table: str, schema: StructType, run_ids: list[str]
+) -> DataFrame:
+    paths = [run_dir(output, table, run_id) for run_id in run_ids]
+    return spark.read.schema(schema).option("basePath", f"{output}/{table}").parquet(*paths)
+
+
+def local_path(uri: str) -> Path | None:
+    """The driver-local path of `uri` (plain path, file:, or dbfs: through the /dbfs mount), or
+    None when Python on the driver cannot reach it."""
+    if uri.startswith("file://"):
+        return Path(uri[len("file://") :])
+    if uri.startswith("file:"):
+        return Path(uri[len("file:") :])
+    if uri.startswith("dbfs:/") and Path("/dbfs").is_dir():
+        return Path("/dbfs") / uri[len("dbfs:/") :]
+    if "://" in uri or ":" in uri.split("/", 1)[0]:
+        return None
+    return Path(uri)
+
+
+def remove_run_files(output: str, run_id: str, tables: tuple[str, ...] = (STAGING,)) -> bool:
+    """Delete a run's directories of `tables` when OUTPUT is driver-local; False if it is not."""
+    root = local_path(normalise_output(output))
+    if root is None:
+        return False
+    for table in tables:
+        target = root / (f"{STAGING}/{run_id}" if table == STAGING else f"{table}/run_id={run_id}")
+        shutil.rmtree(target, ignore_errors=True)
+    return True
+
+
+def remove_uncommitted(output: str, committed: list[str]) -> list[str]:
+    """Delete what crashed runs left behind (driver-local OUTPUT only); returns their run ids.
+
+    Only one run at a time may write to an OUTPUT: a run in progress looks uncommitted."""
+    root = local_path(normalise_output(output))
+    if root is None or not root.is_dir():
+        return []
+    keep = set(committed)
+    leftovers: set[str] = set()
+    for table in (HASHES, SEGMENTS, RUNS):
+        for child in (root / table).glob("run_id=*"):
+            run_id = child.name[len("run_id=") :]
+            if run_id not in keep:
+                leftovers.add(run_id)
+    staging = root / STAGING
+    if staging.is_dir():
+        leftovers.update(child.name for child in staging.iterdir())
+    for run_id in leftovers:
+        remove_run_files(output, run_id, (STAGING, HASHES, SEGMENTS, RUNS))
+    return sorted(leftovers)
