@@ -254,3 +254,30 @@ def test_numpy_haar_equals_pywt_bit_for_bit(side):
         assert ours.tobytes() == expected.tobytes()
         for level in range(levels + 1):
             assert hashes._haar_ll(ours, level).tobytes() == pywt.wavedec2(ours, "haar", level=level)[0].tobytes()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "RGBX"])
+def test_colorhash_colour_table_equals_hsv_path(mode):
+    from sparkhash.core import hashes
+
+    rng = np.random.default_rng(7)
+    for image in (noise_rgb(61, 37, seed=1), smooth_rgb(80, 50, seed=2), blocks_rgb(33, 17, seed=3)):
+        image = in_mode(image, "RGBA", 1) if mode == "RGBA" else image.convert(mode)
+        expected = hashes.colorhash_counts(image.convert("L"), image.convert("HSV"))
+        assert hashes.colorhash_counts_rgb(image).tolist() == expected.tolist()
+    # every colour of the table agrees with Pillow's own conversions on a random sample
+    sample = rng.integers(0, 256, size=(1, 4096, 3), dtype=np.uint8)
+    image = Image.fromarray(sample, "RGB")
+    expected = hashes.colorhash_counts(image.convert("L"), image.convert("HSV"))
+    assert hashes.colorhash_counts_rgb(image).tolist() == expected.tolist()
+
+
+def test_colorhash_large_rgb_uses_table_and_matches_imagehash():
+    image = smooth_rgb(1280, 840, seed=12)  # >= 1 MP: the colour-table path
+    from sparkhash.core import hashes
+
+    assert image.size[0] * image.size[1] >= hashes.RGB_TABLE_MIN_PIXELS
+    for binbits in (3, 6):
+        assert str(core.colorhash(image, binbits)) == str(imagehash.colorhash(image, binbits))
+    result = core.compute_hashes(image, ["colorhash"])
+    assert str(result.hashes["colorhash"]) == str(imagehash.colorhash(image))

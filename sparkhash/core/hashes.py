@@ -244,11 +244,47 @@ _CATEGORY = _category_table()
 
 def colorhash_counts(grey: Image.Image, hsv: Image.Image) -> numpy.ndarray:
     """Pixel counts of the 15 colorhash categories (0 black, then as in `_category_table`)."""
-    hsv_pixels = numpy.asarray(hsv)
-    key = (hsv_pixels[..., 1].astype(numpy.uint16) << 8) | hsv_pixels[..., 0]
-    category = _CATEGORY[key]
+    category = _CATEGORY[_hsv_key(numpy.asarray(hsv))]
     category[numpy.asarray(grey) < 32] = 0  # black: intensity < 256 // 8
     return numpy.bincount(category.ravel(), minlength=15)
+
+
+#: Images at least this large (pixels) in mode RGB/RGBA/RGBX use the 24-bit colour table.
+RGB_TABLE_MIN_PIXELS = 1 << 20
+_rgb_table: numpy.ndarray | None = None
+
+
+def rgb_category_table() -> numpy.ndarray:
+    """Colorhash category of every 24-bit colour, indexed by R | G << 8 | B << 16 (16 MiB).
+
+    Built once per process by letting Pillow convert all 2**24 colours to 'L' and 'HSV', so it
+    is exact by construction (the same conversions imagehash applies per pixel); it replaces
+    the full-resolution HSV conversion, the most expensive step of colorhash.
+    """
+    global _rgb_table
+    if _rgb_table is None:
+        codes = numpy.arange(1 << 24, dtype="<u4").view(numpy.uint8).reshape(4096, 4096, 4)
+        colours = Image.fromarray(numpy.ascontiguousarray(codes[..., :3]), "RGB")
+        table = _CATEGORY[_hsv_key(numpy.asarray(colours.convert("HSV")))]
+        table[numpy.asarray(colours.convert("L")) < 32] = 0
+        _rgb_table = table.ravel()
+    return _rgb_table
+
+
+def _hsv_key(hsv_pixels: numpy.ndarray) -> numpy.ndarray:
+    return (hsv_pixels[..., 1].astype(numpy.uint16) << 8) | hsv_pixels[..., 0]
+
+
+def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
+    """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
+    pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""
+    width, height = image.size
+    stride = 3 if image.mode == "RGB" else 4
+    raw = image.tobytes() + b"\0"  # one spare byte: the last pixel's 4-byte read stays in bounds
+    # Unaligned little-endian uint32 reads at each pixel: R | G << 8 | B << 16 | (next byte) << 24
+    words = numpy.ndarray((width * height,), dtype="<u4", buffer=raw, strides=(stride,))
+    category = rgb_category_table()[words & 0xFFFFFF]
+    return numpy.bincount(category, minlength=15)
 
 
 def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
@@ -278,6 +314,11 @@ def _nan_int() -> int:
 
 def colorhash(image: Image.Image, binbits: int = 3) -> ImageHash:
     """Colour hash: fractions of black, gray and 6 faint / 6 bright hue bins, full resolution."""
-    grey = image.convert("L")
-    hsv = image.convert("HSV")
-    return ImageHash(colorhash_bits(colorhash_counts(grey, hsv), binbits))
+    return ImageHash(colorhash_bits(colorhash_counts_of(image), binbits))
+
+
+def colorhash_counts_of(image: Image.Image, grey: Image.Image | None = None) -> numpy.ndarray:
+    """Category counts of `image`, by the colour table for large RGB(A) images, else via HSV."""
+    if image.mode in ("RGB", "RGBA", "RGBX") and image.size[0] * image.size[1] >= RGB_TABLE_MIN_PIXELS:
+        return colorhash_counts_rgb(image)
+    return colorhash_counts(grey if grey is not None else image.convert("L"), image.convert("HSV"))

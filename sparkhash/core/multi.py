@@ -128,7 +128,7 @@ def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyT
         )
         return ImageHash(bits)
     if algorithm == "colorhash":
-        counts = H.colorhash_counts(grey, image.convert("HSV"))
+        counts = H.colorhash_counts_of(image, grey)
         return ImageHash(H.colorhash_bits(counts, p.colorhash_binbits))
     raise ValueError(f"unknown algorithm {algorithm!r}")
 
