@@ -1,0 +1,125 @@
+"""Core speed vs imagehash 4.3.2, measured in one run on a directory of real images.
+
+    python benchmarks/bench_core.py /work/corpus/images [--limit 100]
+
+For every image: imagehash decodes once and runs its eight functions; sparkhash runs
+`compute_hashes(bytes)` (decode included). Every hash is checked to be identical. Per-algorithm
+rows time each function alone on the already-decoded image (imagehash.f(img) vs sparkhash.core.f(img)).
+Prints ms/image and the speed-up ratio; --markdown prints a table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import os
+import platform
+import time
+
+import imagehash
+from PIL import Image
+
+import sparkhash.core as core
+
+FUNCTIONS = {
+    "ahash": "average_hash",
+    "phash": "phash",
+    "phash_simple": "phash_simple",
+    "dhash": "dhash",
+    "dhash_vertical": "dhash_vertical",
+    "whash": "whash",
+    "colorhash": "colorhash",
+    "crop_resistant": "crop_resistant_hash",
+}
+
+
+def _images(root: str, limit: int | None) -> list[str]:
+    exts = (".jpg", ".jpeg", ".png", ".webp")
+    paths = sorted(p for p in glob.glob(os.path.join(root, "**", "*"), recursive=True) if p.lower().endswith(exts))
+    if limit and len(paths) > limit:  # evenly spaced, so every group / edit kind is represented
+        paths = [paths[i * len(paths) // limit] for i in range(limit)]
+    return paths
+
+
+def imagehash_all(data: bytes) -> dict[str, str]:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return {alg: str(getattr(imagehash, fn)(image)) for alg, fn in FUNCTIONS.items()}
+
+
+def sparkhash_all(data: bytes) -> dict[str, str]:
+    result = core.compute_hashes(data)
+    out = {alg: str(h) for alg, h in result.hashes.items()}
+    out["crop_resistant"] = str(result.multihash())
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images", help="directory of images (searched recursively)")
+    parser.add_argument("--limit", type=int, default=None, help="use N evenly spaced images")
+    parser.add_argument("--repeat", type=int, default=3, help="per-algorithm timing: best of N per image")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    paths = _images(args.images, args.limit)
+    blobs = [open(p, "rb").read() for p in paths]
+    decoded = []
+    for data in blobs:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        decoded.append(image)
+    megapixels = sum(im.size[0] * im.size[1] for im in decoded) / len(decoded) / 1e6
+
+    # Warm-up (imports, pywt/scipy plans) on one image, not timed.
+    imagehash_all(blobs[0]), sparkhash_all(blobs[0])
+
+    rows = []
+    t_ref = t_ours = 0.0
+    mismatches = 0
+    for data in blobs:
+        t0 = time.perf_counter()
+        ref = imagehash_all(data)
+        t1 = time.perf_counter()
+        ours = sparkhash_all(data)
+        t2 = time.perf_counter()
+        t_ref += t1 - t0
+        t_ours += t2 - t1
+        mismatches += sum(ref[a] != ours[a] for a in ref)
+    n = len(blobs)
+    rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
+
+    for alg, fn in FUNCTIONS.items():
+        ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
+        t_ref = t_ours = 0.0
+        for image in decoded:
+            best_ref = best_ours = float("inf")
+            for _ in range(args.repeat):  # interleaved, best of N: robust to a busy machine
+                t0 = time.perf_counter()
+                a = str(ref_fn(image))
+                t1 = time.perf_counter()
+                b = str(our_fn(image))
+                t2 = time.perf_counter()
+                best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
+            t_ref += best_ref
+            t_ours += best_ours
+            mismatches += a != b
+        rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
+
+    print(f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}")
+    if args.markdown:
+        print("| what | imagehash ms/image | sparkhash ms/image | speed-up |")
+        print("|---|---:|---:|---:|")
+        for name, ref, ours in rows:
+            print(f"| {name} | {ref:.1f} | {ours:.1f} | {ref / ours:.1f}x |")
+    else:
+        for name, ref, ours in rows:
+            print(f"{name:<24} imagehash {ref:8.1f} ms   sparkhash {ours:8.1f} ms   x{ref / ours:5.1f}")
+    if mismatches:
+        raise SystemExit(f"{mismatches} hashes differ from imagehash")
+
+
+if __name__ == "__main__":
+    main()
