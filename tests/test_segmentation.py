@@ -566,6 +566,9 @@ def test_hash_func_none_raises_type_error():
 
 @pytest.mark.skipif(not HAVE_HASHES, reason="sparkhash.core.hashes not written yet")
 def test_default_hash_func_is_sparkhash_dhash():
+    from sparkhash.core.hashes import dhash
+
+    assert seg.crop_resistant_hash.__defaults__[0] is dhash  # same default object as imagehash's
     img = photo_like(400, 300, seed=3)
     got = seg.crop_resistant_hash(img)
     assert str(got) == str(imagehash.crop_resistant_hash(img))

@@ -27,6 +27,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from sparkhash.core.classes import ImageMultiHash
+from sparkhash.core.hashes import dhash
 
 __all__ = [
     "SegmentBox",
@@ -329,16 +330,9 @@ def crop_boxes(
     ]
 
 
-def _dhash(image: Image.Image) -> Any:
-    """Default hash function: sparkhash's dhash (imported late; hashes.py may import us)."""
-    from sparkhash.core.hashes import dhash
-
-    return dhash(image)
-
-
 def crop_resistant_hash(
     image: Image.Image,
-    hash_func: Callable[[Image.Image], Any] = _dhash,
+    hash_func: Callable[[Image.Image], Any] = dhash,
     limit_segments: int | None = None,
     segment_threshold: int = 128,
     min_segment_size: int = 500,
