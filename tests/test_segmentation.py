@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 
@@ -17,9 +16,6 @@ from scipy import ndimage
 
 from sparkhash.core import segmentation as seg
 from sparkhash.core.classes import ImageMultiHash
-
-HAVE_HASHES = importlib.util.find_spec("sparkhash.core.hashes") is not None
-
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -564,7 +560,6 @@ def test_hash_func_none_raises_type_error():
         seg.crop_resistant_hash(img, hash_func=None)
 
 
-@pytest.mark.skipif(not HAVE_HASHES, reason="sparkhash.core.hashes not written yet")
 def test_default_hash_func_is_sparkhash_dhash():
     from sparkhash.core.hashes import dhash
 
