@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dups": ("sparkhash.dedup.job", "find near-duplicate pairs and clusters in a hash table"),
     "evaluate": ("sparkhash.evaluate", "measure recall/false positives on a labelled corpus"),
     "report": ("sparkhash.report", "write a self-contained HTML review page of duplicate clusters"),
+    "sample": ("sparkhash.sample", "write a small generated image set to try the jobs on"),
 }
 
 
