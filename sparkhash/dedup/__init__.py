@@ -1,0 +1,1 @@
+"""Near-duplicate detection on hash tables: banded pairs join, segment matching, clusters."""

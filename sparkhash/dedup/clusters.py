@@ -1,0 +1,83 @@
+"""Clusters: connected components of the pairs graph, as DataFrame operations, plus a keep rule.
+
+Components use the alternating large-star / small-star rounds of Kiveris et al. (2014,
+"Connected Components in MapReduce and Beyond"): O(log² n) rounds of joins and aggregations,
+no graph on the driver, no GraphFrames, nothing Spark Connect lacks. At the fixed point every
+component is a star around its smallest node, which becomes the cluster id.
+
+Keep rule: in each cluster exactly one path has keep = true — the one with the most pixels
+(width·height), then the largest file (length), then the smallest path.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+MAX_ROUNDS = 100
+
+
+def _normalise(edges: DataFrame) -> DataFrame:
+    return (
+        edges.select(F.least("src", "dst").alias("src"), F.greatest("src", "dst").alias("dst"))
+        .filter(F.col("src") != F.col("dst"))
+        .distinct()
+    )
+
+
+def _large_star(edges: DataFrame) -> DataFrame:
+    """Connect every larger neighbour of u to the smallest node of u's neighbourhood."""
+    both = edges.select(F.col("src").alias("u"), F.col("dst").alias("v")).unionByName(
+        edges.select(F.col("dst").alias("u"), F.col("src").alias("v"))
+    )
+    smallest = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
+    return _normalise(
+        both.filter(F.col("v") > F.col("u")).join(smallest, "u").select(F.col("v").alias("src"), F.col("m").alias("dst"))
+    )
+
+
+def _small_star(edges: DataFrame) -> DataFrame:
+    """Connect u and its smaller neighbours to the smallest of them."""
+    smallest = edges.groupBy(F.col("dst").alias("u")).agg(F.min("src").alias("m"))
+    spokes = edges.join(smallest, edges["dst"] == smallest["u"]).select(
+        F.col("src").alias("src"), F.col("m").alias("dst")
+    )
+    centre = smallest.select(F.col("u").alias("src"), F.col("m").alias("dst"))
+    return _normalise(spokes.unionByName(centre))
+
+
+def connected_components(edges: DataFrame, max_rounds: int = MAX_ROUNDS) -> DataFrame:
+    """(node, component) for every node of the undirected graph `edges` (src, dst; any orderable type).
+
+    component is the smallest node of the component.
+    """
+    current = _normalise(edges).localCheckpoint(eager=True)
+    for _ in range(max_rounds):
+        nxt = _small_star(_large_star(current)).localCheckpoint(eager=True)
+        changed = nxt.join(current, ["src", "dst"], "left_anti").limit(1).count()
+        if changed == 0 and nxt.count() == current.count():
+            current = nxt
+            break
+        current = nxt
+    else:
+        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+    # A star forest: src (the smaller end) is the centre of each edge's component.
+    leaves = current.select(F.col("dst").alias("node"), F.col("src").alias("component"))
+    centres = current.select(F.col("src").alias("node"), F.col("src").alias("component"))
+    return leaves.unionByName(centres).groupBy("node").agg(F.min("component").alias("component"))
+
+
+def clusters(pairs: DataFrame, attributes: DataFrame) -> DataFrame:
+    """Clusters table (path, cluster, keep) from pairs (path_a, path_b) and attributes (path, pixels, length)."""
+    comps = connected_components(pairs.select(F.col("path_a").alias("src"), F.col("path_b").alias("dst")))
+    return with_keep(comps.select(F.col("node").alias("path"), F.col("component").alias("cluster")), attributes)
+
+
+def with_keep(members: DataFrame, attributes: DataFrame) -> DataFrame:
+    """Mark one keep path per cluster: most pixels, then largest file, then smallest path."""
+    attrs = attributes.groupBy("path").agg(F.max("pixels").alias("pixels"), F.max("length").alias("length"))
+    ranked = members.join(attrs, "path", "left")
+    order = Window.partitionBy("cluster").orderBy(
+        F.col("pixels").desc_nulls_last(), F.col("length").desc_nulls_last(), F.col("path").asc()
+    )
+    return ranked.select("path", "cluster", (F.row_number().over(order) == 1).alias("keep"))

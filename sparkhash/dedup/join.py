@@ -1,0 +1,141 @@
+"""The banded join over distinct hashes: every pair within k found once, verified in the JVM.
+
+Each candidate pair is verified in exactly one band — the first band on which the two hashes
+are within the probe radius — so no cross-band de-duplication shuffle is needed. Buckets with
+more than `plan.hot_bucket` build rows are split further on sub-bands of the remaining bits
+(pigeonhole again: two hashes in one bucket and within k overall agree exactly on one of k+1
+disjoint sub-bands), so no bucket makes the join quadratic unless its hashes really are
+all within k of each other.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from sparkhash.dedup.bands import BandPlan, band_keys, hamming, sub_band_array, word_columns, words_less
+
+HOT_LIMIT_ROWS = 1_000_000
+
+
+def _first_within(distances: list[Column], radius: int) -> Column:
+    """Index of the first distance <= radius (null if none)."""
+    expr = F.lit(None).cast("int")
+    for i in reversed(range(len(distances))):
+        expr = F.when(distances[i] <= radius, F.lit(i)).otherwise(expr)
+    return expr
+
+
+def _split_hot(rows: DataFrame, plan: BandPlan, keep: tuple[str, ...]) -> DataFrame:
+    """Rows of hot buckets, one per sub-band, with the sub-band value as `skey`."""
+    wcols = word_columns(plan.words)
+    subs = F.filter(sub_band_array(plan), lambda s: s["band"] == F.col("band"))
+    x = rows.select(*wcols, *keep, "band", "key", F.explode(subs).alias("s"))
+    parts = [F.col(w).bitwiseAND(F.col(f"s.m{i}")) for i, w in enumerate(wcols)]
+    skey = F.xxhash64(*parts)
+    for i in reversed(range(plan.words)):
+        skey = F.when(F.col("s.single") == i, parts[i]).otherwise(skey)
+    return x.select(*wcols, *keep, "band", "key", F.col("s.sub").alias("sub"), skey.alias("skey"))
+
+
+def _sub_rule(plan: BandPlan, a: list[str], b: list[str]) -> Column:
+    """True when `sub` is the first sub-band (of the row's band) on which a and b agree."""
+    expr = F.lit(None).cast("int")
+    for i in reversed(range(len(plan.bands))):
+        subs = plan.sub_bands[i] if i < len(plan.sub_bands) else ()
+        first = _first_within([hamming(a, b, s.masks) for s in subs], 0)
+        expr = F.when(F.col("band") == i, first).otherwise(expr)
+    return (F.col("sub") < 0) | (expr == F.col("sub"))
+
+
+def hash_candidates(
+    hashes: DataFrame,
+    plan: BandPlan,
+    probe: DataFrame | None = None,
+    new_column: str | None = None,
+    broadcast_build: bool | None = None,
+) -> DataFrame:
+    """The joined candidate rows (a_w.., b_w.., band, sub, b_new?) before any filtering."""
+    wcols = word_columns(plan.words)
+    a = [f"a_{w}" for w in wcols]
+    b = [f"b_{w}" for w in wcols]
+    keep = (new_column,) if new_column else ()
+    build_rows = band_keys(hashes, plan, probe=False, keep=keep)
+    probe_src = hashes if probe is None else probe
+    if plan.radius == 0 and probe is None:
+        probe_rows = build_rows
+    else:
+        probe_rows = band_keys(probe_src.select(*wcols), plan, probe=True)
+    probe_rows = probe_rows.select(*wcols, "band", "key")
+
+    has_subs = any(len(s) > 0 for s in plan.sub_bands)
+    if has_subs:
+        hot = (
+            build_rows.groupBy("band", "key")
+            .count()
+            .filter(F.col("count") > plan.hot_bucket)
+            .select("band", "key", F.lit(True).alias("hot"))
+            .limit(HOT_LIMIT_ROWS)
+        )
+        hot = F.broadcast(hot)
+
+        def split(rows: DataFrame, cols: tuple[str, ...]) -> DataFrame:
+            marked = rows.join(hot, ["band", "key"], "left")
+            cold = marked.filter(F.col("hot").isNull()).select(
+                *wcols, *cols, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
+            )
+            return cold.unionByName(_split_hot(marked.filter(F.col("hot")), plan, cols))
+
+        build_rows = split(build_rows, keep)
+        probe_rows = split(probe_rows, ())
+    else:
+        build_rows = build_rows.select(*wcols, *keep, "band", "key", F.lit(-1).alias("sub"),
+                                       F.lit(0).cast("long").alias("skey"))
+        probe_rows = probe_rows.select(*wcols, "band", "key", F.lit(-1).alias("sub"),
+                                       F.lit(0).cast("long").alias("skey"))
+
+    left = probe_rows.select(*[F.col(w).alias(x) for w, x in zip(wcols, a, strict=True)], "band", "key", "sub", "skey")
+    right = build_rows.select(
+        *[F.col(w).alias(x) for w, x in zip(wcols, b, strict=True)],
+        *[F.col(c).alias("b_new") for c in keep],
+        "band", "key", "sub", "skey",
+    )
+    if broadcast_build:
+        right = F.broadcast(right)
+    return left.join(right, ["band", "key", "sub", "skey"])
+
+
+def hash_pairs(
+    hashes: DataFrame,
+    plan: BandPlan,
+    probe: DataFrame | None = None,
+    new_column: str | None = None,
+    broadcast_build: bool | None = None,
+) -> DataFrame:
+    """Pairs of distinct hashes within `plan.threshold` (exact or sampled, per the plan).
+
+    hashes: distinct rows of word columns w0.. (the build side). probe: a subset of them to
+    probe with (incremental runs: the new hashes); with `new_column` (a boolean column of
+    `hashes`) a pair of two old hashes is never produced. Returns a_w0.., b_w0.., distance
+    with a < b in word order when both sides are probes.
+    """
+    joined = hash_candidates(hashes, plan, probe, new_column, broadcast_build)
+    wcols = word_columns(plan.words)
+    a = [f"a_{w}" for w in wcols]
+    b = [f"b_{w}" for w in wcols]
+    has_subs = any(len(s) > 0 for s in plan.sub_bands)
+    if new_column:
+        order = ~F.col("b_new") | words_less(a, b)
+    else:
+        order = words_less(a, b)
+    first = _first_within([hamming(a, b, band.masks) for band in plan.bands], plan.radius)
+    rule = order & (first == F.col("band"))
+    if has_subs:
+        rule = rule & _sub_rule(plan, a, b)
+    distance = hamming(a, b)
+    return (
+        joined.filter(rule)
+        .select(*a, *b, distance.alias("distance"))
+        .filter(F.col("distance") <= plan.threshold)
+    )
+
