@@ -74,9 +74,10 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
-def normalise_output(output: str) -> str:
+def normalise_output(output: str | os.PathLike) -> str:
     """An absolute path for scheme-less local outputs (Spark would resolve them against the
     driver's working directory anyway); URIs are returned unchanged."""
+    output = os.fspath(output)
     if "://" in output or output.startswith(("file:", "dbfs:")):
         return output.rstrip("/")
     return os.path.abspath(output)

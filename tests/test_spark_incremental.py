@@ -1,0 +1,112 @@
+"""Incremental runs into one OUTPUT: only new or changed files are hashed, one current row per
+path, uncommitted leftovers are ignored; the `sparkhash hash` command on the shared session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from spark_helpers import expected_hashes, file_uri, photo_like, write_image_set
+
+from sparkhash import cli
+from sparkhash.core.params import HashParams
+from sparkhash.spark import tables
+from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
+from sparkhash.spark.tables import committed_runs, read_hashes, read_segments
+
+pytestmark = pytest.mark.spark
+
+ALGORITHMS = ("phash", "dhash", "crop_resistant")
+
+
+def job(input_dir, output, **options) -> HashJobConfig:
+    return HashJobConfig(str(input_dir), str(output), algorithms=ALGORITHMS, **options)
+
+
+def test_rerun_hashes_only_new_and_changed_files(spark, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    first = write_image_set(source, count=3, seed=10)
+    summary = run_hash_job(spark, job(source, output))
+    assert (summary.files_seen, summary.hashed, summary.skipped, summary.failed) == (3, 3, 0, 0)
+
+    added = write_image_set(source, count=2, seed=20)
+    changed = first[0]
+    photo_like(90, 90, 123).save(changed)  # same path, new bytes, length and mtime
+    stat = changed.stat()
+    os.utime(changed, (stat.st_atime, stat.st_mtime + 5))
+    summary = run_hash_job(spark, job(source, output))
+    assert (summary.files_seen, summary.hashed, summary.skipped, summary.failed) == (5, 3, 2, 0)
+
+    current = read_hashes(spark, output)
+    rows = {r["path"]: r for r in current.collect()}
+    assert current.count() == 5 and sorted(rows) == sorted(file_uri(p) for p in first + added)
+    assert rows[file_uri(changed)]["phash"] == expected_hashes(changed, ("phash",))["phash"]
+    assert rows[file_uri(changed)]["run_id"] == summary.run_id
+    assert read_hashes(spark, output, current=False).count() == 6  # history keeps the old version
+    segments = read_segments(spark, output)
+    assert segments.count() == sum(r["segment_count"] for r in rows.values())
+    assert (
+        segments.where(f"path = '{file_uri(changed)}'").select("run_id").distinct().collect()[0][0]
+        == summary.run_id
+    )
+
+    summary = run_hash_job(spark, job(source, output))
+    assert (summary.hashed, summary.skipped, summary.run_id) == (0, 5, None)
+    assert len(committed_runs(spark, output)) == 2
+
+
+def test_crashed_run_leftovers_are_ignored_and_removed(spark, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    write_image_set(source, count=2, seed=30)
+    run_hash_job(spark, job(source, output))
+    # What a run that dies between writing its rows and committing leaves behind:
+    dead = tables.new_run_id()
+    staged = read_hashes(spark, str(output))
+    tables.write_run_table(staged, str(output), tables.HASHES, dead)
+    tables.write_run_table(staged.limit(1), str(output), tables.HASHES, tables.new_run_id())
+    assert read_hashes(spark, str(output), current=False).count() == 2
+
+    added = write_image_set(source, count=1, seed=40)
+    summary = run_hash_job(spark, job(source, output))
+    assert (summary.hashed, summary.skipped) == (1, 2)
+    assert read_hashes(spark, str(output)).count() == 3
+    assert not (output / tables.HASHES / f"run_id={dead}").exists()
+    assert sorted(p.name for p in (output / tables.HASHES).iterdir()) == sorted(
+        f"run_id={r.run_id}" for r in committed_runs(spark, str(output))
+    )
+    assert not any((output / tables.STAGING).iterdir())
+    assert file_uri(added[0]) in {r["path"] for r in read_hashes(spark, str(output)).collect()}
+
+
+def test_other_parameters_are_refused_for_the_same_output(spark, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    write_image_set(source, count=1, seed=50)
+    run_hash_job(spark, job(source, output))
+    with pytest.raises(IncompatibleOutputError, match="Use another OUTPUT"):
+        run_hash_job(spark, job(source, output, params=HashParams(hash_size=16)))
+
+
+def test_retry_errors_hashes_failed_files_again(spark, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    write_image_set(source, count=1, seed=60)
+    (source / "broken.png").write_bytes(b"not a png")
+    assert run_hash_job(spark, job(source, output)).failed == 1
+    assert run_hash_job(spark, job(source, output)).run_id is None
+    summary = run_hash_job(spark, job(source, output, retry_errors=True))
+    assert (summary.failed, summary.skipped) == (1, 1)
+    assert read_hashes(spark, str(output)).count() == 2
+
+
+def test_console_command_prints_one_line_summary(spark, tmp_path, capsys):
+    source, output = tmp_path / "in", tmp_path / "out"
+    write_image_set(source, count=2, seed=70)
+    (source / "readme.txt").write_text("not an image")
+    argv = ["hash", str(source), str(output), "--algorithms", "ahash,whash", "--name-filter", "*.{png,jpg}"]
+    assert cli.main(argv) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("sparkhash hash: 2 files seen, 2 hashed, 0 skipped (unchanged), 0 failed in ")
+    assert "images/s" in line and "committed run" in line
+    rows = read_hashes(spark, str(output)).collect()
+    assert {r["path"] for r in rows} == {file_uri(p) for p in source.rglob("img*")}
+    assert all(r["whash"] == expected_hashes(r["path"][len("file:") :], ("whash",))["whash"] for r in rows)
+    assert cli.main(["hash", str(source), str(output), "--algorithms", "md5"]) == 2
