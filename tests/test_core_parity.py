@@ -281,3 +281,14 @@ def test_colorhash_large_rgb_uses_table_and_matches_imagehash():
         assert str(core.colorhash(image, binbits)) == str(imagehash.colorhash(image, binbits))
     result = core.compute_hashes(image, ["colorhash"])
     assert str(result.hashes["colorhash"]) == str(imagehash.colorhash(image))
+
+
+def test_rgb_words_zero_copy_and_copy_paths_agree():
+    from sparkhash.core import hashes
+
+    for mode in ("RGB", "RGBA", "RGBX"):
+        image = noise_rgb(37, 23, seed=5).convert(mode)
+        rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(np.uint32)
+        for zero_copy in (True, False):
+            words = hashes._rgb_words(image, zero_copy)
+            assert ((words & 0xFFFFFF) == (rgb[:, 0] | rgb[:, 1] << 8 | rgb[:, 2] << 16)).all()

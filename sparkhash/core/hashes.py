@@ -275,15 +275,35 @@ def _hsv_key(hsv_pixels: numpy.ndarray) -> numpy.ndarray:
     return (hsv_pixels[..., 1].astype(numpy.uint16) << 8) | hsv_pixels[..., 0]
 
 
+def _rgb_words(image: Image.Image, zero_copy: bool = True) -> numpy.ndarray:
+    """One little-endian uint32 per pixel, R | G << 8 | B << 16 | (4th byte) << 24, of an RGB,
+    RGBA or RGBX image.
+
+    Pillow stores these modes as 4 bytes per pixel; its Arrow export (Pillow >= 11.2, with
+    pyarrow) hands that memory over without a copy. Otherwise, or for images Pillow keeps in
+    several memory blocks, fall back to `tobytes` (packed 3 bytes per pixel for RGB).
+    """
+    width, height = image.size
+    if zero_copy:
+        try:
+            import pyarrow
+
+            array = pyarrow.array(image)
+            words = numpy.frombuffer(array.buffers()[-1], dtype="<u4")
+            if words.size == width * height:
+                return words
+        except Exception:  # noqa: BLE001 - any failure of the zero-copy path: take the copy path
+            pass
+    stride = 3 if image.mode == "RGB" else 4
+    raw = image.tobytes() + b"\0"  # one spare byte: the last pixel's 4-byte read stays in bounds
+    # Unaligned little-endian uint32 reads at each pixel start
+    return numpy.ndarray((width * height,), dtype="<u4", buffer=raw, strides=(stride,))
+
+
 def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
     """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
     pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""
-    width, height = image.size
-    stride = 3 if image.mode == "RGB" else 4
-    raw = image.tobytes() + b"\0"  # one spare byte: the last pixel's 4-byte read stays in bounds
-    # Unaligned little-endian uint32 reads at each pixel: R | G << 8 | B << 16 | (next byte) << 24
-    words = numpy.ndarray((width * height,), dtype="<u4", buffer=raw, strides=(stride,))
-    category = rgb_category_table()[words & 0xFFFFFF]
+    category = rgb_category_table()[_rgb_words(image) & 0xFFFFFF]
     return numpy.bincount(category, minlength=15)
 
 
