@@ -1,0 +1,148 @@
+"""Assemble the review page from the dups output: rank, pick the top clusters, thumbnail, render."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+
+from sparkhash.report.clusters import cluster_stats, file_attributes, ranked, read_dups, top_members, totals
+from sparkhash.report.page import DEFAULT_PAGE_SIZE, render_page
+from sparkhash.report.thumbnails import DEFAULT_SIZE, make_thumbnails
+
+DEFAULT_TOP = 1000
+DEFAULT_MAX_MEMBERS = 24
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    dups: str
+    output: Path
+    hashes: DataFrame | None = None  # attributes source (path, length, width, height)
+    top: int = DEFAULT_TOP
+    max_members: int = DEFAULT_MAX_MEMBERS
+    thumbnail_size: int = DEFAULT_SIZE
+    page_size: int = DEFAULT_PAGE_SIZE
+    workers: int = 4
+
+
+@dataclass
+class ReportResult:
+    images: int
+    clusters: int
+    to_delete: int
+    bytes_reclaimable: int | None
+    shown: int
+    thumbnails: int
+    placeholders: int
+    html_bytes: int
+
+
+def _int(value) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return int(value)
+
+
+def _link_text(links) -> str:
+    """'phash 3' or 'crop_resistant 0 (2 segments)' for the pairs joining a member to the kept file."""
+    parts = []
+    for link in links if links is not None else []:
+        if link is None:
+            continue
+        algorithm, distance, matched = link["algorithm"], link["distance"], link["matched_segments"]
+        text = f"{algorithm} {distance}"
+        if matched is not None and not (isinstance(matched, float) and math.isnan(matched)):
+            text += f" ({int(matched)} segments)"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size: int) -> dict:
+    """The JSON embedded in the page: clusters in rank order with their members, and thumbnails."""
+    thumb_list: list[str] = []
+    thumb_index: dict[str, int] = {}
+    for path, thumb in thumbs.items():
+        if thumb.data_uri is not None:
+            thumb_index[path] = len(thumb_list)
+            thumb_list.append(thumb.data_uri)
+    by_cluster: dict[str, list[dict]] = {}
+    for m in members.sort_values(["cluster", "rank"]).to_dict("records"):
+        by_cluster.setdefault(str(m["cluster"]), []).append(m)
+    clusters = []
+    for order, row in enumerate(top.itertuples(index=False)):
+        out_members = []
+        for m in by_cluster.get(str(row.cluster), []):
+            thumb = thumbs.get(m["path"])
+            length, width, height = _int(m["length"]), _int(m["width"]), _int(m["height"])
+            out_members.append({
+                "p": m["path"],
+                "k": bool(m["keep"]),
+                "len": length if length is not None else (thumb.length if thumb else None),
+                "w": width if width is not None else (thumb.width if thumb else None),
+                "h": height if height is not None else (thumb.height if thumb else None),
+                "t": thumb_index.get(m["path"], -1),
+                "err": None if thumb is None or thumb.error is None else thumb.error[:120],
+                "links": _link_text(m["kept_links"]),
+                "near": _int(m["nearest"]),
+            })
+        reclaim = _int(row.reclaimable)
+        if reclaim is None:  # no hash table: what the shown, readable non-kept files weigh
+            known = [x["len"] for x in out_members if not x["k"] and x["len"] is not None]
+            reclaim = sum(known) if known else None
+        clusters.append({
+            "id": str(row.cluster),
+            "order": order,
+            "size": int(row.size),
+            "shown": len(out_members),
+            "max_d": _int(row.max_distance),
+            "min_d": _int(row.min_distance),
+            "algs": list(row.algorithms) if row.algorithms is not None else [],
+            "reclaim": reclaim,
+            "members": out_members,
+        })
+    return {"clusters": clusters, "thumbs": thumb_list, "page_size": page_size}
+
+
+def build_report(spark: SparkSession, request: ReportRequest) -> ReportResult:
+    """Write the review page for `request.dups` to `request.output`."""
+    clusters, pairs = read_dups(spark, request.dups)
+    attributes = file_attributes(request.hashes) if request.hashes is not None else None
+    if attributes is not None:
+        attributes = attributes.cache()
+    stats = cluster_stats(clusters, pairs, attributes).cache()
+    total = totals(stats)
+    top = ranked(stats).limit(request.top).toPandas()
+    members = (
+        top_members(clusters, pairs, attributes, top, request.max_members)
+        if len(top)
+        else pd.DataFrame(columns=["cluster", "path", "keep", "length", "width", "height", "rank", "kept_links",
+                                   "nearest"])
+    )
+    thumbs = make_thumbnails(members["path"], request.thumbnail_size, request.workers)
+    data = page_data(top, members, thumbs, request.page_size)
+    summary = {
+        **asdict(total),
+        "shown": len(top),
+        "source": request.dups,
+        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    document = render_page(data, summary)
+    request.output.parent.mkdir(parents=True, exist_ok=True)
+    request.output.write_text(document, encoding="utf-8")
+    stats.unpersist()
+    placeholders = sum(1 for t in thumbs.values() if t.data_uri is None)
+    return ReportResult(
+        images=total.images,
+        clusters=total.clusters,
+        to_delete=total.to_delete,
+        bytes_reclaimable=total.bytes_reclaimable,
+        shown=len(top),
+        thumbnails=len(thumbs) - placeholders,
+        placeholders=placeholders,
+        html_bytes=len(document.encode("utf-8")),
+    )

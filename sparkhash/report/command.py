@@ -1,0 +1,69 @@
+"""`sparkhash report DUPS_OUTPUT REPORT.html`: the self-contained duplicate review page."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP
+from sparkhash.report.page import DEFAULT_PAGE_SIZE
+from sparkhash.report.thumbnails import DEFAULT_SIZE
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dups", help="output directory of `sparkhash dups` (pairs/, clusters/)")
+    parser.add_argument("output", help="HTML file to write")
+    parser.add_argument(
+        "--hashes",
+        help="`sparkhash hash` output (or its hashes table) for file sizes and dimensions "
+        "(default: a hashes/ directory next to the dups output, if there is one)",
+    )
+    parser.add_argument("--top", type=int, default=DEFAULT_TOP,
+                        help=f"clusters included, largest/most uncertain first (default {DEFAULT_TOP})")
+    parser.add_argument("--max-members", type=int, default=DEFAULT_MAX_MEMBERS,
+                        help=f"images shown per cluster, kept file first (default {DEFAULT_MAX_MEMBERS})")
+    parser.add_argument("--thumbnail-size", type=int, default=DEFAULT_SIZE, help=f"pixels (default {DEFAULT_SIZE})")
+    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
+                        help=f"clusters per page (default {DEFAULT_PAGE_SIZE})")
+    parser.add_argument("--workers", type=int, default=4, help="threads making thumbnails (default 4)")
+    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
+    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+
+
+def _human(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    value, units, i = float(n), ["B", "KB", "MB", "GB", "TB", "PB"], 0
+    while value >= 1024 and i < len(units) - 1:
+        value, i = value / 1024, i + 1
+    return f"{value:.1f} {units[i]}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from sparkhash.report.build import ReportRequest, build_report
+    from sparkhash.report.hashes import find_hashes
+    from sparkhash.spark.session import get_session
+
+    started = time.monotonic()
+    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-report")
+    hashes = find_hashes(spark, args.hashes, args.dups)
+    request = ReportRequest(
+        dups=args.dups,
+        output=Path(os.path.abspath(args.output)),
+        hashes=hashes,
+        top=args.top,
+        max_members=args.max_members,
+        thumbnail_size=args.thumbnail_size,
+        page_size=args.page_size,
+        workers=args.workers,
+    )
+    r = build_report(spark, request)
+    print(
+        f"report: {r.images:,} images in {r.clusters:,} clusters, {r.to_delete:,} not kept, "
+        f"{_human(r.bytes_reclaimable)} reclaimable; {r.shown:,} clusters shown with {r.thumbnails:,} "
+        f"thumbnails ({r.placeholders:,} unreadable); wrote {request.output} ({_human(r.html_bytes)}) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    return 0
