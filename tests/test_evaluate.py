@@ -28,7 +28,7 @@ from pyspark.sql import types as T
 
 from sparkhash.cli import main
 from sparkhash.evaluation import metrics as M
-from sparkhash.evaluation.hamming import hamming_distance
+from sparkhash.evaluation.hamming import distance, with_words
 from sparkhash.evaluation.pairs import distance_histogram
 from sparkhash.evaluation.truth import read_truth
 
@@ -76,12 +76,12 @@ def corpus(tmp_path_factory, spark):
     return root
 
 
-def test_hamming_distance_matches_python(spark):
+def test_hamming_distance_of_hex_hashes(spark):
     values = [("0", "f"), ("ffffffffffffffff", "0000000000000000"), ("8000000000000001", "0000000000000001"),
-              ("3ffffffffff", "00000000001"), (None, "ff")]
-    df = spark.createDataFrame(values, "a string, b string")
-    got = [r.d for r in df.select(hamming_distance(df.a, df.b, 16).alias("d")).collect()]
-    assert got == [4, 64, 1, 41, None]
+              ("3ffffffffff", "00000000001"), (None, "ff"), ("ff" * 16, "0" * 31 + "1")]
+    df = with_words(with_words(spark.createDataFrame(values, "a string, b string"), "a", "a", 2), "b", "b", 2)
+    got = [r.d for r in df.select(distance("a", "b", 2).alias("d")).collect()]
+    assert got == [4, 64, 1, 41, None, 127]
 
 
 def test_histogram_and_threshold_table_by_hand(spark, corpus):

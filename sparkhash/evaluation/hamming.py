@@ -1,37 +1,35 @@
-"""Hamming distance between two hex hash columns, with Spark SQL functions only.
+"""Hamming distances exactly as the dups job computes them (sparkhash.dedup.bands).
 
-Hashes are imagehash hex strings: one big-endian bit string, zero-padded on the left. Both
-sides are left-padded to a common width, cut into 8-digit (32-bit) words, and the distance is
-the sum of `bit_count(word_a ^ word_b)`. Runs in the JVM: no Python UDF, no serialisation.
+A hex hash becomes signed 64-bit word columns (`hex_to_words`), converted once per file, and
+a pair's distance is `bands.hamming` over the two files' words: bit_count of XOR in the JVM.
+A null hash gives null words and a null distance.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-WORD_DIGITS = 8
+from sparkhash.dedup.bands import hamming, hex_to_words, words_for
 
 
-def padded_width(hex_digits: int) -> int:
-    """Hex digits after left-padding to whole 32-bit words."""
-    return max(WORD_DIGITS, -(-hex_digits // WORD_DIGITS) * WORD_DIGITS)
+def word_names(prefix: str, words: int) -> list[str]:
+    """Column names of a hash's words: <prefix>_w0, <prefix>_w1, ..."""
+    return [f"{prefix}_w{i}" for i in range(words)]
 
 
-def _word(hex_col: Column, index: int) -> Column:
-    return F.conv(F.substring(hex_col, index * WORD_DIGITS + 1, WORD_DIGITS), 16, 10).cast("long")
+def words_needed(hex_digits: int) -> int:
+    """64-bit words for hashes of up to `hex_digits` hex characters."""
+    return words_for(max(hex_digits, 1))
 
 
-def hamming_distance(a: Column, b: Column, hex_digits: int) -> Column:
-    """Number of differing bits between hex columns `a` and `b` (null when either is null).
+def with_words(df: DataFrame, hex_col: str, prefix: str, words: int) -> DataFrame:
+    """`df` plus the word columns of hex column `hex_col` (named by `word_names(prefix, words)`)."""
+    hex_value = F.when(F.length(hex_col) > 0, F.col(hex_col))
+    converted = hex_to_words(hex_value, words)
+    return df.select("*", *[c.alias(n) for c, n in zip(converted, word_names(prefix, words), strict=True)])
 
-    `hex_digits` is the longest hash length in digits (16 for 64-bit hashes).
-    """
-    width = padded_width(hex_digits)
-    padded_a = F.lpad(F.lower(a), width, "0")
-    padded_b = F.lpad(F.lower(b), width, "0")
-    words = [F.bit_count(_word(padded_a, i).bitwiseXOR(_word(padded_b, i))) for i in range(width // WORD_DIGITS)]
-    total = words[0]
-    for word in words[1:]:
-        total = total + word
-    return total.cast("int")
+
+def distance(prefix_a: str, prefix_b: str, words: int) -> Column:
+    """Hamming distance between the words of two hashes (the dups job's `bands.hamming`)."""
+    return hamming(word_names(prefix_a, words), word_names(prefix_b, words))

@@ -16,7 +16,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
-from sparkhash.evaluation.hamming import hamming_distance
+from sparkhash.dedup.bands import hamming
+from sparkhash.evaluation.hamming import distance, with_words, word_names, words_needed
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key
 
 HISTOGRAM_COLUMNS = ["algorithm", "distance", "positive", "edit", "pairs"]
@@ -45,21 +46,23 @@ def _edit_of_pair(reference_edit: str) -> Column:
 
 
 def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
-    """(key_a, key_b, distance): the closest pair of segments of two labelled files.
+    """(key_a, key_b, crop_resistant): the closest pair of segments of two labelled files.
 
     A pair "matches at threshold t" when at least one segment of one file is within Hamming t
     of a segment of the other: imagehash's `ImageMultiHash.matches` with region_cutoff=1 and
-    hamming_cutoff=t (symmetric at region_cutoff=1).
+    hamming_cutoff=t, which is also the dups job's segment matching (`distance` of its
+    crop_resistant pairs is this smallest segment-pair distance).
     """
     keyed = segments.select(path_key(F.col("path")).alias("key"), "hash").join(
         labelled.select("key"), "key"
     )
-    width = int(keyed.agg(F.max(F.length("hash"))).first()[0] or 16)
-    a = keyed.select(F.col("key").alias("key_a"), F.col("hash").alias("hash_a"))
-    b = keyed.select(F.col("key").alias("key_b"), F.col("hash").alias("hash_b"))
+    words = words_needed(int(keyed.agg(F.max(F.length("hash"))).first()[0] or 16))
+    keyed = with_words(keyed, "hash", "h", words)
+    a = keyed.select(F.col("key").alias("key_a"), *[F.col(n).alias(f"a_{n}") for n in word_names("h", words)])
+    b = keyed.select(F.col("key").alias("key_b"), *[F.col(n).alias(f"b_{n}") for n in word_names("h", words)])
     return (
         a.join(b, F.col("key_a") < F.col("key_b"))
-        .select("key_a", "key_b", hamming_distance(F.col("hash_a"), F.col("hash_b"), width).alias("d"))
+        .select("key_a", "key_b", distance("a_h", "b_h", words).alias("d"))
         .groupBy("key_a", "key_b")
         .agg(F.min("d").alias(CROP_RESISTANT))
     )
@@ -75,8 +78,9 @@ def distance_histogram(
     """Pair counts per (algorithm, distance, positive, edit), as a pandas DataFrame.
 
     labelled: (key, group, edit) from `read_truth`; hashes: the hash table (path + one hex
-        column per single-image algorithm); segments: the segments table, needed for
-        "crop_resistant". `edit` in the result is set only for (reference, edited) pairs.
+        column per single-image algorithm; rows with an `error` count as not hashed);
+        segments: the segments table, needed for "crop_resistant". `edit` in the result is
+        set only for (reference, edited) pairs.
     """
     single = [a for a in algorithms if a != CROP_RESISTANT]
     unknown = [a for a in single if a not in hashes.columns]
@@ -84,14 +88,20 @@ def distance_histogram(
         raise ValueError(f"hash table has no column for {unknown}; it has {hashes.columns}")
     if CROP_RESISTANT in algorithms and segments is None:
         raise ValueError("crop_resistant needs the segments table")
-    keyed_hashes = hashes.select(path_key(F.col("path")).alias("key"), *single)
-    files = labelled.select("key", "group", "edit").join(keyed_hashes, "key", "left")
-    columns = ["key", "group", "edit", *single]
+    if "error" in hashes.columns:
+        hashes = hashes.where(F.col("error").isNull())
+    widths = hex_widths(hashes, single)
+    words = {a: words_needed(widths[a]) for a in single}
+    files = labelled.select("key", "group", "edit").join(
+        hashes.select(path_key(F.col("path")).alias("key"), *single), "key", "left"
+    )
+    for a in single:
+        files = with_words(files, a, a, words[a])
+    columns = ["key", "group", "edit", *[n for a in single for n in word_names(a, words[a])]]
     pairs = _side(files, "a", columns).join(_side(files, "b", columns), F.col("key_a") < F.col("key_b"))
     if CROP_RESISTANT in algorithms:
         pairs = pairs.join(segment_distances(labelled, segments), ["key_a", "key_b"], "left")
-    widths = hex_widths(hashes, single)
-    distances = {a: hamming_distance(F.col(f"{a}_a"), F.col(f"{a}_b"), max(widths[a], 1)) for a in single}
+    distances = {a: _pair_distance(a, words[a]) for a in single}
     if CROP_RESISTANT in algorithms:
         distances[CROP_RESISTANT] = F.col(CROP_RESISTANT)
     stacked = pairs.select(
@@ -107,3 +117,10 @@ def distance_histogram(
         .toPandas()
     )
     return histogram[HISTOGRAM_COLUMNS]
+
+
+def _pair_distance(algorithm: str, words: int) -> Column:
+    """Distance between side a's and side b's words of `algorithm` (after `_side` renaming)."""
+    a_names = [f"{n}_a" for n in word_names(algorithm, words)]
+    b_names = [f"{n}_b" for n in word_names(algorithm, words)]
+    return hamming(a_names, b_names)
