@@ -268,12 +268,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
     extra = dict(item.split("=", 1) for item in args.conf)
+    owned = SparkSession.getActiveSession() is None  # a session we start, we stop
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
     try:
         summary = run_hash_job(spark, config)
     except IncompatibleOutputError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if owned:
+            spark.stop()
     print(summary.line(), flush=True)
     return 0
 
