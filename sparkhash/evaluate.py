@@ -57,8 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference-edit", default="orig", help="edit name of each group's original (default: orig)")
     parser.add_argument("--exclude-groups", default="",
                         help="comma-separated group labels to leave out (e.g. groups that are not distinct)")
+    parser.add_argument("--check-join", type=int, metavar="THRESHOLD",
+                        help="also run the dups job's join at THRESHOLD and check it finds the same pairs")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
     parser.add_argument("--master", help="Spark master URL (default: active session, SPARK_MASTER, or local)")
+    parser.add_argument("--profile", help="conf profile: local, cluster or a .conf path (default: by master)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from sparkhash.spark.session import get_session
 
     started = time.monotonic()
-    spark = get_session(master=args.master, app_name="sparkhash-evaluate")
+    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-evaluate")
     target_fprs = sorted(set(args.target_fpr) | {args.plot_fpr})
     request = EvaluationRequest(
         truth_csv=args.truth,
@@ -80,8 +83,11 @@ def run(args: argparse.Namespace) -> int:
         reference_edit=args.reference_edit,
         exclude_groups=tuple(g.strip() for g in args.exclude_groups.split(",") if g.strip()),
         plots=not args.no_plots,
+        check_join=args.check_join,
     )
     result = evaluate(spark, request)
     print(result.summary_line(time.monotonic() - started))
+    if result.join_check is not None and not result.join_check["same"].all():
+        return 1
     return 0
 

@@ -27,6 +27,7 @@ import pytest
 from pyspark.sql import types as T
 
 from sparkhash.cli import main
+from sparkhash.core.params import HashParams
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hamming import distance, with_words
 from sparkhash.evaluation.pairs import distance_histogram
@@ -65,12 +66,13 @@ def corpus(tmp_path_factory, spark):
         writer.writerows((f, g, e) for f, g, e, _ in FILES)
     hashes_schema = T.StructType(
         [T.StructField("path", T.StringType()), T.StructField("dhash", T.StringType()),
-         T.StructField("error", T.StringType())]
+         T.StructField("error", T.StringType()), T.StructField("params", T.StringType())]
     )
-    rows = [(f"file:{root}/{f}", h, None if h else "not_an_image") for f, _, _, h in FILES]
+    params = HashParams().to_json()
+    rows = [(f"file:{root}/{f}", h, None if h else "not_an_image", params) for f, _, _, h in FILES]
     spark.createDataFrame(rows, hashes_schema).write.parquet(str(root / "hashout" / "hashes"))
-    segments = [(f"file://{root}/{f}", s, h) for f, s, h in SEGMENTS]
-    spark.createDataFrame(segments, "path string, segment int, hash string").write.parquet(
+    segments = [(f"file://{root}/{f}", s, h, params) for f, s, h in SEGMENTS]
+    spark.createDataFrame(segments, "path string, segment int, hash string, params string").write.parquet(
         str(root / "hashout" / "segments")
     )
     return root
@@ -154,10 +156,11 @@ def test_cli_writes_tables_summary_and_plots(spark, corpus, tmp_path, capsys):
 
     out = tmp_path / "evaluation"
     code = main(["evaluate", str(corpus / "truth.csv"), str(out), "--hashes", str(corpus / "hashout"),
-                 "--algorithms", "dhash,crop_resistant", "--target-fpr", "0,0.1", "--plot-fpr", "0.1"])
+                 "--algorithms", "dhash,crop_resistant", "--target-fpr", "0,0.1", "--plot-fpr", "0.1", "--check-join", "8"])
     assert code == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("evaluate: 7 files, 3 groups, 7 positive and 14 negative pairs, 2 algorithms")
+    assert "dups join agrees for 2/2 algorithms" in line
 
     table = pd.read_csv(out / "metrics.csv")
     row = table[(table["algorithm"] == "dhash") & (table["threshold"] == 8)].iloc[0]
@@ -169,6 +172,10 @@ def test_cli_writes_tables_summary_and_plots(spark, corpus, tmp_path, capsys):
     points = pd.read_csv(out / "operating_points.csv").set_index(["algorithm", "target_fpr"])
     assert points.loc[("dhash", 0.0), "threshold"] == 7
     assert points.loc[("dhash", 0.1), "threshold"] == 9
+
+    # the dups job's banded join at threshold 8 finds the same pairs: dhash 4 + 1, segments 1 + 1
+    check = pd.read_csv(out / "join_check.csv").set_index("algorithm")
+    assert list(check["evaluation_pairs"]) == [5, 2] and list(check["dups_pairs"]) == [5, 2]
 
     summary = (out / "summary.md").read_text()
     assert "7 files in 3 groups (1 not hashed)" in summary

@@ -7,8 +7,6 @@ decoded a single time), which is what `sparkhash hash` runs.
 
 from __future__ import annotations
 
-import os
-
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.core.params import CROP_RESISTANT, HashParams
@@ -23,9 +21,18 @@ def _exists(spark: SparkSession, path: str) -> bool:
 
 
 def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
-    """The current rows of a `sparkhash hash` output directory: (hashes, segments or None)."""
-    hashes = spark.read.parquet(os.path.join(location, HASHES_TABLE))
-    segments_path = os.path.join(location, SEGMENTS_TABLE)
+    """(hashes, segments or None) of a `sparkhash hash` OUTPUT: the current row of every file
+    from its committed runs; or, without a `runs/` record, plain Parquet `hashes/` and `segments/`."""
+    from sparkhash.spark.tables import RUNS, read_hashes, read_segments
+
+    base = location.rstrip("/")
+    if _exists(spark, f"{base}/{RUNS}"):
+        hashes = read_hashes(spark, base)
+        if hashes is None:
+            raise FileNotFoundError(f"{location}: no committed hash run")
+        return hashes, read_segments(spark, base)
+    hashes = spark.read.parquet(f"{base}/{HASHES_TABLE}")
+    segments_path = f"{base}/{SEGMENTS_TABLE}"
     segments = spark.read.parquet(segments_path) if _exists(spark, segments_path) else None
     return hashes, segments
 

@@ -13,7 +13,7 @@ from sparkhash.core.params import CROP_RESISTANT, HashParams
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
 from sparkhash.evaluation.pairs import distance_histogram
-from sparkhash.evaluation.summary import markdown_summary
+from sparkhash.evaluation.summary import join_check_markdown, markdown_summary
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
 
 
@@ -30,6 +30,7 @@ class EvaluationRequest:
     reference_edit: str = REFERENCE_EDIT
     exclude_groups: tuple[str, ...] = ()
     plots: bool = True
+    check_join: int | None = None  # also run the dups job's join at this threshold and compare
     params: HashParams = HashParams()
 
 
@@ -39,6 +40,7 @@ class EvaluationResult:
     metrics: pd.DataFrame
     edits: pd.DataFrame
     points: pd.DataFrame
+    join_check: pd.DataFrame | None = None
     files: list[Path] = field(default_factory=list)
 
     def summary_line(self, seconds: float) -> str:
@@ -50,9 +52,13 @@ class EvaluationResult:
             top = best.iloc[0]
             head = (f"; best at FPR<={top['target_fpr']:g}: {top['algorithm']} t={int(top['threshold'])} "
                     f"recall {top['recall']:.3f}")
+        check = ""
+        if self.join_check is not None:
+            same = int(self.join_check["same"].sum())
+            check = f"; dups join agrees for {same}/{len(self.join_check)} algorithms"
         return (
             f"evaluate: {c['files']} files, {c['groups']} groups, {c['positives']:,} positive and "
-            f"{c['negatives']:,} negative pairs, {len(self.metrics['algorithm'].unique())} algorithms{head}; "
+            f"{c['negatives']:,} negative pairs, {len(self.metrics['algorithm'].unique())} algorithms{head}{check}; "
             f"wrote {len(self.files)} files to {self.files[0].parent if self.files else '-'} in {seconds:.1f} s"
         )
 
@@ -92,6 +98,10 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
     points = M.operating_points(metrics, request.target_fprs)
     edit_table = M.edit_recall_at(edits, points, request.plot_fpr)
     result = EvaluationResult(corpus, metrics, edits, points)
+    if request.check_join is not None:
+        from sparkhash.evaluation.join_check import check_join
+
+        result.join_check = check_join(labelled, hashes, segments, algorithms, request.check_join, metrics)
     result.files = write_outputs(request, result, edit_table)
     labelled.unpersist()
     return result
@@ -112,6 +122,11 @@ def write_outputs(request: EvaluationRequest, result: EvaluationResult, edit_tab
         markdown_summary(result.corpus, result.metrics, result.points, edit_table, request.target_fprs,
                          request.plot_fpr)
     )
+    if result.join_check is not None:
+        files.append(out / "join_check.csv")
+        result.join_check.to_csv(files[-1], index=False)
+        with files[4].open("a") as fh:
+            fh.write(join_check_markdown(result.join_check))
     if request.plots:
         from sparkhash.evaluation.plots import plot_edit_recall, plot_recall_vs_fpr
 

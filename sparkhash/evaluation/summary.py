@@ -63,3 +63,18 @@ def markdown_summary(
     for _, row in best.iterrows():
         lines.append(f"| {row['algorithm']} | {_fmt(row['recall'])} | {int(row['threshold'])} | {_fpr(row['fpr'])} |")
     return "\n".join(lines) + "\n"
+
+
+def join_check_markdown(check: pd.DataFrame) -> str:
+    """The join cross-check as a Markdown paragraph and table."""
+    lines = [
+        "",
+        "Cross-check with the dups job's own join (exact mode) on the same files: pairs within the threshold.",
+        "",
+        "| algorithm | threshold | evaluation pairs | dups pairs | same |",
+        "|---|---|---|---|---|",
+    ]
+    for _, row in check.iterrows():
+        lines.append(f"| {row['algorithm']} | {row['threshold']} | {row['evaluation_pairs']} | {row['dups_pairs']} | "
+                     f"{'yes' if row['same'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
