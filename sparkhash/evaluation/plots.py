@@ -35,8 +35,12 @@ def plot_recall_vs_fpr(metrics: pd.DataFrame, points: pd.DataFrame, path: str | 
         for _, mark in marks.iterrows():
             ax.annotate(f"t={int(mark['threshold'])}", (mark["fpr"], mark["recall"]), fontsize=6,
                         xytext=(3, -8), textcoords="offset points", color=line.get_color())
-    ax.set_xscale("symlog", linthresh=1.0 / max(negatives, 1))
+    linthresh = 10.0 ** np.floor(np.log10(1.0 / max(negatives, 1)))
+    ax.set_xscale("symlog", linthresh=linthresh, linscale=0.5)
     ax.set_xlim(0, 1)
+    ticks = [0.0] + [10.0**k for k in range(int(np.log10(linthresh)), 1)]
+    ax.set_xticks(ticks, ["0"] + [f"1e{int(np.log10(t))}" if t < 1 else "1" for t in ticks[1:]])
+    ax.minorticks_off()
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"false-positive rate over {negatives:,} between-group pairs (symlog)")
     ax.set_ylabel("recall over within-group pairs")

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+#: Thresholds tabled in the summary (the dups job's default is 4).
+FIXED_THRESHOLDS = (0, 2, 4, 6, 8, 10, 12)
+
 
 def _fmt(value: float, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
@@ -57,11 +60,13 @@ def markdown_summary(
         ]
         for edit, row in edit_table.iterrows():
             lines.append(f"| {edit} | " + " | ".join(_fmt(row[a], 2) for a in edit_table.columns) + " |")
-    best = metrics.loc[metrics.groupby("algorithm", sort=False)["recall"].idxmax()]
-    lines += ["", "Recall reachable at any threshold (and the FPR it costs):", ""]
-    lines += ["| algorithm | max recall | at threshold | FPR there |", "|---|---|---|---|"]
-    for _, row in best.iterrows():
-        lines.append(f"| {row['algorithm']} | {_fmt(row['recall'])} | {int(row['threshold'])} | {_fpr(row['fpr'])} |")
+    fixed = [t for t in FIXED_THRESHOLDS if t in set(metrics["threshold"])]
+    lines += ["", "Recall / false-positive rate at fixed thresholds:", ""]
+    lines += ["| algorithm | " + " | ".join(f"t={t}" for t in fixed) + " |", "|---|" + "---|" * len(fixed)]
+    for algorithm, table in metrics.groupby("algorithm", sort=False):
+        at = table.set_index("threshold")
+        cells = [f"{_fmt(at.loc[t, 'recall'])} / {_fpr(at.loc[t, 'fpr'])}" if t in at.index else "" for t in fixed]
+        lines.append(f"| {algorithm} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
