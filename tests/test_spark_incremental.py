@@ -10,7 +10,7 @@ from spark_helpers import expected_hashes, file_uri, photo_like, write_image_set
 
 from sparkhash import cli
 from sparkhash.core.params import HashParams
-from sparkhash.spark import tables
+from sparkhash.spark import hash_job, tables
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
 from sparkhash.spark.tables import committed_runs, read_hashes, read_segments
 
@@ -30,19 +30,23 @@ def test_rerun_hashes_only_new_and_changed_files(spark, tmp_path):
     assert (summary.files_seen, summary.hashed, summary.skipped, summary.failed) == (3, 3, 0, 0)
 
     added = write_image_set(source, count=2, seed=20)
+    odd_name = source / "odd [1] {x}*.png"  # glob characters: new files are read by exact path
+    photo_like(100, 80, 321).save(odd_name, "PNG")
+    added.append(odd_name)
     changed = first[0]
     photo_like(90, 90, 123).save(changed)  # same path, new bytes, length and mtime
     stat = changed.stat()
     os.utime(changed, (stat.st_atime, stat.st_mtime + 5))
     summary = run_hash_job(spark, job(source, output))
-    assert (summary.files_seen, summary.hashed, summary.skipped, summary.failed) == (5, 3, 2, 0)
+    assert (summary.files_seen, summary.hashed, summary.skipped, summary.failed) == (6, 4, 2, 0)
 
     current = read_hashes(spark, output)
     rows = {r["path"]: r for r in current.collect()}
-    assert current.count() == 5 and sorted(rows) == sorted(file_uri(p) for p in first + added)
+    assert current.count() == 6 and sorted(rows) == sorted(file_uri(p) for p in first + added)
     assert rows[file_uri(changed)]["phash"] == expected_hashes(changed, ("phash",))["phash"]
     assert rows[file_uri(changed)]["run_id"] == summary.run_id
-    assert read_hashes(spark, output, current=False).count() == 6  # history keeps the old version
+    assert read_hashes(spark, output, current=False).count() == 7  # history keeps the old version
+    assert rows[file_uri(odd_name)]["dhash"] == expected_hashes(odd_name, ("dhash",))["dhash"]
     segments = read_segments(spark, output)
     assert segments.count() == sum(r["segment_count"] for r in rows.values())
     assert (
@@ -51,7 +55,7 @@ def test_rerun_hashes_only_new_and_changed_files(spark, tmp_path):
     )
 
     summary = run_hash_job(spark, job(source, output))
-    assert (summary.hashed, summary.skipped, summary.run_id) == (0, 5, None)
+    assert (summary.hashed, summary.skipped, summary.run_id) == (0, 6, None)
     assert len(committed_runs(spark, output)) == 2
 
 
@@ -86,7 +90,9 @@ def test_other_parameters_are_refused_for_the_same_output(spark, tmp_path):
         run_hash_job(spark, job(source, output, params=HashParams(hash_size=16)))
 
 
-def test_retry_errors_hashes_failed_files_again(spark, tmp_path):
+def test_retry_errors_hashes_failed_files_again(spark, tmp_path, monkeypatch):
+    # A large increment: every file's bytes are scanned and unchanged ones dropped before decoding.
+    monkeypatch.setattr(hash_job, "SMALL_INCREMENT", 0)
     source, output = tmp_path / "in", tmp_path / "out"
     write_image_set(source, count=1, seed=60)
     (source / "broken.png").write_bytes(b"not a png")

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -30,8 +31,10 @@ from sparkhash.spark.api import (
 )
 from sparkhash.spark.read import (
     DEFAULT_MAX_FILE_BYTES,
+    LISTING_COLUMNS,
     MAX_FILE_BYTES_CONF,
     binary_files,
+    binary_files_at,
     empty_files,
     over_size_cap,
     oversize_error,
@@ -103,7 +106,7 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     input_files = files.inputFiles()
     files_seen = len(input_files)
     known = tables.read_hashes(spark, output)
-    candidates = _new_or_changed(files, known, config.retry_errors)
+    candidates = _files_to_hash(spark, files, known, config.retry_errors)
     hashed = hash_images(
         within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
     )
@@ -165,6 +168,30 @@ def _check_compatible(
             f"{output} holds hashes made with algorithms {last.algorithms} and params {last.params}; "
             f"this run asks for {','.join(algorithms)} with {params}. Use another OUTPUT."
         )
+
+
+#: Up to this many new or changed files, an incremental run reads only their bytes (by path);
+#: beyond it, it scans every file's bytes once and drops the unchanged ones before decoding.
+SMALL_INCREMENT = 10_000
+
+
+def _files_to_hash(
+    spark: SparkSession, files: DataFrame, known: DataFrame | None, retry_errors: bool
+) -> DataFrame:
+    """The binaryFile rows (with content) of files that are new or changed since the last run."""
+    if known is None:
+        return files
+    listed = _new_or_changed(files.select(*LISTING_COLUMNS), known, retry_errors)
+    paths = [row["path"] for row in listed.select("path").limit(SMALL_INCREMENT + 1).collect()]
+    if len(paths) > SMALL_INCREMENT:
+        return _new_or_changed(files, known, retry_errors)
+    if not paths:
+        return files.where(F.lit(False))  # an empty plan: no file is read
+    try:
+        # Checked again: a file may have changed between the listing and this read.
+        return _new_or_changed(binary_files_at(spark, paths), known, retry_errors)
+    except AnalysisException:  # e.g. a file deleted since the listing: scan everything instead
+        return _new_or_changed(files, known, retry_errors)
 
 
 def _new_or_changed(files: DataFrame, known: DataFrame | None, retry_errors: bool) -> DataFrame:

@@ -45,6 +45,16 @@ def binary_files(
     return reader.load(input_path)
 
 
+def binary_files_at(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """Exactly these files (binaryFile `path` values) as a binaryFile DataFrame."""
+    return spark.read.format("binaryFile").load([escape_glob(p) for p in paths])
+
+
+def escape_glob(path: str) -> str:
+    """A literal path for Spark's `load`, which treats *, ?, [, ], {, } and \\ as a Hadoop glob."""
+    return "".join("\\" + c if c in "\\*?[]{}" else c for c in path)
+
+
 def within_size_cap(files: DataFrame, max_file_bytes: int) -> DataFrame:
     """Files whose bytes will be read and hashed (all binaryFile columns)."""
     return files.where(F.col("length") <= F.lit(max_file_bytes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -34,6 +35,9 @@ def get_session(
     if profile is None and not (submitted and master is None):
         profile = "local" if master is None or master.startswith("local") else "cluster"
     settings = profile_settings(profile) if profile else {}
+    if settings.get("spark.master", master or "").startswith("local") or (master or "").startswith("local"):
+        # Python workers on this machine: the driver's interpreter (its venv has the packages).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if submitted and master is None:
         settings.pop("spark.master", None)
     if master is not None:
