@@ -188,8 +188,10 @@ def _files_to_hash(
     if not paths:
         return files.where(F.lit(False))  # an empty plan: no file is read
     try:
+        chosen = binary_files_at(spark, paths)
+        _ = chosen.schema  # resolve now (Spark Connect resolves lazily) so a missing path is caught here
         # Checked again: a file may have changed between the listing and this read.
-        return _new_or_changed(binary_files_at(spark, paths), known, retry_errors)
+        return _new_or_changed(chosen, known, retry_errors)
     except AnalysisException:  # e.g. a file deleted since the listing: scan everything instead
         return _new_or_changed(files, known, retry_errors)
 
@@ -293,6 +295,10 @@ def run(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
+        return 2
+    malformed = [item for item in args.conf if "=" not in item]
+    if malformed:
+        print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
         return 2
     extra = dict(item.split("=", 1) for item in args.conf)
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
