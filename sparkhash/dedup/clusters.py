@@ -32,14 +32,14 @@ def _large_star(edges: DataFrame) -> DataFrame:
     )
     smallest = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
     return _normalise(
-        both.filter(F.col("v") > F.col("u")).join(smallest, "u").select(F.col("v").alias("src"), F.col("m").alias("dst"))
+        both.filter(F.col("v") > F.col("u")).join(smallest.hint("merge"), "u").select(F.col("v").alias("src"), F.col("m").alias("dst"))
     )
 
 
 def _small_star(edges: DataFrame) -> DataFrame:
     """Connect u and its smaller neighbours to the smallest of them."""
     smallest = edges.groupBy(F.col("dst").alias("u")).agg(F.min("src").alias("m"))
-    spokes = edges.join(smallest, edges["dst"] == smallest["u"]).select(
+    spokes = edges.join(smallest.hint("merge"), edges["dst"] == smallest["u"]).select(
         F.col("src").alias("src"), F.col("m").alias("dst")
     )
     centre = smallest.select(F.col("u").alias("src"), F.col("m").alias("dst"))
@@ -54,8 +54,14 @@ def connected_components(edges: DataFrame, max_rounds: int = MAX_ROUNDS) -> Data
     current = _normalise(edges).localCheckpoint(eager=True)
     for _ in range(max_rounds):
         nxt = _small_star(_large_star(current)).localCheckpoint(eager=True)
-        changed = nxt.join(current, ["src", "dst"], "left_anti").limit(1).count()
-        if changed == 0 and nxt.count() == current.count():
+        changed = (
+            nxt.withColumn("in_next", F.lit(True))
+            .join(current.withColumn("in_current", F.lit(True)).hint("merge"), ["src", "dst"], "full_outer")
+            .filter(F.col("in_next").isNull() | F.col("in_current").isNull())
+            .limit(1)
+            .count()
+        )
+        if changed == 0:
             current = nxt
             break
         current = nxt

@@ -48,6 +48,21 @@ def _sub_rule(plan: BandPlan, a: list[str], b: list[str]) -> Column:
     return (F.col("sub") < 0) | (expr == F.col("sub"))
 
 
+def hot_buckets(build_rows: DataFrame, plan: BandPlan) -> DataFrame | None:
+    """The (band, key) buckets holding more than plan.hot_bucket hashes, materialised; None if none."""
+    if not any(len(s) > 0 for s in plan.sub_bands):
+        return None
+    hot = (
+        build_rows.groupBy("band", "key")
+        .count()
+        .filter(F.col("count") > plan.hot_bucket)
+        .select("band", "key", F.lit(True).alias("hot"))
+        .limit(HOT_LIMIT_ROWS)
+        .localCheckpoint(eager=True)
+    )
+    return hot if hot.limit(1).count() > 0 else None
+
+
 def hash_candidates(
     hashes: DataFrame,
     plan: BandPlan,
@@ -68,19 +83,11 @@ def hash_candidates(
         probe_rows = band_keys(probe_src.select(*wcols), plan, probe=True)
     probe_rows = probe_rows.select(*wcols, "band", "key")
 
-    has_subs = any(len(s) > 0 for s in plan.sub_bands)
-    if has_subs:
-        hot = (
-            build_rows.groupBy("band", "key")
-            .count()
-            .filter(F.col("count") > plan.hot_bucket)
-            .select("band", "key", F.lit(True).alias("hot"))
-            .limit(HOT_LIMIT_ROWS)
-        )
-        hot = F.broadcast(hot)
+    hot = hot_buckets(build_rows, plan)
+    if hot is not None:
 
         def split(rows: DataFrame, cols: tuple[str, ...]) -> DataFrame:
-            marked = rows.join(hot, ["band", "key"], "left")
+            marked = rows.join(F.broadcast(hot), ["band", "key"], "left")
             cold = marked.filter(F.col("hot").isNull()).select(
                 *wcols, *cols, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
             )
@@ -100,8 +107,9 @@ def hash_candidates(
         *[F.col(c).alias("b_new") for c in keep],
         "band", "key", "sub", "skey",
     )
-    if broadcast_build:
-        right = F.broadcast(right)
+    # Spark does not scale size estimates through explode: without a hint it may broadcast the
+    # (many times larger) probe side. Hash the build side per partition instead, or broadcast it.
+    right = F.broadcast(right) if broadcast_build else right.hint("shuffle_hash")
     return left.join(right, ["band", "key", "sub", "skey"])
 
 

@@ -164,12 +164,13 @@ def expand_pairs(
     s1 = dup.select(*wcols, F.col("path").alias("path_a"), F.col("new").alias("na"))
     s2 = dup.select(*wcols, F.col("path").alias("path_b"), F.col("new").alias("nb"))
     within = (
-        s1.join(s2, wcols)
+        s1.join(s2.hint("merge"), wcols)
         .filter((F.col("path_a") < F.col("path_b")) & (F.col("na") | F.col("nb")))
         .select("path_a", "path_b", F.lit(0).alias("distance"))
     )
     large = grouped.filter(~small)
-    star = large.filter(~is_anchor & F.col("new")).select(
+    # a group touched by new files gets its whole star again: the anchor may have changed
+    star = large.filter(~is_anchor & F.col("group_new")).select(
         F.col("anchor").alias("path_a"), F.col("path").alias("path_b"), F.lit(0).alias("distance")
     )
     out = cross.unionByName(within).unionByName(star).select(

@@ -87,8 +87,8 @@ def find_segment_pairs(
                         F.col("segment").alias("sb"))
     seg_pairs = (
         hp.unionByName(same)
-        .join(ma, [f"a_{w}" for w in wcols])
-        .join(mb, [f"b_{w}" for w in wcols])
+        .join(ma.hint("merge"), [f"a_{w}" for w in wcols])
+        .join(mb.hint("merge"), [f"b_{w}" for w in wcols])
         .filter(F.col("pa") != F.col("pb"))
     )
     a_first = F.col("pa") < F.col("pb")
