@@ -187,3 +187,46 @@ def test_cli_writes_tables_summary_and_plots(spark, corpus, tmp_path, capsys):
         with Image.open(out / name) as image:
             colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
         assert colours is None or len(colours) > 20  # drawn curves/bars, not a blank canvas
+
+
+def test_cli_hashes_the_corpus_with_the_hash_job_and_matches_imagehash(spark, tmp_path, capsys):
+    """Without --hashes the labelled files are hashed by the hash job's code; every threshold's
+    counts equal those of pairwise imagehash distances. A listed but missing file is unhashed."""
+    import itertools
+
+    import imagehash
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    files = []
+    for group in ("a", "b"):
+        base = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((160, 120), Image.BICUBIC)
+        (tmp_path / group).mkdir()
+        base.save(tmp_path / group / "orig.png")
+        base.resize((80, 60), Image.BILINEAR).save(tmp_path / group / "resize50.png")
+        base.save(tmp_path / group / "jpeg_q40.jpg", quality=40)
+        files += [(f"{group}/orig.png", group, "orig"), (f"{group}/resize50.png", group, "resize50"),
+                  (f"{group}/jpeg_q40.jpg", group, "jpeg_q40")]
+    files.append(("b/missing.jpg", "b", "webp"))
+    with open(tmp_path / "truth.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([("file", "group", "edit"), *files])
+
+    out = tmp_path / "out"
+    code = main(["evaluate", str(tmp_path / "truth.csv"), str(out), "--algorithms", "phash,dhash",
+                 "--max-threshold", "64", "--no-plots"])
+    assert code == 0
+    assert "evaluate: 7 files, 2 groups, 9 positive and 12 negative pairs" in capsys.readouterr().out
+    assert "7 files in 2 groups (1 not hashed)" in (out / "summary.md").read_text()
+
+    table = pd.read_csv(out / "metrics.csv")
+    functions = {"phash": imagehash.phash, "dhash": imagehash.dhash}
+    present = [(f, g) for f, g, _ in files if (tmp_path / f).exists()]
+    for algorithm, function in functions.items():
+        hashes = {f: function(Image.open(tmp_path / f)) for f, _ in present}
+        pairs = [(hashes[f1] - hashes[f2], g1 == g2) for (f1, g1), (f2, g2) in itertools.combinations(present, 2)]
+        rows = table[table["algorithm"] == algorithm].set_index("threshold")
+        for t in range(65):
+            assert rows.loc[t, "tp"] == sum(d <= t for d, same in pairs if same), (algorithm, t)
+            assert rows.loc[t, "fp"] == sum(d <= t for d, same in pairs if not same), (algorithm, t)
+        assert rows.loc[64, "fn"] == 3  # the missing file's three within-group pairs

@@ -64,7 +64,8 @@ def plot_edit_recall(table: pd.DataFrame, points: pd.DataFrame, target_fpr: floa
     x = np.arange(len(table.index))
     chosen = points[np.isclose(points["target_fpr"], target_fpr)].set_index("algorithm")["threshold"]
     for i, algorithm in enumerate(algorithms):
-        label = f"{algorithm} (t={int(chosen.get(algorithm, -1))})"
+        threshold = int(chosen.get(algorithm, -1))
+        label = f"{algorithm} ({f't={threshold}' if threshold >= 0 else 'no threshold'})"
         ax.bar(x + (i - (len(algorithms) - 1) / 2) * width, table[algorithm].fillna(0), width, label=label)
     ax.set_xticks(x)
     ax.set_xticklabels(table.index, rotation=30, ha="right")

@@ -15,6 +15,10 @@ def _fmt(value: float, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
 
 
+def _threshold(value: int) -> str:
+    return f"t={int(value)}" if value >= 0 else "no threshold"
+
+
 def _fpr(value: float) -> str:
     return "0" if value == 0 else f"{value:.2e}"
 
@@ -55,7 +59,7 @@ def markdown_summary(
             f"Recall per edit type at each algorithm's threshold for FPR <= {_fpr(plot_fpr)} "
             "(edited copy found when its pair with the group's original is within the threshold):",
             "",
-            "| edit | " + " | ".join(f"{a} (t={int(chosen[a])})" for a in edit_table.columns) + " |",
+            "| edit | " + " | ".join(f"{a} ({_threshold(chosen[a])})" for a in edit_table.columns) + " |",
             "|---|" + "---|" * len(edit_table.columns),
         ]
         for edit, row in edit_table.iterrows():
