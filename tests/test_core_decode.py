@@ -46,8 +46,10 @@ def test_truncated(fmt):
 
 def test_decompression_bomb_refused_before_allocation():
     bomb = _png_header_only(60_000, 60_000)  # 3.6 GP; would need 3.6 GB as 'L'
-    with pytest.raises(core.ImageTooLargeError, match="60000x60000"):
+    with pytest.raises(core.ImageTooLargeError, match="3600000000 pixels"):
         core.decode_image(bomb)
+    with pytest.raises(core.ImageTooLargeError, match="12000x10000 = 120000000 pixels, over the limit"):
+        core.decode_image(_png_header_only(12_000, 10_000))
     with pytest.raises(core.ImageTooLargeError, match="over the limit of 1000"):
         core.decode_image(encode(smooth_rgb(50, 40)), DecodeOptions(max_pixels=1000))
 
@@ -106,3 +108,14 @@ def test_tiny_and_thin_images():
         reference = Image.open(io.BytesIO(encode(image)))
         assert str(result.hashes["whash"]) == str(imagehash.whash(reference))
         assert str(result.multihash()) == str(imagehash.crop_resistant_hash(reference))
+
+
+def test_limit_above_pillows_own_allows_large_headers_and_restores_pillow_limit():
+    saved = Image.MAX_IMAGE_PIXELS
+    bomb = _png_header_only(20_000, 10_000)  # 200 MP: above Pillow's own 2 x 89 MP refusal
+    with pytest.raises(core.ImageTooLargeError):
+        core.decode_image(bomb)  # default limit 100 MP
+    with pytest.raises(core.ImageDecodeError) as info:  # allowed through the header check,
+        core.decode_image(bomb, DecodeOptions(max_pixels=None))  # then the data is short
+    assert not isinstance(info.value, core.ImageTooLargeError)
+    assert Image.MAX_IMAGE_PIXELS == saved

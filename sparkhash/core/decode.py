@@ -67,14 +67,14 @@ def decode_image(data: bytes | bytearray | memoryview, options: DecodeOptions = 
     buffer = io.BytesIO(bytes(data))
     try:
         with warnings.catch_warnings():
-            # Pillow warns (DecompressionBombWarning) and raises above 2x its own limit; we apply
-            # our own limit below, on the header, so silence its global one here.
+            # Pillow warns (DecompressionBombWarning) above its own global limit; ours is
+            # applied below, on the header, so its warning is noise here.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = _open_unlimited(buffer)
+            image = _open(buffer, options.max_pixels)
     except UnidentifiedImageError:
         raise NotAnImageError("not a recognised image format") from None
-    except Image.DecompressionBombError as exc:  # pragma: no cover - limit disabled in _open
-        raise ImageTooLargeError(str(exc)) from None
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"image refused as a decompression bomb: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise NotAnImageError(f"cannot read image header: {exc}") from None
 
@@ -97,11 +97,19 @@ def decode_image(data: bytes | bytearray | memoryview, options: DecodeOptions = 
     return image
 
 
-def _open_unlimited(buffer: io.BytesIO) -> Image.Image:
-    """Image.open without Pillow's process-global MAX_IMAGE_PIXELS check (ours is per call)."""
-    saved = Image.MAX_IMAGE_PIXELS
+def _open(buffer: io.BytesIO, max_pixels: int | None) -> Image.Image:
+    """Image.open, lazily (header only).
+
+    Pillow itself refuses images above 2 x PIL.Image.MAX_IMAGE_PIXELS (about 179 MP by
+    default). Our default limit is below that, so Pillow's check never decides. Only when the
+    caller allows more (or no limit) is Pillow's process-global limit lifted for this call;
+    that path is not thread-safe, which is fine for Spark's one-image-at-a-time Python workers.
+    """
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    if pillow_limit is None or (max_pixels is not None and max_pixels < 2 * pillow_limit):
+        return Image.open(buffer)
     try:
         Image.MAX_IMAGE_PIXELS = None
         return Image.open(buffer)
     finally:
-        Image.MAX_IMAGE_PIXELS = saved
+        Image.MAX_IMAGE_PIXELS = pillow_limit
