@@ -9,7 +9,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
 from sparkhash.evaluation.pairs import distance_histogram
@@ -19,11 +19,13 @@ from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
 
 @dataclass(frozen=True)
 class EvaluationRequest:
+    """What to evaluate and where to write it (the options of `sparkhash evaluate`)."""
+
     truth_csv: str
     output: Path
     root: str | None = None
     hashes: str | None = None  # an existing `sparkhash hash` output; None: hash the corpus now
-    algorithms: tuple[str, ...] = ()
+    algorithms: tuple[str, ...] = ALGORITHMS
     max_threshold: int | None = None
     target_fprs: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2)
     plot_fpr: float = 1e-3
@@ -36,6 +38,8 @@ class EvaluationRequest:
 
 @dataclass
 class EvaluationResult:
+    """The tables of one run and the files written."""
+
     corpus: dict
     metrics: pd.DataFrame
     edits: pd.DataFrame
@@ -44,6 +48,7 @@ class EvaluationResult:
     files: list[Path] = field(default_factory=list)
 
     def summary_line(self, seconds: float) -> str:
+        """The one line printed at the end of the command."""
         c = self.corpus
         best = self.points[self.points["target_fpr"] == self.points["target_fpr"].max()]
         best = best[best["threshold"] >= 0].sort_values("recall", ascending=False, kind="stable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,8 @@ DEFAULT_MAX_MEMBERS = 24
 
 @dataclass(frozen=True)
 class ReportRequest:
+    """What to report and how (the options of `sparkhash report`)."""
+
     dups: str
     output: Path
     hashes: DataFrame | None = None  # attributes source (path, length, width, height)
@@ -28,10 +31,13 @@ class ReportRequest:
     thumbnail_size: int = DEFAULT_SIZE
     page_size: int = DEFAULT_PAGE_SIZE
     workers: int = 4
+    progress: Callable[[int, int], None] | None = None  # called as thumbnails are made
 
 
 @dataclass
 class ReportResult:
+    """Counts for the command's summary line."""
+
     images: int
     clusters: int
     to_delete: int
@@ -123,7 +129,7 @@ def build_report(spark: SparkSession, request: ReportRequest) -> ReportResult:
         else pd.DataFrame(columns=["cluster", "path", "keep", "length", "width", "height", "rank", "kept_links",
                                    "nearest"])
     )
-    thumbs = make_thumbnails(members["path"], request.thumbnail_size, request.workers)
+    thumbs = make_thumbnails(members["path"], request.thumbnail_size, request.workers, request.progress)
     data = page_data(top, members, thumbs, request.page_size)
     summary = {
         **asdict(total),

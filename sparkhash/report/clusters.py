@@ -19,6 +19,8 @@ CLUSTERS = "clusters"
 
 @dataclass
 class Totals:
+    """The page's summary figures, over all clusters (not only the shown ones)."""
+
     images: int
     clusters: int
     to_delete: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -41,6 +42,15 @@ def _human(n: int | None) -> str:
     return f"{value:.1f} {units[i]}"
 
 
+def thumbnail_progress(done: int, total: int) -> None:
+    """A progress line on stderr: redrawn in place on a terminal, every 10 % otherwise."""
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        print(f"\rreport: thumbnails {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
+    elif done == total or done % max(1, total // 10) == 0:
+        print(f"report: thumbnails {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from sparkhash.report.build import ReportRequest, build_report
     from sparkhash.report.hashes import find_hashes
@@ -58,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         thumbnail_size=args.thumbnail_size,
         page_size=args.page_size,
         workers=args.workers,
+        progress=thumbnail_progress,
     )
     r = build_report(spark, request)
     print(

@@ -30,11 +30,13 @@ def read_hash_rows(spark: SparkSession, location: str) -> DataFrame:
 
 
 def find_hashes(spark: SparkSession, given: str | None, dups: str) -> DataFrame | None:
-    """The hash rows named by --hashes, else a `hashes` table next to or inside the dups output."""
+    """The hash rows named by --hashes, else from a `hashes` directory inside or next to the
+    dups output (a `sparkhash hash` OUTPUT or a hashes table); None when there is none."""
     if given:
         return read_hash_rows(spark, given)
     base = dups.rstrip("/")
-    for candidate in (f"{base}/hashes", os.path.join(os.path.dirname(base), "hashes")):
-        if candidate and _exists(spark, candidate):
-            return read_hash_rows(spark, os.path.dirname(candidate) if candidate.endswith("/hashes") else candidate)
+    parent = os.path.dirname(base)
+    for candidate in (f"{base}/hashes", f"{parent}/hashes" if parent else "hashes"):
+        if _exists(spark, candidate):
+            return read_hash_rows(spark, candidate)
     return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -84,8 +84,21 @@ def make_thumbnail(uri: str, size: int = DEFAULT_SIZE) -> Thumbnail:
     return Thumbnail(f"data:image/jpeg;base64,{encoded}", width, height, len(data))
 
 
-def make_thumbnails(uris: Iterable[str], size: int = DEFAULT_SIZE, workers: int = 4) -> dict[str, Thumbnail]:
-    """Thumbnails of many images, a few at a time (decoding releases the GIL)."""
+def make_thumbnails(
+    uris: Iterable[str],
+    size: int = DEFAULT_SIZE,
+    workers: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Thumbnail]:
+    """Thumbnails of many images, a few at a time (decoding releases the GIL).
+
+    `progress(done, total)` is called as thumbnails complete (for a progress line)."""
     unique = list(dict.fromkeys(uris))
+    out: dict[str, Thumbnail] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return dict(zip(unique, pool.map(lambda u: make_thumbnail(u, size), unique), strict=True))
+        for done, (uri, thumb) in enumerate(zip(unique, pool.map(lambda u: make_thumbnail(u, size), unique),
+                                                strict=True), start=1):
+            out[uri] = thumb
+            if progress is not None:
+                progress(done, len(unique))
+    return out
