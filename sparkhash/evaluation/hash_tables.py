@@ -16,8 +16,19 @@ SEGMENTS_TABLE = "segments"
 
 
 def _exists(spark: SparkSession, path: str) -> bool:
-    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - Hadoop FS check, classic Spark
-    return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)  # noqa: SLF001
+    """Whether `path` exists: through the driver's file system when it can see the path, else
+    through Hadoop's (classic Spark). Under Spark Connect, remote paths are assumed to exist
+    (reading them fails with a clear error if they do not)."""
+    from sparkhash.spark.tables import local_path
+
+    local = local_path(path)
+    if local is not None:
+        return local.exists()
+    try:
+        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - classic Spark only
+        return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
+        return True
 
 
 def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
@@ -28,9 +39,8 @@ def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, Dat
     base = location.rstrip("/")
     if _exists(spark, f"{base}/{RUNS}"):
         hashes = read_hashes(spark, base)
-        if hashes is None:
-            raise FileNotFoundError(f"{location}: no committed hash run")
-        return hashes, read_segments(spark, base)
+        if hashes is not None:
+            return hashes, read_segments(spark, base)
     hashes = spark.read.parquet(f"{base}/{HASHES_TABLE}")
     segments_path = f"{base}/{SEGMENTS_TABLE}"
     segments = spark.read.parquet(segments_path) if _exists(spark, segments_path) else None

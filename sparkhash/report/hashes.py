@@ -4,28 +4,43 @@ from __future__ import annotations
 
 import os
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
 
 def _exists(spark: SparkSession, path: str) -> bool:
-    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - Hadoop FS check, classic Spark
-    return jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path)  # noqa: SLF001
+    """Whether `path` exists: through the driver's file system when it can see the path, else
+    through Hadoop's (classic Spark). Under Spark Connect, remote paths are assumed to exist
+    (reading them fails with a clear error if they do not)."""
+    from sparkhash.spark.tables import local_path
+
+    local = local_path(path)
+    if local is not None:
+        return local.exists()
+    try:
+        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - classic Spark only
+        return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
+        return True
 
 
 def read_hash_rows(spark: SparkSession, location: str) -> DataFrame:
     """Hash rows from a `sparkhash hash` OUTPUT (current rows of committed runs) or a plain
     Parquet hashes table."""
+    from sparkhash.spark.tables import read_hashes
+
     base = location.rstrip("/")
-    try:
-        from sparkhash.spark.tables import read_hashes
-    except ImportError:  # pragma: no cover - the hash job's reader is part of the package
-        read_hashes = None
-    if read_hashes is not None and _exists(spark, f"{base}/runs"):
+    if _exists(spark, f"{base}/runs"):
         current = read_hashes(spark, base)
         if current is not None:
             return current
     if _exists(spark, f"{base}/hashes"):
-        return spark.read.parquet(f"{base}/hashes")
+        try:
+            rows = spark.read.parquet(f"{base}/hashes")
+            rows.schema  # noqa: B018 - resolves the read: fails here if there is no table
+            return rows
+        except AnalysisException:
+            pass
     return spark.read.parquet(base)
 
 
@@ -38,5 +53,10 @@ def find_hashes(spark: SparkSession, given: str | None, dups: str) -> DataFrame 
     parent = os.path.dirname(base)
     for candidate in (f"{base}/hashes", f"{parent}/hashes" if parent else "hashes"):
         if _exists(spark, candidate):
-            return read_hash_rows(spark, candidate)
+            try:
+                rows = read_hash_rows(spark, candidate)
+                rows.schema  # noqa: B018 - resolves the read: fails here if there is no table
+                return rows
+            except AnalysisException:
+                continue
     return None
