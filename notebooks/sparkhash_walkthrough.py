@@ -117,7 +117,7 @@ display(spark.read.parquet(f"{DUPS}/pairs").orderBy("distance"))
 # MAGIC As a command, with crop-resistant segment matching added (finds crops the whole-image hashes miss):
 # MAGIC
 # MAGIC ```
-# MAGIC sparkhash dups /Volumes/main/default/sparkhash_demo/hashes/hashes /Volumes/main/default/sparkhash_demo/dups \
+# MAGIC sparkhash dups /Volumes/main/default/sparkhash_demo/hashes /Volumes/main/default/sparkhash_demo/dups \
 # MAGIC     --algorithm phash --threshold 4 --segments
 # MAGIC ```
 
