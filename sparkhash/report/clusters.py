@@ -88,7 +88,7 @@ def totals(stats: DataFrame) -> Totals:
         F.sum("sized").alias("sized"),
     ).first()
     images, count = int(row["images"] or 0), int(row["clusters"] or 0)
-    complete = int(row["sized"] or 0) == images and images > 0
+    complete = int(row["sized"] or 0) == images  # (an empty output: 0 bytes, known)
     return Totals(
         images=images,
         clusters=count,
