@@ -85,9 +85,16 @@ class SparkRunner:
         warm.mkdir()
         for path in paths[:4]:
             (warm / path.name).symlink_to(path.resolve())
-        self.spark.conf.set("spark.sql.files.maxPartitionBytes", "1")  # warm-up: both Python workers
+        from sparkhash.spark.api import hash_images
+        from sparkhash.spark.read import binary_files
+
+        # Warm-up: one file per task, so that both Python workers start; then the whole job once.
+        configured = self.spark.conf.get("spark.sql.files.maxPartitionBytes")
+        self.spark.conf.set("spark.sql.files.maxPartitionBytes", "1")
+        warm_up = hash_images(binary_files(self.spark, str(warm)), algorithms)
+        warm_up.write.format("noop").mode("overwrite").save()
+        self.spark.conf.set("spark.sql.files.maxPartitionBytes", configured)
         self._run(warm, self.work / "warm-out")
-        self.spark.conf.unset("spark.sql.files.maxPartitionBytes")
         self.rounds = 0
 
     def _run(self, source: Path, output: Path):
