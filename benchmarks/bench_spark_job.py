@@ -95,7 +95,11 @@ class SparkRunner:
         from sparkhash.spark.session import get_session
 
         self.paths, self.algorithms = paths, algorithms
-        self.spark = get_session(master=master, extra={"spark.ui.showConsoleProgress": "false"})
+        from sparkhash.spark.hash_job import local_session_settings
+
+        # The session `sparkhash hash --master local[N]` starts.
+        settings = {**local_session_settings(master), "spark.ui.showConsoleProgress": "false"}
+        self.spark = get_session(master=master, extra=settings)
         self.work = Path(tempfile.mkdtemp(prefix="bench-spark-job-"))
         self.inputs = self.work / "in"
         self.inputs.mkdir()
