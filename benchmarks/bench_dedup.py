@@ -50,6 +50,19 @@ def synthetic(n: int, seed: int, blank_rate: float = 0.0) -> np.ndarray:
     return values
 
 
+def with_pairs_at(values: np.ndarray, distance: int, pairs: int, seed: int) -> tuple[np.ndarray, set]:
+    """Append `pairs` partners at exactly `distance` bits from random existing hashes."""
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    sources = rng.choice(n, size=pairs, replace=False)
+    partners = values[sources].copy()
+    for i in range(pairs):
+        for bit in rng.choice(64, size=distance, replace=False):
+            partners[i] ^= np.uint64(1) << np.uint64(bit)
+    planted = {(int(s), n + i) for i, s in enumerate(sources)}
+    return np.concatenate([values, partners]), planted
+
+
 def write_hashes(values: np.ndarray, path: str) -> None:
     n = len(values)
     params = HashParams().to_json()
@@ -71,10 +84,14 @@ def write_hashes(values: np.ndarray, path: str) -> None:
     pq.write_table(table, os.path.join(path, "part-0.parquet"))
 
 
-def brute_force(values: np.ndarray, k: int, rows: np.ndarray | None = None, block: int = 512) -> tuple[set, float]:
-    """Pairs (i < j) within k among all values, for query `rows` (all by default); and the seconds taken."""
+def brute_force(values: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[set, float]:
+    """Pairs (i < j) within k among all values, for query `rows` (all by default); and the seconds taken.
+
+    Blocks of query rows against all values, each block about 2^22 XORs (32 MiB) to stay in cache-friendly sizes.
+    """
     t0 = time.perf_counter()
     rows = np.arange(len(values)) if rows is None else rows
+    block = max(1, 2**22 // len(values))
     found = set()
     for start in range(0, len(rows), block):
         q = rows[start : start + block]
@@ -142,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mllib-tables", type=int, default=8)
     parser.add_argument("--mllib-bucket", type=float, default=2.0)
     parser.add_argument("--blank-size", type=int, default=100_000, help="N of the 10 %% blank-image run (0: skip)")
+    parser.add_argument("--repeat-max", type=int, default=100_000, help="best of two runs up to this N")
     parser.add_argument("--workdir", default="/tmp/sparkhash-bench")
     parser.add_argument("--report", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_dedup.md"))
     args = parser.parse_args(argv)
@@ -163,9 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- command: `python benchmarks/bench_dedup.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
         f"- data: uniform random 64-bit hashes, {int(DUP_RATE * 100)} % in planted groups of {GROUP} "
         f"(members 0-2 bits from the group base); threshold k = {k}",
-        "- brute force: numpy, blocked (512 query rows x all), one process, the exact all-pairs answer",
+        "- brute force: numpy, blocked (query rows x all, ~2^22 XOR + popcount per block), one process "
+        "(one core), the exact all-pairs answer; at 1M timed on 1024 query rows and scaled to all N rows",
         "- sparkhash time: hashes Parquet in, pairs Parquet out (params check, plan, join, expansion), "
-        "after an untimed warm-up run; candidates include each hash meeting itself once per band",
+        "after an untimed warm-up run; best of two runs for N <= 100k, one run at 1M; "
+        "candidates include each hash meeting itself once per band",
         "- MLlib: BucketedRandomProjectionLSH on the 64 bits as 0/1 vectors (Euclidean² = Hamming), "
         "approxSimilarityJoin at sqrt(k), pairs collected",
         "",
@@ -185,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         write_hashes(values, path)
         out = os.path.join(args.workdir, f"pairs_{n}")
         result, seconds = run_exact(spark, path, out, k)
+        if n <= args.repeat_max:
+            seconds = min(seconds, run_exact(spark, path, out, k)[1])
         found = found_index_pairs(spark, out)
         candidates = count_candidates(spark, path, result.plan)
         if n <= args.brute_full_max:
@@ -237,18 +259,21 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     n = sizes[min(1, len(sizes) - 1)]
-    values = synthetic(n, seed=n)
-    path = os.path.join(args.workdir, f"hashes_{n}")
+    values, at_eight = with_pairs_at(synthetic(n, seed=n), 8, 2000, seed=5)
+    path = os.path.join(args.workdir, f"approx_{n}")
+    write_hashes(values, path)
     result, seconds = run_exact(spark, path, os.path.join(args.workdir, "pairs_approx"), 8, mode="approx", recall=0.9)
     found = found_index_pairs(spark, os.path.join(args.workdir, "pairs_approx"))
     exact, exact_s = run_exact(spark, path, os.path.join(args.workdir, "pairs_exact8"), 8)
     truth = found_index_pairs(spark, os.path.join(args.workdir, "pairs_exact8"))
     notes.append("")
     notes.append(
-        f"Approximate mode, N = {n:,}, k = 8, target recall 0.9: {seconds:.1f} s "
-        f"(exact mode at k = 8: {exact_s:.1f} s); plan {result.plan.describe()}; "
-        f"measured recall {len(found & truth) / max(len(truth), 1):.4f} over {len(truth):,} true pairs "
-        "(most planted pairs are closer than 8 bits, so the measured recall exceeds the estimate at d = 8)."
+        f"Approximate mode, N = {n + 2000:,}, k = 8, target recall 0.9: {seconds:.1f} s "
+        f"(exact mode at k = 8 on the same data: {exact_s:.1f} s); {len(result.plan.bands)} bands of "
+        f"{result.plan.bands[0].width} sampled bits; expected recall at distance 8: "
+        f"{result.plan.expected_recall:.4f}; measured on 2,000 planted pairs at distance exactly 8: "
+        f"{len(found & at_eight) / len(at_eight):.4f}; over all {len(truth):,} pairs within 8: "
+        f"{len(found & truth) / max(len(truth), 1):.4f} (closer pairs are found more often)."
     )
     lines += ["", *notes, ""]
     with open(args.report, "w") as fh:

@@ -12,7 +12,9 @@ from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
 
 pytestmark = pytest.mark.spark
 
-HASHES_DDL = "path string, phash string, width int, height int, length long, error string, params string"
+HASHES_DDL = (
+    "path string, phash string, width int, height int, length long, error string, params string, run_id string"
+)
 SEGMENTS_DDL = (
     "path string, segment int, hash string, left int, top int, right int, bottom int, pixels int, "
     "params string, run_id string"
@@ -24,8 +26,11 @@ def write_tables(spark, root, params: HashParams) -> None:
     values = [rng.getrandbits(64) for _ in range(50)]
     values += [values[0] ^ 0b101, values[1], values[1]]
     p = params.to_json()
-    rows = [(f"img{i:03d}.jpg", format(v, "016x"), 10, 10, 500 + i, None, p) for i, v in enumerate(values)]
-    rows.append(("broken.jpg", None, None, None, 3, "cannot identify image", p))
+    rows = [
+        (f"img{i:03d}.jpg", format(v, "016x"), 10, 10, 500 + i, None, p, "r1" if i < 30 else "r2")
+        for i, v in enumerate(values)
+    ]
+    rows.append(("broken.jpg", None, None, None, 3, "cannot identify image", p, "r1"))
     spark.createDataFrame(rows, HASHES_DDL).write.parquet(str(root / "hashes"))
     segs = [(f"img{i:03d}.jpg", j, format(rng.getrandbits(64), "016x"), 0, 0, 5, 5, 25, p, "r")
             for i in range(10) for j in range(3)]
@@ -33,22 +38,35 @@ def write_tables(spark, root, params: HashParams) -> None:
     spark.createDataFrame(segs, SEGMENTS_DDL).write.parquet(str(root / "segments"))
 
 
-def test_dups_command(spark, tmp_path):
+def test_dups_command_full_and_incremental(spark, tmp_path):
     write_tables(spark, tmp_path, HashParams())
-    out = tmp_path / "dups"
-    assert main(["dups", str(tmp_path / "hashes"), str(out), "--threshold", "3", "--segments"]) == 0
-    pairs = spark.read.parquet(str(out / "pairs"))
-    clusters = spark.read.parquet(str(out / "clusters"))
+    hashes = str(tmp_path / "hashes")
+    full = tmp_path / "full"
+    assert main(["dups", hashes, str(full), "--threshold", "3", "--segments"]) == 0
+    pairs = spark.read.parquet(str(full / "pairs"))
+    clusters = spark.read.parquet(str(full / "clusters"))
     assert pairs.columns == PAIRS_SCHEMA.names
     assert clusters.columns == CLUSTERS_SCHEMA.names
     got = {(r.path_a, r.path_b, r.algorithm, r.distance) for r in pairs.collect()}
     assert ("img000.jpg", "img050.jpg", "phash", 2) in got
     assert ("img001.jpg", "img051.jpg", "phash", 0) in got
     assert ("img000.jpg", "img001.jpg", "crop_resistant", 0) in got
-    keeps = {r.cluster: 0 for r in clusters.collect()}
+    keeps: dict[str, int] = {}
     for r in clusters.collect():
-        keeps[r.cluster] += int(r.keep)
+        keeps[r.cluster] = keeps.get(r.cluster, 0) + int(r.keep)
     assert set(keeps.values()) == {1}
+
+    # incremental: a first run over run r1's rows, then the r2 rows against it
+    first = tmp_path / "v1" / "hashes"
+    spark.read.parquet(hashes).filter("run_id = 'r1'").write.parquet(str(first))
+    assert main(["dups", str(first), str(tmp_path / "d1"), "--threshold", "3"]) == 0
+    inc = tmp_path / "d2"
+    assert main(["dups", hashes, str(inc), "--threshold", "3", "--segments",
+                 "--previous", str(tmp_path / "d1"), "--previous-run", "r1"]) == 0
+    for table in ("pairs", "clusters"):
+        got_inc = {tuple(r) for r in spark.read.parquet(str(inc / table)).collect()}
+        got_full = {tuple(r) for r in spark.read.parquet(str(full / table)).collect()}
+        assert got_inc == got_full
 
 
 def test_dups_refuses_mixed_parameters(spark, tmp_path):

@@ -22,7 +22,7 @@ from sparkhash.dedup.segments import find_segment_pairs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("hashes", help="hashes table (Parquet) written by `sparkhash hash`")
+    parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
     parser.add_argument("output", help="output directory: pairs/, clusters/, groups/")
     parser.add_argument("--algorithm", default="phash", choices=SINGLE_ALGORITHMS)
     parser.add_argument("--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)")
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         const="auto",
         default=None,
         metavar="SEGMENTS",
-        help="also match crop-resistant segments (segments table; default: 'segments' next to HASHES)",
+        help="also match crop-resistant segments (default: the hash job's segments table of HASHES)",
     )
     parser.add_argument("--region-cutoff", type=int, default=1, help="segments: matched segments needed (1)")
     parser.add_argument("--hamming-cutoff", type=float, default=None, help="segments: cutoff in bits")
@@ -48,26 +48,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previous", metavar="DUPS_OUTPUT", help="incremental: output of the previous dups run")
     parser.add_argument("--previous-hashes", metavar="HASHES",
                         help="incremental: hashes table of the previous run (HASHES then holds only new files)")
+    parser.add_argument("--previous-run", metavar="RUN_ID",
+                        help="incremental: rows of HASHES with run_id <= RUN_ID are old, later ones new")
     parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
     parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
 
 
-def segments_path(hashes: str, segments: str) -> str:
-    """The segments table: given, or the sibling directory `segments` of the hashes table."""
+def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
+    """Current rows of a `sparkhash hash` OUTPUT directory, or a plain Parquet hashes table."""
+    from sparkhash.spark.tables import read_hashes
+
+    table = read_hashes(spark, path)
+    return table if table is not None else spark.read.parquet(path)
+
+
+def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> DataFrame:
+    """The segments table: a given Parquet path; else, for `auto`, the segments of the hash job
+    OUTPUT given as HASHES, or the directory `segments` next to a plain hashes table."""
     if segments != "auto":
-        return segments
-    return os.path.join(os.path.dirname(os.path.normpath(hashes)), "segments")
+        return spark.read.parquet(segments)
+    from sparkhash.spark.tables import read_segments
+
+    table = read_segments(spark, hashes)
+    if table is not None:
+        return table
+    return spark.read.parquet(os.path.join(os.path.dirname(os.path.normpath(hashes)), "segments"))
 
 
 def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[DataFrame, DataFrame, DataFrame]:
     """Pairs, clusters and groups for the parsed command-line arguments."""
-    hashes = spark.read.parquet(args.hashes)
+    hashes = read_hashes_table(spark, args.hashes)
     common = dict(algorithm=args.algorithm, threshold=args.threshold, mode=args.mode, target_recall=args.recall,
                   expand_limit=args.expand_limit, hot_bucket=args.hot_bucket)
     if args.previous:
-        if not args.previous_hashes:
-            raise SystemExit("--previous needs --previous-hashes")
-        old = spark.read.parquet(args.previous_hashes)
+        if args.previous_run:
+            old = hashes.filter(F.col("run_id") <= args.previous_run)
+            hashes = hashes.filter(F.col("run_id") > args.previous_run)
+        elif args.previous_hashes:
+            old = read_hashes_table(spark, args.previous_hashes)
+        else:
+            raise SystemExit("--previous needs --previous-hashes or --previous-run")
         result = find_pairs_incremental(
             old, hashes,
             spark.read.parquet(os.path.join(args.previous, "pairs")),
@@ -84,7 +104,7 @@ def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[Data
         attributes = valid_hashes(hashes, args.algorithm)
     if args.segments:
         seg = find_segment_pairs(
-            spark.read.parquet(segments_path(args.hashes, args.segments)),
+            read_segments_table(spark, args.hashes, args.segments),
             region_cutoff=args.region_cutoff,
             hamming_cutoff=args.hamming_cutoff,
             bit_error_rate=args.bit_error_rate,
@@ -94,7 +114,7 @@ def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[Data
             hot_bucket=args.hot_bucket,
         )
         print(f"sparkhash dups: segments cutoff {seg.cutoff}: {seg.plan.describe()}", file=sys.stderr)
-        pairs = pairs.unionByName(seg.pairs)
+        pairs = pairs.unionByName(seg.pairs).dropDuplicates(["path_a", "path_b", "algorithm"])
         clusters = None
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
