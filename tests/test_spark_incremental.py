@@ -116,3 +116,5 @@ def test_console_command_prints_one_line_summary(spark, tmp_path, capsys):
     assert {r["path"] for r in rows} == {file_uri(p) for p in source.rglob("img*")}
     assert all(r["whash"] == expected_hashes(r["path"][len("file:") :], ("whash",))["whash"] for r in rows)
     assert cli.main(["hash", str(source), str(output), "--algorithms", "md5"]) == 2
+    assert cli.main(["hash", str(tmp_path / "missing"), str(tmp_path / "out2")]) == 2
+    assert "input not found" in capsys.readouterr().err

@@ -324,6 +324,11 @@ def run(args: argparse.Namespace) -> int:
     except IncompatibleOutputError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
+    except AnalysisException as exc:
+        if "PATH_NOT_FOUND" not in str(exc):
+            raise
+        print(f"sparkhash hash: input not found: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     finally:
         if owned:
             spark.stop()
