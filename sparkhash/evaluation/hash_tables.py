@@ -10,25 +10,10 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.spark.tables import path_exists
 
 HASHES_TABLE = "hashes"
 SEGMENTS_TABLE = "segments"
-
-
-def _exists(spark: SparkSession, path: str) -> bool:
-    """Whether `path` exists: through the driver's file system when it can see the path, else
-    through Hadoop's (classic Spark). Under Spark Connect, remote paths are assumed to exist
-    (reading them fails with a clear error if they do not)."""
-    from sparkhash.spark.tables import local_path
-
-    local = local_path(path)
-    if local is not None:
-        return local.exists()
-    try:
-        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - classic Spark only
-        return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
-    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
-        return True
 
 
 def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
@@ -37,13 +22,13 @@ def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, Dat
     from sparkhash.spark.tables import RUNS, read_hashes, read_segments
 
     base = location.rstrip("/")
-    if _exists(spark, f"{base}/{RUNS}"):
+    if path_exists(spark, f"{base}/{RUNS}"):
         hashes = read_hashes(spark, base)
         if hashes is not None:
             return hashes, read_segments(spark, base)
     hashes = spark.read.parquet(f"{base}/{HASHES_TABLE}")
     segments_path = f"{base}/{SEGMENTS_TABLE}"
-    segments = spark.read.parquet(segments_path) if _exists(spark, segments_path) else None
+    segments = spark.read.parquet(segments_path) if path_exists(spark, segments_path) else None
     return hashes, segments
 
 
@@ -58,7 +43,7 @@ def hash_labelled_files(
     Missing files are left out here; the evaluation counts them as never matched."""
     from sparkhash.spark.api import hash_images, hashes_table, segments_table
 
-    paths = [row.path for row in labelled.select("path").collect() if _exists(spark, row.path)]
+    paths = [row.path for row in labelled.select("path").collect() if path_exists(spark, row.path)]
     if not paths:
         raise FileNotFoundError("none of the labelled files exists")
     files = spark.read.format("binaryFile").load(paths)

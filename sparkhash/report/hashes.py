@@ -7,21 +7,7 @@ import os
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-
-def _exists(spark: SparkSession, path: str) -> bool:
-    """Whether `path` exists: through the driver's file system when it can see the path, else
-    through Hadoop's (classic Spark). Under Spark Connect, remote paths are assumed to exist
-    (reading them fails with a clear error if they do not)."""
-    from sparkhash.spark.tables import local_path
-
-    local = local_path(path)
-    if local is not None:
-        return local.exists()
-    try:
-        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - classic Spark only
-        return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
-    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
-        return True
+from sparkhash.spark.tables import path_exists
 
 
 def read_hash_rows(spark: SparkSession, location: str) -> DataFrame:
@@ -30,11 +16,11 @@ def read_hash_rows(spark: SparkSession, location: str) -> DataFrame:
     from sparkhash.spark.tables import read_hashes
 
     base = location.rstrip("/")
-    if _exists(spark, f"{base}/runs"):
+    if path_exists(spark, f"{base}/runs"):
         current = read_hashes(spark, base)
         if current is not None:
             return current
-    if _exists(spark, f"{base}/hashes"):
+    if path_exists(spark, f"{base}/hashes"):
         try:
             rows = spark.read.parquet(f"{base}/hashes")
             rows.schema  # noqa: B018 - resolves the read: fails here if there is no table
@@ -52,7 +38,7 @@ def find_hashes(spark: SparkSession, given: str | None, dups: str) -> DataFrame 
     base = dups.rstrip("/")
     parent = os.path.dirname(base)
     for candidate in (f"{base}/hashes", f"{parent}/hashes" if parent else "hashes"):
-        if _exists(spark, candidate):
+        if path_exists(spark, candidate):
             try:
                 rows = read_hash_rows(spark, candidate)
                 rows.schema  # noqa: B018 - resolves the read: fails here if there is no table

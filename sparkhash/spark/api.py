@@ -19,7 +19,6 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
     ArrayType,
-    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -29,7 +28,7 @@ from pyspark.sql.types import (
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
-from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
+from sparkhash.spark.schemas import SEGMENT_STRUCT, SEGMENTS_SCHEMA, hashes_schema
 from sparkhash.spark.udf import batch_hasher
 
 #: What `hash_images` computes when not told otherwise: every algorithm.
@@ -37,17 +36,6 @@ DEFAULT_ALGORITHMS: tuple[str, ...] = ALGORITHMS
 DEFAULT_PARAMS = HashParams()
 DEFAULT_DECODE_OPTIONS = DecodeOptions()
 
-SEGMENT_STRUCT = StructType(
-    [
-        StructField("segment", IntegerType(), False),
-        StructField("hash", StringType(), False),
-        StructField("left", IntegerType(), False),
-        StructField("top", IntegerType(), False),
-        StructField("right", IntegerType(), False),
-        StructField("bottom", IntegerType(), False),
-        StructField("pixels", IntegerType(), False),
-    ]
-)
 
 
 def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:

@@ -39,9 +39,9 @@ def hashes_schema(algorithms: tuple[str, ...] = SINGLE_ALGORITHMS) -> StructType
     )
 
 
-SEGMENTS_SCHEMA = StructType(
+#: One crop-resistant segment of an image (the hash job's `segments` array elements).
+SEGMENT_STRUCT = StructType(
     [
-        StructField("path", StringType(), False),
         StructField("segment", IntegerType(), False),
         StructField("hash", StringType(), False),
         # bounding box in original-image pixels, as Image.crop used it (right/bottom exclusive)
@@ -51,6 +51,13 @@ SEGMENTS_SCHEMA = StructType(
         StructField("bottom", IntegerType(), False),
         # pixel count of the segment in the segmentation image (S x S)
         StructField("pixels", IntegerType(), False),
+    ]
+)
+
+SEGMENTS_SCHEMA = StructType(
+    [
+        StructField("path", StringType(), False),
+        *SEGMENT_STRUCT.fields,
         StructField("params", StringType(), False),
         StructField("run_id", StringType(), False),
     ]

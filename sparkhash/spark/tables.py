@@ -155,6 +155,20 @@ def _read_runs(
     return spark.read.schema(schema).option("basePath", f"{output}/{table}").parquet(*paths)
 
 
+def path_exists(spark: SparkSession, path: str) -> bool:
+    """Whether `path` exists: through the driver's file system when it can see the path, else
+    through Hadoop's (classic Spark). Under Spark Connect, remote paths are assumed to exist
+    (reading them fails with a clear error if they do not)."""
+    local = local_path(path)
+    if local is not None:
+        return local.exists()
+    try:
+        jvm_path = spark._jvm.org.apache.hadoop.fs.Path(path)  # noqa: SLF001 - classic Spark only
+        return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
+        return True
+
+
 def local_path(uri: str) -> Path | None:
     """The driver-local path of `uri` (plain path, file:, or dbfs: through the /dbfs mount), or
     None when Python on the driver cannot reach it."""
