@@ -24,7 +24,12 @@ except AttributeError:  # Pillow < 9.1
 MeanFunc = Callable[[numpy.ndarray], float]
 HashFunc = Callable[[Image.Image], ImageHash]
 
-_HASH_SIZE_ERROR = "Hash size must be greater than or equal to 2"
+
+
+def check_hash_size(hash_size: int) -> None:
+    """imagehash's check in average_hash, phash and dhash (phash_simple and dhash_vertical have none)."""
+    if hash_size < 2:
+        raise ValueError("Hash size must be greater than or equal to 2")
 
 
 def grey_pixels(image: Image.Image, width: int, height: int) -> numpy.ndarray:
@@ -71,15 +76,13 @@ def dhash_vertical_bits(pixels: numpy.ndarray) -> numpy.ndarray:
 
 def average_hash(image: Image.Image, hash_size: int = 8, mean: MeanFunc = numpy.mean) -> ImageHash:
     """Average hash: resized grey pixels above their mean (or `mean=numpy.median`)."""
-    if hash_size < 2:
-        raise ValueError(_HASH_SIZE_ERROR)
+    check_hash_size(hash_size)
     return ImageHash(average_bits(grey_pixels(image, hash_size, hash_size), mean))
 
 
 def phash(image: Image.Image, hash_size: int = 8, highfreq_factor: int = 4) -> ImageHash:
     """Perceptual hash: low 2-D DCT coefficients (DC included) above their median."""
-    if hash_size < 2:
-        raise ValueError(_HASH_SIZE_ERROR)
+    check_hash_size(hash_size)
     size = hash_size * highfreq_factor
     return ImageHash(phash_bits(grey_pixels(image, size, size), hash_size))
 
@@ -92,8 +95,7 @@ def phash_simple(image: Image.Image, hash_size: int = 8, highfreq_factor: int = 
 
 def dhash(image: Image.Image, hash_size: int = 8) -> ImageHash:
     """Difference hash, horizontal gradient."""
-    if hash_size < 2:
-        raise ValueError(_HASH_SIZE_ERROR)
+    check_hash_size(hash_size)
     return ImageHash(dhash_bits(grey_pixels(image, hash_size + 1, hash_size)))
 
 
@@ -313,10 +315,10 @@ def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
     colors = int(counts[2:].sum())
     c = numpy.int64(max(1, colors))
     # Fractions over all pixels; count / total is numpy's bool-mask mean (exact sum, one division).
-    values = [
-        min(maxvalue - 1, int(float(counts[0]) / total * maxvalue)) if total else _nan_int(),
-        min(maxvalue - 1, int(float(counts[1]) / total * maxvalue)) if total else _nan_int(),
-    ]
+    if not total:
+        # imagehash on a 0-pixel image: the mean of an empty mask is NaN and int(NaN) raises
+        raise ValueError("cannot convert float NaN to integer")
+    values = [min(maxvalue - 1, int(float(n) / total * maxvalue)) for n in counts[:2]]  # black, gray
     for group in (counts[2:8], counts[8:14]):
         # imagehash: histogram counts are int64 when the mask is non-empty (the int64 product
         # overflows for binbits >~ 45, as in 4.3.2), float zeros when it is empty.
@@ -325,11 +327,6 @@ def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
             values.append(min(maxvalue - 1, int(count * maxvalue * 1.0 / c)))
     bits = [v // (2 ** (binbits - i - 1)) % 2 ** (binbits - i) > 0 for v in values for i in range(binbits)]
     return numpy.asarray(bits).reshape((-1, binbits))
-
-
-def _nan_int() -> int:
-    # imagehash on a 0-pixel image: mean of an empty mask is NaN and int(NaN) raises
-    return int(float("nan"))
 
 
 def colorhash(image: Image.Image, binbits: int = 3) -> ImageHash:

@@ -61,16 +61,14 @@ class GreyThumbnails:
 
     def __init__(self, grey: Image.Image) -> None:
         self.grey = grey
-        self._images: dict[tuple[int, int], Image.Image] = {}
-
-    def image(self, width: int, height: int) -> Image.Image:
-        key = (width, height)
-        if key not in self._images:
-            self._images[key] = self.grey.resize(key, H.ANTIALIAS)
-        return self._images[key]
+        self._pixels: dict[tuple[int, int], numpy.ndarray] = {}
 
     def pixels(self, width: int, height: int) -> numpy.ndarray:
-        return numpy.asarray(self.image(width, height))
+        """uint8 (height, width), as `hashes.grey_pixels` gives it."""
+        key = (width, height)
+        if key not in self._pixels:
+            self._pixels[key] = H.grey_pixels(self.grey, width, height)
+        return self._pixels[key]
 
 
 def compute_hashes(
@@ -109,8 +107,8 @@ def compute_hashes(
 
 def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams):
     hs = p.hash_size
-    if algorithm in ("ahash", "phash", "dhash") and hs < 2:
-        raise ValueError("Hash size must be greater than or equal to 2")
+    if algorithm in ("ahash", "phash", "dhash"):
+        H.check_hash_size(hs)
     if algorithm == "ahash":
         return ImageHash(H.average_bits(thumbs.pixels(hs, hs)))
     if algorithm in ("phash", "phash_simple"):
