@@ -19,6 +19,7 @@ from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch, find_pairs, valid_hashes
 from sparkhash.dedup.segments import find_segment_pairs
+from sparkhash.spark.tables import read_hash_output
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,10 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
     """Current rows of a `sparkhash hash` OUTPUT directory, or a plain Parquet hashes table."""
-    from sparkhash.spark.tables import read_hashes
-
-    table = read_hashes(spark, path)
-    return table if table is not None else spark.read.parquet(path)
+    return read_hash_output(spark, path)[0]
 
 
 def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> DataFrame:
@@ -67,12 +65,10 @@ def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> Data
     OUTPUT given as HASHES, or the directory `segments` next to a plain hashes table."""
     if segments != "auto":
         return spark.read.parquet(segments)
-    from sparkhash.spark.tables import read_segments
-
-    table = read_segments(spark, hashes)
-    if table is not None:
-        return table
-    return spark.read.parquet(os.path.join(os.path.dirname(os.path.normpath(hashes)), "segments"))
+    table = read_hash_output(spark, hashes)[1]
+    if table is None:
+        raise FileNotFoundError(f"no segments table found for {hashes}; pass --segments PATH")
+    return table
 
 
 def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[DataFrame, DataFrame, DataFrame]:

@@ -10,26 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.core.params import CROP_RESISTANT, HashParams
-from sparkhash.spark.tables import path_exists
-
-HASHES_TABLE = "hashes"
-SEGMENTS_TABLE = "segments"
-
-
-def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
-    """(hashes, segments or None) of a `sparkhash hash` OUTPUT: the current row of every file
-    from its committed runs; or, without a `runs/` record, plain Parquet `hashes/` and `segments/`."""
-    from sparkhash.spark.tables import RUNS, read_hashes, read_segments
-
-    base = location.rstrip("/")
-    if path_exists(spark, f"{base}/{RUNS}"):
-        hashes = read_hashes(spark, base)
-        if hashes is not None:
-            return hashes, read_segments(spark, base)
-    hashes = spark.read.parquet(f"{base}/{HASHES_TABLE}")
-    segments_path = f"{base}/{SEGMENTS_TABLE}"
-    segments = spark.read.parquet(segments_path) if path_exists(spark, segments_path) else None
-    return hashes, segments
+from sparkhash.spark.tables import path_exists, read_hash_output
 
 
 def hash_labelled_files(

@@ -7,27 +7,13 @@ import os
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkhash.spark.tables import path_exists
+from sparkhash.spark.tables import path_exists, read_hash_output
 
 
 def read_hash_rows(spark: SparkSession, location: str) -> DataFrame:
     """Hash rows from a `sparkhash hash` OUTPUT (current rows of committed runs) or a plain
     Parquet hashes table."""
-    from sparkhash.spark.tables import read_hashes
-
-    base = location.rstrip("/")
-    if path_exists(spark, f"{base}/runs"):
-        current = read_hashes(spark, base)
-        if current is not None:
-            return current
-    if path_exists(spark, f"{base}/hashes"):
-        try:
-            rows = spark.read.parquet(f"{base}/hashes")
-            rows.schema  # noqa: B018 - resolves the read: fails here if there is no table
-            return rows
-        except AnalysisException:
-            pass
-    return spark.read.parquet(base)
+    return read_hash_output(spark, location)[0]
 
 
 def find_hashes(spark: SparkSession, given: str | None, dups: str) -> DataFrame | None:

@@ -21,6 +21,7 @@ is hashed again by a later run, and `read_hashes` returns exactly one row per pa
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, fields
@@ -153,6 +154,24 @@ def _read_runs(
 ) -> DataFrame:
     paths = [run_dir(output, table, run_id) for run_id in run_ids]
     return spark.read.schema(schema).option("basePath", f"{output}/{table}").parquet(*paths)
+
+
+def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
+    """(hashes, segments or None) at whatever a user points a command at: a `sparkhash hash`
+    OUTPUT (the current rows of its committed runs); a directory holding plain Parquet `hashes/`
+    (and `segments/`) tables; or a hashes table itself (with a `segments/` table beside it)."""
+    base = location.rstrip("/")
+    current = read_hashes(spark, base)
+    if current is not None:
+        return current, read_segments(spark, base)
+    if path_exists(spark, f"{base}/{HASHES}"):
+        return spark.read.parquet(f"{base}/{HASHES}"), _parquet_if_exists(spark, f"{base}/{SEGMENTS}")
+    beside = f"{posixpath.dirname(base)}/{SEGMENTS}" if posixpath.dirname(base) else SEGMENTS
+    return spark.read.parquet(base), _parquet_if_exists(spark, beside)
+
+
+def _parquet_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
+    return spark.read.parquet(path) if path_exists(spark, path) else None
 
 
 def path_exists(spark: SparkSession, path: str) -> bool:
