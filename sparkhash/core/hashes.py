@@ -1,7 +1,8 @@
 """The single-image hash functions of imagehash 4.3.2, bit for bit.
 
-Every function converts to 'L' and resizes with Pillow's LANCZOS exactly as imagehash does
-(only Pillow reproduces its fixed-point resampling). The work after the resize is split into
+Every function converts to 'L' and resizes with LANCZOS exactly as imagehash does: Pillow's
+bytes, computed by `sparkhash.core.resample` (byte-identical matrix products) where that is
+faster and verified, by Pillow otherwise. The work after the resize is split into
 `*_bits` kernels on uint8 arrays so `sparkhash.core.multi` can share one greyscale conversion
 and one resize between algorithms.
 """
@@ -14,6 +15,7 @@ import numpy
 import scipy.fftpack
 from PIL import Image
 
+from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
 
 try:
@@ -35,7 +37,16 @@ def check_hash_size(hash_size: int) -> None:
 def grey_pixels(image: Image.Image, width: int, height: int) -> numpy.ndarray:
     """uint8 array (height, width): `image.convert('L').resize((width, height), LANCZOS)`."""
     grey = image if image.mode == "L" else image.convert("L")
-    return numpy.asarray(grey.resize((width, height), ANTIALIAS))
+    return resize_grey(grey, [(width, height)])[(width, height)]
+
+
+def resize_grey(grey: Image.Image, sizes: list[tuple[int, int]]) -> dict[tuple[int, int], numpy.ndarray]:
+    """LANCZOS thumbnails (width, height) -> uint8 (height, width) of an 'L' image, all from one
+    pass over its pixels where they share work. Empty images and non-positive sizes go to
+    Pillow, which raises its own errors for them."""
+    if resample.ENABLED and min(grey.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
+        return resample.resize_many(numpy.asarray(grey), sizes)
+    return {(w, h): numpy.asarray(grey.resize((w, h), ANTIALIAS)) for w, h in sizes}
 
 
 # ---------------------------------------------------------------------------- kernels on pixels

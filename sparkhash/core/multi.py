@@ -1,7 +1,8 @@
 """One decode, many hashes: every requested algorithm from a single decoded image.
 
 Shared work: one decode, one greyscale conversion (also reused by colorhash and the
-segmentation), one LANCZOS resize per distinct size (phash and phash_simple share theirs), and
+segmentation), all LANCZOS thumbnails made together (one per distinct size, phash and
+phash_simple share theirs, sizes of equal width share their first resampling pass), and
 crop-resistant segments cropped from the greyscale image. Results are bit-exact with the single
 functions.
 """
@@ -53,15 +54,12 @@ class HashResult:
 
 
 class GreyThumbnails:
-    """LANCZOS thumbnails of one greyscale image, each distinct size computed once.
+    """LANCZOS thumbnails of one greyscale image, each distinct size computed once; the sizes
+    known up front are made together (`hashes.resize_grey`) so they share passes."""
 
-    (Sharing the first resampling pass between sizes of equal width is not safe: Pillow picks
-    the pass order per call, and the 8-bit intermediate makes the order visible in the bits.)
-    """
-
-    def __init__(self, grey: Image.Image) -> None:
+    def __init__(self, grey: Image.Image, sizes: list[tuple[int, int]] = ()) -> None:
         self.grey = grey
-        self._pixels: dict[tuple[int, int], numpy.ndarray] = {}
+        self._pixels: dict[tuple[int, int], numpy.ndarray] = H.resize_grey(grey, list(sizes)) if sizes else {}
 
     def pixels(self, width: int, height: int) -> numpy.ndarray:
         """uint8 (height, width), as `hashes.grey_pixels` gives it."""
@@ -95,14 +93,39 @@ def compute_hashes(
         image = decode_image(source, decode_options or _DEFAULT_DECODE)
 
     grey = image if image.mode == "L" else image.convert("L")
-    thumbs = GreyThumbnails(grey)
+    thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
     result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
     for algorithm in algorithms:
         if algorithm == CROP_RESISTANT:
-            result.segments = _segments(image, grey, p)
+            result.segments = _segments(image, grey, thumbs, p)
         else:
             result.hashes[algorithm] = _single(algorithm, image, grey, thumbs, p)
     return result
+
+
+def _thumbnail_sizes(algorithms: list[str], size: tuple[int, int], p: HashParams) -> list[tuple[int, int]]:
+    """The thumbnails `algorithms` will ask for, to make them together. Invalid parameters
+    add nothing here: the algorithm raises its own error when it runs."""
+    hs = p.hash_size
+    sizes = []
+    for algorithm in algorithms:
+        if algorithm == "ahash":
+            sizes.append((hs, hs))
+        elif algorithm in ("phash", "phash_simple"):
+            sizes.append((hs * p.highfreq_factor, hs * p.highfreq_factor))
+        elif algorithm == "dhash":
+            sizes.append((hs + 1, hs))
+        elif algorithm == "dhash_vertical":
+            sizes.append((hs, hs + 1))
+        elif algorithm == "whash":
+            try:
+                scale = H.whash_scale(size, hs, p.whash_image_scale)[0]
+            except (AssertionError, OverflowError, ValueError):
+                continue
+            sizes.append((scale, scale))
+        elif algorithm == CROP_RESISTANT:
+            sizes.append((p.segmentation_image_size, p.segmentation_image_size))
+    return [(w, h) for w, h in sizes if w > 0 and h > 0]
 
 
 def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams):
@@ -143,11 +166,11 @@ _SEGMENT_FUNCTIONS = {
 }
 
 
-def _segments(image: Image.Image, grey: Image.Image, p: HashParams) -> list[Segment]:
+def _segments(image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
     from sparkhash.core import segmentation as seg
 
     size = p.segmentation_image_size
-    pixels = seg.segmentation_pixels(grey, size)
+    pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
     found = seg.select_segments(
         seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size), size, p.limit_segments
     )

@@ -27,7 +27,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from sparkhash.core.classes import ImageMultiHash
-from sparkhash.core.hashes import dhash
+from sparkhash.core.hashes import dhash, grey_pixels
 
 __all__ = [
     "SegmentBox",
@@ -272,10 +272,13 @@ def segmentation_pixels(image_L: Image.Image, segmentation_image_size: int = 300
     Every image operation is Pillow's, so results follow the installed Pillow exactly as
     imagehash's do. An image in another mode is converted to 'L' first (what imagehash does).
     """
-    if image_L.mode != "L":
-        image_L = image_L.convert("L")
     size = segmentation_image_size
-    small = image_L.resize((size, size), Image.Resampling.LANCZOS)
+    return smooth_segmentation_pixels(grey_pixels(image_L, size, size))
+
+
+def smooth_segmentation_pixels(thumbnail: np.ndarray) -> np.ndarray:
+    """The blur and median filter of `segmentation_pixels` on its uint8 S x S thumbnail."""
+    small = Image.fromarray(thumbnail)
     smooth = small.filter(ImageFilter.GaussianBlur()).filter(ImageFilter.MedianFilter())
     return np.array(smooth).astype(np.float32)
 

@@ -1,0 +1,272 @@
+"""Pillow's LANCZOS resize of 8-bit greyscale, byte for byte, as matrix products.
+
+Every hash starts with `image.convert('L').resize(size, LANCZOS)`, and one image needs four or
+more such thumbnails. Pillow computes each one with a scalar fixed-point loop over the whole
+image. Here a resampling pass is a few BLAS matrix products (banded coefficients cut into
+blocks), and thumbnails that share a first pass (same width, horizontal first) compute it once.
+
+Exactness, following Pillow 13's libImaging/Resample.c for 8 bits per channel:
+- Coefficients: for output i, `center = (i + 0.5) * scale`, taps x in
+  [int(center - support + 0.5), int(center + support + 0.5)) clipped to the image, weights
+  lanczos((x - center + 0.5) / filterscale) summed left to right, divided by that sum, and
+  rounded half away from zero to 22-bit fixed point. Computed with the same float64 operations
+  in the same order. Only `sin` may come from another library than Pillow's (numpy's SIMD sin
+  vs the C library's), a few ulps apart: a coefficient whose scaled value lies within `_MARGIN`
+  of a rounding boundary sends that resize to Pillow instead.
+- A pass is `clip8((2**21 + sum(pixel * coefficient)) >> 22)` with an int32 sum. Products are
+  below 2**30 and sums below 2**31, so float64 products give the exact integers in any
+  summation order (BLAS may reorder and fuse: integers below 2**53 are exact), and floor
+  division by 2**22 is the arithmetic shift.
+- Pass order: Pillow resamples vertically first when the height shrinks by more than twice as
+  many pixels as the width; each pass rounds to 8 bits, so the order is visible in the bits.
+- Pillow copies the image when the size does not change and skips a pass whose axis keeps its
+  size.
+
+`ENABLED` is False (everything goes through Pillow) for Pillow versions or platforms this was
+not verified on, or when SPARKHASH_PILLOW_RESIZE=1 is set.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy
+from PIL import Image
+
+_PRECISION_BITS = 22
+_ONE = float(1 << _PRECISION_BITS)
+_HALF = float(1 << (_PRECISION_BITS - 1))
+_SUPPORT = 3.0  # LANCZOS
+_MARGIN = 1e-7  # trusted distance of a scaled coefficient from a rounding boundary
+
+# Cost model (seconds per multiply-add / per BLAS call) used to pick block sizes and to decide
+# between these products and Pillow's own loop; measured on x86-64 with OpenBLAS, one thread.
+_BLAS_MAC = 0.1e-9
+_BLAS_CALL = 8e-6
+_PILLOW_MAC = 0.45e-9
+
+
+def _verified_platform() -> bool:
+    """The scheme above is Pillow 13's, compiled without fused multiply-add (x86-64 wheels)."""
+    if os.environ.get("SPARKHASH_PILLOW_RESIZE") == "1":
+        return False
+    major = Image.__version__.split(".")[0]
+    return major == "13" and platform.machine().lower() in ("x86_64", "amd64")
+
+
+ENABLED = _verified_platform()
+
+
+def _sinc(v: numpy.ndarray) -> numpy.ndarray:
+    with numpy.errstate(invalid="ignore", divide="ignore"):
+        pv = v * numpy.pi
+        out = numpy.sin(pv) / pv
+    out[v == 0.0] = 1.0
+    return out
+
+
+def _lanczos(x: numpy.ndarray) -> numpy.ndarray:
+    """Pillow's lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3), 0 elsewhere."""
+    return numpy.where((x >= -3.0) & (x < 3.0), _sinc(x) * _sinc(x / 3.0), 0.0)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One LANCZOS resampling pass of an axis from `in_size` to `out_size` samples.
+
+    `blocks` are (in_start, in_end, out_start, out_end, matrix): output samples
+    out_start:out_end are `input[in_start:in_end] @ matrix` (before rounding), with the
+    fixed-point coefficients as float64.
+    """
+
+    in_size: int
+    out_size: int
+    taps: int  # total number of coefficients: Pillow's multiply-adds per line
+    blocks: tuple[tuple[int, int, int, int, numpy.ndarray], ...]
+
+    def blas_cost(self, lines: int) -> float:
+        macs = sum((b[1] - b[0]) * (b[3] - b[2]) for b in self.blocks)
+        return lines * macs * _BLAS_MAC + len(self.blocks) * _BLAS_CALL
+
+    def pillow_cost(self, lines: int) -> float:
+        return lines * self.taps * _PILLOW_MAC
+
+    def along_columns(self, x: numpy.ndarray) -> numpy.ndarray:
+        """Resample axis 1 of float64 (rows, in_size); float64 (rows, out_size) of 0..255."""
+        out = numpy.empty((x.shape[0], self.out_size))
+        for start, end, j0, j1, matrix in self.blocks:
+            numpy.matmul(x[:, start:end], matrix, out=out[:, j0:j1])
+        return _round(out)
+
+    def along_rows(self, x: numpy.ndarray) -> numpy.ndarray:
+        """Resample axis 0 of float64 (in_size, cols); float64 (out_size, cols) of 0..255."""
+        out = numpy.empty((self.out_size, x.shape[1]))
+        for start, end, j0, j1, matrix in self.blocks:
+            numpy.matmul(matrix.T, x[start:end], out=out[j0:j1])
+        return _round(out)
+
+
+def _round(sums: numpy.ndarray) -> numpy.ndarray:
+    """clip8((2**21 + sum) >> 22), in place, on exact integer sums held in float64."""
+    sums += _HALF
+    sums *= 1.0 / _ONE
+    numpy.floor(sums, out=sums)
+    return numpy.clip(sums, 0.0, 255.0, out=sums)
+
+
+def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray] | None:
+    """(xmin, count, fixed (out_size, ksize)) as Pillow's precompute_coeffs and
+    normalize_coeffs_8bpc make them, or None if one is too close to a rounding boundary."""
+    scale = float(in_size) / out_size  # (double)(in1 - in0) / outSize with box (0, in_size)
+    filterscale = max(scale, 1.0)
+    support = _SUPPORT * filterscale
+    ksize = int(numpy.ceil(support)) * 2 + 1
+    inv_filterscale = 1.0 / filterscale
+
+    centers = (numpy.arange(out_size) + 0.5) * scale  # + in0, which is 0.0
+    xmin = numpy.maximum(numpy.trunc(centers - support + 0.5), 0).astype(numpy.int64)
+    xend = numpy.minimum(numpy.trunc(centers + support + 0.5), in_size).astype(numpy.int64)
+    count = xend - xmin
+    valid = numpy.arange(ksize)[None, :] < count[:, None]
+    positions = xmin[:, None] + numpy.arange(ksize)[None, :]
+    weights = _lanczos(((positions - centers[:, None]) + 0.5) * inv_filterscale)
+    weights[~valid] = 0.0
+    # ww += w from left to right: cumsum is that sequential sum (numpy.sum is pairwise);
+    # the zeros past the valid taps leave it unchanged.
+    total = numpy.cumsum(weights, axis=1)[:, -1]
+    nonzero = total != 0.0
+    weights[nonzero] /= total[nonzero, None]
+    scaled = weights * _ONE
+    # (int)(k * 2**22 + 0.5) for k >= 0 and (int)(k * 2**22 - 0.5) for k < 0: C truncation.
+    shifted = numpy.where(weights < 0, scaled - 0.5, scaled + 0.5)
+    if bool(numpy.any(numpy.abs(shifted - numpy.round(shifted))[valid] < _MARGIN)):
+        return None
+    fixed = numpy.trunc(shifted)
+    fixed[~valid] = 0.0
+    return xmin, count, fixed
+
+
+def _block_size(xmin: numpy.ndarray, xend: numpy.ndarray, lines_hint: int) -> int:
+    """Outputs per block that minimise the cost model: small blocks waste fewer zero
+    coefficients, large blocks make fewer BLAS calls."""
+    n = len(xmin)
+    best, best_cost = n, float("inf")
+    for size in (4, 8, 16, 32, 64, 128, n):
+        if size > n and size != n:
+            continue
+        starts = xmin[0:n:size]
+        ends = numpy.maximum.reduceat(xend, numpy.arange(0, n, size))
+        widths = numpy.minimum(size, n - numpy.arange(0, n, size))
+        cost = lines_hint * float(((ends - starts) * widths).sum()) * _BLAS_MAC + len(starts) * _BLAS_CALL
+        if cost < best_cost:
+            best, best_cost = size, cost
+    return best
+
+
+@lru_cache(maxsize=128)
+def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
+    """The pass resampling `in_size` samples to `out_size` (None: use Pillow for it)."""
+    coefficients = _fixed_coefficients(in_size, out_size)
+    if coefficients is None:
+        return None
+    xmin, count, fixed = coefficients
+    xend = xmin + count
+    size = _block_size(xmin, xend, lines_hint=1000)
+    blocks = []
+    for j0 in range(0, out_size, size):
+        j1 = min(out_size, j0 + size)
+        start, end = int(xmin[j0]), int(xend[j0:j1].max())
+        matrix = numpy.zeros((end - start, j1 - j0))
+        for j in range(j0, j1):
+            offset = int(xmin[j]) - start
+            matrix[offset : offset + count[j], j - j0] = fixed[j, : count[j]]
+        blocks.append((start, end, j0, j1, matrix))
+    return Pass(in_size, out_size, int(count.sum()), tuple(blocks))
+
+
+def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:
+    """Pillow 13's pass order: vertical first when the height shrinks by more than twice as
+    many pixels as the width."""
+    dy = in_h - out_h
+    return dy > 0 and dy > (in_w - out_w) * 2
+
+
+@dataclass(frozen=True)
+class _Plan:
+    size: tuple[int, int]
+    vertical_first: bool
+    horizontal: Pass | None  # None: the width does not change
+    vertical: Pass | None
+
+
+def _plan(in_w: int, in_h: int, w: int, h: int, always: bool = False) -> _Plan | None:
+    """How to make (w, h) from (in_w, in_h) with products, or None when Pillow should (its
+    loop is cheaper by the cost model, unless `always`, or a coefficient is not trusted)."""
+    horizontal = lanczos_pass(in_w, w) if w != in_w else None
+    vertical = lanczos_pass(in_h, h) if h != in_h else None
+    if (w != in_w and horizontal is None) or (h != in_h and vertical is None):
+        return None
+    first_vertical = vertical_first(in_w, in_h, w, h)
+    # Rows fed to the horizontal pass and columns fed to the vertical one.
+    h_lines, v_lines = (h, in_w) if first_vertical else (in_h, w)
+    ours = pillows = 0.0
+    if horizontal is not None:
+        ours += horizontal.blas_cost(h_lines)
+        pillows += horizontal.pillow_cost(h_lines)
+    if vertical is not None:
+        ours += vertical.blas_cost(v_lines)
+        pillows += vertical.pillow_cost(v_lines)
+    if ours >= pillows and not always:
+        return None
+    return _Plan((w, h), first_vertical, horizontal, vertical)
+
+
+def resize_many(
+    grey: numpy.ndarray, sizes: list[tuple[int, int]], always_products: bool = False
+) -> dict[tuple[int, int], numpy.ndarray]:
+    """LANCZOS thumbnails of a uint8 (H, W) array: (width, height) -> uint8 (height, width),
+    each equal to `Image.fromarray(grey).resize((width, height), LANCZOS)`.
+
+    Sizes that are horizontal-first and of equal width share their first pass. Sizes the
+    products would not speed up (unless `always_products`, which tests use to check the
+    products on every shape) or whose coefficients are not trusted are resized by Pillow.
+    """
+    in_h, in_w = grey.shape
+    out: dict[tuple[int, int], numpy.ndarray] = {}
+    plans = []
+    for w, h in dict.fromkeys(sizes):
+        plan = _plan(in_w, in_h, w, h, always_products) if ENABLED and (w, h) != (in_w, in_h) else None
+        if plan is None:
+            out[(w, h)] = numpy.asarray(Image.fromarray(grey).resize((w, h), Image.Resampling.LANCZOS))
+        else:
+            plans.append(plan)
+    if not plans:
+        return out
+    grey64 = grey.astype(numpy.float64)
+    first_passes: dict[tuple[bool, int], numpy.ndarray] = {}
+    for plan in plans:
+        w, h = plan.size
+        if plan.vertical_first:
+            key = (True, h)
+            if key not in first_passes:
+                first_passes[key] = plan.vertical.along_rows(grey64) if plan.vertical else grey64
+            result = first_passes[key]
+            if plan.horizontal is not None:
+                result = plan.horizontal.along_columns(result)
+        else:
+            key = (False, w)
+            if key not in first_passes:
+                first_passes[key] = plan.horizontal.along_columns(grey64) if plan.horizontal else grey64
+            result = first_passes[key]
+            if plan.vertical is not None:
+                result = plan.vertical.along_rows(result)
+        out[(w, h)] = result.astype(numpy.uint8)
+    return out
+
+
+def resize(grey: numpy.ndarray, width: int, height: int) -> numpy.ndarray:
+    """One LANCZOS thumbnail of a uint8 (H, W) array, as Pillow makes it."""
+    return resize_many(grey, [(width, height)])[(width, height)]

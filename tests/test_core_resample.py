@@ -1,0 +1,108 @@
+"""sparkhash.core.resample against Pillow's own LANCZOS resize, byte for byte.
+
+The hashes' parity tests go through the cost model, which sends small images to Pillow; these
+tests force the matrix products on every shape so that both pass orders, upscaling, one-pass
+resizes and shared first passes are checked directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from sparkhash.core import hashes, resample
+
+pytestmark = pytest.mark.skipif(not resample.ENABLED, reason="products disabled for this Pillow/platform")
+
+
+def _pillow(grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.LANCZOS))
+
+
+def _pictures(width: int, height: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    return [
+        rng.integers(0, 256, (height, width), dtype=np.uint8),  # noise: every coefficient matters
+        ((np.sin(x / 7.0) + np.cos(y / 5.0)) * 60 + 128).astype(np.uint8),
+        (rng.integers(0, 2, (height, width)) * 255).astype(np.uint8),  # hard edges: clipping
+        np.full((height, width), 255, np.uint8),
+    ]
+
+
+SHAPES = [(1, 1), (1, 40), (40, 1), (2, 3), (9, 8), (37, 23), (300, 200), (200, 300), (640, 97), (1500, 1000),
+          (1000, 1500), (1600, 1200), (333, 2048)]
+TARGETS = [(8, 8), (9, 8), (8, 9), (32, 32), (64, 64), (300, 300), (512, 512), (1024, 1024), (17, 5), (5, 700)]
+
+
+@pytest.mark.parametrize("width,height", SHAPES)
+def test_products_equal_pillow_on_every_shape(width, height):
+    sizes = TARGETS + [(width, 8), (8, height), (max(1, width // 2), height), (width, max(1, height // 3))]
+    for i, grey in enumerate(_pictures(width, height, seed=width * 7 + height)):
+        ours = resample.resize_many(grey, sizes, always_products=True)
+        for size in sizes:
+            assert np.array_equal(ours[size], _pillow(grey, size)), (width, height, size, i)
+
+
+def test_both_pass_orders_are_exercised():
+    # Pillow 13 goes vertical first when the height shrinks by more than twice the width.
+    assert resample.vertical_first(1000, 3000, 8, 8)
+    assert not resample.vertical_first(1500, 1000, 8, 8)
+    assert not resample.vertical_first(100, 100, 50, 200)  # the height grows
+    assert resample._plan(400, 1300, 8, 8, always=True).vertical_first
+    assert not resample._plan(400, 1300, 9, 1290, always=True).vertical_first
+    grey = _pictures(400, 1300, seed=3)[0]
+    for size in [(8, 8), (390, 9), (9, 390), (9, 1290), (400, 16), (16, 1300)]:
+        assert np.array_equal(resample.resize(grey, *size), _pillow(grey, size)), size
+
+
+def test_same_size_is_a_copy_and_sizes_share_first_pass():
+    grey = _pictures(120, 80, seed=5)[1]
+    out = resample.resize_many(grey, [(120, 80), (8, 8), (8, 9), (8, 80)], always_products=True)
+    assert np.array_equal(out[(120, 80)], grey) and out[(120, 80)] is not grey
+    for size in [(8, 8), (8, 9), (8, 80)]:
+        assert np.array_equal(out[size], _pillow(grey, size))
+
+
+def test_untrusted_coefficients_fall_back_to_pillow(monkeypatch):
+    # A margin no coefficient can meet: every resize must come from Pillow, still identical.
+    monkeypatch.setattr(resample, "_MARGIN", 1.0)
+    resample.lanczos_pass.cache_clear()
+    try:
+        assert resample._plan(300, 200, 8, 8, always=True) is None
+        grey = _pictures(300, 200, seed=9)[0]
+        assert np.array_equal(resample.resize(grey, 8, 8), _pillow(grey, (8, 8)))
+    finally:
+        resample.lanczos_pass.cache_clear()
+
+
+def test_grey_pixels_without_products_is_pillow(monkeypatch):
+    grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
+    with_products = hashes.grey_pixels(grey, 32, 32)
+    monkeypatch.setattr(resample, "ENABLED", False)
+    assert np.array_equal(hashes.grey_pixels(grey, 32, 32), with_products)
+
+
+def test_non_positive_sizes_raise_pillows_error():
+    grey = Image.fromarray(_pictures(50, 40, seed=1)[0])
+    with pytest.raises(ValueError):
+        grey.resize((0, 8), Image.Resampling.LANCZOS)
+    with pytest.raises(ValueError):
+        hashes.grey_pixels(grey, 0, 8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    out_w=st.integers(1, 450),
+    out_h=st.integers(1, 450),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_shapes_property(width, height, out_w, out_h, seed):
+    grey = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
+    ours = resample.resize_many(grey, [(out_w, out_h)], always_products=True)[(out_w, out_h)]
+    assert np.array_equal(ours, _pillow(grey, (out_w, out_h)))
