@@ -145,20 +145,28 @@ def _haar_dwt_axis(x: numpy.ndarray, axis: int) -> tuple[numpy.ndarray, numpy.nd
     """One Haar analysis step along `axis` of an even-length array, in pywt's exact float order.
 
     pywt's convolution computes out[k] = f[0]*x[2k+1] + f[1]*x[2k]: two rounded products and
-    one rounded sum, so the same two numpy products and sum give identical doubles.
+    one rounded sum. With dec_hi = [-h, h], the detail is (-h*odd) + h*even, which IEEE
+    arithmetic makes identical to h*even - h*odd, so both bands reuse the same two products.
     """
     even, odd = (x[0::2], x[1::2]) if axis == 0 else (x[:, 0::2], x[:, 1::2])
-    return _H * odd + _H * even, -_H * odd + _H * even
+    h_odd = _H * odd
+    h_even = _H * even
+    low = h_odd + h_even
+    numpy.subtract(h_even, h_odd, out=h_even)
+    return low, h_even
 
 
 def _haar_idwt_axis(a: numpy.ndarray, d: numpy.ndarray, axis: int) -> numpy.ndarray:
-    """Inverse of `_haar_dwt_axis`: out[2k] = a*h + d*h, out[2k+1] = a*h + d*(-h), as pywt."""
+    """Inverse of `_haar_dwt_axis`: out[2k] = a*h + d*h, out[2k+1] = a*h + d*(-h) as pywt
+    computes them; d*(-h) is -(d*h) exactly, so the odd samples are a*h - d*h."""
     shape = list(a.shape)
     shape[axis] *= 2
     out = numpy.empty(shape)
     even, odd = (out[0::2], out[1::2]) if axis == 0 else (out[:, 0::2], out[:, 1::2])
-    even[...] = a * _H + d * _H
-    odd[...] = a * _H + d * -_H
+    h_a = _H * a
+    h_d = _H * d
+    numpy.add(h_a, h_d, out=even)
+    numpy.subtract(h_a, h_d, out=odd)
     return out
 
 
@@ -185,8 +193,10 @@ def _remove_max_haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
 def _haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
     """`wavedec2(values, 'haar', levels)[0]`, computing only the approximation band."""
     for _ in range(levels):
-        low = _H * values[1::2] + _H * values[0::2]
-        values = _H * low[:, 1::2] + _H * low[:, 0::2]
+        low = _H * values[1::2]
+        low += _H * values[0::2]
+        values = _H * low[:, 1::2]
+        values += _H * low[:, 0::2]
     return values
 
 
