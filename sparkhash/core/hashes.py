@@ -269,7 +269,21 @@ def colorhash_counts(grey: Image.Image, hsv: Image.Image) -> numpy.ndarray:
     """Pixel counts of the 15 colorhash categories (0 black, then as in `_category_table`)."""
     category = _CATEGORY[_hsv_key(numpy.asarray(hsv))]
     category[numpy.asarray(grey) < 32] = 0  # black: intensity < 256 // 8
-    return numpy.bincount(category.ravel(), minlength=15)
+    return _category_counts(category)
+
+
+def _category_counts(category: numpy.ndarray) -> numpy.ndarray:
+    """Counts of the 15 uint8 categories. numpy.bincount first widens its input to int64, so
+    pairs of bytes are counted as one uint16 value (half as many, no widening of bytes) and
+    the 16 x 16 pair counts are folded back."""
+    flat = numpy.ascontiguousarray(category).ravel()
+    counts = numpy.zeros(16, dtype=numpy.int64)
+    if flat.size % 2:
+        counts[flat[-1]] += 1
+        flat = flat[:-1]
+    pairs = numpy.bincount(flat.view(numpy.uint16), minlength=1 << 12)[: 1 << 12].reshape(16, 256)[:, :16]
+    counts += pairs.sum(axis=0) + pairs.sum(axis=1)
+    return counts[:15]
 
 
 #: Images at least this large (pixels) in mode RGB/RGBA/RGBX use the 24-bit colour table.
@@ -326,8 +340,8 @@ def _rgb_words(image: Image.Image, zero_copy: bool = True) -> numpy.ndarray:
 def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
     """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
     pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""
-    category = rgb_category_table()[_rgb_words(image) & 0xFFFFFF]
-    return numpy.bincount(category, minlength=15)
+    category = numpy.take(rgb_category_table(), _rgb_words(image) & 0xFFFFFF)
+    return _category_counts(category)
 
 
 def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
