@@ -15,6 +15,7 @@ import numpy
 from PIL import Image
 
 from sparkhash.core import hashes as H
+from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash, ImageMultiHash
 from sparkhash.core.decode import DecodeOptions, decode_image
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
@@ -54,18 +55,61 @@ class HashResult:
 
 
 class GreyThumbnails:
-    """LANCZOS thumbnails of one greyscale image, each distinct size computed once; the sizes
-    known up front are made together (`hashes.resize_grey`) so they share passes."""
+    """LANCZOS thumbnails of one greyscale image (or of a box cropped from it), each distinct
+    size computed once. Sizes known up front are made together so they share passes
+    (`resample.resize_many`); crops resample a view of the parent's pixels, without copying
+    the crop out of Pillow."""
 
-    def __init__(self, grey: Image.Image, sizes: list[tuple[int, int]] = ()) -> None:
-        self.grey = grey
-        self._pixels: dict[tuple[int, int], numpy.ndarray] = H.resize_grey(grey, list(sizes)) if sizes else {}
+    def __init__(
+        self,
+        grey: Image.Image,
+        sizes: list[tuple[int, int]] = (),
+        box: tuple[int, int, int, int] | None = None,
+        parent: GreyThumbnails | None = None,
+    ) -> None:
+        self._image = grey  # the whole greyscale image; `box` selects a crop of it
+        self._box = box
+        self._parent = parent
+        if box is None:
+            self.size = grey.size
+        else:
+            self.size = (box[2] - box[0], box[3] - box[1])
+        self._array: numpy.ndarray | None = None
+        self._array64: numpy.ndarray | None = None
+        self._pixels: dict[tuple[int, int], numpy.ndarray] = {}
+        if sizes:
+            self._make(list(dict.fromkeys(sizes)))
+
+    def crop(self, box: tuple[int, int, int, int]) -> GreyThumbnails:
+        """Thumbnails of `grey.crop(box)` for an integer box inside the image."""
+        return GreyThumbnails(self._image, box=box, parent=self)
+
+    def _arrays(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        if self._array is None:
+            if self._parent is None:
+                self._array = numpy.asarray(self._image)
+                self._array64 = self._array.astype(numpy.float64)
+            else:
+                array, array64 = self._parent._arrays()
+                left, top, right, bottom = self._box
+                self._array, self._array64 = array[top:bottom, left:right], array64[top:bottom, left:right]
+        return self._array, self._array64
+
+    def _make(self, sizes: list[tuple[int, int]]) -> None:
+        if resample.ENABLED and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
+            array, array64 = self._arrays()
+            self._pixels.update(resample.resize_many(array, sizes, grey64=array64))
+            return
+        # Pillow itself: products disabled, an empty crop, or a size Pillow rejects (its error).
+        grey = self._image if self._box is None else self._image.crop(self._box)
+        for w, h in sizes:
+            self._pixels[(w, h)] = numpy.asarray(grey.resize((w, h), H.ANTIALIAS))
 
     def pixels(self, width: int, height: int) -> numpy.ndarray:
         """uint8 (height, width), as `hashes.grey_pixels` gives it."""
         key = (width, height)
         if key not in self._pixels:
-            self._pixels[key] = H.grey_pixels(self.grey, width, height)
+            self._make([key])
         return self._pixels[key]
 
 
@@ -97,9 +141,9 @@ def compute_hashes(
     result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
     for algorithm in algorithms:
         if algorithm == CROP_RESISTANT:
-            result.segments = _segments(image, grey, thumbs, p)
+            result.segments = _segments(image, thumbs, p)
         else:
-            result.hashes[algorithm] = _single(algorithm, image, grey, thumbs, p)
+            result.hashes[algorithm] = _single(algorithm, thumbs, p, image, grey)
     return result
 
 
@@ -128,7 +172,15 @@ def _thumbnail_sizes(algorithms: list[str], size: tuple[int, int], p: HashParams
     return [(w, h) for w, h in sizes if w > 0 and h > 0]
 
 
-def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams):
+def _single(
+    algorithm: str,
+    thumbs: GreyThumbnails,
+    p: HashParams,
+    image: Image.Image | None = None,
+    grey: Image.Image | None = None,
+) -> ImageHash:
+    """`algorithm` of the image `thumbs` makes thumbnails of (colorhash also needs the image
+    itself and its greyscale)."""
     hs = p.hash_size
     if algorithm in ("ahash", "phash", "dhash"):
         H.check_hash_size(hs)
@@ -143,7 +195,7 @@ def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyT
     if algorithm == "dhash_vertical":
         return ImageHash(H.dhash_vertical_bits(thumbs.pixels(hs, hs + 1)))
     if algorithm == "whash":
-        scale, ll_max_level, dwt_level = H.whash_scale(image.size, hs, p.whash_image_scale)
+        scale, ll_max_level, dwt_level = H.whash_scale(thumbs.size, hs, p.whash_image_scale)
         bits = H.whash_bits(
             thumbs.pixels(scale, scale), ll_max_level, dwt_level, p.whash_mode, p.whash_remove_max_haar_ll
         )
@@ -154,19 +206,7 @@ def _single(algorithm: str, image: Image.Image, grey: Image.Image, thumbs: GreyT
     raise ValueError(f"unknown algorithm {algorithm!r}")
 
 
-_SEGMENT_FUNCTIONS = {
-    "ahash": lambda crop, p: H.average_hash(crop, p.hash_size),
-    "phash": lambda crop, p: H.phash(crop, p.hash_size, p.highfreq_factor),
-    "phash_simple": lambda crop, p: H.phash_simple(crop, p.hash_size, p.highfreq_factor),
-    "dhash": lambda crop, p: H.dhash(crop, p.hash_size),
-    "dhash_vertical": lambda crop, p: H.dhash_vertical(crop, p.hash_size),
-    "whash": lambda crop, p: H.whash(
-        crop, p.hash_size, p.whash_image_scale, p.whash_mode, p.whash_remove_max_haar_ll
-    ),
-}
-
-
-def _segments(image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
+def _segments(image: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
     from sparkhash.core import segmentation as seg
 
     size = p.segmentation_image_size
@@ -175,10 +215,9 @@ def _segments(image: Image.Image, grey: Image.Image, thumbs: GreyThumbnails, p: 
         seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size), size, p.limit_segments
     )
     boxes = seg.crop_boxes(found, image.size[0], image.size[1], size)
-    hash_crop = _SEGMENT_FUNCTIONS[p.segment_hash]
     # The structural hashes only see the crop's greyscale, and convert('L') is per pixel, so
     # cropping the greyscale image equals imagehash's convert('L') of the original-mode crop.
     return [
-        Segment(index=i, hash=hash_crop(grey.crop(box), p), box=box, pixels=int(found[i][4]))
+        Segment(index=i, hash=_single(p.segment_hash, thumbs.crop(box), p), box=box, pixels=int(found[i][4]))
         for i, box in enumerate(boxes)
     ]

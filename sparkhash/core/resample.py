@@ -212,7 +212,10 @@ def _plan(in_w: int, in_h: int, w: int, h: int, always: bool = False) -> _Plan |
 
 
 def resize_many(
-    grey: numpy.ndarray, sizes: list[tuple[int, int]], always_products: bool = False
+    grey: numpy.ndarray,
+    sizes: list[tuple[int, int]],
+    always_products: bool = False,
+    grey64: numpy.ndarray | None = None,
 ) -> dict[tuple[int, int], numpy.ndarray]:
     """LANCZOS thumbnails of a uint8 (H, W) array: (width, height) -> uint8 (height, width),
     each equal to `Image.fromarray(grey).resize((width, height), LANCZOS)`.
@@ -220,6 +223,7 @@ def resize_many(
     Sizes that are horizontal-first and of equal width share their first pass. Sizes the
     products would not speed up (unless `always_products`, which tests use to check the
     products on every shape) or whose coefficients are not trusted are resized by Pillow.
+    `grey64` is `grey` as float64 when the caller already has it (e.g. a view of a larger one).
     """
     in_h, in_w = grey.shape
     out: dict[tuple[int, int], numpy.ndarray] = {}
@@ -232,7 +236,8 @@ def resize_many(
             plans.append(plan)
     if not plans:
         return out
-    grey64 = grey.astype(numpy.float64)
+    if grey64 is None:
+        grey64 = grey.astype(numpy.float64)
     first_passes: dict[tuple[bool, int], numpy.ndarray] = {}
     for plan in plans:
         w, h = plan.size
