@@ -161,17 +161,23 @@ def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
     if coefficients is None:
         return None
     xmin, count, fixed = coefficients
-    xend = xmin + count
-    blocks = []
-    for j0 in range(0, out_size, _BLOCK):
-        j1 = min(out_size, j0 + _BLOCK)
-        start, end = int(xmin[j0]), int(xend[j0:j1].max())
-        matrix = numpy.zeros((end - start, j1 - j0))
-        for j in range(j0, j1):
-            offset = int(xmin[j]) - start
-            matrix[offset : offset + count[j], j - j0] = fixed[j, : count[j]]
-        blocks.append((start, end, j0, j1, matrix))
-    return Pass(in_size, out_size, int(count.sum()), tuple(blocks))
+    # Block b holds outputs b*_BLOCK ... as a dense (span, width) matrix, all blocks in one
+    # buffer: output j's taps go to rows xmin[j] - start[b] ..., column j - b*_BLOCK.
+    first = numpy.arange(0, out_size, _BLOCK)
+    starts = xmin[first]
+    ends = numpy.maximum.reduceat(xmin + count, first)
+    widths = numpy.minimum(_BLOCK, out_size - first)
+    offsets = numpy.concatenate([[0], numpy.cumsum((ends - starts) * widths)])
+    buffer = numpy.zeros(int(offsets[-1]))
+    j, t = numpy.nonzero(numpy.arange(fixed.shape[1])[None, :] < count[:, None])
+    b = j // _BLOCK
+    buffer[offsets[b] + (xmin[j] - starts[b] + t) * widths[b] + (j - first[b])] = fixed[j, t]
+    blocks = tuple(
+        (int(starts[i]), int(ends[i]), int(first[i]), int(first[i] + widths[i]),
+         buffer[offsets[i] : offsets[i + 1]].reshape(int(ends[i] - starts[i]), int(widths[i])))
+        for i in range(len(first))
+    )
+    return Pass(in_size, out_size, int(count.sum()), blocks)
 
 
 def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:
