@@ -190,6 +190,58 @@ def _remove_max_haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
     return approx
 
 
+def _haar_dwt2(x: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """One level of `_haar_dwt_axis` along axis 0 then 1, computed on the four polyphase
+    quarters of `x` (even/odd rows x even/odd columns): the same products and sums, on
+    contiguous quarter-size arrays instead of strided half-size ones. (LL, LH, HL, HH)."""
+    a, b = _H * x[0::2, 0::2], _H * x[0::2, 1::2]  # even rows
+    c, d = _H * x[1::2, 0::2], _H * x[1::2, 1::2]  # odd rows
+    low_even, low_odd = c + a, d + b  # axis 0: h*odd + h*even ...
+    numpy.subtract(a, c, out=a)  # ... and h*even - h*odd
+    numpy.subtract(b, d, out=b)
+    high_even, high_odd = a, b
+    for band in (low_even, low_odd, high_even, high_odd):
+        band *= _H
+    return (
+        low_odd + low_even,  # axis 1 of the low rows
+        numpy.subtract(low_even, low_odd, out=low_even),
+        high_odd + high_even,  # axis 1 of the high rows
+        numpy.subtract(high_even, high_odd, out=high_even),
+    )
+
+
+def _haar_idwt2_ll(ll: numpy.ndarray, lh: numpy.ndarray, hl: numpy.ndarray, hh: numpy.ndarray) -> numpy.ndarray:
+    """`_haar_ll(idwt2(ll, lh, hl, hh), 1)`: one reconstruction level (axis 1 then 0, as
+    `_remove_max_haar_ll`) followed by one analysis level of the result's LL band, fused on
+    quarter-size arrays; the full-size image in between is never built."""
+    h_ll, h_lh, h_hl, h_hh = _H * ll, _H * lh, _H * hl, _H * hh
+    low_even, low_odd = h_ll + h_lh, numpy.subtract(h_ll, h_lh, out=h_ll)  # axis 1: columns 2j, 2j+1
+    high_even, high_odd = h_hl + h_hh, numpy.subtract(h_hl, h_hh, out=h_hl)
+    for band in (low_even, low_odd, high_even, high_odd):
+        band *= _H
+    # axis 0: rows 2i = h*low + h*high, rows 2i+1 = h*low - h*high; then each is scaled by h
+    # for the analysis step, whose rows give h*row(2i+1) + h*row(2i).
+    r00, r01 = low_even + high_even, low_odd + high_odd
+    r10 = numpy.subtract(low_even, high_even, out=low_even)
+    r11 = numpy.subtract(low_odd, high_odd, out=low_odd)
+    for band in (r00, r01, r10, r11):
+        band *= _H
+    col_even = numpy.add(r10, r00, out=r10)
+    col_odd = numpy.add(r11, r01, out=r11)
+    col_even *= _H
+    col_odd *= _H
+    return numpy.add(col_odd, col_even, out=col_odd)
+
+
+def _whash_haar_low(values: numpy.ndarray, ll_max_level: int, dwt_level: int) -> numpy.ndarray:
+    """`_haar_ll(_remove_max_haar_ll(values, ll_max_level), dwt_level)` for 1 <= dwt_level and
+    1 <= ll_max_level: the first level's analysis and the last reconstruction + re-analysis
+    run on quarter-size arrays; the coarser levels are the same functions on LL1."""
+    ll, lh, hl, hh = _haar_dwt2(values)
+    ll = _remove_max_haar_ll(ll, ll_max_level - 1)
+    return _haar_ll(_haar_idwt2_ll(ll, lh, hl, hh), dwt_level - 1)
+
+
 def _haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
     """`wavedec2(values, 'haar', levels)[0]`, computing only the approximation band."""
     for _ in range(levels):
@@ -209,6 +261,10 @@ def whash_bits(
     values = pixels / 255.0
     side = values.shape[0]
     pow2_square = values.shape == (side, side) and side > 0 and side & (side - 1) == 0
+    levels_fit = pow2_square and max(ll_max_level, dwt_level) <= side.bit_length() - 1
+    if remove_max_haar_ll and mode == "haar" and levels_fit and ll_max_level >= 1 and dwt_level >= 1:
+        low = _whash_haar_low(values, ll_max_level, dwt_level)
+        return low > numpy.median(low)
     if remove_max_haar_ll:
         # Zero the coarsest Haar LL and reconstruct: "subtract the mean", in pywt's float order.
         if pow2_square and ll_max_level <= side.bit_length() - 1:
