@@ -1,0 +1,55 @@
+"""The core's numpy kernels against the libraries whose numbers they must reproduce exactly:
+pywt for the Haar steps of whash, numpy.bincount for colorhash's category counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pywt
+
+from sparkhash.core import hashes as H
+
+
+def _pictures(n: int):
+    rng = np.random.default_rng(n)
+    y, x = np.mgrid[0:n, 0:n]
+    yield "noise", rng.integers(0, 256, (n, n)).astype(np.uint8)
+    yield "flat", np.full((n, n), 200, np.uint8)  # ties everywhere: the float noise decides
+    yield "binary", (rng.integers(0, 2, (n, n)) * 255).astype(np.uint8)
+    yield "smooth", ((np.sin(x / 37) + np.cos(y / 23)) * 60 + 128).astype(np.uint8)
+
+
+def _pywt_whash_low(values, ll_max_level, dwt_level):
+    coeffs = list(pywt.wavedec2(values, "haar", level=ll_max_level))
+    coeffs[0] *= 0
+    return pywt.wavedec2(pywt.waverec2(coeffs, "haar"), "haar", level=dwt_level)[0]
+
+
+@pytest.mark.parametrize("n", [2, 4, 16, 64, 256, 1024])
+def test_whash_haar_equals_pywt_for_every_level(n):
+    top = n.bit_length() - 1
+    for name, pixels in _pictures(n):
+        values = pixels / 255.0
+        for ll_max_level in range(1, top + 1):
+            for dwt_level in {1, max(1, ll_max_level - 3), ll_max_level}:
+                want = _pywt_whash_low(values, ll_max_level, dwt_level)
+                got = H._whash_haar_low(values, ll_max_level, dwt_level)
+                assert np.array_equal(want, got), (n, name, ll_max_level, dwt_level)
+
+
+@pytest.mark.parametrize("n", [8, 512])
+def test_remove_max_haar_ll_equals_pywt(n):
+    for name, pixels in _pictures(n):
+        values = pixels / 255.0
+        coeffs = list(pywt.wavedec2(values, "haar", level=n.bit_length() - 1))
+        coeffs[0] *= 0
+        assert np.array_equal(pywt.waverec2(coeffs, "haar"), H._remove_max_haar_ll(values, n.bit_length() - 1)), name
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 1001, 100_000])
+def test_category_counts_equal_bincount(size):
+    categories = np.random.default_rng(size).integers(0, 15, size).astype(np.uint8)
+    assert np.array_equal(H._category_counts(categories), np.bincount(categories, minlength=15))
+    if size > 2:  # a 2-D, non-contiguous view counts the same
+        grid = np.random.default_rng(1).integers(0, 15, (size, 4)).astype(np.uint8)[:, ::2]
+        assert np.array_equal(H._category_counts(grid), np.bincount(grid.ravel(), minlength=15))
