@@ -1,13 +1,18 @@
 """The core's numpy kernels against the libraries whose numbers they must reproduce exactly:
-pywt for the Haar steps of whash, numpy.bincount for colorhash's category counts."""
+pywt for the Haar steps of whash, numpy.bincount for colorhash's category counts, Pillow's
+MedianFilter for the segmentation's median."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import pywt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageFilter
 
 from sparkhash.core import hashes as H
+from sparkhash.core.segmentation import median3
 
 
 def _pictures(n: int):
@@ -53,3 +58,24 @@ def test_category_counts_equal_bincount(size):
     if size > 2:  # a 2-D, non-contiguous view counts the same
         grid = np.random.default_rng(1).integers(0, 15, (size, 4)).astype(np.uint8)[:, ::2]
         assert np.array_equal(H._category_counts(grid), np.bincount(grid.ravel(), minlength=15))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    height=st.integers(1, 40),
+    width=st.integers(1, 40),
+    levels=st.sampled_from([2, 3, 256]),  # few levels: many ties inside a neighbourhood
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_median3_equals_pillow_median_filter(height, width, levels, seed):
+    pixels = (np.random.default_rng(seed).integers(0, levels, (height, width)) * (255 // max(1, levels - 1))).astype(
+        np.uint8
+    )
+    want = np.asarray(Image.fromarray(pixels).filter(ImageFilter.MedianFilter()))
+    assert np.array_equal(median3(pixels), want)
+
+
+def test_median3_on_a_segmentation_sized_image():
+    pixels = np.random.default_rng(7).integers(0, 256, (300, 300)).astype(np.uint8)
+    want = np.asarray(Image.fromarray(pixels).filter(ImageFilter.MedianFilter()))
+    assert np.array_equal(median3(pixels), want)

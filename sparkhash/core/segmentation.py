@@ -278,9 +278,34 @@ def segmentation_pixels(image_L: Image.Image, segmentation_image_size: int = 300
 
 def smooth_segmentation_pixels(thumbnail: np.ndarray) -> np.ndarray:
     """The blur and median filter of `segmentation_pixels` on its uint8 S x S thumbnail."""
-    small = Image.fromarray(thumbnail)
-    smooth = small.filter(ImageFilter.GaussianBlur()).filter(ImageFilter.MedianFilter())
-    return np.array(smooth).astype(np.float32)
+    blurred = np.asarray(Image.fromarray(thumbnail).filter(ImageFilter.GaussianBlur()))
+    return median3(blurred).astype(np.float32)
+
+
+# Devillard's 19-exchange median-of-9 network; exchanges whose smaller or larger output is never
+# read again keep only the other one.
+_MEDIAN9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8),
+    (0, 3, "max"), (5, 8, "min"), (4, 7), (3, 6, "max"), (1, 4, "max"), (2, 5, "min"),
+    (4, 7, "min"), (4, 2), (6, 4, "max"), (4, 2, "min"),
+)
+
+
+def median3(pixels: np.ndarray) -> np.ndarray:
+    """Pillow's ``MedianFilter(3)`` of a uint8 array: the median of each 3 x 3 neighbourhood,
+    the image first extended by copying its edge pixels (Pillow's ImagingExpand). A median is
+    one of the nine values, so a sorting network gives exactly Pillow's bytes, ~3x faster."""
+    height, width = pixels.shape
+    padded = np.pad(pixels, 1, mode="edge")
+    v = [padded[i : i + height, j : j + width] for i in range(3) for j in range(3)]
+    for a, b, *keep in _MEDIAN9:
+        if keep == ["max"]:
+            v[b] = np.maximum(v[a], v[b])
+        elif keep == ["min"]:
+            v[a] = np.minimum(v[a], v[b])
+        else:
+            v[a], v[b] = np.minimum(v[a], v[b]), np.maximum(v[a], v[b])
+    return np.ascontiguousarray(v[4])
 
 
 def select_segments(
