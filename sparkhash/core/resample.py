@@ -82,8 +82,8 @@ class Pass:
     """One LANCZOS resampling pass of an axis from `in_size` to `out_size` samples.
 
     `blocks` are (in_start, in_end, out_start, out_end, matrix): output samples
-    out_start:out_end are `input[in_start:in_end] @ matrix` (before rounding), with the
-    fixed-point coefficients as float64.
+    out_start:out_end are `matrix @ input[in_start:in_end]` (before rounding), with the
+    fixed-point coefficients as float64, one row per output sample.
     """
 
     in_size: int
@@ -103,14 +103,14 @@ class Pass:
         computed transposed (each block's output is then contiguous; BLAS transposes free)."""
         out = numpy.empty((self.out_size, x.shape[0]))
         for start, end, j0, j1, matrix in self.blocks:
-            numpy.matmul(matrix.T, x[:, start:end].T, out=out[j0:j1])
+            numpy.matmul(matrix, x[:, start:end].T, out=out[j0:j1])
         return _round(out).T
 
     def along_rows(self, x: numpy.ndarray) -> numpy.ndarray:
         """Resample axis 0 of float64 (in_size, cols); float64 (out_size, cols) of 0..255."""
         out = numpy.empty((self.out_size, x.shape[1]))
         for start, end, j0, j1, matrix in self.blocks:
-            numpy.matmul(matrix.T, x[start:end], out=out[j0:j1])
+            numpy.matmul(matrix, x[start:end], out=out[j0:j1])
         return _round(out)
 
 
@@ -137,8 +137,13 @@ def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, num
     count = xend - xmin
     valid = numpy.arange(ksize)[None, :] < count[:, None]
     positions = xmin[:, None] + numpy.arange(ksize)[None, :]
-    weights = _lanczos(((positions - centers[:, None]) + 0.5) * inv_filterscale)
-    weights[~valid] = 0.0
+    x = ((positions - centers[:, None]) + 0.5) * inv_filterscale
+    x[~valid] = 100.0  # outside the filter's support: weight 0, like the unused taps in C
+    # Outputs whose filter arguments are bit-identical (common: a power-of-two or integer
+    # scale repeats the same sub-pixel phase) get identical coefficients; evaluate each once.
+    rows = numpy.ascontiguousarray(x).view(numpy.dtype((numpy.void, x.shape[1] * 8))).ravel()
+    _, first, inverse = numpy.unique(rows, return_index=True, return_inverse=True)
+    weights = _lanczos(x[first])
     # ww += w from left to right: cumsum is that sequential sum (numpy.sum is pairwise);
     # the zeros past the valid taps leave it unchanged.
     total = numpy.cumsum(weights, axis=1)[:, -1]
@@ -147,10 +152,9 @@ def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, num
     scaled = weights * _ONE
     # (int)(k * 2**22 + 0.5) for k >= 0 and (int)(k * 2**22 - 0.5) for k < 0: C truncation.
     shifted = numpy.where(weights < 0, scaled - 0.5, scaled + 0.5)
-    if bool(numpy.any(numpy.abs(shifted - numpy.round(shifted))[valid] < _MARGIN)):
+    if bool(numpy.any(numpy.abs(shifted - numpy.round(shifted))[valid[first]] < _MARGIN)):
         return None
-    fixed = numpy.trunc(shifted)
-    fixed[~valid] = 0.0
+    fixed = numpy.trunc(shifted)[inverse.ravel()]
     return xmin, count, fixed
 
 
@@ -161,21 +165,24 @@ def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
     if coefficients is None:
         return None
     xmin, count, fixed = coefficients
-    # Block b holds outputs b*_BLOCK ... as a dense (span, width) matrix, all blocks in one
-    # buffer: output j's taps go to rows xmin[j] - start[b] ..., column j - b*_BLOCK.
+    # Block b holds outputs b*_BLOCK ... (at most _BLOCK) over inputs starts[b]:ends[b]. All
+    # blocks are built in one (blocks, _BLOCK, stride) array: output j's zero-padded row of
+    # coefficients is copied whole to its row at column xmin[j] - starts[b] (stride = the
+    # longest span + ksize, so rows never overlap). One transposed copy then makes every
+    # block's matrix column-major, the layout BLAS is fastest with.
+    ksize = fixed.shape[1]
     first = numpy.arange(0, out_size, _BLOCK)
     starts = xmin[first]
     ends = numpy.maximum.reduceat(xmin + count, first)
-    widths = numpy.minimum(_BLOCK, out_size - first)
-    offsets = numpy.concatenate([[0], numpy.cumsum((ends - starts) * widths)])
-    buffer = numpy.zeros(int(offsets[-1]))
-    j, t = numpy.nonzero(numpy.arange(fixed.shape[1])[None, :] < count[:, None])
-    b = j // _BLOCK
-    buffer[offsets[b] + (xmin[j] - starts[b] + t) * widths[b] + (j - first[b])] = fixed[j, t]
+    stride = int((ends - starts).max()) + ksize
+    rows = numpy.zeros((len(first), _BLOCK, stride))
+    j = numpy.arange(out_size)
+    row_start = j * stride + (xmin - starts[j // _BLOCK])  # j * stride: block b, row j % _BLOCK
+    rows.reshape(-1)[row_start[:, None] + numpy.arange(ksize)[None, :]] = fixed
+    columns = rows.transpose(0, 2, 1).copy()  # (blocks, stride, _BLOCK)
     blocks = tuple(
-        (int(starts[i]), int(ends[i]), int(first[i]), int(first[i] + widths[i]),
-         buffer[offsets[i] : offsets[i + 1]].reshape(int(ends[i] - starts[i]), int(widths[i])))
-        for i in range(len(first))
+        (s, e, j0, min(j0 + _BLOCK, out_size), columns[i, : e - s, : min(_BLOCK, out_size - j0)].T)
+        for i, (s, e, j0) in enumerate(zip(starts.tolist(), ends.tolist(), first.tolist(), strict=True))
     )
     return Pass(in_size, out_size, int(count.sum()), blocks)
 
