@@ -56,7 +56,7 @@ def imagehash_all(data: bytes) -> dict[str, str]:
 def cold() -> None:
     """Forget cached resampling coefficients, so repeats and images of equal size do not
     time cache hits (Pillow computes its coefficients on every call)."""
-    resample.lanczos_pass.cache_clear()
+    resample.clear_cache()
 
 
 def sparkhash_all(data: bytes) -> dict[str, str]:

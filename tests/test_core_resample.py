@@ -70,13 +70,13 @@ def test_same_size_is_a_copy_and_sizes_share_first_pass():
 def test_untrusted_coefficients_fall_back_to_pillow(monkeypatch):
     # A margin no coefficient can meet: every resize must come from Pillow, still identical.
     monkeypatch.setattr(resample, "_MARGIN", 1.0)
-    resample.lanczos_pass.cache_clear()
+    resample.clear_cache()
     try:
         assert resample._plan(300, 200, 8, 8, always=True) is None
         grey = _pictures(300, 200, seed=9)[0]
         assert np.array_equal(resample.resize(grey, 8, 8), _pillow(grey, (8, 8)))
     finally:
-        resample.lanczos_pass.cache_clear()
+        resample.clear_cache()
 
 
 def test_grey_pixels_without_products_is_pillow(monkeypatch):

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy
 from PIL import Image
@@ -42,12 +42,16 @@ _HALF = float(1 << (_PRECISION_BITS - 1))
 _SUPPORT = 3.0  # LANCZOS
 _MARGIN = 1e-7  # trusted distance of a scaled coefficient from a rounding boundary
 
-# Cost model (seconds per multiply-add, per BLAS call, per resize) deciding between these
-# products and Pillow's own loop; measured on x86-64 with OpenBLAS, one thread.
+# Cost model (seconds per multiply-add, per BLAS call, per resize, per coefficient set and per
+# coefficient computed) deciding between these products and Pillow's own loop; measured on
+# x86-64 with OpenBLAS, one thread.
 _BLAS_MAC = 0.06e-9
 _BLAS_CALL = 4e-6
 _OVERHEAD = 60e-6
 _PILLOW_MAC = 0.45e-9
+_COEFFICIENTS = 60e-6
+_COEFFICIENT = 35e-9
+_CACHE_SIZE = 128
 # Outputs per block: measured fastest for shrink factors from 1.5 to 200 (fewer wasted zero
 # coefficients than larger blocks, fewer BLAS calls than smaller ones).
 _BLOCK = 8
@@ -88,15 +92,7 @@ class Pass:
 
     in_size: int
     out_size: int
-    taps: int  # total number of coefficients: Pillow's multiply-adds per line
     blocks: tuple[tuple[int, int, int, int, numpy.ndarray], ...]
-
-    def blas_cost(self, lines: int) -> float:
-        macs = sum((b[1] - b[0]) * (b[3] - b[2]) for b in self.blocks)
-        return lines * macs * _BLAS_MAC + len(self.blocks) * _BLAS_CALL
-
-    def pillow_cost(self, lines: int) -> float:
-        return lines * self.taps * _PILLOW_MAC
 
     def along_columns(self, x: numpy.ndarray) -> numpy.ndarray:
         """Resample axis 1 of float64 (rows, in_size); float64 (rows, out_size) of 0..255,
@@ -158,9 +154,29 @@ def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, num
     return xmin, count, fixed
 
 
-@lru_cache(maxsize=128)
+_passes: OrderedDict[tuple[int, int], Pass | None] = OrderedDict()
+
+
 def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
-    """The pass resampling `in_size` samples to `out_size` (None: use Pillow for it)."""
+    """The pass resampling `in_size` samples to `out_size` (None: use Pillow for it), kept in
+    a small LRU cache: images of one size reuse their coefficients."""
+    key = (in_size, out_size)
+    if key in _passes:
+        _passes.move_to_end(key)
+        return _passes[key]
+    made = _make_pass(in_size, out_size)
+    _passes[key] = made
+    if len(_passes) > _CACHE_SIZE:
+        _passes.popitem(last=False)
+    return made
+
+
+def clear_cache() -> None:
+    """Forget every cached pass (benchmarks use it to time cold calls)."""
+    _passes.clear()
+
+
+def _make_pass(in_size: int, out_size: int) -> Pass | None:
     coefficients = _fixed_coefficients(in_size, out_size)
     if coefficients is None:
         return None
@@ -184,7 +200,7 @@ def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
         (s, e, j0, min(j0 + _BLOCK, out_size), columns[i, : e - s, : min(_BLOCK, out_size - j0)].T)
         for i, (s, e, j0) in enumerate(zip(starts.tolist(), ends.tolist(), first.tolist(), strict=True))
     )
-    return Pass(in_size, out_size, int(count.sum()), blocks)
+    return Pass(in_size, out_size, blocks)
 
 
 def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:
@@ -202,24 +218,39 @@ class _Plan:
     vertical: Pass | None
 
 
+def _estimate(in_size: int, out_size: int, lines: int) -> tuple[float, float]:
+    """Estimated seconds of one pass over `lines` lines: (products, Pillow's loop), from the
+    sizes alone; the products include computing the coefficients when they are not cached."""
+    scale = in_size / out_size
+    support = _SUPPORT * max(scale, 1.0)
+    per_output = min(in_size, 2 * int(support) + 1)  # taps of one output sample
+    taps = out_size * per_output
+    span = min(in_size, per_output + (_BLOCK - 1) * scale)  # inputs one block of outputs reads
+    blocks = -(-out_size // _BLOCK)
+    ours = lines * out_size * span * _BLAS_MAC + blocks * _BLAS_CALL
+    if (in_size, out_size) not in _passes:
+        ours += _COEFFICIENTS + taps * _COEFFICIENT
+    return ours, lines * taps * _PILLOW_MAC
+
+
 def _plan(in_w: int, in_h: int, w: int, h: int, always: bool = False) -> _Plan | None:
     """How to make (w, h) from (in_w, in_h) with products, or None when Pillow should (its
     loop is cheaper by the cost model, unless `always`, or a coefficient is not trusted)."""
+    first_vertical = vertical_first(in_w, in_h, w, h)
+    if not always:
+        # Lines each pass runs over: the horizontal pass sees in_h rows when it goes first,
+        # h rows otherwise; the vertical pass sees w or in_w columns.
+        h_lines, v_lines = (h, in_w) if first_vertical else (in_h, w)
+        ours, pillows = _OVERHEAD, 0.0
+        for changed, in_size, out_size, lines in ((w != in_w, in_w, w, h_lines), (h != in_h, in_h, h, v_lines)):
+            if changed:
+                cost = _estimate(in_size, out_size, lines)
+                ours, pillows = ours + cost[0], pillows + cost[1]
+        if ours >= pillows:
+            return None
     horizontal = lanczos_pass(in_w, w) if w != in_w else None
     vertical = lanczos_pass(in_h, h) if h != in_h else None
     if (w != in_w and horizontal is None) or (h != in_h and vertical is None):
-        return None
-    first_vertical = vertical_first(in_w, in_h, w, h)
-    # Rows fed to the horizontal pass and columns fed to the vertical one.
-    h_lines, v_lines = (h, in_w) if first_vertical else (in_h, w)
-    ours, pillows = _OVERHEAD, 0.0
-    if horizontal is not None:
-        ours += horizontal.blas_cost(h_lines)
-        pillows += horizontal.pillow_cost(h_lines)
-    if vertical is not None:
-        ours += vertical.blas_cost(v_lines)
-        pillows += vertical.pillow_cost(v_lines)
-    if ours >= pillows and not always:
         return None
     return _Plan((w, h), first_vertical, horizontal, vertical)
 
