@@ -9,6 +9,8 @@ Every timing is the best of --repeat interleaved runs per image, so a burst of l
 processes does not land on one library only. Run with OPENBLAS_NUM_THREADS=1 for a per-core
 comparison (imagehash is single-threaded; Spark tasks get one BLAS thread per task core).
 sparkhash runs cold: its cache of resampling coefficients is cleared before every timed call.
+glibc's malloc is tuned as in the Spark workers (sparkhash.core.allocator), for both libraries
+in this one process; --malloc-defaults measures without it.
 Prints ms/image and the speed-up ratio; --markdown prints a table for BENCHMARKS.md.
 """
 
@@ -26,6 +28,7 @@ from PIL import Image
 
 import sparkhash.core as core
 from sparkhash.core import resample
+from sparkhash.core.allocator import keep_freed_memory
 
 FUNCTIONS = {
     "ahash": "average_hash",
@@ -72,7 +75,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use N evenly spaced images")
     parser.add_argument("--repeat", type=int, default=3, help="per-algorithm timing: best of N per image")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--malloc-defaults", action="store_true", help="keep glibc's malloc thresholds (see sparkhash.core.allocator)"
+    )
     args = parser.parse_args()
+    # Like the Spark workers: reuse freed memory instead of faulting fresh pages in for every
+    # image. Process-wide, so imagehash runs with the same allocator.
+    tuned = not args.malloc_defaults and keep_freed_memory()
     paths = _images(args.images, args.limit)
     blobs = [open(p, "rb").read() for p in paths]
     decoded = []
@@ -124,7 +133,8 @@ def main() -> None:
 
     print(f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}")
+    print(f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)")
     if args.markdown:
         print("| what | imagehash ms/image | sparkhash ms/image | speed-up |")
         print("|---|---:|---:|---:|")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
+from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.decode import DecodeOptions, ImageDecodeError
 from sparkhash.core.multi import compute_hashes
 from sparkhash.core.params import CROP_RESISTANT, SINGLE_ALGORITHMS, HashParams
@@ -106,6 +107,7 @@ def batch_hasher(
     ]
 
     def hash_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        keep_freed_memory()  # a dedicated hashing process: reuse memory between images
         crash_marker = os.environ.get(CRASH_ONCE_ENV)
         for number, batch in enumerate(batches):
             if crash_marker and number == 1:
