@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
+import sparkhash.core as core
 from sparkhash.core import segmentation as seg
 from sparkhash.core.classes import ImageMultiHash
 
@@ -464,8 +465,17 @@ def convert_mode(img: Image.Image, mode: str) -> Image.Image:
 
 
 def assert_same_crh(img, **kwargs):
+    """Ours equals imagehash's, both given imagehash's hash_func (our generic path) and given
+    our function of the same name (the path through compute_hashes)."""
+    own = getattr(core, kwargs["hash_func"].__name__, None) if "hash_func" in kwargs else None
+    if own is not None:
+        _assert_same_crh(img, kwargs, dict(kwargs, hash_func=own))
+    return _assert_same_crh(img, kwargs, kwargs)
+
+
+def _assert_same_crh(img, kwargs, our_kwargs):
     expected, expected_error = outcome(lambda: imagehash.crop_resistant_hash(img, **kwargs))
-    got, got_error = outcome(lambda: seg.crop_resistant_hash(img, **kwargs))
+    got, got_error = outcome(lambda: seg.crop_resistant_hash(img, **our_kwargs))
     assert (got_error is None) == (expected_error is None), (got_error, expected_error)
     if expected_error is not None:
         assert got_error[0] is expected_error[0]

@@ -27,7 +27,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from sparkhash.core.classes import ImageMultiHash
-from sparkhash.core.hashes import dhash, grey_pixels
+from sparkhash.core.hashes import average_hash, dhash, dhash_vertical, grey_pixels, phash, phash_simple, whash
 
 __all__ = [
     "SegmentBox",
@@ -358,6 +358,16 @@ def crop_boxes(
     ]
 
 
+_SEGMENT_FUNCTIONS = (
+    ("ahash", average_hash),
+    ("phash", phash),
+    ("phash_simple", phash_simple),
+    ("dhash", dhash),
+    ("dhash_vertical", dhash_vertical),
+    ("whash", whash),
+)
+
+
 def crop_resistant_hash(
     image: Image.Image,
     hash_func: Callable[[Image.Image], Any] = dhash,
@@ -373,6 +383,21 @@ def crop_resistant_hash(
     crops. `hash_func` defaults to dhash; as in 4.3.2, ``hash_func=None`` raises
     ``TypeError: 'NoneType' object is not callable`` (after segmentation, like imagehash).
     """
+    known = next((name for name, func in _SEGMENT_FUNCTIONS if func is hash_func), None)
+    if known is not None and isinstance(image, Image.Image):
+        # One of our own hash functions: the same segments and hashes through compute_hashes,
+        # which crops views of the greyscale pixels instead of copies of the original image.
+        from sparkhash.core.multi import compute_hashes
+        from sparkhash.core.params import CROP_RESISTANT, HashParams
+
+        params = HashParams(
+            segment_hash=known,
+            limit_segments=limit_segments,
+            segment_threshold=segment_threshold,
+            min_segment_size=min_segment_size,
+            segmentation_image_size=segmentation_image_size,
+        )
+        return compute_hashes(image, [CROP_RESISTANT], params).multihash()
     pixels = segmentation_pixels(image, segmentation_image_size)
     segments = segment_boxes(pixels, segment_threshold, min_segment_size)
     chosen = select_segments(segments, segmentation_image_size, limit_segments)
