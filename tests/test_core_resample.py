@@ -15,7 +15,24 @@ from PIL import Image
 
 from sparkhash.core import hashes, resample
 
-pytestmark = pytest.mark.skipif(not resample.ENABLED, reason="products disabled for this Pillow/platform")
+pytestmark = pytest.mark.skipif(not resample.products_enabled(), reason="products disabled for this Pillow/platform")
+
+
+def test_verified_pillow_passes_the_battery():
+    # Pillow 13 on x86-64 is what the reimplementation follows: there the battery must pass.
+    if Image.__version__.split(".")[0] == "13" and resample.ENABLED:
+        assert resample.products_enabled()
+
+
+def test_a_disagreeing_resampler_turns_the_products_off(monkeypatch):
+    # Pillow before its vertical-first rule always resampled horizontally first: a resampler
+    # with that order fails the battery, so products_enabled() warns and reports False.
+    monkeypatch.setattr(resample, "vertical_first", lambda *size: False)
+    monkeypatch.setattr(resample, "_agrees", None)
+    with pytest.warns(RuntimeWarning, match="differs"):
+        assert resample.products_enabled() is False
+    grey = _pictures(200, 400, seed=1)[0]  # and resizes still come out as Pillow's
+    assert np.array_equal(resample.resize(grey, 8, 8), _pillow(grey, (8, 8)))
 
 
 def _pillow(grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -96,7 +96,7 @@ class GreyThumbnails:
         return self._array, self._array64
 
     def _make(self, sizes: list[tuple[int, int]]) -> None:
-        if resample.ENABLED and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
+        if resample.products_enabled() and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
             array, array64 = self._arrays()
             self._pixels.update(resample.resize_many(array, sizes, grey64=array64))
             return

@@ -22,14 +22,18 @@ Exactness, following Pillow 13's libImaging/Resample.c for 8 bits per channel:
 - Pillow copies the image when the size does not change and skips a pass whose axis keeps its
   size.
 
-`ENABLED` is False (everything goes through Pillow) for Pillow versions or platforms this was
-not verified on, or when SPARKHASH_PILLOW_RESIZE=1 is set.
+Everything goes through Pillow instead when `products_enabled()` is False: off x86-64 (where
+Pillow may be compiled with fused multiply-add, changing its coefficients), when
+SPARKHASH_PILLOW_RESIZE=1 is set, or when the installed Pillow does not reproduce a battery of
+resizes byte for byte (checked once per process, so a future Pillow that changes its resampler
+costs speed, never bits). Verified on Pillow 13.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -57,15 +61,54 @@ _CACHE_SIZE = 128
 _BLOCK = 8
 
 
-def _verified_platform() -> bool:
-    """The scheme above is Pillow 13's, compiled without fused multiply-add (x86-64 wheels)."""
+def _platform_allows() -> bool:
+    """x86-64, where Pillow's wheels are compiled without fused multiply-add, and not turned
+    off by SPARKHASH_PILLOW_RESIZE=1."""
     if os.environ.get("SPARKHASH_PILLOW_RESIZE") == "1":
         return False
-    major = Image.__version__.split(".")[0]
-    return major == "13" and platform.machine().lower() in ("x86_64", "amd64")
+    return platform.machine().lower() in ("x86_64", "amd64")
 
 
-ENABLED = _verified_platform()
+#: Whether the products may be used at all (tests and callers may set it to False).
+ENABLED = _platform_allows()
+_agrees: bool | None = None  # the battery's verdict, once computed
+
+# Shapes for the battery: both pass orders (including both sides of Pillow's vertical-first
+# rule), one-pass resizes, upscaling, and the thumbnail sizes the hashes use.
+_BATTERY = (
+    ((613, 97), [(8, 8), (9, 8), (32, 32), (300, 300)]),
+    ((97, 613), [(8, 8), (8, 9), (64, 64), (97, 20)]),
+    ((200, 400), [(8, 8), (17, 5)]),  # 392 > 2 * 192: vertical first
+    ((210, 400), [(8, 8), (210, 9)]),  # 392 < 2 * 202: horizontal first
+    ((37, 23), [(512, 512), (5, 23), (16, 16)]),
+)
+
+
+def products_enabled() -> bool:
+    """True when resizes may use the products: `ENABLED`, and the installed Pillow agrees with
+    them byte for byte on `_BATTERY` (random noise, so any difference in coefficients,
+    rounding or pass order shows). Checked on first use, once per process."""
+    global _agrees
+    if not ENABLED:
+        return False
+    if _agrees is None:
+        rng = numpy.random.default_rng(20261125)
+        _agrees = True
+        for (width, height), sizes in _BATTERY:
+            grey = rng.integers(0, 256, (height, width), dtype=numpy.uint8)
+            ours = _resize(grey, sizes, always=True, grey64=None, products=True)
+            image = Image.fromarray(grey)
+            for size in sizes:
+                if not numpy.array_equal(ours[size], numpy.asarray(image.resize(size, Image.Resampling.LANCZOS))):
+                    _agrees = False
+        if not _agrees:
+            warnings.warn(
+                f"Pillow {Image.__version__}'s LANCZOS resize differs from sparkhash's reimplementation; "
+                "using Pillow's own resize (same hashes, slower)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return _agrees
 
 
 def _sinc(v: numpy.ndarray) -> numpy.ndarray:
@@ -269,11 +312,21 @@ def resize_many(
     products on every shape) or whose coefficients are not trusted are resized by Pillow.
     `grey64` is `grey` as float64 when the caller already has it (e.g. a view of a larger one).
     """
+    return _resize(grey, sizes, always_products, grey64, products_enabled())
+
+
+def _resize(
+    grey: numpy.ndarray,
+    sizes: list[tuple[int, int]],
+    always: bool,
+    grey64: numpy.ndarray | None,
+    products: bool,
+) -> dict[tuple[int, int], numpy.ndarray]:
     in_h, in_w = grey.shape
     out: dict[tuple[int, int], numpy.ndarray] = {}
     plans = []
     for w, h in dict.fromkeys(sizes):
-        plan = _plan(in_w, in_h, w, h, always_products) if ENABLED and (w, h) != (in_w, in_h) else None
+        plan = _plan(in_w, in_h, w, h, always) if products and (w, h) != (in_w, in_h) else None
         if plan is None:
             out[(w, h)] = numpy.asarray(Image.fromarray(grey).resize((w, h), Image.Resampling.LANCZOS))
         else:
