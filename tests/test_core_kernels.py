@@ -79,3 +79,13 @@ def test_median3_on_a_segmentation_sized_image():
     pixels = np.random.default_rng(7).integers(0, 256, (300, 300)).astype(np.uint8)
     want = np.asarray(Image.fromarray(pixels).filter(ImageFilter.MedianFilter()))
     assert np.array_equal(median3(pixels), want)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (0, 5), (37, 23), (300, 200)])
+def test_greyscale_colorhash_counts_equal_the_hsv_path(shape):
+    # An 'L' image's HSV has saturation 0: the shortcut counts black (< 32) and gray only.
+    rng = np.random.default_rng(shape[0])
+    for pixels in (rng.integers(0, 256, shape), np.full(shape, 31), np.full(shape, 32)):
+        image = Image.fromarray(pixels.astype(np.uint8), "L")
+        want = H.colorhash_counts(image, image.convert("HSV"))
+        assert H.colorhash_counts_of(image).tolist() == want.tolist()

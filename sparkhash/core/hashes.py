@@ -342,7 +342,8 @@ def _category_counts(category: numpy.ndarray) -> numpy.ndarray:
     return counts[:15]
 
 
-#: Images at least this large (pixels) in mode RGB/RGBA/RGBX use the 24-bit colour table.
+#: Images at least this large (pixels) in mode RGB/RGBA/RGBX use the 24-bit colour table (and
+#: every RGB/RGBA/RGBX image once the table has been built).
 RGB_TABLE_MIN_PIXELS = 1 << 20
 _rgb_table: numpy.ndarray | None = None
 
@@ -427,6 +428,14 @@ def colorhash(image: Image.Image, binbits: int = 3) -> ImageHash:
 
 def colorhash_counts_of(image: Image.Image, grey: Image.Image | None = None) -> numpy.ndarray:
     """Category counts of `image`, by the colour table for large RGB(A) images, else via HSV."""
-    if image.mode in ("RGB", "RGBA", "RGBX") and image.size[0] * image.size[1] >= RGB_TABLE_MIN_PIXELS:
+    if image.mode in ("RGB", "RGBA", "RGBX") and (
+        _rgb_table is not None or image.size[0] * image.size[1] >= RGB_TABLE_MIN_PIXELS
+    ):
         return colorhash_counts_rgb(image)
+    if image.mode == "L":
+        # Pillow's HSV of a greyscale pixel has saturation 0: every pixel is black or gray.
+        counts = numpy.zeros(15, dtype=numpy.int64)
+        counts[0] = numpy.count_nonzero(numpy.asarray(image) < 32)
+        counts[1] = image.size[0] * image.size[1] - counts[0]
+        return counts
     return colorhash_counts(grey if grey is not None else image.convert("L"), image.convert("HSV"))
