@@ -36,6 +36,7 @@ import platform
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy
 from PIL import Image
@@ -59,6 +60,7 @@ _CACHE_SIZE = 128
 # Outputs per block: measured fastest for shrink factors from 1.5 to 200 (fewer wasted zero
 # coefficients than larger blocks, fewer BLAS calls than smaller ones).
 _BLOCK = 8
+_NARROW = 16  # passes to at most this many outputs share one product (see `_resize`)
 
 
 def _platform_allows() -> bool:
@@ -136,6 +138,15 @@ class Pass:
     in_size: int
     out_size: int
     blocks: tuple[tuple[int, int, int, int, numpy.ndarray], ...]
+
+    @cached_property
+    def dense(self) -> numpy.ndarray:
+        """All coefficients as one (out_size, in_size) matrix: narrow passes sharing an input
+        are merged into one product."""
+        matrix = numpy.zeros((self.out_size, self.in_size))
+        for start, end, j0, j1, block in self.blocks:
+            matrix[j0:j1, start:end] = block
+        return matrix
 
     def along_columns(self, x: numpy.ndarray) -> numpy.ndarray:
         """Resample axis 1 of float64 (rows, in_size); float64 (rows, out_size) of 0..255,
@@ -336,6 +347,20 @@ def _resize(
     if grey64 is None:
         grey64 = grey.astype(numpy.float64)
     first_passes: dict[tuple[bool, int], numpy.ndarray] = {}
+    # Narrow horizontal first passes (thumbnail widths such as 8 and 9) read the whole image
+    # for little arithmetic: one product for all of them reads it once.
+    narrow = {
+        plan.horizontal.out_size: plan.horizontal
+        for plan in plans
+        if not plan.vertical_first and plan.horizontal is not None and plan.horizontal.out_size <= _NARROW
+    }
+    if len(narrow) > 1:
+        merged = numpy.asfortranarray(numpy.concatenate([p.dense for p in narrow.values()]))
+        sums = _round(merged @ grey64.T)
+        row = 0
+        for width in narrow:
+            first_passes[(False, width)] = sums[row : row + width].T
+            row += width
     for plan in plans:
         w, h = plan.size
         if plan.vertical_first:
