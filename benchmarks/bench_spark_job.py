@@ -11,6 +11,7 @@ excluded: they are paid once per job, not per image). Then, in each round, back 
 3. core in a pool of `cores` processes: what the cores really deliver while others share them.
 Spark's overhead = 1 - Spark images/s / (core images/s x cores), per round (the machine may be
 shared, so rounds are interleaved). phash of every file is checked equal between core and Spark.
+The core processes tune malloc as the Spark workers do (`keep_freed_memory`).
 Prints a Markdown table.
 """
 
@@ -28,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.multi import compute_hashes
 from sparkhash.core.params import ALGORITHMS, HashParams
 from sparkhash.spark.api import normalise_algorithms
@@ -81,7 +83,7 @@ def _hash_file(args: tuple[str, tuple[str, ...]]) -> None:
 
 def pool_rate(paths: list[Path], algorithms: tuple[str, ...], processes: int) -> float:
     """Images/s of `processes` worker processes sharing the files (what the cores really give now)."""
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+    with multiprocessing.get_context("spawn").Pool(processes, initializer=keep_freed_memory) as pool:
         pool.map(_hash_file, [(str(p), algorithms) for p in paths[:processes]])  # warm-up
         started = time.perf_counter()
         pool.map(_hash_file, [(str(p), algorithms) for p in paths], chunksize=4)
@@ -165,6 +167,7 @@ def main() -> None:
     )
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS))
     args = parser.parse_args()
+    keep_freed_memory()  # as the Spark workers do
     algorithms = normalise_algorithms(args.algorithms)
     cores = int(re.match(r"local\[(\d+)", args.master).group(1))
     paths = image_files(args.images, args.limit)
