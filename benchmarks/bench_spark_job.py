@@ -17,10 +17,16 @@ Prints a Markdown table.
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per process, before numpy is imported: the core baseline then uses one core
+# per process, as each Spark task does (PySpark sets OMP_NUM_THREADS to the task's cores). With
+# OpenBLAS's default of one thread per core, a 2-process pool runs 4 spinning threads on 2 cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import datetime
 import multiprocessing
-import os
 import platform
 import re
 import shutil

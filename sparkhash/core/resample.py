@@ -363,22 +363,20 @@ def _resize(
             row += width
     for plan in plans:
         w, h = plan.size
-        if plan.vertical_first:
-            key = (True, h)
-            if key not in first_passes:
-                first_passes[key] = plan.vertical.along_rows(grey64) if plan.vertical else grey64
-            result = first_passes[key]
-            if plan.horizontal is not None:
-                result = plan.horizontal.along_columns(result)
-        else:
-            key = (False, w)
-            if key not in first_passes:
-                first_passes[key] = plan.horizontal.along_columns(grey64) if plan.horizontal else grey64
-            result = first_passes[key]
-            if plan.vertical is not None:
-                result = plan.vertical.along_rows(result)
-        out[(w, h)] = result.astype(numpy.uint8)
+        rows_first = plan.vertical_first
+        first, second = (plan.vertical, plan.horizontal) if rows_first else (plan.horizontal, plan.vertical)
+        key = (rows_first, h if rows_first else w)  # sizes with the same first pass share it
+        if key not in first_passes:
+            first_passes[key] = _apply(first, grey64, along_rows=rows_first)
+        out[(w, h)] = _apply(second, first_passes[key], along_rows=not rows_first).astype(numpy.uint8)
     return out
+
+
+def _apply(resampling: Pass | None, x: numpy.ndarray, along_rows: bool) -> numpy.ndarray:
+    """One pass (None: that axis keeps its size) along axis 0 or axis 1."""
+    if resampling is None:
+        return x
+    return resampling.along_rows(x) if along_rows else resampling.along_columns(x)
 
 
 def resize(grey: numpy.ndarray, width: int, height: int) -> numpy.ndarray:
