@@ -123,3 +123,17 @@ def test_random_shapes_property(width, height, out_w, out_h, seed):
     grey = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
     ours = resample.resize_many(grey, [(out_w, out_h)], always_products=True)[(out_w, out_h)]
     assert np.array_equal(ours, _pillow(grey, (out_w, out_h)))
+
+
+def test_images_over_the_pixel_budget_go_to_pillow(monkeypatch):
+    # The products need a float64 copy of the image; above the budget Pillow resizes alone.
+    grey = _pictures(1500, 1000, seed=4)[1]
+    resample.clear_cache()
+    resample.resize_many(grey, [(8, 8)])
+    assert (1500, 8) in resample._passes  # within the budget: products
+    monkeypatch.setattr(resample, "_MAX_PIXELS", 1500 * 1000 - 1)
+    resample.clear_cache()
+    out = resample.resize_many(grey, [(8, 8), (32, 32)])
+    assert not resample._passes  # over it: no coefficients were even computed
+    for size in [(8, 8), (32, 32)]:
+        assert np.array_equal(out[size], _pillow(grey, size))

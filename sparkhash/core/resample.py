@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ _CACHE_SIZE = 128
 # coefficients than larger blocks, fewer BLAS calls than smaller ones).
 _BLOCK = 8
 _NARROW = 16  # passes to at most this many outputs share one product (see `_resize`)
+# Larger images go to Pillow: the products hold a float64 copy of the image (8 bytes a pixel,
+# 200 MB at this size) where Pillow's loop needs none.
+_MAX_PIXELS = 25_000_000
 
 
 def _platform_allows() -> bool:
@@ -209,25 +213,29 @@ def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, num
 
 
 _passes: OrderedDict[tuple[int, int], Pass | None] = OrderedDict()
+_passes_lock = threading.Lock()
 
 
 def lanczos_pass(in_size: int, out_size: int) -> Pass | None:
     """The pass resampling `in_size` samples to `out_size` (None: use Pillow for it), kept in
     a small LRU cache: images of one size reuse their coefficients."""
     key = (in_size, out_size)
-    if key in _passes:
-        _passes.move_to_end(key)
-        return _passes[key]
-    made = _make_pass(in_size, out_size)
-    _passes[key] = made
-    if len(_passes) > _CACHE_SIZE:
-        _passes.popitem(last=False)
+    with _passes_lock:
+        if key in _passes:
+            _passes.move_to_end(key)
+            return _passes[key]
+    made = _make_pass(in_size, out_size)  # outside the lock: threads may compute it twice
+    with _passes_lock:
+        _passes[key] = made
+        if len(_passes) > _CACHE_SIZE:
+            _passes.popitem(last=False)
     return made
 
 
 def clear_cache() -> None:
     """Forget every cached pass (benchmarks use it to time cold calls)."""
-    _passes.clear()
+    with _passes_lock:
+        _passes.clear()
 
 
 def _make_pass(in_size: int, out_size: int) -> Pass | None:
@@ -320,10 +328,12 @@ def resize_many(
 
     Sizes that are horizontal-first and of equal width share their first pass. Sizes the
     products would not speed up (unless `always_products`, which tests use to check the
-    products on every shape) or whose coefficients are not trusted are resized by Pillow.
+    products on every shape), images over `_MAX_PIXELS` and sizes whose coefficients are not
+    trusted are resized by Pillow.
     `grey64` is `grey` as float64 when the caller already has it (e.g. a view of a larger one).
     """
-    return _resize(grey, sizes, always_products, grey64, products_enabled())
+    products = products_enabled() and (always_products or grey.size <= _MAX_PIXELS)
+    return _resize(grey, sizes, always_products, grey64, products)
 
 
 def _resize(
