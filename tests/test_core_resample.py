@@ -137,3 +137,16 @@ def test_images_over_the_pixel_budget_go_to_pillow(monkeypatch):
     assert not resample._passes  # over it: no coefficients were even computed
     for size in [(8, 8), (32, 32)]:
         assert np.array_equal(out[size], _pillow(grey, size))
+
+
+def test_compute_hashes_over_the_budget_uses_pillow_and_agrees(monkeypatch):
+    import sparkhash.core as core
+
+    rgb = np.stack(_pictures(640, 480, seed=6)[:3], axis=-1)
+    image = Image.fromarray(rgb, "RGB")
+    with_products = {a: str(h) for a, h in core.compute_hashes(image).hashes.items()}
+    monkeypatch.setattr(resample, "_MAX_PIXELS", 640 * 480 - 1)
+    resample.clear_cache()
+    result = core.compute_hashes(image)
+    assert not resample._passes
+    assert {a: str(h) for a, h in result.hashes.items()} == with_products

@@ -96,7 +96,8 @@ class GreyThumbnails:
         return self._array, self._array64
 
     def _make(self, sizes: list[tuple[int, int]]) -> None:
-        if resample.products_enabled() and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
+        whole = self._image.size[0] * self._image.size[1]  # crops read the whole image's float64 copy
+        if resample.products_for(whole) and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
             array, array64 = self._arrays()
             self._pixels.update(resample.resize_many(array, sizes, grey64=array64))
             return

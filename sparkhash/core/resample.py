@@ -117,6 +117,12 @@ def products_enabled() -> bool:
     return _agrees
 
 
+def products_for(pixels: int) -> bool:
+    """Whether an image of `pixels` pixels is resized with the products (enabled, and within
+    the memory budget `_MAX_PIXELS`); callers skip making its float64 copy otherwise."""
+    return pixels <= _MAX_PIXELS and products_enabled()
+
+
 def _sinc(v: numpy.ndarray) -> numpy.ndarray:
     with numpy.errstate(invalid="ignore", divide="ignore"):
         pv = v * numpy.pi
