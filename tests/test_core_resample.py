@@ -109,6 +109,8 @@ def test_non_positive_sizes_raise_pillows_error():
         grey.resize((0, 8), Image.Resampling.LANCZOS)
     with pytest.raises(ValueError):
         hashes.grey_pixels(grey, 0, 8)
+    with pytest.raises(ValueError):  # resize_many itself hands bad sizes to Pillow
+        resample.resize_many(np.asarray(grey), [(8, 8), (0, 8)])
 
 
 @settings(max_examples=150, deadline=None)

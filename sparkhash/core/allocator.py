@@ -27,8 +27,6 @@ _M_MMAP_THRESHOLD = -3
 #: 25 MP photo (its float64 greyscale copy is 200 MB).
 DEFAULT_THRESHOLD = 256 << 20
 
-_tuned = False
-
 
 def keep_freed_memory(threshold: int = DEFAULT_THRESHOLD) -> bool:
     """Raise glibc's mmap and trim thresholds to `threshold` bytes; True if applied.
@@ -36,7 +34,6 @@ def keep_freed_memory(threshold: int = DEFAULT_THRESHOLD) -> bool:
     A no-op returning False where malloc is not glibc's (macOS, Windows, musl). Safe to call
     more than once.
     """
-    global _tuned
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -46,6 +43,4 @@ def keep_freed_memory(threshold: int = DEFAULT_THRESHOLD) -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    applied = mallopt(_M_MMAP_THRESHOLD, threshold) == 1 and mallopt(_M_TRIM_THRESHOLD, threshold) == 1
-    _tuned = _tuned or applied
-    return applied
+    return mallopt(_M_MMAP_THRESHOLD, threshold) == 1 and mallopt(_M_TRIM_THRESHOLD, threshold) == 1

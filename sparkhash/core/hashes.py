@@ -44,8 +44,7 @@ def resize_grey(grey: Image.Image, sizes: list[tuple[int, int]]) -> dict[tuple[i
     """LANCZOS thumbnails (width, height) -> uint8 (height, width) of an 'L' image, all from one
     pass over its pixels where they share work. Empty images and non-positive sizes go to
     Pillow, which raises its own errors for them."""
-    pixels = grey.size[0] * grey.size[1]
-    if resample.products_for(pixels) and pixels > 0 and all(w > 0 and h > 0 for w, h in sizes):
+    if resample.products_for(*grey.size, sizes):
         return resample.resize_many(numpy.asarray(grey), sizes)
     return {(w, h): numpy.asarray(grey.resize((w, h), ANTIALIAS)) for w, h in sizes}
 

@@ -96,8 +96,8 @@ class GreyThumbnails:
         return self._array, self._array64
 
     def _make(self, sizes: list[tuple[int, int]]) -> None:
-        whole = self._image.size[0] * self._image.size[1]  # crops read the whole image's float64 copy
-        if resample.products_for(whole) and min(self.size) > 0 and all(w > 0 and h > 0 for w, h in sizes):
+        # The budget is the whole image's: crops read views of its float64 copy.
+        if resample.products_for(*self._image.size, sizes) and min(self.size) > 0:
             array, array64 = self._arrays()
             self._pixels.update(resample.resize_many(array, sizes, grey64=array64))
             return
@@ -151,26 +151,33 @@ def compute_hashes(
 def _thumbnail_sizes(algorithms: list[str], size: tuple[int, int], p: HashParams) -> list[tuple[int, int]]:
     """The thumbnails `algorithms` will ask for, to make them together. Invalid parameters
     add nothing here: the algorithm raises its own error when it runs."""
-    hs = p.hash_size
     sizes = []
     for algorithm in algorithms:
-        if algorithm == "ahash":
-            sizes.append((hs, hs))
-        elif algorithm in ("phash", "phash_simple"):
-            sizes.append((hs * p.highfreq_factor, hs * p.highfreq_factor))
-        elif algorithm == "dhash":
-            sizes.append((hs + 1, hs))
-        elif algorithm == "dhash_vertical":
-            sizes.append((hs, hs + 1))
-        elif algorithm == "whash":
-            try:
-                scale = H.whash_scale(size, hs, p.whash_image_scale)[0]
-            except (AssertionError, OverflowError, ValueError):
-                continue
-            sizes.append((scale, scale))
-        elif algorithm == CROP_RESISTANT:
-            sizes.append((p.segmentation_image_size, p.segmentation_image_size))
+        try:
+            sizes.append(_thumbnail_size(algorithm, size, p))
+        except (AssertionError, OverflowError, ValueError):  # whash_scale's errors
+            continue
     return [(w, h) for w, h in sizes if w > 0 and h > 0]
+
+
+def _thumbnail_size(algorithm: str, size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    """(width, height) of the greyscale thumbnail `algorithm` hashes, for an image of `size`
+    ((0, 0) for colorhash, which hashes the full image); whash raises its parameter errors."""
+    hs = p.hash_size
+    if algorithm == "ahash":
+        return (hs, hs)
+    if algorithm in ("phash", "phash_simple"):
+        return (hs * p.highfreq_factor, hs * p.highfreq_factor)
+    if algorithm == "dhash":
+        return (hs + 1, hs)
+    if algorithm == "dhash_vertical":
+        return (hs, hs + 1)
+    if algorithm == "whash":
+        scale = H.whash_scale(size, hs, p.whash_image_scale)[0]
+        return (scale, scale)
+    if algorithm == CROP_RESISTANT:
+        return (p.segmentation_image_size, p.segmentation_image_size)
+    return (0, 0)
 
 
 def _single(
@@ -186,15 +193,14 @@ def _single(
     if algorithm in ("ahash", "phash", "dhash"):
         H.check_hash_size(hs)
     if algorithm == "ahash":
-        return ImageHash(H.average_bits(thumbs.pixels(hs, hs)))
+        return ImageHash(H.average_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
     if algorithm in ("phash", "phash_simple"):
-        n = hs * p.highfreq_factor
         kernel = H.phash_bits if algorithm == "phash" else H.phash_simple_bits
-        return ImageHash(kernel(thumbs.pixels(n, n), hs))
+        return ImageHash(kernel(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p)), hs))
     if algorithm == "dhash":
-        return ImageHash(H.dhash_bits(thumbs.pixels(hs + 1, hs)))
+        return ImageHash(H.dhash_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
     if algorithm == "dhash_vertical":
-        return ImageHash(H.dhash_vertical_bits(thumbs.pixels(hs, hs + 1)))
+        return ImageHash(H.dhash_vertical_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
     if algorithm == "whash":
         scale, ll_max_level, dwt_level = H.whash_scale(thumbs.size, hs, p.whash_image_scale)
         bits = H.whash_bits(

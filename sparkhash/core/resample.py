@@ -117,10 +117,18 @@ def products_enabled() -> bool:
     return _agrees
 
 
-def products_for(pixels: int) -> bool:
-    """Whether an image of `pixels` pixels is resized with the products (enabled, and within
-    the memory budget `_MAX_PIXELS`); callers skip making its float64 copy otherwise."""
-    return pixels <= _MAX_PIXELS and products_enabled()
+def products_for(width: int, height: int, sizes: list[tuple[int, int]], budget: bool = True) -> bool:
+    """Whether resizing a width x height image to `sizes` uses the products: enabled, a
+    non-empty image within the memory budget `_MAX_PIXELS` (unless `budget` is False), and
+    positive sizes. Anything else goes to Pillow, which raises its own errors for empty images
+    and bad sizes; callers skip making the image's float64 copy then."""
+    pixels = width * height
+    return (
+        pixels > 0
+        and (pixels <= _MAX_PIXELS or not budget)
+        and all(w > 0 and h > 0 for w, h in sizes)
+        and products_enabled()
+    )
 
 
 def _sinc(v: numpy.ndarray) -> numpy.ndarray:
@@ -334,11 +342,11 @@ def resize_many(
 
     Sizes that are horizontal-first and of equal width share their first pass. Sizes the
     products would not speed up (unless `always_products`, which tests use to check the
-    products on every shape), images over `_MAX_PIXELS` and sizes whose coefficients are not
-    trusted are resized by Pillow.
+    products on every shape), images over `_MAX_PIXELS`, empty images, non-positive sizes and
+    sizes whose coefficients are not trusted are resized by Pillow.
     `grey64` is `grey` as float64 when the caller already has it (e.g. a view of a larger one).
     """
-    products = products_enabled() and (always_products or grey.size <= _MAX_PIXELS)
+    products = products_for(grey.shape[1], grey.shape[0], sizes, budget=not always_products)
     return _resize(grey, sizes, always_products, grey64, products)
 
 
@@ -352,10 +360,12 @@ def _resize(
     in_h, in_w = grey.shape
     out: dict[tuple[int, int], numpy.ndarray] = {}
     plans = []
+    image = None  # the Pillow image, made once if any size needs Pillow
     for w, h in dict.fromkeys(sizes):
         plan = _plan(in_w, in_h, w, h, always) if products and (w, h) != (in_w, in_h) else None
         if plan is None:
-            out[(w, h)] = numpy.asarray(Image.fromarray(grey).resize((w, h), Image.Resampling.LANCZOS))
+            image = Image.fromarray(grey) if image is None else image
+            out[(w, h)] = numpy.asarray(image.resize((w, h), Image.Resampling.LANCZOS))
         else:
             plans.append(plan)
     if not plans:
