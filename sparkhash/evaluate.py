@@ -17,7 +17,7 @@ import argparse
 import time
 from pathlib import Path
 
-from sparkhash.core.params import ALGORITHMS
+from sparkhash.core.registry import ALGORITHMS, parse_algorithms
 
 DEFAULT_TARGET_FPRS = (0.0, 1e-4, 1e-3, 1e-2)
 DEFAULT_PLOT_FPR = 1e-3
@@ -31,11 +31,10 @@ def _fpr_list(text: str) -> list[float]:
 
 
 def _algorithm_list(text: str) -> list[str]:
-    names = [a.strip() for a in text.split(",") if a.strip()]
-    unknown = [a for a in names if a not in ALGORITHMS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown algorithm(s) {unknown}; choose from {','.join(ALGORITHMS)}")
-    return names
+    try:
+        return list(parse_algorithms(text, canonical=False))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

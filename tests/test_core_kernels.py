@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
-from sparkhash.core import hashes as H
+from sparkhash.core import colour, haar
 from sparkhash.core.segmentation import median3
 
 
@@ -38,7 +38,7 @@ def test_whash_haar_equals_pywt_for_every_level(n):
         for ll_max_level in range(1, top + 1):
             for dwt_level in {1, max(1, ll_max_level - 3), ll_max_level}:
                 want = _pywt_whash_low(values, ll_max_level, dwt_level)
-                got = H._whash_haar_low(values, ll_max_level, dwt_level)
+                got = haar._whash_haar_low(values, ll_max_level, dwt_level)
                 assert np.array_equal(want, got), (n, name, ll_max_level, dwt_level)
 
 
@@ -48,16 +48,16 @@ def test_remove_max_haar_ll_equals_pywt(n):
         values = pixels / 255.0
         coeffs = list(pywt.wavedec2(values, "haar", level=n.bit_length() - 1))
         coeffs[0] *= 0
-        assert np.array_equal(pywt.waverec2(coeffs, "haar"), H._remove_max_haar_ll(values, n.bit_length() - 1)), name
+        assert np.array_equal(pywt.waverec2(coeffs, "haar"), haar._remove_max_haar_ll(values, n.bit_length() - 1)), name
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 1001, 100_000])
 def test_category_counts_equal_bincount(size):
     categories = np.random.default_rng(size).integers(0, 15, size).astype(np.uint8)
-    assert np.array_equal(H._category_counts(categories), np.bincount(categories, minlength=15))
+    assert np.array_equal(colour._category_counts(categories), np.bincount(categories, minlength=15))
     if size > 2:  # a 2-D, non-contiguous view counts the same
         grid = np.random.default_rng(1).integers(0, 15, (size, 4)).astype(np.uint8)[:, ::2]
-        assert np.array_equal(H._category_counts(grid), np.bincount(grid.ravel(), minlength=15))
+        assert np.array_equal(colour._category_counts(grid), np.bincount(grid.ravel(), minlength=15))
 
 
 @settings(max_examples=200, deadline=None)
@@ -87,5 +87,5 @@ def test_greyscale_colorhash_counts_equal_the_hsv_path(shape):
     rng = np.random.default_rng(shape[0])
     for pixels in (rng.integers(0, 256, shape), np.full(shape, 31), np.full(shape, 32)):
         image = Image.fromarray(pixels.astype(np.uint8), "L")
-        want = H.colorhash_counts(image, image.convert("HSV"))
-        assert H.colorhash_counts_of(image).tolist() == want.tolist()
+        want = colour.colorhash_counts(image, image.convert("HSV"))
+        assert colour.colorhash_counts_of(image).tolist() == want.tolist()

@@ -245,7 +245,7 @@ def test_compute_hashes_subset_and_unknown_algorithm():
 def test_numpy_haar_equals_pywt_bit_for_bit(side):
     import pywt
 
-    from sparkhash.core import hashes
+    from sparkhash.core import haar
 
     rng = np.random.default_rng(side)
     for values in (rng.integers(0, 256, (side, side)).astype(np.uint8) / 255.0, np.full((side, side), 0.5)):
@@ -253,33 +253,33 @@ def test_numpy_haar_equals_pywt_bit_for_bit(side):
         coeffs = list(pywt.wavedec2(values, "haar", level=levels))
         coeffs[0] *= 0
         expected = pywt.waverec2(coeffs, "haar")
-        ours = hashes._remove_max_haar_ll(values, levels)
+        ours = haar._remove_max_haar_ll(values, levels)
         assert ours.tobytes() == expected.tobytes()
         for level in range(levels + 1):
-            assert hashes._haar_ll(ours, level).tobytes() == pywt.wavedec2(ours, "haar", level=level)[0].tobytes()
+            assert haar._haar_ll(ours, level).tobytes() == pywt.wavedec2(ours, "haar", level=level)[0].tobytes()
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "RGBX"])
 def test_colorhash_colour_table_equals_hsv_path(mode):
-    from sparkhash.core import hashes
+    from sparkhash.core import colour
 
     rng = np.random.default_rng(7)
     for image in (noise_rgb(61, 37, seed=1), smooth_rgb(80, 50, seed=2), blocks_rgb(33, 17, seed=3)):
         image = in_mode(image, "RGBA", 1) if mode == "RGBA" else image.convert(mode)
-        expected = hashes.colorhash_counts(image.convert("L"), image.convert("HSV"))
-        assert hashes.colorhash_counts_rgb(image).tolist() == expected.tolist()
+        expected = colour.colorhash_counts(image.convert("L"), image.convert("HSV"))
+        assert colour.colorhash_counts_rgb(image).tolist() == expected.tolist()
     # every colour of the table agrees with Pillow's own conversions on a random sample
     sample = rng.integers(0, 256, size=(1, 4096, 3), dtype=np.uint8)
     image = Image.fromarray(sample, "RGB")
-    expected = hashes.colorhash_counts(image.convert("L"), image.convert("HSV"))
-    assert hashes.colorhash_counts_rgb(image).tolist() == expected.tolist()
+    expected = colour.colorhash_counts(image.convert("L"), image.convert("HSV"))
+    assert colour.colorhash_counts_rgb(image).tolist() == expected.tolist()
 
 
 def test_colorhash_large_rgb_uses_table_and_matches_imagehash():
     image = smooth_rgb(1280, 840, seed=12)  # >= 1 MP: the colour-table path
-    from sparkhash.core import hashes
+    from sparkhash.core import colour
 
-    assert image.size[0] * image.size[1] >= hashes.RGB_TABLE_MIN_PIXELS
+    assert image.size[0] * image.size[1] >= colour.RGB_TABLE_MIN_PIXELS
     for binbits in (3, 6):
         assert str(core.colorhash(image, binbits)) == str(imagehash.colorhash(image, binbits))
     result = core.compute_hashes(image, ["colorhash"])
@@ -287,11 +287,11 @@ def test_colorhash_large_rgb_uses_table_and_matches_imagehash():
 
 
 def test_rgb_words_zero_copy_and_copy_paths_agree():
-    from sparkhash.core import hashes
+    from sparkhash.core import colour
 
     for mode in ("RGB", "RGBA", "RGBX"):
         image = noise_rgb(37, 23, seed=5).convert(mode)
         rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(np.uint32)
         for zero_copy in (True, False):
-            words = hashes._rgb_words(image, zero_copy)
+            words = colour._rgb_words(image, zero_copy)
             assert ((words & 0xFFFFFF) == (rgb[:, 0] | rgb[:, 1] << 8 | rgb[:, 2] << 16)).all()

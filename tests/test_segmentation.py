@@ -15,6 +15,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 import sparkhash.core as core
+from sparkhash.core import compat, crop_resistant
 from sparkhash.core import segmentation as seg
 from sparkhash.core.classes import ImageMultiHash
 
@@ -33,7 +34,7 @@ def outcome(func, *args):
 
 def assert_same_segments(pixels, threshold, min_size):
     expected, expected_error = outcome(imagehash._find_all_segments, pixels, threshold, min_size)
-    got, got_error = outcome(seg._find_all_segments, pixels, threshold, min_size)
+    got, got_error = outcome(compat._find_all_segments, pixels, threshold, min_size)
     assert got_error == expected_error
     if expected_error is not None:
         with pytest.raises(expected_error[0]):
@@ -187,9 +188,9 @@ def test_small_checkerboards():
     for size in (2, 3, 4, 5, 6, 7):
         board = (np.indices((size, size)).sum(axis=0) % 2 * 255).astype(np.float32)
         assert_same_segments(board, 128, 0)
-    assert seg._find_all_segments(np.indices((4, 4)).sum(axis=0) % 2 * 255.0, 128, 0) != []
+    assert compat._find_all_segments(np.indices((4, 4)).sum(axis=0) % 2 * 255.0, 128, 0) != []
     with pytest.raises(IndexError):
-        seg._find_all_segments(np.indices((5, 5)).sum(axis=0) % 2 * 255.0, 128, 0)
+        compat._find_all_segments(np.indices((5, 5)).sum(axis=0) % 2 * 255.0, 128, 0)
 
 
 def test_trailing_valleys_are_never_examined():
@@ -266,7 +267,7 @@ def test_component_order_fallback(monkeypatch):
 def test_non_2d_pixels_raise_value_error():
     for bad in (np.zeros(5, np.float32), np.zeros((2, 2, 2), np.float32)):
         _, expected = outcome(imagehash._find_all_segments, bad, 128, 0)
-        _, got = outcome(seg._find_all_segments, bad, 128, 0)
+        _, got = outcome(compat._find_all_segments, bad, 128, 0)
         assert expected is not None and got is not None and got[0] is expected[0]
 
 
@@ -301,7 +302,7 @@ def assert_same_region(mask, segmented):
     expected_set = set(segmented)
     got_set = set(segmented)
     expected, expected_error = outcome(imagehash._find_region, mask, expected_set)
-    got, got_error = outcome(seg._find_region, mask, got_set)
+    got, got_error = outcome(compat._find_region, mask, got_set)
     assert (got_error is None) == (expected_error is None)
     if expected_error is not None:
         assert got_error[0] is expected_error[0]
@@ -316,7 +317,7 @@ def test_find_region_basic_and_updates():
     mask[4, 0] = True
     assert_same_region(mask, ring(5, 6))
     segmented = ring(5, 6)
-    region = seg._find_region(mask, segmented)
+    region = compat._find_region(mask, segmented)
     assert region == {(r, c) for r in (1, 2) for c in (2, 3, 4)}
     assert segmented == ring(5, 6) | region
 
@@ -325,7 +326,7 @@ def test_find_region_lone_pixel_is_not_added():
     mask = np.zeros((4, 4), dtype=bool)
     mask[2, 1] = True
     segmented = ring(4, 4)
-    assert seg._find_region(mask, segmented) == {(2, 1)}
+    assert compat._find_region(mask, segmented) == {(2, 1)}
     assert segmented == ring(4, 4)
     assert_same_region(mask, ring(4, 4))
 
@@ -335,7 +336,7 @@ def test_find_region_no_true_pixel():
         with pytest.raises(IndexError):
             imagehash._find_region(mask, set())
         with pytest.raises(IndexError, match="index 0 is out of bounds"):
-            seg._find_region(mask, set())
+            compat._find_region(mask, set())
 
 
 def test_find_region_blocked_and_start_already_segmented():
@@ -475,7 +476,7 @@ def assert_same_crh(img, **kwargs):
 
 def _assert_same_crh(img, kwargs, our_kwargs):
     expected, expected_error = outcome(lambda: imagehash.crop_resistant_hash(img, **kwargs))
-    got, got_error = outcome(lambda: seg.crop_resistant_hash(img, **our_kwargs))
+    got, got_error = outcome(lambda: crop_resistant.crop_resistant_hash(img, **our_kwargs))
     assert (got_error is None) == (expected_error is None), (got_error, expected_error)
     if expected_error is not None:
         assert got_error[0] is expected_error[0]
@@ -552,7 +553,7 @@ def test_crop_resistant_hash_known_image():
     img = _known_image()
     if img is None:
         pytest.skip("imagehash.png not installed")
-    assert str(seg.crop_resistant_hash(img, hash_func=imagehash.dhash)) == "0026273b2b19550e"
+    assert str(crop_resistant.crop_resistant_hash(img, hash_func=imagehash.dhash)) == "0026273b2b19550e"
 
 
 def _known_image():
@@ -567,24 +568,24 @@ def test_hash_func_none_raises_type_error():
     with pytest.raises(TypeError, match="'NoneType' object is not callable"):
         imagehash.crop_resistant_hash(img, hash_func=None)
     with pytest.raises(TypeError, match="'NoneType' object is not callable"):
-        seg.crop_resistant_hash(img, hash_func=None)
+        crop_resistant.crop_resistant_hash(img, hash_func=None)
 
 
 def test_default_hash_func_is_sparkhash_dhash():
     from sparkhash.core.hashes import dhash
 
-    assert seg.crop_resistant_hash.__defaults__[0] is dhash  # same default object as imagehash's
+    assert crop_resistant.crop_resistant_hash.__defaults__[0] is dhash  # same default object as imagehash's
     img = photo_like(400, 300, seed=3)
-    got = seg.crop_resistant_hash(img)
+    got = crop_resistant.crop_resistant_hash(img)
     assert str(got) == str(imagehash.crop_resistant_hash(img))
     from sparkhash.core.classes import ImageHash
 
     assert all(isinstance(h, ImageHash) for h in got.segment_hashes)
     known = _known_image()
     if known is not None:
-        assert str(seg.crop_resistant_hash(known)) == "0026273b2b19550e"
+        assert str(crop_resistant.crop_resistant_hash(known)) == "0026273b2b19550e"
         # Known value from the behaviour notes (imagehash takes ~4 s for this; we do not re-run it).
-        assert str(seg.crop_resistant_hash(known, segmentation_image_size=1000)) == (
+        assert str(crop_resistant.crop_resistant_hash(known, segmentation_image_size=1000)) == (
             "0026273b2b19550e,6286373334662535,6636192c47639573,"
             "999d6d67a3e82125,27a327c38191a4ad,938971382b328a46"
         )

@@ -9,11 +9,14 @@ plus `compute_hashes(bytes_or_image, algorithms, params)` to get several hashes 
 from __future__ import annotations
 
 import sys  # noqa: F401  (imagehash re-exports sys, numpy, Image, ImageFilter)
+from typing import Literal
 
 import numpy  # noqa: F401
 from PIL import Image, ImageFilter  # noqa: F401
 
 from sparkhash.core.classes import ImageHash, ImageMultiHash
+from sparkhash.core.compat import _find_all_segments, _find_region
+from sparkhash.core.crop_resistant import crop_resistant_hash
 from sparkhash.core.decode import (
     DecodeOptions,
     EmptyImageError,
@@ -44,14 +47,8 @@ from sparkhash.core.hexcodec import (
 )
 from sparkhash.core.multi import HashResult, Segment, compute_hashes
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
-from sparkhash.core.segmentation import _find_all_segments, _find_region, crop_resistant_hash
 
-try:
-    from typing import Literal
-
-    WhashMode = Literal["haar", "db4"]
-except ImportError:  # pragma: no cover
-    WhashMode = str  # type: ignore[misc]
+WhashMode = Literal["haar", "db4"]
 
 NDArray = numpy.typing.NDArray[numpy.bool_] if hasattr(numpy, "typing") else list
 

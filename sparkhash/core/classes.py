@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy
 
+from sparkhash.core.hexbits import _binary_array_to_hex
+
 
 class ImageHash:
     """A hash: a bool array in `.hash`. Comparison and hex use the row-major flattened bits,
@@ -13,8 +15,6 @@ class ImageHash:
         self.hash = binary_array
 
     def __str__(self) -> str:
-        from sparkhash.core.hexcodec import _binary_array_to_hex
-
         return _binary_array_to_hex(self.hash.flatten())
 
     def __repr__(self) -> str:

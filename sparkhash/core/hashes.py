@@ -17,6 +17,8 @@ from PIL import Image
 
 from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
+from sparkhash.core.colour import colorhash_counts_of
+from sparkhash.core.haar import _haar_ll, _remove_max_haar_ll, _whash_haar_low
 
 try:
     ANTIALIAS = Image.Resampling.LANCZOS
@@ -25,7 +27,6 @@ except AttributeError:  # Pillow < 9.1
 
 MeanFunc = Callable[[numpy.ndarray], float]
 HashFunc = Callable[[Image.Image], ImageHash]
-
 
 
 def check_hash_size(hash_size: int) -> None:
@@ -137,121 +138,6 @@ def whash_scale(size: tuple[int, int], hash_size: int, image_scale: int | None) 
     return image_scale, ll_max_level, ll_max_level - level
 
 
-# Haar filters as pywt defines them (dec_lo = rec_lo = [h, h], dec_hi = [-h, h], rec_hi = [h, -h]).
-_H = 0.7071067811865476
-
-
-def _haar_dwt_axis(x: numpy.ndarray, axis: int) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """One Haar analysis step along `axis` of an even-length array, in pywt's exact float order.
-
-    pywt's convolution computes out[k] = f[0]*x[2k+1] + f[1]*x[2k]: two rounded products and
-    one rounded sum. With dec_hi = [-h, h], the detail is (-h*odd) + h*even, which IEEE
-    arithmetic makes identical to h*even - h*odd, so both bands reuse the same two products.
-    """
-    even, odd = (x[0::2], x[1::2]) if axis == 0 else (x[:, 0::2], x[:, 1::2])
-    h_odd = _H * odd
-    h_even = _H * even
-    low = h_odd + h_even
-    numpy.subtract(h_even, h_odd, out=h_even)
-    return low, h_even
-
-
-def _haar_idwt_axis(a: numpy.ndarray, d: numpy.ndarray, axis: int) -> numpy.ndarray:
-    """Inverse of `_haar_dwt_axis`: out[2k] = a*h + d*h, out[2k+1] = a*h + d*(-h) as pywt
-    computes them; d*(-h) is -(d*h) exactly, so the odd samples are a*h - d*h."""
-    shape = list(a.shape)
-    shape[axis] *= 2
-    out = numpy.empty(shape)
-    even, odd = (out[0::2], out[1::2]) if axis == 0 else (out[:, 0::2], out[:, 1::2])
-    h_a = _H * a
-    h_d = _H * d
-    numpy.add(h_a, h_d, out=even)
-    numpy.subtract(h_a, h_d, out=odd)
-    return out
-
-
-def _remove_max_haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
-    """`waverec2` of `wavedec2(values, 'haar', levels)` with the coarsest LL zeroed.
-
-    Same float operations in the same order as pywt (dwt2 along axis 0 then 1; idwt2 along
-    axis 1 then 0), so the result is bit-identical, about 3x faster on 1024x1024. Requires a
-    square power-of-two side, which whash's image_scale always is.
-    """
-    details = []
-    approx = values
-    for _ in range(levels):
-        low, high = _haar_dwt_axis(approx, 0)
-        approx, lh = _haar_dwt_axis(low, 1)
-        hl, hh = _haar_dwt_axis(high, 1)
-        details.append((lh, hl, hh))
-    approx = approx * 0
-    for lh, hl, hh in reversed(details):
-        approx = _haar_idwt_axis(_haar_idwt_axis(approx, lh, 1), _haar_idwt_axis(hl, hh, 1), 0)
-    return approx
-
-
-def _haar_dwt2(x: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]:
-    """One level of `_haar_dwt_axis` along axis 0 then 1, computed on the four polyphase
-    quarters of `x` (even/odd rows x even/odd columns): the same products and sums, on
-    contiguous quarter-size arrays instead of strided half-size ones. (LL, LH, HL, HH)."""
-    a, b = _H * x[0::2, 0::2], _H * x[0::2, 1::2]  # even rows
-    c, d = _H * x[1::2, 0::2], _H * x[1::2, 1::2]  # odd rows
-    low_even, low_odd = c + a, d + b  # axis 0: h*odd + h*even ...
-    numpy.subtract(a, c, out=a)  # ... and h*even - h*odd
-    numpy.subtract(b, d, out=b)
-    high_even, high_odd = a, b
-    for band in (low_even, low_odd, high_even, high_odd):
-        band *= _H
-    return (
-        low_odd + low_even,  # axis 1 of the low rows
-        numpy.subtract(low_even, low_odd, out=low_even),
-        high_odd + high_even,  # axis 1 of the high rows
-        numpy.subtract(high_even, high_odd, out=high_even),
-    )
-
-
-def _haar_idwt2_ll(ll: numpy.ndarray, lh: numpy.ndarray, hl: numpy.ndarray, hh: numpy.ndarray) -> numpy.ndarray:
-    """`_haar_ll(idwt2(ll, lh, hl, hh), 1)`: one reconstruction level (axis 1 then 0, as
-    `_remove_max_haar_ll`) followed by one analysis level of the result's LL band, fused on
-    quarter-size arrays; the full-size image in between is never built."""
-    h_ll, h_lh, h_hl, h_hh = _H * ll, _H * lh, _H * hl, _H * hh
-    low_even, low_odd = h_ll + h_lh, numpy.subtract(h_ll, h_lh, out=h_ll)  # axis 1: columns 2j, 2j+1
-    high_even, high_odd = h_hl + h_hh, numpy.subtract(h_hl, h_hh, out=h_hl)
-    for band in (low_even, low_odd, high_even, high_odd):
-        band *= _H
-    # axis 0: rows 2i = h*low + h*high, rows 2i+1 = h*low - h*high; then each is scaled by h
-    # for the analysis step, whose rows give h*row(2i+1) + h*row(2i).
-    r00, r01 = low_even + high_even, low_odd + high_odd
-    r10 = numpy.subtract(low_even, high_even, out=low_even)
-    r11 = numpy.subtract(low_odd, high_odd, out=low_odd)
-    for band in (r00, r01, r10, r11):
-        band *= _H
-    col_even = numpy.add(r10, r00, out=r10)
-    col_odd = numpy.add(r11, r01, out=r11)
-    col_even *= _H
-    col_odd *= _H
-    return numpy.add(col_odd, col_even, out=col_odd)
-
-
-def _whash_haar_low(values: numpy.ndarray, ll_max_level: int, dwt_level: int) -> numpy.ndarray:
-    """`_haar_ll(_remove_max_haar_ll(values, ll_max_level), dwt_level)` for 1 <= dwt_level and
-    1 <= ll_max_level: the first level's analysis and the last reconstruction + re-analysis
-    run on quarter-size arrays; the coarser levels are the same functions on LL1."""
-    ll, lh, hl, hh = _haar_dwt2(values)
-    ll = _remove_max_haar_ll(ll, ll_max_level - 1)
-    return _haar_ll(_haar_idwt2_ll(ll, lh, hl, hh), dwt_level - 1)
-
-
-def _haar_ll(values: numpy.ndarray, levels: int) -> numpy.ndarray:
-    """`wavedec2(values, 'haar', levels)[0]`, computing only the approximation band."""
-    for _ in range(levels):
-        low = _H * values[1::2]
-        low += _H * values[0::2]
-        values = _H * low[:, 1::2]
-        values += _H * low[:, 0::2]
-    return values
-
-
 def whash_bits(
     pixels: numpy.ndarray, ll_max_level: int, dwt_level: int, mode: str, remove_max_haar_ll: bool
 ) -> numpy.ndarray:
@@ -297,109 +183,6 @@ def whash(
 
 # ---------------------------------------------------------------------------- colorhash
 
-# Hue bins of numpy.histogram(h, bins=linspace(0, 255, 7)) for integer hue 0..255: half-open
-# bins, the last one closed -> 0-42, 43-84, 85-127, 128-169, 170-212, 213-255.
-_HUE_BIN = numpy.searchsorted(numpy.linspace(0, 255, 7), numpy.arange(256), side="right") - 1
-_HUE_BIN[255] = 5
-
-
-def _category_table() -> numpy.ndarray:
-    """Category of a non-black pixel by (saturation << 8 | hue):
-    1 gray (S < 85), 2..7 faint hue bins (85 <= S < 170), 8..13 bright hue bins (S > 170),
-    14 coloured but in neither bin (S == 170 exactly, an imagehash quirk)."""
-    s = numpy.arange(256).repeat(256)
-    h = numpy.tile(numpy.arange(256), 256)
-    table = numpy.full(65536, 14, dtype=numpy.uint8)
-    table[s < 85] = 1
-    faint = (s >= 85) & (s < 170)
-    table[faint] = 2 + _HUE_BIN[h[faint]]
-    bright = s > 170
-    table[bright] = 8 + _HUE_BIN[h[bright]]
-    return table
-
-
-_CATEGORY = _category_table()
-
-
-def colorhash_counts(grey: Image.Image, hsv: Image.Image) -> numpy.ndarray:
-    """Pixel counts of the 15 colorhash categories (0 black, then as in `_category_table`)."""
-    category = _CATEGORY[_hsv_key(numpy.asarray(hsv))]
-    category[numpy.asarray(grey) < 32] = 0  # black: intensity < 256 // 8
-    return _category_counts(category)
-
-
-def _category_counts(category: numpy.ndarray) -> numpy.ndarray:
-    """Counts of the 15 uint8 categories. numpy.bincount first widens its input to int64, so
-    pairs of bytes are counted as one uint16 value (half as many, no widening of bytes) and
-    the 16 x 16 pair counts are folded back."""
-    flat = numpy.ascontiguousarray(category).ravel()
-    counts = numpy.zeros(16, dtype=numpy.int64)
-    if flat.size % 2:
-        counts[flat[-1]] += 1
-        flat = flat[:-1]
-    pairs = numpy.bincount(flat.view(numpy.uint16), minlength=1 << 12)[: 1 << 12].reshape(16, 256)[:, :16]
-    counts += pairs.sum(axis=0) + pairs.sum(axis=1)
-    return counts[:15]
-
-
-#: Images at least this large (pixels) in mode RGB/RGBA/RGBX use the 24-bit colour table (and
-#: every RGB/RGBA/RGBX image once the table has been built).
-RGB_TABLE_MIN_PIXELS = 1 << 20
-_rgb_table: numpy.ndarray | None = None
-
-
-def rgb_category_table() -> numpy.ndarray:
-    """Colorhash category of every 24-bit colour, indexed by R | G << 8 | B << 16 (16 MiB).
-
-    Built once per process by letting Pillow convert all 2**24 colours to 'L' and 'HSV', so it
-    is exact by construction (the same conversions imagehash applies per pixel); it replaces
-    the full-resolution HSV conversion, the most expensive step of colorhash.
-    """
-    global _rgb_table
-    if _rgb_table is None:
-        codes = numpy.arange(1 << 24, dtype="<u4").view(numpy.uint8).reshape(4096, 4096, 4)
-        colours = Image.fromarray(numpy.ascontiguousarray(codes[..., :3]), "RGB")
-        table = _CATEGORY[_hsv_key(numpy.asarray(colours.convert("HSV")))]
-        table[numpy.asarray(colours.convert("L")) < 32] = 0
-        _rgb_table = table.ravel()
-    return _rgb_table
-
-
-def _hsv_key(hsv_pixels: numpy.ndarray) -> numpy.ndarray:
-    return (hsv_pixels[..., 1].astype(numpy.uint16) << 8) | hsv_pixels[..., 0]
-
-
-def _rgb_words(image: Image.Image, zero_copy: bool = True) -> numpy.ndarray:
-    """One little-endian uint32 per pixel, R | G << 8 | B << 16 | (4th byte) << 24, of an RGB,
-    RGBA or RGBX image.
-
-    Pillow stores these modes as 4 bytes per pixel; its Arrow export (Pillow >= 11.2, with
-    pyarrow) hands that memory over without a copy. Otherwise, or for images Pillow keeps in
-    several memory blocks, fall back to `tobytes` (packed 3 bytes per pixel for RGB).
-    """
-    width, height = image.size
-    if zero_copy:
-        try:
-            import pyarrow
-
-            array = pyarrow.array(image)
-            words = numpy.frombuffer(array.buffers()[-1], dtype="<u4")
-            if words.size == width * height:
-                return words
-        except Exception:  # noqa: BLE001 - any failure of the zero-copy path: take the copy path
-            pass
-    stride = 3 if image.mode == "RGB" else 4
-    raw = image.tobytes() + b"\0"  # one spare byte: the last pixel's 4-byte read stays in bounds
-    # Unaligned little-endian uint32 reads at each pixel start
-    return numpy.ndarray((width * height,), dtype="<u4", buffer=raw, strides=(stride,))
-
-
-def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
-    """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
-    pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""
-    category = numpy.take(rgb_category_table(), _rgb_words(image) & 0xFFFFFF)
-    return _category_counts(category)
-
 
 def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
     total = int(counts.sum())
@@ -424,18 +207,3 @@ def colorhash_bits(counts: numpy.ndarray, binbits: int) -> numpy.ndarray:
 def colorhash(image: Image.Image, binbits: int = 3) -> ImageHash:
     """Colour hash: fractions of black, gray and 6 faint / 6 bright hue bins, full resolution."""
     return ImageHash(colorhash_bits(colorhash_counts_of(image), binbits))
-
-
-def colorhash_counts_of(image: Image.Image, grey: Image.Image | None = None) -> numpy.ndarray:
-    """Category counts of `image`, by the colour table for large RGB(A) images, else via HSV."""
-    if image.mode in ("RGB", "RGBA", "RGBX") and (
-        _rgb_table is not None or image.size[0] * image.size[1] >= RGB_TABLE_MIN_PIXELS
-    ):
-        return colorhash_counts_rgb(image)
-    if image.mode == "L":
-        # Pillow's HSV of a greyscale pixel has saturation 0: every pixel is black or gray.
-        counts = numpy.zeros(15, dtype=numpy.int64)
-        counts[0] = numpy.count_nonzero(numpy.asarray(image) < 32)
-        counts[1] = image.size[0] * image.size[1] - counts[0]
-        return counts
-    return colorhash_counts(grey if grey is not None else image.convert("L"), image.convert("HSV"))

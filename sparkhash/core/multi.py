@@ -9,49 +9,21 @@ functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy
 from PIL import Image
 
 from sparkhash.core import hashes as H
 from sparkhash.core import resample
-from sparkhash.core.classes import ImageHash, ImageMultiHash
+from sparkhash.core.classes import ImageHash
 from sparkhash.core.decode import DecodeOptions, decode_image
-from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import ALGORITHMS, REGISTRY, parse_algorithms
+from sparkhash.core.results import HashResult, Segment
+
+__all__ = ["GreyThumbnails", "HashResult", "Segment", "compute_hashes"]
 
 _DEFAULT_PARAMS = HashParams()
 _DEFAULT_DECODE = DecodeOptions()
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One crop-resistant segment: its hash, the box cropped from the original image
-    (left, top, right, bottom in original pixels, after Pillow's rounding) and its pixel
-    count in the segmentation image (2 for imagehash's whole-image fallback segment)."""
-
-    index: int
-    hash: ImageHash
-    box: tuple[int, int, int, int]
-    pixels: int
-
-
-@dataclass
-class HashResult:
-    """Hashes of one image: `hashes[algorithm]` for single-image algorithms, `segments` for
-    crop_resistant (None when not requested)."""
-
-    width: int
-    height: int
-    mode: str
-    hashes: dict[str, ImageHash] = field(default_factory=dict)
-    segments: list[Segment] | None = None
-
-    def multihash(self) -> ImageMultiHash | None:
-        """The crop-resistant hash as imagehash's ImageMultiHash (None when not requested)."""
-        if self.segments is None:
-            return None
-        return ImageMultiHash([s.hash for s in self.segments])
 
 
 class GreyThumbnails:
@@ -128,10 +100,7 @@ def compute_hashes(
     ImageDecodeError for bytes that are not a readable image.
     """
     p = params or _DEFAULT_PARAMS
-    algorithms = list(dict.fromkeys(algorithms))
-    unknown = [a for a in algorithms if a not in ALGORITHMS]
-    if unknown:
-        raise ValueError(f"unknown algorithm(s) {unknown}; choose from {list(ALGORITHMS)}")
+    algorithms = parse_algorithms(algorithms, canonical=False, required=False)
     if isinstance(source, Image.Image):
         image = source
     else:
@@ -141,90 +110,26 @@ def compute_hashes(
     thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
     result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
     for algorithm in algorithms:
-        if algorithm == CROP_RESISTANT:
-            result.segments = _segments(image, thumbs, p)
+        record = REGISTRY[algorithm]
+        if record.multi:
+            result.signatures[algorithm] = record.kernel(thumbs, p, image, grey)
         else:
-            result.hashes[algorithm] = _single(algorithm, thumbs, p, image, grey)
+            result.hashes[algorithm] = ImageHash(record.kernel(thumbs, p, image, grey))
     return result
 
 
-def _thumbnail_sizes(algorithms: list[str], size: tuple[int, int], p: HashParams) -> list[tuple[int, int]]:
+def _thumbnail_sizes(
+    algorithms: tuple[str, ...], size: tuple[int, int], p: HashParams
+) -> list[tuple[int, int]]:
     """The thumbnails `algorithms` will ask for, to make them together. Invalid parameters
     add nothing here: the algorithm raises its own error when it runs."""
     sizes = []
     for algorithm in algorithms:
+        thumbnail = REGISTRY[algorithm].thumbnail
+        if thumbnail is None:  # hashes the full image
+            continue
         try:
-            sizes.append(_thumbnail_size(algorithm, size, p))
+            sizes.append(thumbnail(size, p))
         except (AssertionError, OverflowError, ValueError):  # whash_scale's errors
             continue
     return [(w, h) for w, h in sizes if w > 0 and h > 0]
-
-
-def _thumbnail_size(algorithm: str, size: tuple[int, int], p: HashParams) -> tuple[int, int]:
-    """(width, height) of the greyscale thumbnail `algorithm` hashes, for an image of `size`
-    ((0, 0) for colorhash, which hashes the full image); whash raises its parameter errors."""
-    hs = p.hash_size
-    if algorithm == "ahash":
-        return (hs, hs)
-    if algorithm in ("phash", "phash_simple"):
-        return (hs * p.highfreq_factor, hs * p.highfreq_factor)
-    if algorithm == "dhash":
-        return (hs + 1, hs)
-    if algorithm == "dhash_vertical":
-        return (hs, hs + 1)
-    if algorithm == "whash":
-        scale = H.whash_scale(size, hs, p.whash_image_scale)[0]
-        return (scale, scale)
-    if algorithm == CROP_RESISTANT:
-        return (p.segmentation_image_size, p.segmentation_image_size)
-    return (0, 0)
-
-
-def _single(
-    algorithm: str,
-    thumbs: GreyThumbnails,
-    p: HashParams,
-    image: Image.Image | None = None,
-    grey: Image.Image | None = None,
-) -> ImageHash:
-    """`algorithm` of the image `thumbs` makes thumbnails of (colorhash also needs the image
-    itself and its greyscale)."""
-    hs = p.hash_size
-    if algorithm in ("ahash", "phash", "dhash"):
-        H.check_hash_size(hs)
-    if algorithm == "ahash":
-        return ImageHash(H.average_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
-    if algorithm in ("phash", "phash_simple"):
-        kernel = H.phash_bits if algorithm == "phash" else H.phash_simple_bits
-        return ImageHash(kernel(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p)), hs))
-    if algorithm == "dhash":
-        return ImageHash(H.dhash_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
-    if algorithm == "dhash_vertical":
-        return ImageHash(H.dhash_vertical_bits(thumbs.pixels(*_thumbnail_size(algorithm, thumbs.size, p))))
-    if algorithm == "whash":
-        scale, ll_max_level, dwt_level = H.whash_scale(thumbs.size, hs, p.whash_image_scale)
-        bits = H.whash_bits(
-            thumbs.pixels(scale, scale), ll_max_level, dwt_level, p.whash_mode, p.whash_remove_max_haar_ll
-        )
-        return ImageHash(bits)
-    if algorithm == "colorhash":
-        counts = H.colorhash_counts_of(image, grey)
-        return ImageHash(H.colorhash_bits(counts, p.colorhash_binbits))
-    raise ValueError(f"unknown algorithm {algorithm!r}")
-
-
-def _segments(image: Image.Image, thumbs: GreyThumbnails, p: HashParams) -> list[Segment]:
-    from sparkhash.core import segmentation as seg
-
-    size = p.segmentation_image_size
-    pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
-    found = seg.select_segments(
-        seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size), size, p.limit_segments
-    )
-    boxes = seg.crop_boxes(found, image.size[0], image.size[1], size)
-    # The structural hashes only see the crop's greyscale, and convert('L') is per pixel, so
-    # cropping the greyscale image equals imagehash's convert('L') of the original-mode crop.
-    return [
-        Segment(index=i, hash=_single(p.segment_hash, thumbs.crop(box), p), box=box, pixels=int(found[i][4]))
-        for i, box in enumerate(boxes)
-    ]

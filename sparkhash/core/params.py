@@ -9,23 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
-#: Algorithm names, as used for output columns. Each maps to the imagehash function of the
-#: same meaning: ahash=average_hash, phash, phash_simple, dhash, dhash_vertical, whash,
-#: colorhash; "crop_resistant" is crop_resistant_hash (written to the segments table).
-SINGLE_ALGORITHMS: tuple[str, ...] = (
-    "ahash",
-    "phash",
-    "phash_simple",
-    "dhash",
-    "dhash_vertical",
-    "whash",
-    "colorhash",
-)
-CROP_RESISTANT = "crop_resistant"
-ALGORITHMS: tuple[str, ...] = SINGLE_ALGORITHMS + (CROP_RESISTANT,)
+from sparkhash.core import registry
+from sparkhash.core.registry import ALGORITHMS, CROP_RESISTANT, SEGMENT_HASHES, SINGLE_ALGORITHMS
 
-#: Segment hash functions crop_resistant_hash may use in the jobs.
-SEGMENT_HASHES: tuple[str, ...] = ("ahash", "phash", "phash_simple", "dhash", "dhash_vertical", "whash")
+__all__ = ["ALGORITHMS", "CROP_RESISTANT", "SEGMENT_HASHES", "SINGLE_ALGORITHMS", "HashParams"]
 
 
 @dataclass(frozen=True)
@@ -59,28 +46,9 @@ class HashParams:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def for_algorithm(self, algorithm: str) -> dict:
-        """The subset of parameters that changes the bits of `algorithm`."""
-        if algorithm in ("ahash", "dhash", "dhash_vertical"):
-            return {"hash_size": self.hash_size}
-        if algorithm in ("phash", "phash_simple"):
-            return {"hash_size": self.hash_size, "highfreq_factor": self.highfreq_factor}
-        if algorithm == "whash":
-            return {
-                "hash_size": self.hash_size,
-                "whash_mode": self.whash_mode,
-                "whash_image_scale": self.whash_image_scale,
-                "whash_remove_max_haar_ll": self.whash_remove_max_haar_ll,
-            }
-        if algorithm == "colorhash":
-            return {"colorhash_binbits": self.colorhash_binbits}
-        if algorithm == CROP_RESISTANT:
-            inner = dict(self.for_algorithm(self.segment_hash))
-            inner.update(
-                segment_hash=self.segment_hash,
-                limit_segments=self.limit_segments,
-                segment_threshold=self.segment_threshold,
-                min_segment_size=self.min_segment_size,
-                segmentation_image_size=self.segmentation_image_size,
-            )
-            return inner
-        raise ValueError(f"unknown algorithm {algorithm!r}; choose from {ALGORITHMS}")
+        """The subset of parameters that changes the bits of `algorithm` (its registry record's
+        fields, after those of the algorithm its `inner` field names)."""
+        record = registry.get(algorithm)
+        subset = dict(self.for_algorithm(getattr(self, record.inner))) if record.inner else {}
+        subset.update({name: getattr(self, name) for name in record.fields})
+        return subset

@@ -15,26 +15,24 @@ that change which segments come out, and we keep all of them:
 
 Here both masks are labelled once with ``scipy.ndimage.label`` and the stop rule becomes a
 cumulative sum over the valley sizes, so the whole segmentation is a handful of array passes.
+
+imagehash's private `_find_all_segments` / `_find_region` live in `sparkhash.core.compat`, the
+public `crop_resistant_hash` in `sparkhash.core.crop_resistant`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from sparkhash.core.classes import ImageMultiHash
-from sparkhash.core.hashes import average_hash, dhash, dhash_vertical, grey_pixels, phash, phash_simple, whash
+from sparkhash.core.hashes import grey_pixels
 
 __all__ = [
     "SegmentBox",
-    "_find_all_segments",
-    "_find_region",
     "crop_boxes",
-    "crop_resistant_hash",
     "float_crop_boxes",
     "segment_boxes",
     "segment_labels",
@@ -152,116 +150,7 @@ def segment_boxes(pixels: np.ndarray, segment_threshold: float, min_segment_size
 
 
 # --------------------------------------------------------------------------------------------
-# imagehash-compatible private API
-# --------------------------------------------------------------------------------------------
-
-
-def _find_all_segments(
-    pixels: np.ndarray, segment_threshold: float, min_segment_size: float
-) -> list[set[tuple[int, int]]]:
-    """Drop-in for ``imagehash._find_all_segments``: the list of segments, each a set of
-    (row, col) tuples, in imagehash's order (hills, then valleys, by first pixel).
-
-    Coordinates are Python ints (imagehash's are numpy int64; they compare and hash equal).
-    Raises IndexError when imagehash does (see ``segment_labels``).
-    """
-    labels, sizes = segment_labels(pixels, segment_threshold, min_segment_size)
-    if len(sizes) == 0:
-        return []
-    cols = labels.shape[1]
-    flat = labels.ravel()
-    where = np.flatnonzero(flat)
-    # Group pixel indices by segment; a stable sort keeps each group row-major (not needed for
-    # sets, but deterministic).
-    where = where[np.argsort(flat[where], kind="stable")]
-    rows_of, cols_of = np.divmod(where, cols)
-    bounds = np.cumsum(sizes)[:-1]
-    return [
-        set(zip(r.tolist(), c.tolist(), strict=True))
-        for r, c in zip(np.split(rows_of, bounds), np.split(cols_of, bounds), strict=True)
-    ]
-
-
-def _find_region(remaining_pixels: np.ndarray, segmented_pixels: set) -> set[tuple[int, int]]:
-    """Drop-in for ``imagehash._find_region``.
-
-    Returns the set of (row, col) of the 4-connected region grown from the first True pixel
-    (row-major) of `remaining_pixels`, not entering coordinates already in `segmented_pixels`.
-    Updates `segmented_pixels` in place the way imagehash does: with all region pixels when the
-    region has at least 2 pixels, and not at all for a lone pixel. Raises IndexError when no
-    pixel is True.
-
-    Fast path: label the mask with scipy. When the inputs leave room for imagehash's odd
-    corners (a region that touches coordinates already in `segmented_pixels`, or reaches the
-    image border without the out-of-image ring in `segmented_pixels`, where imagehash's
-    indexing wraps around or raises), an exact set-based search is used instead.
-    """
-    mask = np.asarray(remaining_pixels)
-    if mask.ndim != 2 or not isinstance(segmented_pixels, set):
-        return _find_region_by_search(mask, segmented_pixels)
-    truth = mask.astype(bool, copy=False)
-    first = int(np.argmax(truth)) if truth.size else 0
-    if truth.size == 0 or not truth.flat[first]:
-        raise IndexError(_NO_PIXEL_LEFT)
-    rows, cols = truth.shape
-    start = divmod(first, cols)
-
-    labels, _ = ndimage.label(truth, structure=_FOUR_CONNECTED)
-    region_rows, region_cols = np.nonzero(labels == labels[start])
-    region = set(zip(region_rows.tolist(), region_cols.tolist(), strict=True))
-
-    # Out-of-image neighbours the search would try; they must all be blocked by segmented_pixels.
-    ring = {(-1, c) for c in region_cols[region_rows == 0].tolist()}
-    ring.update((rows, c) for c in region_cols[region_rows == rows - 1].tolist())
-    ring.update((r, -1) for r in region_rows[region_cols == 0].tolist())
-    ring.update((r, cols) for r in region_rows[region_cols == cols - 1].tolist())
-    # In-image pixels of the component already in segmented_pixels would cut it (the start
-    # pixel is the exception: it is taken regardless).
-    blocked = region.intersection(segmented_pixels)
-    blocked.discard(start)
-    if blocked or not ring.issubset(segmented_pixels):
-        return _find_region_by_search(mask, segmented_pixels)
-
-    if len(region) >= 2:
-        segmented_pixels.update(region)
-    return region
-
-
-def _find_region_by_search(mask: Any, segmented_pixels: Any) -> set[tuple[int, int]]:
-    """Exact emulation of imagehash's region search, for inputs the fast path cannot model.
-
-    Grows the region in rounds. Each round tries the 4 neighbours of the pixels added in the
-    previous round (the start pixel in the first round), minus coordinates in
-    `segmented_pixels` and coordinates already rejected. Coordinates are used as they are for
-    indexing, so negative ones wrap around and too-large ones raise IndexError, as in
-    imagehash. Accepted pixels go into `segmented_pixels`. The start pixel is not put there at
-    first, so it comes back in round two if it has a neighbour in the region; this is why a
-    lone pixel never enters `segmented_pixels`.
-    """
-    start = tuple(int(v) for v in np.transpose(np.nonzero(mask))[0])
-    region = {start}
-    rejected: set = set()
-    frontier: Iterable[tuple[int, int]] = [start]
-    while True:
-        candidates: set = set()
-        for row, col in frontier:
-            candidates.update(((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)))
-        candidates.difference_update(segmented_pixels, rejected)
-        if not candidates:
-            return region
-        accepted = []
-        for pixel in candidates:
-            if mask[pixel]:
-                region.add(pixel)
-                accepted.append(pixel)
-                segmented_pixels.add(pixel)
-            else:
-                rejected.add(pixel)
-        frontier = accepted
-
-
-# --------------------------------------------------------------------------------------------
-# crop_resistant_hash
+# crop_resistant_hash's segmentation input, boxes and crops
 # --------------------------------------------------------------------------------------------
 
 
@@ -357,56 +246,3 @@ def crop_boxes(
         (round(left), round(top), round(right), round(bottom))
         for left, top, right, bottom in float_crop_boxes(segments, width, height, segmentation_image_size)
     ]
-
-
-_SEGMENT_FUNCTIONS = (
-    ("ahash", average_hash),
-    ("phash", phash),
-    ("phash_simple", phash_simple),
-    ("dhash", dhash),
-    ("dhash_vertical", dhash_vertical),
-    ("whash", whash),
-)
-
-
-def crop_resistant_hash(
-    image: Image.Image,
-    hash_func: Callable[[Image.Image], Any] = dhash,
-    limit_segments: int | None = None,
-    segment_threshold: int = 128,
-    min_segment_size: int = 500,
-    segmentation_image_size: int = 300,
-) -> ImageMultiHash:
-    """Drop-in for imagehash 4.3.2's ``crop_resistant_hash`` (same bits, same segment order).
-
-    Segments the image (see the module docstring), crops each segment's bounding box from the
-    original image in its original mode, and returns ``ImageMultiHash`` of ``hash_func`` over the
-    crops. `hash_func` defaults to dhash; as in 4.3.2, ``hash_func=None`` raises
-    ``TypeError: 'NoneType' object is not callable`` (after segmentation, like imagehash).
-    """
-    known = next((name for name, func in _SEGMENT_FUNCTIONS if func is hash_func), None)
-    if known is not None and isinstance(image, Image.Image):
-        # One of our own hash functions: the same segments and hashes through compute_hashes,
-        # which crops views of the greyscale pixels instead of copies of the original image.
-        from sparkhash.core.multi import compute_hashes
-        from sparkhash.core.params import CROP_RESISTANT, HashParams
-
-        params = HashParams(
-            segment_hash=known,
-            limit_segments=limit_segments,
-            segment_threshold=segment_threshold,
-            min_segment_size=min_segment_size,
-            segmentation_image_size=segmentation_image_size,
-        )
-        return compute_hashes(image, [CROP_RESISTANT], params).multihash()
-    pixels = segmentation_pixels(image, segmentation_image_size)
-    segments = segment_boxes(pixels, segment_threshold, min_segment_size)
-    chosen = select_segments(segments, segmentation_image_size, limit_segments)
-    width, height = image.size
-    # Crop with the float boxes and let Pillow round them, as imagehash does. `image` itself is
-    # cropped: neither convert() nor crop() modifies it, so imagehash's defensive copy is not
-    # needed.
-    hashes = [
-        hash_func(image.crop(box)) for box in float_crop_boxes(chosen, width, height, segmentation_image_size)
-    ]
-    return ImageMultiHash(hashes)

@@ -20,7 +20,8 @@ import numpy as np
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core import registry
+from sparkhash.core.params import HashParams
 
 #: Buckets with more build rows than this are split on sub-bands (see pairs.py).
 DEFAULT_HOT_BUCKET = 1000
@@ -37,12 +38,8 @@ def words_for(hex_length: int) -> int:
 
 
 def hash_bits(algorithm: str, params: HashParams) -> int:
-    """Number of bits of one hash (a segment hash for crop_resistant)."""
-    if algorithm == "colorhash":
-        return 14 * params.colorhash_binbits
-    if algorithm == CROP_RESISTANT:
-        return hash_bits(params.segment_hash, params)
-    return params.hash_size * params.hash_size
+    """Number of bits of one hash (a segment hash for crop_resistant): the registry's count."""
+    return registry.get(algorithm).nbits(params)
 
 
 def hex_to_words(hex_col: Column, words: int) -> list[Column]:

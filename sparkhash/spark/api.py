@@ -28,6 +28,7 @@ from pyspark.sql.types import (
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
+from sparkhash.core.registry import parse_algorithms
 from sparkhash.spark.schemas import SEGMENT_STRUCT, SEGMENTS_SCHEMA, hashes_schema
 from sparkhash.spark.udf import batch_hasher
 
@@ -37,17 +38,9 @@ DEFAULT_PARAMS = HashParams()
 DEFAULT_DECODE_OPTIONS = DecodeOptions()
 
 
-
 def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
     """Validate algorithm names (a list or a comma-separated string) and put them in canonical order."""
-    if isinstance(algorithms, str):
-        algorithms = [a.strip() for a in algorithms.split(",") if a.strip()]
-    unknown = sorted(set(algorithms) - set(ALGORITHMS))
-    if unknown:
-        raise ValueError(f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHMS)}")
-    if not algorithms:
-        raise ValueError("no algorithm requested")
-    return tuple(a for a in ALGORITHMS if a in algorithms)
+    return parse_algorithms(algorithms)
 
 
 def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS) -> str:

@@ -1,0 +1,237 @@
+"""The algorithm registry: every fact about an algorithm, in one record per algorithm.
+
+Everything that depends on which algorithms exist reads this module: `compute_hashes`
+(thumbnail sizes and kernels), `HashParams.for_algorithm` (the fields that change the bits),
+`SEGMENT_HASHES`, the band planner's bit counts, the command line's algorithm choices and
+name parsing, the Spark tables (single hashes are columns of the hashes table, multi-hash
+signatures rows of their own table) and evaluation. Adding an algorithm means one `Algorithm`
+record in `_RECORDS` plus its kernel (see docs/architecture.md).
+
+A kernel is called as `kernel(thumbs, params, image, grey)`: `thumbs` gives LANCZOS greyscale
+thumbnails (`thumbs.pixels(width, height)`, `thumbs.size`, `thumbs.crop(box)`), `image` is
+the decoded image and `grey` its 'L' conversion (both None when a kernel hashes a crop, as
+crop_resistant's segment hashes do). A single-hash kernel returns the bool bit array; a
+multi-hash kernel returns a list of `Segment`-like signatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy
+
+from sparkhash.core import hashes as H
+from sparkhash.core import segmentation as seg
+from sparkhash.core.classes import ImageHash
+from sparkhash.core.colour import colorhash_counts_of
+from sparkhash.core.results import Segment
+
+if TYPE_CHECKING:
+    from sparkhash.core.params import HashParams
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One algorithm.
+
+    name         output column / table value / command-line name
+    kernel       computes the bits (see the module docstring)
+    fields       the `HashParams` fields that change its bits, in `for_algorithm` order
+    nbits        bit count of one hash (of one signature for a multi-hash algorithm)
+    thumbnail    (width, height) of the greyscale thumbnail it hashes for an image of a size,
+                 None when it reads the full image (made up front, shared with the others)
+    multi        False: one hash per image, a hex column of the hashes table;
+                 True: several signatures per image, exploded into rows of `table`
+    table        the table its output goes to ("hashes", or e.g. "segments")
+    inner        HashParams field naming the algorithm each signature is hashed with (its
+                 fields then count too), or None
+    function     the imagehash-style public function of the same bits (None for our own)
+    imagehash    the name of that function in imagehash 4.3.2 (None: not an imagehash algorithm)
+    segment_hash may be crop_resistant's `segment_hash`
+    """
+
+    name: str
+    kernel: Callable[..., Any]
+    fields: tuple[str, ...]
+    nbits: Callable[[HashParams], int]
+    thumbnail: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
+    multi: bool = False
+    table: str = "hashes"
+    inner: str | None = None
+    function: Callable[..., Any] | None = None
+    imagehash: str | None = None
+    segment_hash: bool = False
+
+    def hex_width(self, params: HashParams) -> int:
+        """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
+        return (self.nbits(params) + 3) // 4
+
+
+# ---------------------------------------------------------------------------- thumbnails
+
+
+def _square(p: HashParams) -> int:
+    return p.hash_size * p.hash_size
+
+
+def _ahash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.hash_size, p.hash_size)
+
+
+def _phash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.hash_size * p.highfreq_factor, p.hash_size * p.highfreq_factor)
+
+
+def _dhash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.hash_size + 1, p.hash_size)
+
+
+def _dhash_vertical_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.hash_size, p.hash_size + 1)
+
+
+def _whash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    """whash's image_scale for an image of `size`; raises whash's parameter errors."""
+    scale = H.whash_scale(size, p.hash_size, p.whash_image_scale)[0]
+    return (scale, scale)
+
+
+def _segmentation_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.segmentation_image_size, p.segmentation_image_size)
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def _ahash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    H.check_hash_size(p.hash_size)
+    return H.average_bits(thumbs.pixels(*_ahash_size(thumbs.size, p)))
+
+
+def _phash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    H.check_hash_size(p.hash_size)
+    return H.phash_bits(thumbs.pixels(*_phash_size(thumbs.size, p)), p.hash_size)
+
+
+def _phash_simple(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    return H.phash_simple_bits(thumbs.pixels(*_phash_size(thumbs.size, p)), p.hash_size)
+
+
+def _dhash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    H.check_hash_size(p.hash_size)
+    return H.dhash_bits(thumbs.pixels(*_dhash_size(thumbs.size, p)))
+
+
+def _dhash_vertical(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    return H.dhash_vertical_bits(thumbs.pixels(*_dhash_vertical_size(thumbs.size, p)))
+
+
+def _whash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    scale, ll_max_level, dwt_level = H.whash_scale(thumbs.size, p.hash_size, p.whash_image_scale)
+    return H.whash_bits(
+        thumbs.pixels(scale, scale), ll_max_level, dwt_level, p.whash_mode, p.whash_remove_max_haar_ll
+    )
+
+
+def _colorhash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
+    counts = colorhash_counts_of(image, grey)
+    return H.colorhash_bits(counts, p.colorhash_binbits)
+
+
+def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
+    size = p.segmentation_image_size
+    pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
+    found = seg.select_segments(
+        seg.segment_boxes(pixels, p.segment_threshold, p.min_segment_size), size, p.limit_segments
+    )
+    boxes = seg.crop_boxes(found, image.size[0], image.size[1], size)
+    inner = REGISTRY[p.segment_hash].kernel
+    # The structural hashes only see the crop's greyscale, and convert('L') is per pixel, so
+    # cropping the greyscale image equals imagehash's convert('L') of the original-mode crop.
+    return [
+        Segment(index=i, hash=ImageHash(inner(thumbs.crop(box), p)), box=box, pixels=int(found[i][4]))
+        for i, box in enumerate(boxes)
+    ]
+
+
+# ---------------------------------------------------------------------------- the records
+
+_RECORDS: tuple[Algorithm, ...] = (
+    Algorithm(
+        "ahash", _ahash, ("hash_size",), _square, _ahash_size,
+        function=H.average_hash, imagehash="average_hash", segment_hash=True,
+    ),
+    Algorithm(
+        "phash", _phash, ("hash_size", "highfreq_factor"), _square, _phash_size,
+        function=H.phash, imagehash="phash", segment_hash=True,
+    ),
+    Algorithm(
+        "phash_simple", _phash_simple, ("hash_size", "highfreq_factor"), _square, _phash_size,
+        function=H.phash_simple, imagehash="phash_simple", segment_hash=True,
+    ),
+    Algorithm(
+        "dhash", _dhash, ("hash_size",), _square, _dhash_size,
+        function=H.dhash, imagehash="dhash", segment_hash=True,
+    ),
+    Algorithm(
+        "dhash_vertical", _dhash_vertical, ("hash_size",), _square, _dhash_vertical_size,
+        function=H.dhash_vertical, imagehash="dhash_vertical", segment_hash=True,
+    ),
+    Algorithm(
+        "whash", _whash, ("hash_size", "whash_mode", "whash_image_scale", "whash_remove_max_haar_ll"),
+        _square, _whash_size, function=H.whash, imagehash="whash", segment_hash=True,
+    ),
+    Algorithm(
+        "colorhash", _colorhash, ("colorhash_binbits",), lambda p: 14 * p.colorhash_binbits,
+        function=H.colorhash, imagehash="colorhash",
+    ),
+    Algorithm(
+        "crop_resistant", _crop_resistant,
+        ("segment_hash", "limit_segments", "segment_threshold", "min_segment_size", "segmentation_image_size"),
+        lambda p: REGISTRY[p.segment_hash].nbits(p), _segmentation_size,
+        multi=True, table="segments", inner="segment_hash", imagehash="crop_resistant_hash",
+    ),
+)
+
+#: Every algorithm by name, in canonical order (the order of output columns and of `ALGORITHMS`).
+REGISTRY: dict[str, Algorithm] = {record.name: record for record in _RECORDS}
+
+ALGORITHMS: tuple[str, ...] = tuple(REGISTRY)
+#: One hash per image: the hex columns of the hashes table.
+SINGLE_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if not r.multi)
+#: Several signatures per image, each in rows of its own table.
+MULTI_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.multi)
+CROP_RESISTANT = "crop_resistant"
+#: Segment hash functions crop_resistant_hash may use in the jobs.
+SEGMENT_HASHES: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.segment_hash)
+
+
+def get(name: str) -> Algorithm:
+    """The record of `name`; ValueError naming the choices for an unknown one."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown algorithm {name!r}; choose from {ALGORITHMS}") from None
+
+
+def parse_algorithms(
+    algorithms: str | Iterable[str], *, canonical: bool = True, required: bool = True
+) -> tuple[str, ...]:
+    """Algorithm names from a comma-separated string or a sequence, validated, duplicates dropped.
+
+    `canonical`: in registry order (else in the order given). `required`: an empty request
+    is a ValueError. The one parser of the command line, the Spark API and `compute_hashes`.
+    """
+    if isinstance(algorithms, str):
+        algorithms = [a.strip() for a in algorithms.split(",") if a.strip()]
+    names = tuple(dict.fromkeys(algorithms))
+    unknown = [a for a in names if a not in REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHMS)}")
+    if required and not names:
+        raise ValueError("no algorithm requested")
+    if canonical:
+        return tuple(a for a in ALGORITHMS if a in names)
+    return names
