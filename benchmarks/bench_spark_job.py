@@ -103,7 +103,7 @@ class SparkRunner:
         from sparkhash.spark.session import get_session
 
         self.paths, self.algorithms = paths, algorithms
-        from sparkhash.spark.hash_job import local_session_settings
+        from sparkhash.spark.session import local_session_settings
 
         # The session `sparkhash hash --master local[N]` starts.
         settings = {**local_session_settings(master), "spark.ui.showConsoleProgress": "false"}
@@ -195,7 +195,8 @@ def main() -> None:
         runner.close()
 
     lines = [
-        f"- date: {datetime.date.today().isoformat()}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"- date: {datetime.date.today().isoformat()}; "
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         f"- input: {len(paths)} files, {megabytes:.0f} MB; algorithms: {','.join(algorithms)}; "
         f"master {args.master}; {partitions} input partitions",

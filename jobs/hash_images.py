@@ -6,7 +6,7 @@
 
 import sys
 
-from sparkhash.spark.hash_job import main
+from sparkhash.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(prog="hash_images.py"))
+    sys.exit(main(["hash", *sys.argv[1:]], prog="hash_images.py"))

@@ -1,4 +1,4 @@
-"""`sparkhash sample DIR`: write a small generated image set to try the jobs on.
+"""A small generated image set to try the jobs on (`sparkhash sample DIR`, in `sparkhash.cli.sample`).
 
 Groups of near-duplicates (an original plus resized, recompressed, cropped, brightened and
 greyscale copies, in JPEG/PNG/WebP) and a few broken files (empty, text, truncated), so a first
@@ -7,7 +7,6 @@ run shows hashes, error rows, pairs and clusters. Nothing is downloaded.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 
@@ -36,9 +35,13 @@ def write_sample(directory: str, groups: int = 8, size: tuple[int, int] = (640, 
         w, h = image.size
         edits = {
             "orig.jpg": (image, "JPEG", {"quality": 95}),
-            "resize50.jpg": (image.resize((w // 2, h // 2), Image.Resampling.BILINEAR), "JPEG", {"quality": 90}),
+            "resize50.jpg": (
+                image.resize((w // 2, h // 2), Image.Resampling.BILINEAR), "JPEG", {"quality": 90}
+            ),
             "jpeg_q40.jpg": (image, "JPEG", {"quality": 40}),
-            "crop8.jpg": (image.crop((w * 8 // 100, h * 8 // 100, w - w * 8 // 100, h - h * 8 // 100)), "JPEG", {}),
+            "crop8.jpg": (
+                image.crop((w * 8 // 100, h * 8 // 100, w - w * 8 // 100, h - h * 8 // 100)), "JPEG", {}
+            ),
             "bright120.png": (ImageEnhance.Brightness(image).enhance(1.2), "PNG", {}),
             "gray.png": (ImageOps.grayscale(image), "PNG", {}),
             "copy.webp": (image, "WEBP", {"quality": 80}),
@@ -53,20 +56,10 @@ def write_sample(directory: str, groups: int = 8, size: tuple[int, int] = (640, 
     os.makedirs(broken, exist_ok=True)
     buffer = io.BytesIO()
     _photo(200, 150, seed=99).save(buffer, "JPEG")
-    for name, data in {"empty.jpg": b"", "notes.png": b"not an image\n", "cut.jpg": buffer.getvalue()[:900]}.items():
+    broken_files = {"empty.jpg": b"", "notes.png": b"not an image\n", "cut.jpg": buffer.getvalue()[:900]}
+    for name, data in broken_files.items():
         path = os.path.join(broken, name)
         with open(path, "wb") as fh:
             fh.write(data)
         written.append(path)
     return written
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", help="where to write the images")
-    parser.add_argument("--groups", type=int, default=8, help="near-duplicate groups (7 files each)")
-
-
-def run(args: argparse.Namespace) -> int:
-    paths = write_sample(args.directory, args.groups)
-    print(f"wrote {len(paths)} files ({args.groups} near-duplicate groups + 3 broken files) under {args.directory}")
-    return 0

@@ -7,7 +7,7 @@ so that a later join can refuse to compare hashes made with different settings.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from sparkhash.core import registry
 from sparkhash.core.registry import ALGORITHMS, CROP_RESISTANT, SEGMENT_HASHES, SINGLE_ALGORITHMS
@@ -17,15 +17,19 @@ __all__ = ["ALGORITHMS", "CROP_RESISTANT", "SEGMENT_HASHES", "SINGLE_ALGORITHMS"
 
 @dataclass(frozen=True)
 class HashParams:
-    """Parameters of every algorithm, with imagehash 4.3.2's defaults."""
+    """Parameters of every algorithm, with imagehash 4.3.2's defaults.
+
+    Every field is a command-line option of `sparkhash hash` (`--hash-size`, ...; generated
+    by `sparkhash.cli.hash_params`); `metadata["choices"]` restricts its values there.
+    """
 
     hash_size: int = 8
     highfreq_factor: int = 4
-    whash_mode: str = "haar"
+    whash_mode: str = field(default="haar", metadata={"choices": ("haar", "db4")})
     whash_image_scale: int | None = None
     whash_remove_max_haar_ll: bool = True
     colorhash_binbits: int = 3
-    segment_hash: str = "dhash"
+    segment_hash: str = field(default="dhash", metadata={"choices": SEGMENT_HASHES})
     limit_segments: int | None = None
     segment_threshold: int = 128
     min_segment_size: int = 500

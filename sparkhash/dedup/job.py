@@ -1,58 +1,64 @@
-"""`sparkhash dups HASHES OUTPUT`: near-duplicate pairs and clusters as Parquet.
+"""The near-duplicate job: a hashes table -> pairs, clusters and groups (`sparkhash dups`).
 
 Writes OUTPUT/pairs (PAIRS_SCHEMA), OUTPUT/clusters (CLUSTERS_SCHEMA) and OUTPUT/groups
 (path, anchor, algorithm, size: groups of identical hashes written in compact form).
+The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import SINGLE_ALGORITHMS
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch, find_pairs, valid_hashes
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, find_pairs, valid_hashes
 from sparkhash.dedup.segments import find_segment_pairs
+from sparkhash.errors import UsageError
 from sparkhash.spark.tables import read_hash_output
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
-    parser.add_argument("output", help="output directory: pairs/, clusters/, groups/")
-    parser.add_argument("--algorithm", default="phash", choices=SINGLE_ALGORITHMS)
-    parser.add_argument("--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)")
-    parser.add_argument("--mode", choices=MODES, default="exact", help="exact (guaranteed) or approx (LSH)")
-    parser.add_argument("--recall", type=float, default=0.95, help="approx mode: target recall at the threshold")
-    parser.add_argument(
-        "--segments",
-        nargs="?",
-        const="auto",
-        default=None,
-        metavar="SEGMENTS",
-        help="also match crop-resistant segments (default: the hash job's segments table of HASHES)",
-    )
-    parser.add_argument("--region-cutoff", type=int, default=1, help="segments: matched segments needed (1)")
-    parser.add_argument("--hamming-cutoff", type=float, default=None, help="segments: cutoff in bits")
-    parser.add_argument("--bit-error-rate", type=float, default=None, help="segments: cutoff as bit fraction (0.25)")
-    parser.add_argument("--segment-shared-limit", type=int, default=None,
-                        help="segments: ignore segment hashes shared by more images than this")
-    parser.add_argument("--expand-limit", type=int, default=DEFAULT_EXPAND_LIMIT,
-                        help="identical groups larger than this are written in compact form")
-    parser.add_argument("--hot-bucket", type=int, default=DEFAULT_HOT_BUCKET,
-                        help="band buckets larger than this are split on sub-bands")
-    parser.add_argument("--previous", metavar="DUPS_OUTPUT", help="incremental: output of the previous dups run")
-    parser.add_argument("--previous-hashes", metavar="HASHES",
-                        help="incremental: hashes table of the previous run (HASHES then holds only new files)")
-    parser.add_argument("--previous-run", metavar="RUN_ID",
-                        help="incremental: rows of HASHES with run_id <= RUN_ID are old, later ones new")
-    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
-    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+@dataclass(frozen=True)
+class DupsConfig:
+    """One run of the near-duplicate job (the options of `sparkhash dups`).
+
+    hashes: a `sparkhash hash` OUTPUT or a Parquet hashes table; segments: None (no segment
+    matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path;
+    previous + previous_hashes or previous_run: an incremental run on top of a previous output.
+    """
+
+    hashes: str
+    output: str | None = None
+    algorithm: str = "phash"
+    threshold: int = 4
+    mode: str = "exact"
+    recall: float = 0.95
+    segments: str | None = None
+    region_cutoff: int = 1
+    hamming_cutoff: float | None = None
+    bit_error_rate: float | None = None
+    segment_shared_limit: int | None = None
+    expand_limit: int = DEFAULT_EXPAND_LIMIT
+    hot_bucket: int = DEFAULT_HOT_BUCKET
+    previous: str | None = None
+    previous_hashes: str | None = None
+    previous_run: str | None = None
+
+
+@dataclass(frozen=True)
+class DupsResult:
+    """What `run_dups` wrote: the pairs read back from OUTPUT and their count."""
+
+    pairs: DataFrame
+    clusters: DataFrame
+    groups: DataFrame
+    written: int
+    output: str
 
 
 def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
@@ -71,10 +77,13 @@ def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> Data
     return table
 
 
-def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """Pairs, clusters and groups for the parsed command-line arguments."""
+def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """Pairs, clusters and groups of `config` (not written). UsageError for an incomplete
+    incremental request, ParamsMismatch for hashes that cannot be compared."""
+    args = config
     hashes = read_hashes_table(spark, args.hashes)
-    common = dict(algorithm=args.algorithm, threshold=args.threshold, mode=args.mode, target_recall=args.recall,
+    common = dict(algorithm=args.algorithm, threshold=args.threshold, mode=args.mode,
+                  target_recall=args.recall,
                   expand_limit=args.expand_limit, hot_bucket=args.hot_bucket)
     if args.previous:
         if args.previous_run:
@@ -83,7 +92,7 @@ def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[Data
         elif args.previous_hashes:
             old = read_hashes_table(spark, args.previous_hashes)
         else:
-            raise SystemExit("--previous needs --previous-hashes or --previous-run")
+            raise UsageError("--previous needs --previous-hashes or --previous-run")
         result = find_pairs_incremental(
             old, hashes,
             spark.read.parquet(os.path.join(args.previous, "pairs")),
@@ -118,18 +127,20 @@ def find_duplicates(spark: SparkSession, args: argparse.Namespace) -> tuple[Data
     return pairs, clusters, groups
 
 
-def run(args: argparse.Namespace) -> int:
-    from sparkhash.spark.session import get_session
-
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
-    try:
-        pairs, clusters, groups = find_duplicates(spark, args)
-    except ParamsMismatch as exc:
-        print(f"sparkhash dups: refusing to join: {exc}", file=sys.stderr)
-        return 2
-    pairs.write.mode("overwrite").parquet(os.path.join(args.output, "pairs"))
-    clusters.write.mode("overwrite").parquet(os.path.join(args.output, "clusters"))
-    groups.write.mode("overwrite").parquet(os.path.join(args.output, "groups"))
-    written = spark.read.parquet(os.path.join(args.output, "pairs")).agg(F.count("*")).first()[0]
-    print(f"sparkhash dups: {written} pairs written to {args.output}", file=sys.stderr)
-    return 0
+def run_dups(spark: SparkSession, config: DupsConfig) -> DupsResult:
+    """Find the duplicates of `config` and write pairs/, clusters/ and groups/ under its output."""
+    if not config.output:
+        raise UsageError("no output directory given")
+    pairs, clusters, groups = find_duplicates(spark, config)
+    pairs.write.mode("overwrite").parquet(os.path.join(config.output, "pairs"))
+    clusters.write.mode("overwrite").parquet(os.path.join(config.output, "clusters"))
+    groups.write.mode("overwrite").parquet(os.path.join(config.output, "groups"))
+    written_pairs = spark.read.parquet(os.path.join(config.output, "pairs"))
+    written = written_pairs.agg(F.count("*")).first()[0]
+    return DupsResult(
+        pairs=written_pairs,
+        clusters=spark.read.parquet(os.path.join(config.output, "clusters")),
+        groups=spark.read.parquet(os.path.join(config.output, "groups")),
+        written=written,
+        output=config.output,
+    )

@@ -29,13 +29,14 @@ from sparkhash.dedup.bands import (
     words_for,
 )
 from sparkhash.dedup.join import hash_pairs
+from sparkhash.errors import UsageError
 
 DEFAULT_EXPAND_LIMIT = 100
 SAMPLE_SIZE = 2000
 MODES = ("exact", "approx")
 
 
-class ParamsMismatch(ValueError):
+class ParamsMismatch(UsageError):
     """Hashes made with different parameters cannot be compared."""
 
 
@@ -55,7 +56,9 @@ def checked_params(tables: list[DataFrame], algorithm: str) -> HashParams:
         texts |= {r[0] for r in table.select("params").distinct().collect()}
     if not texts:
         return HashParams()
-    by_subset = {json.dumps(HashParams.from_json(t).for_algorithm(algorithm), sort_keys=True): t for t in texts}
+    by_subset = {
+        json.dumps(HashParams.from_json(t).for_algorithm(algorithm), sort_keys=True): t for t in texts
+    }
     if len(by_subset) > 1:
         raise ParamsMismatch(
             f"hashes of {algorithm} were made with different parameters: " + "; ".join(sorted(by_subset))
@@ -152,8 +155,12 @@ def expand_pairs(
     reps = grouped.filter(small | is_anchor).select(
         *wcols, "path", F.when(small, F.col("new")).otherwise(F.col("group_new")).alias("new")
     )
-    ra = reps.select(*[F.col(w).alias(f"a_{w}") for w in wcols], F.col("path").alias("pa"), F.col("new").alias("na"))
-    rb = reps.select(*[F.col(w).alias(f"b_{w}") for w in wcols], F.col("path").alias("pb"), F.col("new").alias("nb"))
+    ra = reps.select(
+        *[F.col(w).alias(f"a_{w}") for w in wcols], F.col("path").alias("pa"), F.col("new").alias("na")
+    )
+    rb = reps.select(
+        *[F.col(w).alias(f"b_{w}") for w in wcols], F.col("path").alias("pb"), F.col("new").alias("nb")
+    )
     cross = (
         pairs.join(ra.hint("merge"), [f"a_{w}" for w in wcols])
         .join(rb.hint("merge"), [f"b_{w}" for w in wcols])
@@ -202,11 +209,12 @@ def find_pairs(
     exact: every such pair (guaranteed). approx: each pair at distance k found with probability
     >= plan.expected_recall. Refuses hashes made with different parameters.
     """
-    params = checked_params([hashes], algorithm)
+    # Without a params column (hex hashes stored elsewhere) the hex width gives the bit count.
+    params = checked_params([hashes], algorithm) if "params" in hashes.columns else None
     rows = valid_hashes(hashes, algorithm)
     hex_len = hex_width(rows)
     words = words_for(hex_len)
-    nbits = min(hash_bits(algorithm, params), 4 * hex_len)
+    nbits = 4 * hex_len if params is None else min(hash_bits(algorithm, params), 4 * hex_len)
     grouped = grouped_members(with_words(rows.select("path", "hex"), words), words)
     wcols = word_columns(words)
     distinct = grouped.filter(F.col("path") == F.col("anchor")).select(*wcols)

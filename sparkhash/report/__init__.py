@@ -5,9 +5,6 @@ hashes      finding the hash table for file sizes and dimensions
 thumbnails  small JPEG data URIs made on the driver
 page        the self-contained HTML (embedded JSON, paged rendering)
 build       putting it together
-command     the command-line entry (add_arguments, run)
+
+The command line is `sparkhash.cli.report`.
 """
-
-from sparkhash.report.command import add_arguments, run
-
-__all__ = ["add_arguments", "run"]

@@ -3,24 +3,22 @@
 One pass hashes the new or changed files (everything on the first run) and writes hashes and
 segments together to a staging directory; both tables are then derived from the staged Parquet
 (no image is decoded twice, no image bytes are cached or written), and the run is committed
-last (see `sparkhash.spark.tables`). Used by `sparkhash hash` and `jobs/hash_images.py`.
+last (see `sparkhash.spark.tables`). The command line is `sparkhash.cli.hash`.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
-from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, SEGMENT_HASHES, HashParams
+from sparkhash.core.decode import DecodeOptions
+from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.errors import UsageError
 from sparkhash.spark import tables
 from sparkhash.spark.api import (
     error_rows,
@@ -46,7 +44,7 @@ from sparkhash.spark.read import (
 EMPTY_FILE_ERROR = "empty file (0 bytes)"
 
 
-class IncompatibleOutputError(ValueError):
+class IncompatibleOutputError(UsageError):
     """OUTPUT already holds hashes made with other algorithms or parameters."""
 
 
@@ -215,129 +213,3 @@ def _new_or_changed(files: DataFrame, known: DataFrame | None, retry_errors: boo
     )
     # Broadcast: the scan side (with its image bytes) is never shuffled.
     return files.join(F.broadcast(keys), on=same, how="left_anti")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `sparkhash hash` and `jobs/hash_images.py`."""
-    defaults = HashParams()
-    parser.add_argument("input", help="directory, file or Hadoop glob of images (searched recursively)")
-    parser.add_argument(
-        "output", help="output directory; re-running with the same OUTPUT adds new/changed files"
-    )
-    parser.add_argument(
-        "--algorithms",
-        default=",".join(ALGORITHMS),
-        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: all)",
-    )
-    parser.add_argument(
-        "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'
-    )
-    parser.add_argument("--no-recursive", action="store_true", help="do not search sub-directories")
-    parser.add_argument(
-        "--max-file-bytes",
-        type=int,
-        help=f"files bigger than this get an error row unread (default: {MAX_FILE_BYTES_CONF} or 64 MiB)",
-    )
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=DEFAULT_MAX_PIXELS,
-        help="images with more pixels get an error row (decompression bombs; 0: no limit)",
-    )
-    parser.add_argument(
-        "--exif-orientation", action="store_true", help="apply EXIF rotation first (not imagehash's bits)"
-    )
-    parser.add_argument(
-        "--retry-errors", action="store_true", help="hash again unchanged files that failed before"
-    )
-    params = parser.add_argument_group("hash parameters (imagehash's defaults)")
-    params.add_argument("--hash-size", type=int, default=defaults.hash_size)
-    params.add_argument("--highfreq-factor", type=int, default=defaults.highfreq_factor)
-    params.add_argument("--whash-mode", default=defaults.whash_mode, choices=("haar", "db4"))
-    params.add_argument("--whash-image-scale", type=int, default=defaults.whash_image_scale)
-    params.add_argument("--colorhash-binbits", type=int, default=defaults.colorhash_binbits)
-    params.add_argument("--segment-hash", default=defaults.segment_hash, choices=SEGMENT_HASHES)
-    params.add_argument("--limit-segments", type=int, default=defaults.limit_segments)
-    params.add_argument("--segment-threshold", type=int, default=defaults.segment_threshold)
-    params.add_argument("--min-segment-size", type=int, default=defaults.min_segment_size)
-    params.add_argument("--segmentation-image-size", type=int, default=defaults.segmentation_image_size)
-    spark = parser.add_argument_group("Spark")
-    spark.add_argument("--master", help="Spark master (default: spark-submit's, $SPARK_MASTER, or local[*])")
-    spark.add_argument(
-        "--profile", help="settings profile: local, cluster or a .conf path (default: by master)"
-    )
-    spark.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
-
-
-def config_from_args(args: argparse.Namespace) -> HashJobConfig:
-    """The job configuration described by parsed command-line arguments."""
-    names = {f.name for f in fields(HashParams)}
-    params = HashParams(**{name: getattr(args, name) for name in names if hasattr(args, name)})
-    return HashJobConfig(
-        input=args.input,
-        output=args.output,
-        algorithms=normalise_algorithms(args.algorithms),
-        params=params,
-        decode_options=DecodeOptions(
-            max_pixels=args.max_pixels or None, apply_exif_orientation=args.exif_orientation
-        ),
-        name_filter=args.name_filter,
-        recursive=not args.no_recursive,
-        max_file_bytes=args.max_file_bytes,
-        retry_errors=args.retry_errors,
-    )
-
-
-#: Extra settings when this job starts an embedded local Spark: the driver JVM only moves bytes
-#: between files and Python workers, so its C2 JIT compiler (tens of CPU seconds in the first
-#: minutes, on the cores the decoders need) costs more than it gains; C1 alone is enough.
-LOCAL_JOB_SETTINGS = {"spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"}
-
-
-def local_session_settings(master: str | None) -> dict[str, str]:
-    """LOCAL_JOB_SETTINGS when the job would start a local Spark (no master, or local[...])."""
-    master = master or os.environ.get("SPARK_MASTER")
-    submitted = "PYSPARK_GATEWAY_PORT" in os.environ or os.environ.get("SPARK_REMOTE")
-    if submitted or (master is not None and not master.startswith("local")):
-        return {}
-    return dict(LOCAL_JOB_SETTINGS)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
-    from sparkhash.spark.session import get_session
-
-    try:
-        config = config_from_args(args)
-    except ValueError as exc:
-        print(f"sparkhash hash: {exc}", file=sys.stderr)
-        return 2
-    malformed = [item for item in args.conf if "=" not in item]
-    if malformed:
-        print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
-        return 2
-    extra = {**local_session_settings(args.master), **dict(item.split("=", 1) for item in args.conf)}
-    owned = SparkSession.getActiveSession() is None  # a session we start, we stop
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
-    try:
-        summary = run_hash_job(spark, config)
-    except IncompatibleOutputError as exc:
-        print(f"sparkhash hash: {exc}", file=sys.stderr)
-        return 2
-    except AnalysisException as exc:
-        if "PATH_NOT_FOUND" not in str(exc):
-            raise
-        print(f"sparkhash hash: input not found: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 2
-    finally:
-        if owned:
-            spark.stop()
-    print(summary.line(), flush=True)
-    return 0
-
-
-def main(argv: list[str] | None = None, prog: str = "sparkhash hash") -> int:
-    """Parse `argv` and run (the body of jobs/hash_images.py)."""
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))

@@ -1,5 +1,7 @@
 """`sparkhash evaluate TRUTH_CSV OUTDIR`: recall / false positives per algorithm and threshold.
 
+The command line of `sparkhash.evaluation.runner.evaluate` (an `EvaluationRequest`).
+
 Hashes the labelled files with the hash job's code (or reads an existing hash output with
 --hashes), forms every labelled pair on Spark, and writes to OUTDIR:
 
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 from sparkhash.core.registry import ALGORITHMS, parse_algorithms
+from sparkhash.evaluation.runner import EvaluationRequest, evaluate
+from sparkhash.spark.session import get_session
 
 DEFAULT_TARGET_FPRS = (0.0, 1e-4, 1e-3, 1e-2)
 DEFAULT_PLOT_FPR = 1e-3
@@ -40,33 +44,53 @@ def _algorithm_list(text: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("truth", help="labelled CSV with columns file,group[,edit]")
     parser.add_argument("output", help="directory for the tables and plots (created)")
-    parser.add_argument("--root", help="directory the CSV's relative file entries are under (default: the CSV's)")
-    parser.add_argument("--hashes", help="use this existing `sparkhash hash` output instead of hashing the corpus")
     parser.add_argument(
-        "--algorithms", type=_algorithm_list, default=list(ALGORITHMS),
+        "--root", help="directory the CSV's relative file entries are under (default: the CSV's)"
+    )
+    parser.add_argument(
+        "--hashes", help="use this existing `sparkhash hash` output instead of hashing the corpus"
+    )
+    parser.add_argument(
+        "--algorithms",
+        type=_algorithm_list,
+        default=list(ALGORITHMS),
         help=f"comma-separated (default: all: {','.join(ALGORITHMS)})",
     )
-    parser.add_argument("--max-threshold", type=int, help="largest threshold tabled (default: largest distance seen)")
     parser.add_argument(
-        "--target-fpr", type=_fpr_list, default=list(DEFAULT_TARGET_FPRS),
+        "--max-threshold", type=int, help="largest threshold tabled (default: largest distance seen)"
+    )
+    parser.add_argument(
+        "--target-fpr",
+        type=_fpr_list,
+        default=list(DEFAULT_TARGET_FPRS),
         help="false-positive rates to pick thresholds for (default: 0,0.0001,0.001,0.01)",
     )
-    parser.add_argument("--plot-fpr", type=float, default=DEFAULT_PLOT_FPR,
-                        help="target FPR of the per-edit recall plot and table (default: 0.001)")
-    parser.add_argument("--reference-edit", default="orig", help="edit name of each group's original (default: orig)")
-    parser.add_argument("--exclude-groups", default="",
-                        help="comma-separated group labels to leave out (e.g. groups that are not distinct)")
-    parser.add_argument("--check-join", type=int, metavar="THRESHOLD",
-                        help="also run the dups job's join at THRESHOLD and check it finds the same pairs")
+    parser.add_argument(
+        "--plot-fpr",
+        type=float,
+        default=DEFAULT_PLOT_FPR,
+        help="target FPR of the per-edit recall plot and table (default: 0.001)",
+    )
+    parser.add_argument(
+        "--reference-edit", default="orig", help="edit name of each group's original (default: orig)"
+    )
+    parser.add_argument(
+        "--exclude-groups",
+        default="",
+        help="comma-separated group labels to leave out (e.g. groups that are not distinct)",
+    )
+    parser.add_argument(
+        "--check-join",
+        type=int,
+        metavar="THRESHOLD",
+        help="also run the dups job's join at THRESHOLD and check it finds the same pairs",
+    )
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
     parser.add_argument("--master", help="Spark master URL (default: active session, SPARK_MASTER, or local)")
     parser.add_argument("--profile", help="conf profile: local, cluster or a .conf path (default: by master)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from sparkhash.evaluation.runner import EvaluationRequest, evaluate
-    from sparkhash.spark.session import get_session
-
     started = time.monotonic()
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-evaluate")
     target_fprs = sorted(set(args.target_fpr) | {args.plot_fpr})
@@ -89,4 +113,3 @@ def run(args: argparse.Namespace) -> int:
     if result.join_check is not None and not result.join_check["same"].all():
         return 1
     return 0
-

@@ -1,4 +1,4 @@
-"""`sparkhash report DUPS_OUTPUT REPORT.html`: the self-contained duplicate review page."""
+"""`sparkhash report DUPS_OUTPUT REPORT.html`: the command line of `sparkhash.report.build`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP
+from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP, ReportRequest, build_report
+from sparkhash.report.hashes import find_hashes
 from sparkhash.report.page import DEFAULT_PAGE_SIZE
 from sparkhash.report.thumbnails import DEFAULT_SIZE
+from sparkhash.spark.session import get_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,13 +23,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="`sparkhash hash` output (or its hashes table) for file sizes and dimensions "
         "(default: a hashes/ directory next to the dups output, if there is one)",
     )
-    parser.add_argument("--top", type=int, default=DEFAULT_TOP,
-                        help=f"clusters included, largest/most uncertain first (default {DEFAULT_TOP})")
-    parser.add_argument("--max-members", type=int, default=DEFAULT_MAX_MEMBERS,
-                        help=f"images shown per cluster, kept file first (default {DEFAULT_MAX_MEMBERS})")
-    parser.add_argument("--thumbnail-size", type=int, default=DEFAULT_SIZE, help=f"pixels (default {DEFAULT_SIZE})")
-    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
-                        help=f"clusters per page (default {DEFAULT_PAGE_SIZE})")
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULT_TOP,
+        help=f"clusters included, largest/most uncertain first (default {DEFAULT_TOP})",
+    )
+    parser.add_argument(
+        "--max-members",
+        type=int,
+        default=DEFAULT_MAX_MEMBERS,
+        help=f"images shown per cluster, kept file first (default {DEFAULT_MAX_MEMBERS})",
+    )
+    parser.add_argument(
+        "--thumbnail-size", type=int, default=DEFAULT_SIZE, help=f"pixels (default {DEFAULT_SIZE})"
+    )
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        help=f"clusters per page (default {DEFAULT_PAGE_SIZE})",
+    )
     parser.add_argument("--workers", type=int, default=4, help="threads making thumbnails (default 4)")
     parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
     parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
@@ -52,10 +68,6 @@ def thumbnail_progress(done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sparkhash.report.build import ReportRequest, build_report
-    from sparkhash.report.hashes import find_hashes
-    from sparkhash.spark.session import get_session
-
     started = time.monotonic()
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-report")
     hashes = find_hashes(spark, args.hashes, args.dups)

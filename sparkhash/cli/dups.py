@@ -1,0 +1,89 @@
+"""`sparkhash dups HASHES OUTPUT`: the command line of the near-duplicate job (`sparkhash.dedup.job`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sparkhash.core.registry import SINGLE_ALGORITHMS
+from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
+from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
+from sparkhash.spark.session import get_session
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
+    parser.add_argument("output", help="output directory: pairs/, clusters/, groups/")
+    parser.add_argument("--algorithm", default="phash", choices=SINGLE_ALGORITHMS)
+    parser.add_argument(
+        "--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)"
+    )
+    parser.add_argument("--mode", choices=MODES, default="exact", help="exact (guaranteed) or approx (LSH)")
+    parser.add_argument(
+        "--recall", type=float, default=0.95, help="approx mode: target recall at the threshold"
+    )
+    parser.add_argument(
+        "--segments",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="SEGMENTS",
+        help="also match crop-resistant segments (default: the hash job's segments table of HASHES)",
+    )
+    parser.add_argument("--region-cutoff", type=int, default=1, help="segments: matched segments needed (1)")
+    parser.add_argument("--hamming-cutoff", type=float, default=None, help="segments: cutoff in bits")
+    parser.add_argument(
+        "--bit-error-rate", type=float, default=None, help="segments: cutoff as bit fraction (0.25)"
+    )
+    parser.add_argument(
+        "--segment-shared-limit",
+        type=int,
+        default=None,
+        help="segments: ignore segment hashes shared by more images than this",
+    )
+    parser.add_argument(
+        "--expand-limit",
+        type=int,
+        default=DEFAULT_EXPAND_LIMIT,
+        help="identical groups larger than this are written in compact form",
+    )
+    parser.add_argument(
+        "--hot-bucket",
+        type=int,
+        default=DEFAULT_HOT_BUCKET,
+        help="band buckets larger than this are split on sub-bands",
+    )
+    parser.add_argument(
+        "--previous", metavar="DUPS_OUTPUT", help="incremental: output of the previous dups run"
+    )
+    parser.add_argument(
+        "--previous-hashes",
+        metavar="HASHES",
+        help="incremental: hashes table of the previous run (HASHES then holds only new files)",
+    )
+    parser.add_argument(
+        "--previous-run",
+        metavar="RUN_ID",
+        help="incremental: rows of HASHES with run_id <= RUN_ID are old, later ones new",
+    )
+    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
+    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+
+
+def config_from_args(args: argparse.Namespace) -> DupsConfig:
+    """The DupsConfig of parsed options."""
+    names = DupsConfig.__dataclass_fields__
+    return DupsConfig(**{name: getattr(args, name) for name in names})
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
+    try:
+        result = run_dups(spark, config)
+    except ParamsMismatch as exc:
+        print(f"sparkhash dups: refusing to join: {exc}", file=sys.stderr)
+        return 2
+    print(f"sparkhash dups: {result.written} pairs written to {result.output}", file=sys.stderr)
+    return 0

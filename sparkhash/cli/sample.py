@@ -1,0 +1,21 @@
+"""`sparkhash sample DIR`: write a small generated image set to try the jobs on."""
+
+from __future__ import annotations
+
+import argparse
+
+from sparkhash.sample import write_sample
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", help="where to write the images")
+    parser.add_argument("--groups", type=int, default=8, help="near-duplicate groups (7 files each)")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = write_sample(args.directory, args.groups)
+    print(
+        f"wrote {len(paths)} files ({args.groups} near-duplicate groups + 3 broken files) "
+        f"under {args.directory}"
+    )
+    return 0
