@@ -1,7 +1,47 @@
 """sparkhash: perceptual image hashing bit-exact with imagehash 4.3.2, and near-duplicate
 detection on Apache Spark.
 
-`sparkhash.core` is portable (no Spark); `sparkhash.spark` and `sparkhash.dedup` run on Spark.
+    from sparkhash import hash_images, find_pairs, clusters, read_hashes, hamming_distance
+
+The names below are imported on first use (PEP 562), so `import sparkhash` does not import
+pyspark; `sparkhash.core` is the portable imagehash drop-in (no Spark).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: Public name -> module that defines it (imported when the name is first read).
+_LAZY: dict[str, str] = {
+    "hash_images": "sparkhash.spark.api",
+    "read_hashes": "sparkhash.spark.tables",
+    "find_pairs": "sparkhash.dedup.api",
+    "find_segment_pairs": "sparkhash.dedup.segments",
+    "clusters": "sparkhash.dedup.clusters",
+    "hamming_distance": "sparkhash.dedup.api",
+    "HashParams": "sparkhash.core.params",
+    "DecodeOptions": "sparkhash.core.decode",
+    "HashJobConfig": "sparkhash.spark.hash_job",
+    "run_hash_job": "sparkhash.spark.hash_job",
+    "DupsConfig": "sparkhash.dedup.job",
+    "run_dups": "sparkhash.dedup.job",
+    "UsageError": "sparkhash.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sparkhash' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,286 @@
+"""Band planning maths: hash words, band layouts and the cost model that picks them (numpy only).
+
+A hash of `nbits` bits (imagehash's hex string, MSB first, zero-padded on the left) is held
+as `words` signed 64-bit longs `w0..w{W-1}`. A band is a set of hash bits, written as one
+64-bit mask per word, so a band may have any bits (contiguous, sampled, spanning words).
+
+Exact mode uses the pigeonhole principle: with m disjoint bands searched within radius r and
+m·(r+1) > k, two hashes within distance k are within r of each other on at least one band.
+Approximate mode samples bits per band (bit-sampling LSH) to reach a target recall at k.
+
+No Spark here: the plans are tested without a JVM. `sparkhash.dedup.bands` turns them into
+Spark columns.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from sparkhash.core import registry
+from sparkhash.core.params import HashParams
+
+#: Buckets with more build rows than this are split on sub-bands (see pairs.py).
+DEFAULT_HOT_BUCKET = 1000
+
+
+def word_columns(words: int, prefix: str = "w") -> list[str]:
+    """Names of the word columns: w0, w1, ..."""
+    return [f"{prefix}{i}" for i in range(words)]
+
+
+def words_for(hex_length: int) -> int:
+    """Number of 64-bit words holding a hex string of `hex_length` characters."""
+    return max(1, math.ceil(hex_length / 16))
+
+
+def hash_bits(algorithm: str, params: HashParams) -> int:
+    """Number of bits of one hash (a segment hash for crop_resistant): the registry's count."""
+    return registry.get(algorithm).nbits(params)
+
+
+def signed(value: int) -> int:
+    """A 64-bit unsigned mask as the signed long Spark stores."""
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+@dataclass(frozen=True)
+
+
+class Band:
+    """A set of hash bits, as one unsigned 64-bit mask per word."""
+
+    masks: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return sum(bin(m).count("1") for m in self.masks)
+
+
+def bit_mask(positions: list[int], nbits: int, words: int) -> tuple[int, ...]:
+    """Per-word masks of hash bit positions (0 = first, most significant bit of the hash)."""
+    pad = words * 64 - nbits
+    masks = [0] * words
+    for p in positions:
+        q = pad + p
+        masks[q // 64] |= 1 << (63 - q % 64)
+    return tuple(masks)
+
+
+def split_bits(positions: list[int], parts: int) -> list[list[int]]:
+    """Split positions into `parts` contiguous runs whose sizes differ by at most one."""
+    n = len(positions)
+    out, start = [], 0
+    for i in range(parts):
+        size = n // parts + (1 if i < n % parts else 0)
+        out.append(positions[start : start + size])
+        start += size
+    return out
+
+
+@dataclass(frozen=True)
+
+
+class BandPlan:
+    """How a pairs join is banded: the bands, the probe radius and what it is expected to cost."""
+
+    nbits: int
+    words: int
+    threshold: int
+    mode: str  # "exact" or "approx"
+    bands: tuple[Band, ...]
+    radius: int = 0
+    #: per band, disjoint sub-bands used to split hot buckets (pigeonhole on the other bits)
+    sub_bands: tuple[tuple[Band, ...], ...] = ()
+    hot_bucket: int = DEFAULT_HOT_BUCKET
+    expected_recall: float = 1.0
+    estimate: dict = field(default_factory=dict, compare=False)
+
+    def probe_flips(self, band: Band) -> list[tuple[int, ...]]:
+        """Per-word XOR masks that enumerate the band values within `radius` of a value."""
+        bits = [(w, 1 << b) for w, m in enumerate(band.masks) for b in range(64) if m >> b & 1]
+        flips = []
+        for r in range(self.radius + 1):
+            for combo in combinations(bits, r):
+                f = [0] * self.words
+                for w, b in combo:
+                    f[w] |= b
+                flips.append(tuple(f))
+        return flips
+
+    def describe(self) -> str:
+        widths = ",".join(str(b.width) for b in self.bands)
+        text = (
+            f"{self.mode} k={self.threshold} bits={self.nbits}: {len(self.bands)} bands "
+            f"(widths {widths}) radius {self.radius}"
+        )
+        if self.mode == "approx":
+            text += f", expected recall at distance {self.threshold}: {self.expected_recall:.4f}"
+        return text
+
+
+def _sub_bands(band: Band, nbits: int, words: int, threshold: int) -> tuple[Band, ...]:
+    """k+1 disjoint bands over the bits outside `band`: pairs in one bucket share one of them."""
+    inside = set()
+    pad = words * 64 - nbits
+    for p in range(nbits):
+        q = pad + p
+        if band.masks[q // 64] >> (63 - q % 64) & 1:
+            inside.add(p)
+    rest = [p for p in range(nbits) if p not in inside]
+    if len(rest) < threshold + 1:
+        return ()  # every pair in such a bucket is within k anyway: nothing to split on
+    return tuple(Band(bit_mask(part, nbits, words)) for part in split_bits(rest, threshold + 1))
+
+
+def _volume(width: int, radius: int) -> int:
+    return sum(math.comb(width, i) for i in range(radius + 1))
+
+
+def _sample_band_distances(sample: np.ndarray, bands: list[Band]) -> np.ndarray:
+    """Band distances of all sample pairs: array (pairs, bands)."""
+    n = len(sample)
+    if n < 2:
+        return np.zeros((0, len(bands)), dtype=np.int64)
+    ia, ib = np.triu_indices(n, k=1)
+    out = np.zeros((len(ia), len(bands)), dtype=np.int64)
+    for j, band in enumerate(bands):
+        for w, m in enumerate(band.masks):
+            if m == 0:
+                continue
+            x = (sample[ia, w] ^ sample[ib, w]) & np.uint64(m)
+            out[:, j] += np.bitwise_count(x).astype(np.int64)
+    return out
+
+
+def _pair_rate(distances: np.ndarray, radius: int, band_width: int) -> float:
+    """Fraction of pairs within `radius` on a band: sampled, never below the uniform rate."""
+    uniform = _volume(band_width, radius) / 2.0**band_width
+    if len(distances) == 0:
+        return uniform
+    return max(uniform, float(np.mean(distances <= radius)))
+
+
+def exact_plan(
+    nbits: int,
+    words: int,
+    threshold: int,
+    count: int,
+    sample: np.ndarray | None = None,
+    max_radius: int = 2,
+    hot_bucket: int = DEFAULT_HOT_BUCKET,
+) -> BandPlan:
+    """The cheapest guaranteed plan: m bands of radius r with m·(r+1) > k, by estimated cost.
+
+    Cost = rows generated (probe variants + build keys) + candidate pairs, where the candidate
+    rate of each band is measured on a sample of the distinct hashes (or uniform without one).
+    """
+    best: tuple[float, BandPlan] | None = None
+    sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
+    for radius in range(max_radius + 1):
+        m = threshold // (radius + 1) + 1
+        if m > nbits:
+            continue
+        bands = [Band(bit_mask(part, nbits, words)) for part in split_bits(list(range(nbits)), m)]
+        if radius > 0 and min(b.width for b in bands) <= radius:
+            continue
+        dists = _sample_band_distances(sample, bands)
+        rows = probes = candidates = 0.0
+        for j, band in enumerate(bands):
+            probes += count * _volume(band.width, radius)
+            rows += count
+            col = dists[:, j] if len(dists) else dists
+            candidates += float(count) * count * _pair_rate(col, radius, band.width)
+        cost = probes + rows + candidates
+        plan = BandPlan(
+            nbits=nbits,
+            words=words,
+            threshold=threshold,
+            mode="exact",
+            bands=tuple(bands),
+            radius=radius,
+            sub_bands=tuple(_sub_bands(b, nbits, words, threshold) for b in bands),
+            hot_bucket=hot_bucket,
+            estimate={"probe_rows": probes, "build_rows": rows, "candidates": candidates, "cost": cost},
+        )
+        if best is None or cost < best[0]:
+            best = (cost, plan)
+    if best is None:
+        raise ValueError(f"no exact band plan for k={threshold} on {nbits} bits")
+    return best[1]
+
+
+def sampled_recall(nbits: int, band_bits: int, bands: int, distance: int) -> float:
+    """Probability that a pair at `distance` agrees on at least one of `bands` random bit samples."""
+    if band_bits > nbits:
+        return 0.0
+    agree = math.comb(nbits - distance, band_bits) / math.comb(nbits, band_bits) if distance <= nbits else 0.0
+    return 1.0 - (1.0 - agree) ** bands
+
+
+def approx_plan(
+    nbits: int,
+    words: int,
+    threshold: int,
+    count: int,
+    target_recall: float = 0.95,
+    sample: np.ndarray | None = None,
+    seed: int = 0,
+    max_bands: int = 64,
+    hot_bucket: int = DEFAULT_HOT_BUCKET,
+) -> BandPlan:
+    """Bit-sampling LSH: L bands of b random bits, chosen by cost to reach `target_recall` at k.
+
+    The recall reported is for a pair at distance exactly k (pairs closer are found more often).
+    """
+    rng = random.Random(seed)
+    sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
+    best: tuple[float, BandPlan] | None = None
+    for b in range(1, nbits + 1):
+        agree = sampled_recall(nbits, b, 1, threshold)
+        if agree <= 0:
+            break
+        if agree >= 1:
+            n_bands = 1
+        else:
+            n_bands = math.ceil(math.log(1 - target_recall) / math.log(1 - agree))
+        if n_bands > max_bands:
+            continue
+        bands = [Band(bit_mask(sorted(rng.sample(range(nbits), b)), nbits, words)) for _ in range(n_bands)]
+        dists = _sample_band_distances(sample, bands)
+        candidates = sum(
+            float(count) * count * _pair_rate(dists[:, j] if len(dists) else dists, 0, b)
+            for j in range(n_bands)
+        )
+        cost = 2.0 * count * n_bands + candidates
+        plan = BandPlan(
+            nbits=nbits,
+            words=words,
+            threshold=threshold,
+            mode="approx",
+            bands=tuple(bands),
+            radius=0,
+            sub_bands=tuple(_sub_bands(bd, nbits, words, threshold) for bd in bands),
+            hot_bucket=hot_bucket,
+            expected_recall=sampled_recall(nbits, b, n_bands, threshold),
+            estimate={"probe_rows": count * n_bands, "build_rows": count * n_bands, "candidates": candidates,
+                      "cost": cost},
+        )
+        if best is None or cost < best[0]:
+            best = (cost, plan)
+    if best is None:
+        raise ValueError(
+            f"no approximate plan reaches recall {target_recall} at k={threshold} in {max_bands} bands"
+        )
+    return best[1]
+
+
+def single_word(band: Band) -> int:
+    """Index of the only word a band touches, or -1 when it spans words."""
+    used = [i for i, m in enumerate(band.masks) if m]
+    return used[0] if len(used) == 1 else -1
