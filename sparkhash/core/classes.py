@@ -87,7 +87,10 @@ class ImageMultiHash:
         return repr(self.segment_hashes)
 
     def hash_diff(
-        self, other_hash: ImageMultiHash, hamming_cutoff: float | None = None, bit_error_rate: float | None = None
+        self,
+        other_hash: ImageMultiHash,
+        hamming_cutoff: float | None = None,
+        bit_error_rate: float | None = None,
     ) -> tuple[int, int]:
         """(segments of self within the cutoff of some segment of other, sum of those distances).
 

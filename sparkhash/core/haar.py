@@ -81,7 +81,9 @@ def _haar_dwt2(x: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.nd
     )
 
 
-def _haar_idwt2_ll(ll: numpy.ndarray, lh: numpy.ndarray, hl: numpy.ndarray, hh: numpy.ndarray) -> numpy.ndarray:
+def _haar_idwt2_ll(
+    ll: numpy.ndarray, lh: numpy.ndarray, hl: numpy.ndarray, hh: numpy.ndarray
+) -> numpy.ndarray:
     """`_haar_ll(idwt2(ll, lh, hl, hh), 1)`: one reconstruction level (axis 1 then 0, as
     `_remove_max_haar_ll`) followed by one analysis level of the result's LL band, fused on
     quarter-size arrays; the full-size image in between is never built."""

@@ -13,9 +13,10 @@ import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 from PIL import Image, ImageOps
+
+from sparkhash.spark.paths import local_path
 
 DEFAULT_SIZE = 160
 JPEG_QUALITY = 72
@@ -30,18 +31,6 @@ class Thumbnail:
     height: int | None
     length: int | None  # bytes of the original file
     error: str | None = None
-
-
-def local_path(uri: str) -> str | None:
-    """Driver-local path for file:, dbfs: and scheme-less paths; None for remote schemes."""
-    if uri.startswith("file:"):
-        parts = urlsplit(uri)
-        return unquote(parts.path) if uri.startswith("file://") else uri[len("file:"):]
-    if uri.startswith("dbfs:"):
-        return "/dbfs/" + uri[len("dbfs:"):].lstrip("/")
-    if "://" not in uri:
-        return uri
-    return None
 
 
 def read_bytes(uri: str) -> bytes:

@@ -26,13 +26,13 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
-from pathlib import Path
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
+from sparkhash.spark.paths import local_path
 from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
 
 HASHES = "hashes"
@@ -186,20 +186,6 @@ def path_exists(spark: SparkSession, path: str) -> bool:
         return bool(jvm_path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(jvm_path))  # noqa: SLF001
     except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
         return True
-
-
-def local_path(uri: str) -> Path | None:
-    """The driver-local path of `uri` (plain path, file:, or dbfs: through the /dbfs mount), or
-    None when Python on the driver cannot reach it."""
-    if uri.startswith("file://"):
-        return Path(uri[len("file://") :])
-    if uri.startswith("file:"):
-        return Path(uri[len("file:") :])
-    if uri.startswith("dbfs:/") and Path("/dbfs").is_dir():
-        return Path("/dbfs") / uri[len("dbfs:/") :]
-    if "://" in uri or ":" in uri.split("/", 1)[0]:
-        return None
-    return Path(uri)
 
 
 def remove_run_files(output: str, run_id: str, tables: tuple[str, ...] = (STAGING,)) -> bool:
