@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.spark.api import hash_images, hashes_table, segments_table
 from sparkhash.spark.tables import path_exists, read_hash_output
 
 
@@ -22,8 +23,6 @@ def hash_labelled_files(
     """Hash the labelled files with the hash job's DataFrame API (cached: hashed once).
 
     Missing files are left out here; the evaluation counts them as never matched."""
-    from sparkhash.spark.api import hash_images, hashes_table, segments_table
-
     paths = [row.path for row in labelled.select("path").collect() if path_exists(spark, row.path)]
     if not paths:
         raise FileNotFoundError("none of the labelled files exists")

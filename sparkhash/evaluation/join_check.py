@@ -16,6 +16,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
+from sparkhash.dedup.pairs import find_pairs
+from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.evaluation.truth import path_key
 
 CHECK_COLUMNS = ["algorithm", "threshold", "evaluation_pairs", "dups_pairs", "same"]
@@ -35,9 +37,6 @@ def check_join(
     metrics: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per algorithm: pairs within `threshold` by the evaluation and by the dups join."""
-    from sparkhash.dedup.pairs import find_pairs
-    from sparkhash.dedup.segments import find_segment_pairs
-
     rows = []
     for algorithm in algorithms:
         at = metrics[(metrics["algorithm"] == algorithm) & (metrics["threshold"] == threshold)]

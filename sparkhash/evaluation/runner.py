@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
+from sparkhash.evaluation.join_check import check_join
 from sparkhash.evaluation.pairs import distance_histogram
 from sparkhash.evaluation.summary import join_check_markdown, markdown_summary
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
@@ -104,8 +105,6 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
     edit_table = M.edit_recall_at(edits, points, request.plot_fpr)
     result = EvaluationResult(corpus, metrics, edits, points)
     if request.check_join is not None:
-        from sparkhash.evaluation.join_check import check_join
-
         result.join_check = check_join(labelled, hashes, segments, algorithms, request.check_join, metrics)
     result.files = write_outputs(request, result, edit_table)
     labelled.unpersist()
