@@ -74,8 +74,9 @@ def write_hashes(values: np.ndarray, path: str) -> None:
             "height": pa.array(np.full(n, 480, dtype=np.int32)),
             "phash": [format(int(v), "016x") for v in values],
             "error": pa.nulls(n, pa.string()),
-            "params": [params] * n,
-            "run_id": ["bench"] * n,
+            # constant columns dictionary-encoded: 10M copies of the params JSON would take GBs
+            "params": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([params])),
+            "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array(["bench"])),
         }
     )
     if os.path.exists(path):
@@ -103,28 +104,122 @@ def brute_force(values: np.ndarray, k: int, rows: np.ndarray | None = None) -> t
     return found, time.perf_counter() - t0
 
 
+def legacy_exact_plan(nbits, words, threshold, count, sample=None, max_radius=2, hot_bucket=None, **_):
+    """The plan before per-band radii (the baseline): k // (r+1) + 1 equal bands, one radius."""
+    from sparkhash.dedup import bands as B
+
+    best = None
+    sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
+    for radius in range(max_radius + 1):
+        m = threshold // (radius + 1) + 1
+        parts = [B.Band(B.bit_mask(p, nbits, words)) for p in B.split_bits(list(range(nbits)), m)]
+        if m > nbits or (radius > 0 and min(b.width for b in parts) <= radius):
+            continue
+        dists = B._sample_band_distances(sample, parts)
+        probes = sum(count * B.probe_volume(b.width, radius) for b in parts)
+        cand = sum(
+            float(count) * count * B._pair_rate(dists[:, j] if len(dists) else dists, radius, b.width)
+            for j, b in enumerate(parts)
+        )
+        cost = probes + count * m + cand
+        plan = B.BandPlan(
+            nbits=nbits, words=words, threshold=threshold, mode="exact", bands=tuple(parts), radius=radius,
+            sub_bands=tuple(B._sub_bands(b, nbits, words, threshold) for b in parts),
+            hot_bucket=hot_bucket or B.DEFAULT_HOT_BUCKET,
+            estimate={"probe_rows": probes, "build_rows": count * m, "candidates": cand, "cost": cost},
+        )  # fmt: skip
+        if best is None or cost < best[0]:
+            best = (cost, plan)
+    return best[1]
+
+
+def plan_text(plan) -> str:
+    """'3 bands 23/23/18 bits, r=1/1/0'."""
+    widths = "/".join(str(b.width) for b in plan.bands)
+    radii = "/".join(str(plan.band_radius(i)) for i in range(len(plan.bands)))
+    return f"{len(plan.bands)} bands {widths} bits, r={radii}"
+
+
+class Memory:
+    """Peak memory of the run: the Spark JVM's heap (sum of the pools' peaks, reset per size) and
+    resident set (VmHWM, reset through /proc/PID/clear_refs), and this Python driver's RSS."""
+
+    def __init__(self, spark):
+        self.jvm = spark._jvm
+        self.pid = int(self.jvm.java.lang.ProcessHandle.current().pid())
+
+    def reset(self) -> None:
+        for pool in self.jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans():
+            pool.resetPeakUsage()
+        for pid in (self.pid, os.getpid()):
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as fh:
+                    fh.write("5")
+            except OSError:
+                pass
+
+    def read(self) -> str:
+        heap = 0
+        for pool in self.jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans():
+            if str(pool.getType()) == "Heap memory":
+                heap += pool.getPeakUsage().getUsed()
+        rss = {}
+        for name, pid in (("jvm", self.pid), ("py", os.getpid())):
+            with open(f"/proc/{pid}/status") as fh:
+                rss[name] = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 2**20
+        return f"JVM heap peak {heap / 2**30:.2f} GiB, JVM RSS peak {rss['jvm']:.1f} GiB, Python RSS peak {rss['py']:.1f} GiB"
+
+
+def found_pairs_in_spark(spark, pairs_path: str, sample: np.ndarray) -> tuple[int, set]:
+    """(number of pairs, pairs touching `sample` rows), computed in Spark (no 4M-row collect)."""
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(pairs_path).select(
+        F.substring("path_a", 5, 9).cast("long").alias("a"), F.substring("path_b", 5, 9).cast("long").alias("b")
+    )
+    rows = sample.tolist()
+    touching = df.filter(F.col("a").isin(rows) | F.col("b").isin(rows)).collect()
+    return df.count(), {(r.a, r.b) for r in touching}
+
+
 def found_index_pairs(spark, pairs_path: str) -> set:
     rows = spark.read.parquet(pairs_path).select("path_a", "path_b").collect()
     return {(int(r.path_a[4:13]), int(r.path_b[4:13])) for r in rows}
 
 
-def run_exact(spark, path: str, out: str, k: int, mode: str = "exact", recall: float = 0.95):
+def run_exact(spark, path: str, out: str, k: int, mode: str = "exact", recall: float = 0.95, legacy: bool = False):
+    """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan."""
+    from sparkhash.dedup import pairs as pairs_module
+
     hashes = spark.read.parquet(path)
     t0 = time.perf_counter()
-    result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall)
+    current = pairs_module.exact_plan
+    if legacy:
+        pairs_module.exact_plan = legacy_exact_plan
+    try:
+        result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall)
+    finally:
+        pairs_module.exact_plan = current
     result.pairs.write.mode("overwrite").parquet(out)
     seconds = time.perf_counter() - t0
     return result, seconds
 
 
-def count_candidates(spark, path: str, plan) -> int:
+def count_candidates(spark, path: str, plan, fraction: float = 1.0) -> float:
+    """Candidate pairs of the plan's join. With `fraction` < 1, only that random fraction of the
+    distinct hashes probes (against all of them as the build side) and the count is scaled up:
+    the join's cost without paying for a second full join."""
     from pyspark.sql import functions as F
 
     from sparkhash.dedup.bands import hex_to_words
 
     df = spark.read.parquet(path)
     distinct = df.select(hex_to_words(F.col("phash"), 1)[0].alias("w0")).distinct()
-    return hash_candidates(distinct, plan).count()
+    if fraction >= 1.0:
+        return float(hash_candidates(distinct, plan).count())
+    probe = distinct.sample(False, fraction, seed=23).localCheckpoint(eager=True)
+    n_probe = probe.count()
+    return hash_candidates(distinct, plan, probe=probe).count() * distinct.count() / max(n_probe, 1)
 
 
 def run_mllib(spark, path: str, k: int, tables: int, bucket: float) -> tuple[set, float]:
@@ -160,6 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mllib-bucket", type=float, default=2.0)
     parser.add_argument("--blank-size", type=int, default=100_000, help="N of the 10 %% blank-image run (0: skip)")
     parser.add_argument("--repeat-max", type=int, default=100_000, help="best of two runs up to this N")
+    parser.add_argument("--legacy-max", type=int, default=0,
+                        help="also run the baseline plan (equal bands, one radius) up to this N")
+    parser.add_argument("--approx-size", type=int, default=-1,
+                        help="N of the approximate-mode run (-1: the second size; 0: skip)")
+    parser.add_argument("--count-all-max", type=int, default=3_000_000,
+                        help="count all candidates up to this N; above, estimate from --count-fraction")
+    parser.add_argument("--count-fraction", type=float, default=0.05)
+    parser.add_argument("--driver-memory", default=None, help="spark.driver.memory (local mode: the executors' too)")
     parser.add_argument("--workdir", default="/tmp/sparkhash-bench")
     parser.add_argument("--report", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_dedup.md"))
     args = parser.parse_args(argv)
@@ -169,7 +272,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from sparkhash.spark.session import get_session
 
-    spark = get_session(app_name="sparkhash-bench", extra={"spark.ui.showConsoleProgress": "false"})
+    extra = {"spark.ui.showConsoleProgress": "false"}
+    if args.driver_memory:
+        extra["spark.driver.memory"] = args.driver_memory
+    spark = get_session(app_name="sparkhash-bench", extra=extra)
+    memory = Memory(spark)
     os.makedirs(args.workdir, exist_ok=True)
     lines = [
         "# Near-duplicate job benchmark",
@@ -177,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, Python "
-        f"{platform.python_version()}, Spark {spark.version}, master {spark.conf.get('spark.master')}",
+        f"{platform.python_version()}, Spark {spark.version}, master {spark.conf.get('spark.master')}, "
+        f"spark.driver.memory {spark.conf.get('spark.driver.memory', '1g')}",
+        f"- load average at start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min; "
+        "the machine is shared)",
         f"- command: `python benchmarks/bench_dedup.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
         f"- data: uniform random 64-bit hashes, {int(DUP_RATE * 100)} % in planted groups of {GROUP} "
         f"(members 0-2 bits from the group base); threshold k = {k}",
@@ -193,6 +303,15 @@ def main(argv: list[str] | None = None) -> int:
         "| brute force (s) | speed-up vs brute force | MLlib BRP LSH (s) | MLlib recall | speed-up vs MLlib |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    legacy_lines = [
+        "",
+        "Baseline in the same run: the previous plan (k // (r+1) + 1 equal bands, one radius) on the same data:",
+        "",
+        "| N | baseline plan | baseline (s) | baseline candidates / true pair | new plan (s) | new candidates / true pair "
+        "| speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    memory_lines = ["", "Memory (peaks during the timed run and the candidate count of each N):", ""]
     notes = []
     # warm-up (JIT, code generation), not timed
     warm = os.path.join(args.workdir, "warmup")
@@ -204,12 +323,18 @@ def main(argv: list[str] | None = None) -> int:
         path = os.path.join(args.workdir, f"hashes_{n}")
         write_hashes(values, path)
         out = os.path.join(args.workdir, f"pairs_{n}")
+        memory.reset()
         result, seconds = run_exact(spark, path, out, k)
         if n <= args.repeat_max:
             seconds = min(seconds, run_exact(spark, path, out, k)[1])
-        found = found_index_pairs(spark, out)
-        candidates = count_candidates(spark, path, result.plan)
+        fraction = 1.0 if n <= args.count_all_max else args.count_fraction
+        candidates = count_candidates(spark, path, result.plan, fraction)
+        if fraction < 1.0:
+            notes.append(f"Candidates at N = {n:,}: estimated from {fraction:.0%} of the hashes probing all of them.")
+        memory_lines.append(f"- N = {n:,}: {memory.read()}")
+        print(memory_lines[-1], file=sys.stderr, flush=True)
         if n <= args.brute_full_max:
+            found = found_index_pairs(spark, out)
             truth, brute_s = brute_force(values, k)
             recall = len(found & truth) / max(len(truth), 1)
             exact_equal = found == truth
@@ -221,25 +346,41 @@ def main(argv: list[str] | None = None) -> int:
             sample = rng.choice(n, size=1024, replace=False)
             truth_sample, sample_s = brute_force(values, k, rows=sample)
             brute_s = sample_s * n / len(sample)
-            sample_set = set(sample.tolist())
-            found_sample = {p for p in found if p[0] in sample_set or p[1] in sample_set}
+            n_found, found_sample = found_pairs_in_spark(spark, out, sample)
             recall = len(found_sample & truth_sample) / max(len(truth_sample), 1)
-            recall_text = f"{recall:.4f} (1024 query rows)"
+            exact_equal = found_sample == truth_sample
+            recall_text = f"{recall:.4f} (1024 query rows{', equal' if exact_equal else ''})"
             brute_text = f"{brute_s:.0f} (extrapolated from 1024 rows)"
-            n_true = len(found)
+            n_true = n_found
+            found = range(n_found)  # only its length is used below
         mllib_s = mllib_recall = None
         if n in mllib_sizes:
             ml_found, mllib_s = run_mllib(spark, path, k, args.mllib_tables, args.mllib_bucket)
             truth_ml = truth if n <= args.brute_full_max else found
             mllib_recall = len(ml_found & truth_ml) / max(len(truth_ml), 1)
         lines.append(
-            f"| {n:,} | {seconds:.1f} | {len(result.plan.bands)} bands r={result.plan.radius} | {len(found):,} "
+            f"| {n:,} | {seconds:.1f} | {plan_text(result.plan)} | {len(found):,} "
             f"| {candidates / max(n_true, 1):.1f} | {recall_text} | {brute_text} | {brute_s / seconds:.1f}x "
             f"| {'' if mllib_s is None else f'{mllib_s:.1f}'} "
             f"| {'' if mllib_recall is None else f'{mllib_recall:.4f}'} "
             f"| {'' if mllib_s is None else f'{mllib_s / seconds:.1f}x'} |"
         )
         print(lines[-1], file=sys.stderr, flush=True)
+        if n <= args.legacy_max:
+            legacy_out = os.path.join(args.workdir, f"pairs_legacy_{n}")
+            legacy, legacy_s = run_exact(spark, path, legacy_out, k, legacy=True)
+            if n <= args.repeat_max:
+                legacy_s = min(legacy_s, run_exact(spark, path, legacy_out, k, legacy=True)[1])
+            legacy_c = count_candidates(spark, path, legacy.plan)
+            legacy_lines.append(
+                f"| {n:,} | {plan_text(legacy.plan)} | {legacy_s:.1f} "
+                f"| {legacy_c / max(n_true, 1):.1f} | {seconds:.1f} | {candidates / max(n_true, 1):.1f} "
+                f"| {legacy_s / seconds:.2f}x |"
+            )
+            print(legacy_lines[-1], file=sys.stderr, flush=True)
+    if len(legacy_lines) > 6:
+        lines += legacy_lines
+    lines += memory_lines
 
     if args.blank_size:
         n = args.blank_size
@@ -258,7 +399,18 @@ def main(argv: list[str] | None = None) -> int:
             "not n(n-1)/2 pairs)"
         )
 
-    n = sizes[min(1, len(sizes) - 1)]
+    n = sizes[min(1, len(sizes) - 1)] if args.approx_size < 0 else args.approx_size
+    if n:
+        notes += approx_notes(spark, args, n)
+    lines += ["", *notes, ""]
+    with open(args.report, "w") as fh:
+        fh.write("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+def approx_notes(spark, args, n: int) -> list[str]:
+    notes = []
     values, at_eight = with_pairs_at(synthetic(n, seed=n), 8, 2000, seed=5)
     path = os.path.join(args.workdir, f"approx_{n}")
     write_hashes(values, path)
@@ -275,11 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(found & at_eight) / len(at_eight):.4f}; over all {len(truth):,} pairs within 8: "
         f"{len(found & truth) / max(len(truth), 1):.4f} (closer pairs are found more often)."
     )
-    lines += ["", *notes, ""]
-    with open(args.report, "w") as fh:
-        fh.write("\n".join(lines))
-    print("\n".join(lines))
-    return 0
+    return notes
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ resizes and shared first passes are checked directly.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -22,6 +25,13 @@ def test_verified_pillow_passes_the_battery():
     # Pillow 13 on x86-64 is what the reimplementation follows: there the battery must pass.
     if Image.__version__.split(".")[0] == "13" and resample.ENABLED:
         assert resample.products_enabled()
+
+
+def test_the_battery_runs_at_import_not_in_the_first_resize():
+    # A fresh interpreter: importing the core has computed the verdict, so no user call pays it.
+    code = "from sparkhash.core import resample; print(resample._agrees)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(resample.ENABLED and resample.products_enabled())
 
 
 def test_a_disagreeing_resampler_turns_the_products_off(monkeypatch):

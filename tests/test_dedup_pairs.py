@@ -138,3 +138,27 @@ def test_refuses_mixed_parameters(spark):
     # parameters that do not change phash bits are fine
     df = hashes_frame(spark, hexes[:5]).unionByName(hashes_frame(spark, hexes[5:], HashParams(colorhash_binbits=4)))
     find_pairs(df, "phash", 2)
+
+
+def test_mixed_radius_plan_stays_exact(spark):
+    # The plan for ten million hashes (bands probed within different radii) on a small set:
+    # every pair within k is found once, with its distance, as brute force finds them.
+    k = 4
+    plan = exact_plan(64, 1, k, 10**7)
+    assert len({plan.band_radius(i) for i in range(len(plan.bands))}) > 1
+    hexes = sorted(set(planted(150, 64, k, seed=11)))
+    df = spark.createDataFrame([(h,) for h in hexes], "hex string")
+    distinct = df.select(hex_to_words(df["hex"], 1)[0].alias("w0"))
+    got = sorted(
+        (min(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)), max(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)), r.distance)
+        for r in hash_pairs(distinct, plan).collect()
+    )
+    values = [int(h, 16) for h in hexes]
+    want = sorted(
+        (min(u, v), max(u, v), (u ^ v).bit_count())
+        for i, u in enumerate(values)
+        for v in values[i + 1 :]
+        if (u ^ v).bit_count() <= k
+    )
+    assert got == want
+    assert {d for *_, d in got} == set(range(1, k + 1))

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sparkhash.core.params import HashParams
 from sparkhash.dedup import plan as P
+from sparkhash.dedup.plan import (
+    band_cost,
+    band_widths,
+    collision_rate,
+    exact_plan,
+    mih_band_count,
+    pigeonhole_exact,
+    probe_volume,
+    radius_layouts,
+)
 
 
 def test_plan_module_does_not_import_pyspark():
@@ -51,3 +64,103 @@ def _in(band: P.Band, position: int, nbits: int, words: int) -> bool:
 def test_hash_bits_is_the_registry_count():
     assert P.hash_bits("colorhash", HashParams(colorhash_binbits=4)) == 56
     assert P.hash_bits("crop_resistant", HashParams(hash_size=16)) == 256
+
+
+def test_probe_volume_counts_the_values_within_the_radius():
+    assert probe_volume(21, 0) == 1
+    assert probe_volume(21, 1) == 22
+    assert probe_volume(32, 2) == 1 + 32 + 496
+    assert probe_volume(3, 5) == 8  # never more than all values
+    assert collision_rate(20, 0) == 2.0**-20
+    assert collision_rate(22, 1) == 23 / 2.0**22
+
+
+def test_pigeonhole_rule():
+    assert pigeonhole_exact((0, 0, 0, 0, 0), 4)
+    assert not pigeonhole_exact((0, 0, 0, 0), 4)
+    assert pigeonhole_exact((1, 1, 0), 4)  # 2 + 2 + 1 = 5 > 4
+    assert not pigeonhole_exact((1, 1), 4)
+    assert pigeonhole_exact((2, 2), 4) and pigeonhole_exact((2, 1), 4)
+
+
+def test_radius_layouts_are_exact_and_minimal():
+    layouts = radius_layouts(4, 2, 64)
+    assert (0, 0, 0, 0, 0) in layouts and (1, 1, 0) in layouts and (2, 2) in layouts and (1, 1, 1) in layouts
+    for radii in layouts:
+        assert pigeonhole_exact(radii, 4)
+        assert list(radii) == sorted(radii, reverse=True)
+        for i in range(len(radii)):  # no band can be dropped
+            assert not pigeonhole_exact(radii[:i] + radii[i + 1 :], 4)
+    assert radius_layouts(3, 0, 64) == [(0, 0, 0, 0)]
+
+
+def test_band_widths_fit_the_bits_and_widen_with_n():
+    for n in (10**4, 10**6, 10**7):
+        widths = band_widths(64, (1, 1, 0), n)
+        assert sum(widths) <= 64 and all(w > r for w, r in zip(widths, (1, 1, 0), strict=True))
+    assert band_widths(64, (0,) * 5, 10**4) == [13, 13, 13, 13, 12]
+    assert band_widths(4, (1, 1, 1), 10) is None  # 3 bands of radius 1 need 6 bits
+    # an equality band over N hashes is worth widening until about log2 N bits or more
+    (w,) = band_widths(64, (0,), 10**6)
+    assert w >= math.log2(10**6)
+    # the greedy widths are optimal for their layout: no single bit moved between bands helps
+    widths = band_widths(64, (1, 1, 0), 10**7)
+    best = sum(band_cost(10**7, w, r) for w, r in zip(widths, (1, 1, 0), strict=True))
+    for i in range(3):
+        for j in range(3):
+            if i != j and widths[i] > 2:
+                moved = list(widths)
+                moved[i] -= 1
+                moved[j] += 1
+                cost = sum(band_cost(10**7, w, r) for w, r in zip(moved, (1, 1, 0), strict=True))
+                assert cost >= best
+
+
+def test_plan_grows_with_n_and_beats_fixed_uniform_bands():
+    small = exact_plan(64, 1, 4, 10_000)
+    assert len(small.bands) == 5 and small.radius == 0  # plain equality join on k+1 bands
+    for n, ratio in ((10**6, 0.7), (10**7, 0.5)):
+        plan = exact_plan(64, 1, 4, n)
+        radii = [plan.band_radius(i) for i in range(len(plan.bands))]
+        assert pigeonhole_exact(radii, 4)
+        # the old plan at this size: 3 bands of 22/21/21 bits, all probed within radius 1
+        old = n * sum(probe_volume(w, 1) + 1 + n * collision_rate(w, 1) for w in (22, 21, 21))
+        assert plan.estimate["cost"] < ratio * old
+    assert mih_band_count(64, 10**6) == 3 and mih_band_count(64, 10**4) == 5
+
+
+def test_hot_sub_bands_and_masks_cover_disjoint_bits():
+    plan = exact_plan(64, 1, 4, 10**7)
+    seen = 0
+    for band in plan.bands:
+        assert band.masks[0] & seen == 0
+        seen |= band.masks[0]
+    assert all(len(subs) == 5 for subs in plan.sub_bands)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.sampled_from([10**3, 10**5, 10**6, 10**7, 10**8]),
+    k=st.integers(0, 8),
+    a=st.integers(0, 2**64 - 1),
+    flips=st.lists(st.integers(0, 63), max_size=8, unique=True),
+)
+def test_every_pair_within_k_meets_on_some_band(n, k, a, flips):
+    # The exactness guarantee itself, on the plan's real masks: a pair at distance <= k is
+    # within its band's radius on at least one band.
+    plan = exact_plan(64, 1, k, n)
+    flips = flips[:k]
+    b = a
+    for bit in flips:
+        b ^= 1 << bit
+    diffs = [bin((a ^ b) & band.masks[0]).count("1") for band in plan.bands]
+    assert any(d <= plan.band_radius(i) for i, d in enumerate(diffs))
+
+
+def test_sampled_rates_only_raise_the_estimate():
+    # Hashes that all share their first 20 bits make any band there useless: the sample shows it.
+    rng = np.random.default_rng(4)
+    sample = (rng.integers(0, 2**44, 2000, dtype=np.uint64) | np.uint64(0xABCDE << 44)).reshape(-1, 1)
+    plain = exact_plan(64, 1, 4, 10**6)
+    skewed = exact_plan(64, 1, 4, 10**6, sample=sample)
+    assert skewed.estimate["cost"] > plain.estimate["cost"]

@@ -25,8 +25,8 @@ Exactness, following Pillow 13's libImaging/Resample.c for 8 bits per channel:
 Everything goes through Pillow instead when `products_enabled()` is False: off x86-64 (where
 Pillow may be compiled with fused multiply-add, changing its coefficients), when
 SPARKHASH_PILLOW_RESIZE=1 is set, or when the installed Pillow does not reproduce a battery of
-resizes byte for byte (checked once per process, so a future Pillow that changes its resampler
-costs speed, never bits). Verified on Pillow 13.
+resizes byte for byte (checked once per process, at import, so a future Pillow that changes its
+resampler costs speed, never bits, and no user call pays for the check). Verified on Pillow 13.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ _BATTERY = (
 def products_enabled() -> bool:
     """True when resizes may use the products: `ENABLED`, and the installed Pillow agrees with
     them byte for byte on `_BATTERY` (random noise, so any difference in coefficients,
-    rounding or pass order shows). Checked on first use, once per process."""
+    rounding or pass order shows). Checked once per process, when this module is imported (see
+    the end of the module), so the first resize a caller times does not include it."""
     global _agrees
     if not ENABLED:
         return False
@@ -105,7 +106,9 @@ def products_enabled() -> bool:
             ours = _resize(grey, sizes, always=True, grey64=None, products=True)
             image = Image.fromarray(grey)
             for size in sizes:
-                if not numpy.array_equal(ours[size], numpy.asarray(image.resize(size, Image.Resampling.LANCZOS))):
+                if not numpy.array_equal(
+                    ours[size], numpy.asarray(image.resize(size, Image.Resampling.LANCZOS))
+                ):
                     _agrees = False
         if not _agrees:
             warnings.warn(
@@ -190,7 +193,9 @@ def _round(sums: numpy.ndarray) -> numpy.ndarray:
     return numpy.clip(sums, 0.0, 255.0, out=sums)
 
 
-def _fixed_coefficients(in_size: int, out_size: int) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray] | None:
+def _fixed_coefficients(
+    in_size: int, out_size: int
+) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray] | None:
     """(xmin, count, fixed (out_size, ksize)) as Pillow's precompute_coeffs and
     normalize_coeffs_8bpc make them, or None if one is too close to a rounding boundary."""
     scale = float(in_size) / out_size  # (double)(in1 - in0) / outSize with box (0, in_size)
@@ -318,7 +323,10 @@ def _plan(in_w: int, in_h: int, w: int, h: int, always: bool = False) -> _Plan |
         # h rows otherwise; the vertical pass sees w or in_w columns.
         h_lines, v_lines = (h, in_w) if first_vertical else (in_h, w)
         ours, pillows = _OVERHEAD, 0.0
-        for changed, in_size, out_size, lines in ((w != in_w, in_w, w, h_lines), (h != in_h, in_h, h, v_lines)):
+        for changed, in_size, out_size, lines in (
+            (w != in_w, in_w, w, h_lines),
+            (h != in_h, in_h, h, v_lines),
+        ):
             if changed:
                 cost = _estimate(in_size, out_size, lines)
                 ours, pillows = ours + cost[0], pillows + cost[1]
@@ -408,3 +416,8 @@ def _apply(resampling: Pass | None, x: numpy.ndarray, along_rows: bool) -> numpy
 def resize(grey: numpy.ndarray, width: int, height: int) -> numpy.ndarray:
     """One LANCZOS thumbnail of a uint8 (H, W) array, as Pillow makes it."""
     return resize_many(grey, [(width, height)])[(width, height)]
+
+
+# The battery (~10-30 ms, most of it first use of BLAS, numpy and Pillow's resampler, which the
+# first resize would pay anyway) runs here rather than inside the first call a user times.
+products_enabled()

@@ -101,7 +101,7 @@ def band_struct_array(plan: BandPlan, probe: bool) -> Column:
     """Literal array of (band, m0.., f0..) structs: one per band (build) or per band variant (probe)."""
     items = []
     for i, band in enumerate(plan.bands):
-        flips = plan.probe_flips(band) if probe else [tuple([0] * plan.words)]
+        flips = plan.probe_flips(band, plan.band_radius(i)) if probe else [tuple([0] * plan.words)]
         for f in flips:
             fields = [F.lit(i).alias("band"), F.lit(single_word(band)).alias("single")]
             fields += [F.lit(signed(m)).alias(f"m{w}") for w, m in enumerate(band.masks)]

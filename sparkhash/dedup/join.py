@@ -18,11 +18,12 @@ from sparkhash.dedup.bands import BandPlan, band_keys, hamming, sub_band_array, 
 HOT_LIMIT_ROWS = 1_000_000
 
 
-def _first_within(distances: list[Column], radius: int) -> Column:
-    """Index of the first distance <= radius (null if none)."""
+def _first_within(distances: list[Column], radius: int | list[int]) -> Column:
+    """Index of the first distance <= its radius (one for all, or one per distance; null if none)."""
+    radii = radius if isinstance(radius, list) else [radius] * len(distances)
     expr = F.lit(None).cast("int")
     for i in reversed(range(len(distances))):
-        expr = F.when(distances[i] <= radius, F.lit(i)).otherwise(expr)
+        expr = F.when(distances[i] <= radii[i], F.lit(i)).otherwise(expr)
     return expr
 
 
@@ -136,7 +137,8 @@ def hash_pairs(
         order = ~F.col("b_new") | words_less(a, b)
     else:
         order = words_less(a, b)
-    first = _first_within([hamming(a, b, band.masks) for band in plan.bands], plan.radius)
+    radii = [plan.band_radius(i) for i in range(len(plan.bands))]
+    first = _first_within([hamming(a, b, band.masks) for band in plan.bands], radii)
     rule = order & (first == F.col("band"))
     if has_subs:
         rule = rule & _sub_rule(plan, a, b)

@@ -50,8 +50,6 @@ def signed(value: int) -> int:
 
 
 @dataclass(frozen=True)
-
-
 class Band:
     """A set of hash bits, as one unsigned 64-bit mask per word."""
 
@@ -84,10 +82,12 @@ def split_bits(positions: list[int], parts: int) -> list[list[int]]:
 
 
 @dataclass(frozen=True)
-
-
 class BandPlan:
-    """How a pairs join is banded: the bands, the probe radius and what it is expected to cost."""
+    """How a pairs join is banded: the bands, the probe radius and what it is expected to cost.
+
+    `radius` is the largest probe radius; `radii`, when set, gives each band its own radius
+    (exact when sum(radii[i] + 1) > threshold, see `pigeonhole_exact`).
+    """
 
     nbits: int
     words: int
@@ -100,12 +100,19 @@ class BandPlan:
     hot_bucket: int = DEFAULT_HOT_BUCKET
     expected_recall: float = 1.0
     estimate: dict = field(default_factory=dict, compare=False)
+    radii: tuple[int, ...] = ()
 
-    def probe_flips(self, band: Band) -> list[tuple[int, ...]]:
-        """Per-word XOR masks that enumerate the band values within `radius` of a value."""
+    def band_radius(self, index: int) -> int:
+        """The probe radius of band `index`."""
+        return self.radii[index] if self.radii else self.radius
+
+    def probe_flips(self, band: Band, radius: int | None = None) -> list[tuple[int, ...]]:
+        """Per-word XOR masks that enumerate the band values within `radius` (default: the
+        plan's) of a value."""
+        radius = self.radius if radius is None else radius
         bits = [(w, 1 << b) for w, m in enumerate(band.masks) for b in range(64) if m >> b & 1]
         flips = []
-        for r in range(self.radius + 1):
+        for r in range(radius + 1):
             for combo in combinations(bits, r):
                 f = [0] * self.words
                 for w, b in combo:
@@ -115,9 +122,10 @@ class BandPlan:
 
     def describe(self) -> str:
         widths = ",".join(str(b.width) for b in self.bands)
+        radii = ",".join(str(self.band_radius(i)) for i in range(len(self.bands)))
         text = (
             f"{self.mode} k={self.threshold} bits={self.nbits}: {len(self.bands)} bands "
-            f"(widths {widths}) radius {self.radius}"
+            f"(widths {widths}) radius {radii if len(set(radii.split(','))) > 1 else self.radius}"
         )
         if self.mode == "approx":
             text += f", expected recall at distance {self.threshold}: {self.expected_recall:.4f}"
@@ -139,23 +147,127 @@ def _sub_bands(band: Band, nbits: int, words: int, threshold: int) -> tuple[Band
 
 
 def _volume(width: int, radius: int) -> int:
-    return sum(math.comb(width, i) for i in range(radius + 1))
+    return probe_volume(width, radius)
 
 
-def _sample_band_distances(sample: np.ndarray, bands: list[Band]) -> np.ndarray:
-    """Band distances of all sample pairs: array (pairs, bands)."""
+# --- The exact plan's maths (numpy only; unit-tested without Spark) -----------------------
+#
+# A band of `width` bits probed within `radius` costs, per distinct hash, probe_volume() probe
+# rows plus one build row, and meets each other hash with probability collision_rate() (for
+# uniform bits). With N hashes a band of fixed width gives N^2 * rate candidates: N times more
+# candidates per hash as N grows. Keeping candidates per hash flat needs bands about log2 N
+# bits wide (multi-index hashing's m ~ b / log2 N substrings); a fixed number of bits then
+# buys exactness only through larger radii on some bands, which `exact_plan` trades off.
+
+#: Cost of one candidate pair (joined, then verified in the same stage, never shuffled)
+#: relative to one band row (generated, shuffled and hashed into the join). Probably below 1
+#: (a candidate is never shuffled), but not yet calibrated: 1 is the weight the plans had.
+CANDIDATE_COST = 1.0
+
+
+#: Layouts whose cost is measured on the sample (the cheapest by the uniform cost).
+SHORTLIST = 3
+
+
+def probe_volume(width: int, radius: int) -> int:
+    """Band values within Hamming `radius` of a value of `width` bits: the probe rows per hash."""
+    return sum(math.comb(width, i) for i in range(min(radius, width) + 1))
+
+
+def collision_rate(width: int, radius: int) -> float:
+    """Probability that two uniform random values of `width` bits are within `radius`."""
+    return probe_volume(width, radius) / 2.0**width
+
+
+def pigeonhole_exact(radii: tuple[int, ...] | list[int], threshold: int) -> bool:
+    """True when disjoint bands probed within `radii` find every pair within `threshold`.
+
+    If the distance is at most k but band i has distance > r_i for every i, the total
+    distance is at least sum(r_i + 1) > k: a contradiction. So sum(r_i + 1) > k suffices.
+    """
+    return sum(r + 1 for r in radii) > threshold
+
+
+def radius_layouts(threshold: int, max_radius: int, nbits: int) -> list[tuple[int, ...]]:
+    """Every minimal exact multiset of band radii (largest first): exact by the pigeonhole,
+    and no band can be dropped while staying exact; at most `nbits` bands."""
+    out: list[tuple[int, ...]] = []
+
+    def extend(prefix: tuple[int, ...], largest: int) -> None:
+        if pigeonhole_exact(prefix, threshold):
+            if not pigeonhole_exact(prefix[:-1], threshold):  # the smallest band is needed
+                out.append(prefix)
+            return
+        if len(prefix) >= nbits:
+            return
+        for r in range(largest, -1, -1):
+            extend(prefix + (r,), r)
+
+    extend((), max_radius)
+    return out
+
+
+def band_cost(count: int, width: int, radius: int, candidate_cost: float = CANDIDATE_COST) -> float:
+    """Estimated cost of one band over `count` distinct uniform hashes: probe and build rows
+    plus `candidate_cost` per candidate pair."""
+    rows = count * (probe_volume(width, radius) + (1 if radius > 0 else 0))
+    return rows + candidate_cost * float(count) * count * collision_rate(width, radius)
+
+
+def band_widths(
+    nbits: int, radii: tuple[int, ...], count: int, candidate_cost: float = CANDIDATE_COST
+) -> list[int] | None:
+    """Widths for bands of `radii` over at most `nbits` bits that minimise the summed
+    `band_cost` (None if the bits do not suffice: a band needs more bits than its radius).
+
+    Greedy marginal allocation, optimal for these convex per-band costs: every band starts at
+    radius + 1 bits and each further bit goes where it lowers the cost most; bits that would
+    only add probe rows stay unused (bands need not cover the hash)."""
+    widths = [r + 1 for r in radii]
+    if sum(widths) > nbits:
+        return None
+    for _ in range(nbits - sum(widths)):
+        gains = [
+            band_cost(count, w, r, candidate_cost) - band_cost(count, w + 1, r, candidate_cost)
+            for w, r in zip(widths, radii, strict=True)
+        ]
+        best = max(range(len(gains)), key=gains.__getitem__)
+        if gains[best] <= 0:
+            break
+        widths[best] += 1
+    return widths
+
+
+def mih_band_count(nbits: int, count: int) -> int:
+    """Multi-index hashing's number of substrings for `count` hashes of `nbits` bits:
+    about nbits / log2(count), so that each band bucket holds about one hash (for reference
+    and reports: `exact_plan` chooses by cost)."""
+    return max(1, round(nbits / math.log2(max(count, 2))))
+
+
+def _sample_pair_xor(sample: np.ndarray) -> np.ndarray:
+    """XOR of all sample pairs: array (pairs, words)."""
     n = len(sample)
     if n < 2:
-        return np.zeros((0, len(bands)), dtype=np.int64)
+        return np.zeros((0, sample.shape[1] if sample.ndim == 2 else 1), dtype=np.uint64)
     ia, ib = np.triu_indices(n, k=1)
-    out = np.zeros((len(ia), len(bands)), dtype=np.int64)
+    return sample[ia] ^ sample[ib]
+
+
+def _sample_band_distances(
+    sample: np.ndarray, bands: list[Band], xor: np.ndarray | None = None
+) -> np.ndarray:
+    """Band distances of all sample pairs: array (pairs, bands) (`xor`: _sample_pair_xor(sample))."""
+    xor = _sample_pair_xor(sample) if xor is None else xor
+    out = np.zeros((len(bands), len(xor)), dtype=np.uint16)  # band-major: contiguous rows
+    if len(xor) == 0:
+        return out.T
+    columns = [np.ascontiguousarray(xor[:, w]) for w in range(xor.shape[1])]
     for j, band in enumerate(bands):
         for w, m in enumerate(band.masks):
-            if m == 0:
-                continue
-            x = (sample[ia, w] ^ sample[ib, w]) & np.uint64(m)
-            out[:, j] += np.bitwise_count(x).astype(np.int64)
-    return out
+            if m:
+                out[j] += np.bitwise_count(columns[w] & np.uint64(m))
+    return out.T
 
 
 def _pair_rate(distances: np.ndarray, radius: int, band_width: int) -> float:
@@ -174,39 +286,53 @@ def exact_plan(
     sample: np.ndarray | None = None,
     max_radius: int = 2,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    candidate_cost: float = CANDIDATE_COST,
 ) -> BandPlan:
-    """The cheapest guaranteed plan: m bands of radius r with m·(r+1) > k, by estimated cost.
+    """The cheapest guaranteed plan: disjoint bands with radii r_i, sum(r_i + 1) > k, by cost.
 
-    Cost = rows generated (probe variants + build keys) + candidate pairs, where the candidate
-    rate of each band is measured on a sample of the distinct hashes (or uniform without one).
+    Every minimal radius layout (`radius_layouts`) gets the widths that minimise its uniform
+    cost (`band_widths`), so bands widen (and radii grow) as `count` grows; the layouts are
+    then compared by cost = rows generated (probe variants + build keys) + `candidate_cost` x
+    candidate pairs, where the candidate rate of each band is measured on a sample of the
+    distinct hashes (never below the uniform rate).
     """
     best: tuple[float, BandPlan] | None = None
     sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
-    for radius in range(max_radius + 1):
-        m = threshold // (radius + 1) + 1
-        if m > nbits:
-            continue
-        bands = [Band(bit_mask(part, nbits, words)) for part in split_bits(list(range(nbits)), m)]
-        if radius > 0 and min(b.width for b in bands) <= radius:
-            continue
-        dists = _sample_band_distances(sample, bands)
+    shortlist = []
+    for radii in radius_layouts(threshold, max_radius, nbits):
+        widths = band_widths(nbits, radii, count, candidate_cost)
+        if widths is not None:
+            uniform = sum(band_cost(count, w, r, candidate_cost) for w, r in zip(widths, radii, strict=True))
+            shortlist.append((uniform, radii, widths))
+    # the sample (up to 2,000 hashes: 2M pairs per band) measures only the cheapest few layouts
+    xor = _sample_pair_xor(sample)
+    for _, radii, widths in sorted(shortlist)[:SHORTLIST]:
+        positions, start = [], 0
+        for w in widths:
+            positions.append(list(range(start, start + w)))
+            start += w
+        bands = [Band(bit_mask(part, nbits, words)) for part in positions]
+        dists = _sample_band_distances(sample, bands, xor)
         rows = probes = candidates = 0.0
-        for j, band in enumerate(bands):
-            probes += count * _volume(band.width, radius)
+        for j, (band, radius) in enumerate(zip(bands, radii, strict=True)):
+            probes += count * probe_volume(band.width, radius)
             rows += count
             col = dists[:, j] if len(dists) else dists
             candidates += float(count) * count * _pair_rate(col, radius, band.width)
-        cost = probes + rows + candidates
+        if max(radii) == 0:
+            rows = 0.0  # equality bands: the build rows are the probe rows
+        cost = probes + rows + candidate_cost * candidates
         plan = BandPlan(
             nbits=nbits,
             words=words,
             threshold=threshold,
             mode="exact",
             bands=tuple(bands),
-            radius=radius,
+            radius=max(radii),
             sub_bands=tuple(_sub_bands(b, nbits, words, threshold) for b in bands),
             hot_bucket=hot_bucket,
             estimate={"probe_rows": probes, "build_rows": rows, "candidates": candidates, "cost": cost},
+            radii=tuple(radii) if len(set(radii)) > 1 else (),
         )
         if best is None or cost < best[0]:
             best = (cost, plan)
@@ -268,8 +394,12 @@ def approx_plan(
             sub_bands=tuple(_sub_bands(bd, nbits, words, threshold) for bd in bands),
             hot_bucket=hot_bucket,
             expected_recall=sampled_recall(nbits, b, n_bands, threshold),
-            estimate={"probe_rows": count * n_bands, "build_rows": count * n_bands, "candidates": candidates,
-                      "cost": cost},
+            estimate={
+                "probe_rows": count * n_bands,
+                "build_rows": count * n_bands,
+                "candidates": candidates,
+                "cost": cost,
+            },
         )
         if best is None or cost < best[0]:
             best = (cost, plan)
