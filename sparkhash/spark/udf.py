@@ -64,11 +64,15 @@ def local_file(path: str) -> str:
     return rest
 
 
-def read_file(path: str, max_file_bytes: int) -> bytes:
-    """The bytes of a `file:` path; an error over `max_file_bytes` (the file grew since listing)."""
+def read_file(path: str, max_file_bytes: int | None = None) -> bytes:
+    """The bytes of a `file:` path; an error when over `max_file_bytes` (the file grew since the
+    listing). The size is checked before reading, so no buffer of the cap's size is allocated."""
     with open(local_file(path), "rb") as handle:
-        data = handle.read(max_file_bytes + 1)
-    if len(data) > max_file_bytes:
+        size = os.fstat(handle.fileno()).st_size
+        if max_file_bytes is not None and size > max_file_bytes:
+            raise ValueError(f"file is {size} bytes, over the limit of {max_file_bytes}")
+        data = handle.read()
+    if max_file_bytes is not None and len(data) > max_file_bytes:
         raise ValueError(f"file is over the limit of {max_file_bytes} bytes")
     return data
 
@@ -157,7 +161,6 @@ def batch_hasher(
     form of `sparkhash.spark.api.hashed_schema(algorithms)`) out."""
     singles = [a for a in algorithms if a in SINGLE_ALGORITHMS]
     with_segments = CROP_RESISTANT in algorithms
-    limit = max_file_bytes if max_file_bytes is not None else 2**62
 
     def hash_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         keep_freed_memory()  # a dedicated hashing process: reuse memory between images
@@ -177,7 +180,7 @@ def batch_hasher(
             else:
                 for row, path in enumerate(batch.column("path").to_pylist()):
                     try:
-                        content = read_file(path, limit)
+                        content = read_file(path, max_file_bytes)
                     except FileNotFoundError:
                         continue  # deleted since the listing: skipped, as binaryFile would
                     except (OSError, ValueError) as exc:
