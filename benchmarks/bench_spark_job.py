@@ -1,27 +1,32 @@
-"""Spark job throughput vs the core's single-process throughput x cores, in one run.
+"""`sparkhash hash` per-file marginal throughput vs a pool of core processes, in one run.
 
-    python benchmarks/bench_spark_job.py /work/corpus/images [--master local[2]] [--limit N] [--rounds 3]
+    python benchmarks/bench_spark_job.py [--corpus CORPUS] [--files 3000] [--rounds 2]
+        [--algorithms phash ALL] [--master local[2]]
 
-A local session is started and warmed up once (session and Python-worker start-up are
-excluded: they are paid once per job, not per image). Then, in each round, back to back:
-1. core: one Python process reads every file and runs `compute_hashes(bytes)` with the job's
-   algorithms (all by default); images/s;
-2. Spark: the whole job (`run_hash_job`: listing, hashing, staging, both tables, commit) on the
-   same files into a fresh OUTPUT; images/s;
-3. core in a pool of `cores` processes: what the cores really deliver while others share them.
-Spark's overhead = 1 - Spark images/s / (core images/s x cores), per round (the machine may be
-shared, so rounds are interleaved). phash of every file is checked equal between core and Spark.
-The core processes tune malloc as the Spark workers do (`keep_freed_memory`).
-Prints a Markdown table.
+Input: every file of CORPUS/images and CORPUS/distractors (the dev corpus, real photos),
+repeated under distinct names (hard links, or copies) into a temporary directory until there
+are at least `--files` of them. For each algorithm set (`phash`, and `ALL` = all eight), each
+round runs back to back, in alternating order (the machine may be shared):
+1. `sparkhash hash` (the real command, a fresh process: session start, listing, hashing,
+   tables, commit, stop) on FEW files into a fresh OUTPUT: the command's fixed cost;
+2. the same command on all N files into a fresh OUTPUT;
+3. a pool of `cores` processes of the core (`compute_hashes(bytes)` on every file's bytes,
+   one BLAS thread each, malloc tuned as in the Spark workers); its start-up and a warm-up
+   task are not timed.
+Spark's marginal throughput = (N - FEW) / (time(N) - time(FEW)); overhead = 1 - marginal /
+pool throughput, per round. The CPU of every process of each command (driver, JVM, Python
+workers) is sampled from /proc while it runs, so the per-file CPU split is a marginal too.
+The fixed per-run cost is reported separately: process + session start, listing, and the
+in-job time of the FEW-file run. phash of every file is checked equal between core and Spark.
+Prints Markdown.
 """
 
 from __future__ import annotations
 
 import os
 
-# One BLAS thread per process, before numpy is imported: the core baseline then uses one core
-# per process, as each Spark task does (PySpark sets OMP_NUM_THREADS to the task's cores). With
-# OpenBLAS's default of one thread per core, a 2-process pool runs 4 spinning threads on 2 cores.
+# One BLAS thread per process, before numpy is imported: each core process then uses one core,
+# as each Spark task does (PySpark sets OMP_NUM_THREADS to the task's cores).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
@@ -30,199 +35,299 @@ import multiprocessing
 import platform
 import re
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.multi import compute_hashes
-from sparkhash.core.params import ALGORITHMS, HashParams
+from sparkhash.core.params import ALGORITHMS
 from sparkhash.spark.api import normalise_algorithms
 
-
-def image_files(root: str, limit: int | None) -> list[Path]:
-    paths = sorted(p for p in Path(root).rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
-    if limit and len(paths) > limit:  # evenly spaced, so every kind of image is represented
-        paths = [paths[i * len(paths) // limit] for i in range(limit)]
-    return paths
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = Path.home() / ".cache" / "sparkhash" / "corpus"
+FEW = 8
 
 
-def tree_cpu_seconds() -> float:
-    """CPU seconds used so far by this process and all its descendants (the Spark JVM and its
-    Python workers), from /proc: utime+stime of the living, cutime+cstime of the reaped."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    stats = {}
+def build_input(corpus: Path, target: int, work: Path) -> tuple[Path, Path, list[Path]]:
+    """(all-files dir, few-files dir, source of each file in the all-files dir)."""
+    sources = sorted(
+        p
+        for sub in ("images", "distractors")
+        for p in (corpus / sub).rglob("*")
+        if p.is_file() and not p.name.startswith((".", "_"))
+    )
+    many, few = work / "many", work / "few"
+    many.mkdir()
+    few.mkdir()
+    order = []
+    copy = 0
+    while len(order) < target:
+        for i, source in enumerate(sources):
+            order.append((many / f"c{copy}_{i:04d}_{source.name}", source))
+        copy += 1
+    for link, source in order:
+        _link(source, link)
+    for i, source in enumerate(sources[:: max(len(sources) // FEW, 1)][:FEW]):
+        _link(source, few / f"f{i}_{source.name}")
+    return many, few, [source for _, source in order]
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+# --- CPU of a command's process tree, by kind --------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[int, int, str]]:
+    """pid -> (ppid, CPU ticks incl. reaped children, command name)."""
+    table = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]))
-    family, frontier = {os.getpid()}, [os.getpid()]
-    while frontier:
-        parent = frontier.pop()
-        for pid, (ppid, _) in stats.items():
-            if ppid == parent and pid not in family:
-                family.add(pid)
-                frontier.append(pid)
-    return sum(stats[pid][1] for pid in family if pid in stats) / ticks
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (int(fields[1]), sum(int(v) for v in fields[11:15]), name)
+    return table
 
 
-def core_rate(paths: list[Path], algorithms: tuple[str, ...]) -> tuple[float, float, dict[str, str]]:
-    """Images/s and CPU s/image of one process reading and hashing every file; phash per path."""
-    compute_hashes(paths[0].read_bytes(), algorithms)  # warm-up: imports, FFT plans
-    phashes = {}
-    started, cpu = time.perf_counter(), time.process_time()
-    for path in paths:
-        result = compute_hashes(path.read_bytes(), algorithms, HashParams())
-        phashes["file:" + str(path.resolve())] = str(result.hashes.get("phash"))
-    cpu_per_image = (time.process_time() - cpu) / len(paths)
-    return len(paths) / (time.perf_counter() - started), cpu_per_image, phashes
+class TreeSampler:
+    """Samples the CPU of a process and its descendants every `interval` s while it runs; the
+    last sample of each process counts (a process's final fraction of a second may be lost)."""
+
+    def __init__(self, root: int, interval: float = 0.2) -> None:
+        self.root, self.interval = root, interval
+        self.last: dict[int, tuple[str, int]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _kind(self, pid: int, table: dict) -> str | None:
+        chain, current = [], pid
+        while current in table and current != self.root:
+            chain.append(table[current][2])
+            current = table[current][0]
+        if current != self.root:
+            return None
+        if pid == self.root:
+            return "driver"
+        name = table[pid][2]
+        if name == "java":
+            return "JVM"
+        if "java" in chain[1:]:
+            return "Python workers"
+        return "other"
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            table = _proc_table()
+            for pid in table:
+                kind = self._kind(pid, table)
+                if kind is not None:
+                    self.last[pid] = (kind, table[pid][1])
+            self.stop.wait(self.interval)
+
+    def finish(self) -> dict[str, float]:
+        self.stop.set()
+        self.thread.join()
+        ticks = os.sysconf("SC_CLK_TCK")
+        totals: dict[str, float] = {}
+        for kind, cpu in self.last.values():
+            totals[kind] = totals.get(kind, 0.0) + cpu / ticks
+        return totals
 
 
-def _hash_file(args: tuple[str, tuple[str, ...]]) -> None:
+def run_command(source: Path, output: Path, algorithms: tuple[str, ...], master: str) -> dict:
+    """`sparkhash hash SOURCE OUTPUT` in a fresh process: wall s, in-job s, CPU s by kind."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYSPARK_PYTHON": sys.executable}
+    command = [
+        sys.executable,
+        "-m",
+        "sparkhash.cli",
+        "hash",
+        str(source),
+        str(output),
+        "--algorithms",
+        ",".join(algorithms),
+        "--master",
+        master,
+        "--conf",
+        "spark.ui.showConsoleProgress=false",
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(process.pid)
+    stdout, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    cpu = sampler.finish()
+    if process.returncode != 0:
+        raise RuntimeError(f"sparkhash hash failed:\n{stderr[-3000:]}")
+    line = stdout.strip().splitlines()[-1]
+    job_seconds = float(re.search(r" in ([\d.]+) s \(", line).group(1))
+    return {"wall": wall, "job": job_seconds, "cpu": cpu, "line": line}
+
+
+# --- the core in a pool of processes ---------------------------------------------------------
+
+
+def _hash_file(args: tuple[str, tuple[str, ...]]) -> tuple[str, str, float]:
     path, algorithms = args
-    compute_hashes(Path(path).read_bytes(), algorithms)
+    cpu = time.process_time()
+    result = compute_hashes(Path(path).read_bytes(), algorithms)
+    return path, str(result.hashes.get("phash")), time.process_time() - cpu
 
 
-def pool_rate(paths: list[Path], algorithms: tuple[str, ...], processes: int) -> float:
-    """Images/s of `processes` worker processes sharing the files (what the cores really give now)."""
+def pool_rate(paths: list[Path], algorithms: tuple[str, ...], processes: int) -> tuple[float, float, dict]:
+    """Images/s of `processes` core processes sharing the files, CPU s/image, phash per path."""
     with multiprocessing.get_context("spawn").Pool(processes, initializer=keep_freed_memory) as pool:
-        pool.map(_hash_file, [(str(p), algorithms) for p in paths[:processes]])  # warm-up
+        pool.map(_hash_file, [(str(p), algorithms) for p in paths[: processes * 2]], chunksize=1)
         started = time.perf_counter()
-        pool.map(_hash_file, [(str(p), algorithms) for p in paths], chunksize=4)
-        return len(paths) / (time.perf_counter() - started)
+        results = pool.map(_hash_file, [(str(p), algorithms) for p in paths], chunksize=8)
+        seconds = time.perf_counter() - started
+    cpu = sum(r[2] for r in results) / len(paths)
+    return len(paths) / seconds, cpu, {r[0]: r[1] for r in results}
 
 
-class SparkRunner:
-    """A warm local session that runs the whole job on a fixed set of files, again and again."""
+def spark_phashes(output: Path) -> dict[str, str]:
+    """path -> phash of the committed hashes under OUTPUT (read with pyarrow, no Spark)."""
+    import pyarrow.parquet as pq
 
-    def __init__(self, paths: list[Path], algorithms: tuple[str, ...], master: str) -> None:
-        from sparkhash.spark.session import get_session
+    table = pq.read_table(output / "hashes", columns=["path", "phash"])
+    return dict(zip(table.column("path").to_pylist(), table.column("phash").to_pylist(), strict=True))
 
-        self.paths, self.algorithms = paths, algorithms
-        from sparkhash.spark.session import local_session_settings
 
-        # The session `sparkhash hash --master local[N]` starts.
-        settings = {**local_session_settings(master), "spark.ui.showConsoleProgress": "false"}
-        self.spark = get_session(master=master, extra=settings)
-        self.work = Path(tempfile.mkdtemp(prefix="bench-spark-job-"))
-        self.inputs = self.work / "in"
-        self.inputs.mkdir()
-        self.links = {}
-        for i, path in enumerate(paths):  # one flat directory of links: exactly these files
-            link = self.inputs / f"{i:06d}_{path.name}"
-            link.symlink_to(path.resolve())
-            self.links["file:" + str(link)] = "file:" + str(path.resolve())
-        warm = self.work / "warm"
-        warm.mkdir()
-        for path in paths[:4]:
-            (warm / path.name).symlink_to(path.resolve())
-        from sparkhash.spark.api import hash_images
-        from sparkhash.spark.read import binary_files
+def listing_seconds(source: Path) -> float:
+    """Wall seconds for Spark to list SOURCE (binaryFile inputFiles) in a warm session."""
+    from sparkhash.spark.read import binary_files
+    from sparkhash.spark.session import get_session
 
-        # Warm-up: one file per task, so that both Python workers start; then the whole job once.
-        configured = self.spark.conf.get("spark.sql.files.maxPartitionBytes")
-        self.spark.conf.set("spark.sql.files.maxPartitionBytes", "1")
-        warm_up = hash_images(binary_files(self.spark, str(warm)), algorithms)
-        warm_up.write.format("noop").mode("overwrite").save()
-        self.spark.conf.set("spark.sql.files.maxPartitionBytes", configured)
-        self._run(warm, self.work / "warm-out")
-        self.rounds = 0
+    spark = get_session(master="local[1]", extra={"spark.ui.showConsoleProgress": "false"})
+    try:
+        binary_files(spark, str(source)).inputFiles()  # warm-up
+        started = time.perf_counter()
+        binary_files(spark, str(source)).inputFiles()
+        return time.perf_counter() - started
+    finally:
+        spark.stop()
 
-    def _run(self, source: Path, output: Path):
-        from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 
-        return run_hash_job(self.spark, HashJobConfig(str(source), str(output), algorithms=self.algorithms))
+def measure(args, label: str, algorithms, many: Path, few: Path, paths: list[Path], work: Path) -> dict:
+    cores = int(re.match(r"local\[(\d+)", args.master).group(1))
+    n, rounds = len(paths), []
+    mismatches = 0
+    for number in range(args.rounds):
+        out = work / f"out-{label}-{number}"
+        steps = ["few", "many", "pool"] if number % 2 == 0 else ["pool", "many", "few"]
+        got = {}
+        for step in steps:
+            if step == "few":
+                got["few"] = run_command(few, out / "few", algorithms, args.master)
+            elif step == "many":
+                got["many"] = run_command(many, out / "many", algorithms, args.master)
+            else:
+                got["pool"] = pool_rate(paths, algorithms, cores)
+        if "phash" in algorithms:
+            found = spark_phashes(out / "many")
+            mismatches += sum(found.get("file:" + p) != h for p, h in got["pool"][2].items())
+        shutil.rmtree(out, ignore_errors=True)
+        few_run, many_run = got["few"], got["many"]
+        marginal_wall = (many_run["wall"] - few_run["wall"]) / (n - FEW)
+        kinds = sorted(set(few_run["cpu"]) | set(many_run["cpu"]))
+        marginal_cpu = {k: (many_run["cpu"].get(k, 0) - few_run["cpu"].get(k, 0)) / (n - FEW) for k in kinds}
+        rounds.append(
+            {
+                "pool_rate": got["pool"][0],
+                "core_cpu": got["pool"][1],
+                "spark_rate": 1 / marginal_wall,
+                "few_wall": few_run["wall"],
+                "few_job": few_run["job"],
+                "many_wall": many_run["wall"],
+                "cpu": marginal_cpu,
+                "load": os.getloadavg()[0],
+                "line": many_run["line"],
+            }
+        )
+        print(f"{label} round {number + 1}: {many_run['line']}", file=sys.stderr, flush=True)
+    return {"label": label, "rounds": rounds, "mismatches": mismatches, "cores": cores}
 
-    def rate(self) -> tuple[float, float, dict[str, str]]:
-        """Images/s and CPU s/image (driver, JVM and Python workers together) of the whole job
-        (listing, hashing, staging, both tables, commit) into a fresh OUTPUT; phash per path."""
-        from sparkhash.spark.tables import read_hashes
 
-        self.rounds += 1
-        output = self.work / f"out{self.rounds}"
-        started, cpu = time.perf_counter(), tree_cpu_seconds()
-        summary = self._run(self.inputs, output)
-        seconds, cpu = time.perf_counter() - started, tree_cpu_seconds() - cpu
-        assert summary.hashed + summary.failed == len(self.paths), summary.line()
-        print(summary.line(), file=sys.stderr)
-        rows = read_hashes(self.spark, str(output)).select("path", "phash").collect()
-        phashes = {self.links[r["path"]]: str(r["phash"]) for r in rows}
-        return len(self.paths) / seconds, cpu / len(self.paths), phashes
-
-    def partitions(self) -> int:
-        from sparkhash.spark.read import binary_files
-
-        return binary_files(self.spark, str(self.inputs)).rdd.getNumPartitions()
-
-    def close(self) -> None:
-        self.spark.stop()
-        shutil.rmtree(self.work, ignore_errors=True)
+def report(result: dict, n: int) -> list[str]:
+    cores, label = result["cores"], result["label"]
+    lines = [
+        f"### {label}",
+        "",
+        f"| round | core, {cores}-process pool (images/s) | `sparkhash hash` marginal (images/s) "
+        f"| overhead | run on {FEW} files (s) | in-job (s) | run on {n} files (s) "
+        "| CPU ms/file core | CPU ms/file JVM | CPU ms/file Python workers | CPU ms/file driver | CPU overhead "
+        "| load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, r in enumerate(result["rounds"], 1):
+        cpu = r["cpu"]
+        lines.append(
+            f"| {i} | {r['pool_rate']:.1f} | {r['spark_rate']:.1f} | {(1 - r['spark_rate'] / r['pool_rate']) * 100:.1f} % "
+            f"| {r['few_wall']:.1f} | {r['few_job']:.1f} | {r['many_wall']:.1f} | {r['core_cpu'] * 1000:.1f} "
+            f"| {cpu.get('JVM', 0) * 1000:.1f} | {cpu.get('Python workers', 0) * 1000:.1f} "
+            f"| {cpu.get('driver', 0) * 1000:.1f} | {(sum(cpu.values()) / r['core_cpu'] - 1) * 100:.1f} % "
+            f"| {r['load']:.1f} |"
+        )
+    overheads = [1 - r["spark_rate"] / r["pool_rate"] for r in result["rounds"]]
+    cpu_overheads = [sum(r["cpu"].values()) / r["core_cpu"] - 1 for r in result["rounds"]]
+    lines += [
+        "",
+        "Overhead = 1 - marginal / pool throughput (wall clock); CPU overhead = marginal CPU per file of "
+        "all the command's processes (JVM, Python workers, driver, other) / the core's CPU per file - 1.",
+        f"Median overhead {statistics.median(overheads) * 100:.1f} % (target <= 20 %), median CPU overhead "
+        f"{statistics.median(cpu_overheads) * 100:.1f} %; "
+        f"phash mismatches core vs Spark: {result['mismatches']}.",
+        "",
+    ]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("images", help="directory of images (searched recursively)")
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--files", type=int, default=3000, help="at least this many files (corpus repeated)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per algorithm set")
+    parser.add_argument("--algorithms", nargs="+", default=["phash", "ALL"], help="sets; ALL = all eight")
     parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--limit", type=int, default=None, help="use N evenly spaced files")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="interleaved rounds (the machine may be shared)"
-    )
-    parser.add_argument("--algorithms", default=",".join(ALGORITHMS))
     args = parser.parse_args()
-    keep_freed_memory()  # as the Spark workers do
-    algorithms = normalise_algorithms(args.algorithms)
-    cores = int(re.match(r"local\[(\d+)", args.master).group(1))
-    paths = image_files(args.images, args.limit)
-    megabytes = sum(p.stat().st_size for p in paths) / 1e6
-
-    runner = SparkRunner(paths, algorithms, args.master)
-    results = []
-    mismatches = 0
+    work = Path(tempfile.mkdtemp(prefix="bench-spark-job-"))
     try:
-        partitions = runner.partitions()
-        for _ in range(args.rounds):
-            single, core_cpu, core_phashes = core_rate(paths, algorithms)
-            spark, spark_cpu, spark_phashes = runner.rate()
-            pooled = pool_rate(paths, algorithms, cores)
-            load = os.getloadavg()[0]
-            mismatches += sum(core_phashes[p] != spark_phashes.get(p) for p in core_phashes)
-            results.append((single, spark, pooled, load, core_cpu, spark_cpu))
+        many, few, sources = build_input(Path(args.corpus), args.files, work)
+        paths = sorted(many.iterdir())
+        megabytes = sum(p.stat().st_size for p in paths) / 1e6
+        listing = listing_seconds(many)
+        results = []
+        for label in args.algorithms:
+            algorithms = ALGORITHMS if label == "ALL" else normalise_algorithms(label)
+            results.append(measure(args, label, algorithms, many, few, paths, work))
     finally:
-        runner.close()
-
+        shutil.rmtree(work, ignore_errors=True)
     lines = [
-        f"- date: {datetime.date.today().isoformat()}; "
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
-        f"- input: {len(paths)} files, {megabytes:.0f} MB; algorithms: {','.join(algorithms)}; "
-        f"master {args.master}; {partitions} input partitions",
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='minutes')}; "
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        f"- input: {len(paths)} files ({len(set(sources))} distinct corpus files repeated), {megabytes:.0f} MB; "
+        f"master {args.master}; {args.rounds} interleaved rounds per algorithm set",
+        f"- fixed per-run cost: Spark listing of the {len(paths)} files in a warm session {listing:.2f} s; "
+        f"see the run on {FEW} files (whole command: process and session start, job, stop) and its in-job time",
         "",
-        f"| round | core, 1 process | core x {cores} | core, {cores}-process pool | Spark job, {args.master} "
-        f"| wall overhead vs core x {cores} | wall overhead vs pool | CPU ms/image core | CPU ms/image Spark "
-        f"| CPU overhead | load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for number, (single, spark, pooled, load, core_cpu, spark_cpu) in enumerate(results, 1):
-        lines.append(
-            f"| {number} | {single:.2f} | {single * cores:.2f} | {pooled:.2f} | {spark:.2f} "
-            f"| {(1 - spark / (single * cores)) * 100:.1f} % | {(1 - spark / pooled) * 100:.1f} % "
-            f"| {core_cpu * 1000:.0f} | {spark_cpu * 1000:.0f} | {(spark_cpu / core_cpu - 1) * 100:.1f} % "
-            f"| {load:.1f} |"
-        )
-    best = max(results, key=lambda r: r[1] / (r[0] * cores))
-    cpu_overheads = sorted(r[5] / r[4] - 1 for r in results)
-    lines += [
-        "",
-        "Throughputs in images/s (wall clock). CPU overhead = CPU time of driver + JVM + Python workers "
-        "for the whole job / CPU time of the single core process, minus 1.",
-        f"Best round: wall overhead {(1 - best[1] / (best[0] * cores)) * 100:.1f} % vs core x {cores} "
-        f"(target <= 20 %); median CPU overhead {cpu_overheads[len(cpu_overheads) // 2] * 100:.1f} %; "
-        f"phash mismatches core vs Spark over all rounds: {mismatches}",
-    ]
+    for result in results:
+        lines += report(result, len(paths))
     print("\n".join(lines))
 
 

@@ -78,7 +78,7 @@ def test_crashed_run_leftovers_are_ignored_and_removed(spark, tmp_path):
     assert sorted(p.name for p in (output / tables.HASHES).iterdir()) == sorted(
         f"run_id={r.run_id}" for r in committed_runs(spark, str(output))
     )
-    assert not any((output / tables.STAGING).iterdir())
+    assert not (output / tables.STAGING).exists()
     assert file_uri(added[0]) in {r["path"] for r in read_hashes(spark, str(output)).collect()}
 
 

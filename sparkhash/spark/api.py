@@ -6,8 +6,9 @@
     staged = spark.read.parquet(staging)
     hashes_table(staged, run_id), segments_table(staged, run_id)   # ... derive both tables
 
-`hash_images` is one `mapInPandas` pass over the core's one-decode-many-hashes function; the
-image bytes go into the Python worker and do not come out. Everything here is plain DataFrame
+`hash_images` is one `mapInArrow` pass over the core's one-decode-many-hashes function; the
+image bytes go into the Python worker and do not come out. `hash_files` does the same for a
+listing of local (`file:`) files, which the Python workers read themselves. Everything here is plain DataFrame
 API (no RDDs, no SparkContext), so it runs on classic Spark and on Spark Connect alike.
 """
 
@@ -17,6 +18,7 @@ import json
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema  # Spark's own Spark -> Arrow type mapping
 from pyspark.sql.types import (
     ArrayType,
     LongType,
@@ -94,8 +96,47 @@ def hash_images(
         mtime.cast(TimestampType()).alias("modification_time"),
         F.col(content_col).alias("content"),
     )
-    function = batch_hasher(algorithms, params, decode_options, params_json(params, decode_options))
-    return prepared.mapInPandas(function, schema=hashed_schema(algorithms))
+    return _map_hasher(prepared, algorithms, params, decode_options, None)
+
+
+def hash_files(
+    files: DataFrame,
+    algorithms: tuple[str, ...] | list[str] | str = DEFAULT_ALGORITHMS,
+    params: HashParams = DEFAULT_PARAMS,
+    decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+    max_file_bytes: int | None = None,
+) -> DataFrame:
+    """`hash_images` for a binaryFile *listing* of `file:` paths (path, length, modificationTime,
+    no content): each Python worker reads its files itself, so no image byte passes through the
+    JVM (no copies into rows and Arrow, no socket transfer). The files must be readable at
+    their paths wherever the tasks run (as for binaryFile itself with `file:` paths). A file
+    deleted since the listing gets no row; one over `max_file_bytes` when read, an error row."""
+    algorithms = normalise_algorithms(algorithms)
+    prepared = files.select(
+        F.col("path").cast(StringType()).alias("path"),
+        F.col("length").cast(LongType()).alias("length"),
+        F.col("modificationTime").cast(TimestampType()).alias("modification_time"),
+    )
+    return _map_hasher(prepared, algorithms, params, decode_options, max_file_bytes)
+
+
+def _map_hasher(
+    prepared: DataFrame,
+    algorithms: tuple[str, ...],
+    params: HashParams,
+    decode_options: DecodeOptions,
+    max_file_bytes: int | None,
+) -> DataFrame:
+    schema = hashed_schema(algorithms)
+    function = batch_hasher(
+        algorithms,
+        params,
+        decode_options,
+        params_json(params, decode_options),
+        to_arrow_schema(schema, timezone="UTC"),
+        max_file_bytes,
+    )
+    return prepared.mapInArrow(function, schema=schema)
 
 
 def error_rows(files: DataFrame, error: Column, algorithms: tuple[str, ...], params: str) -> DataFrame:

@@ -1,8 +1,9 @@
 """The hashing job: files under INPUT -> a new committed run of OUTPUT's hashes and segments.
 
-One pass hashes the new or changed files (everything on the first run) and writes hashes and
-segments together to a staging directory; both tables are then derived from the staged Parquet
-(no image is decoded twice, no image bytes are cached or written), and the run is committed
+One pass hashes the new or changed files (everything on the first run) and writes the hashes
+table straight into the new run's directory (and, with crop_resistant, the segments table from
+the same hashed rows, kept by Spark in between: no image is decoded twice, no image bytes are
+cached or written); the counts come from the written files' footers, and the run is committed
 last (see `sparkhash.spark.tables`). The command line is `sparkhash.cli.hash`.
 """
 
@@ -12,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -22,6 +24,7 @@ from sparkhash.errors import UsageError
 from sparkhash.spark import tables
 from sparkhash.spark.api import (
     error_rows,
+    hash_files,
     hash_images,
     hashes_table,
     normalise_algorithms,
@@ -105,38 +108,51 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     input_files = files.inputFiles()
     files_seen = len(input_files)
     known = tables.read_hashes(spark, output)
-    candidates = _files_to_hash(spark, files, known, config.retry_errors)
-    hashed = hash_images(
-        within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
-    )
-    staged_rows = hashed.unionByName(
+    # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
+    by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
+    if by_path:
+        candidates = _new_or_changed(files.select(*LISTING_COLUMNS), known, config.retry_errors)
+        hashed = hash_files(
+            within_size_cap(candidates, max_file_bytes),
+            algorithms,
+            config.params,
+            config.decode_options,
+            max_file_bytes,
+        )
+    else:
+        candidates = _files_to_hash(spark, files, known, config.retry_errors)
+        hashed = hash_images(
+            within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
+        )
+    rows = hashed.unionByName(
         error_rows(
             over_size_cap(candidates, max_file_bytes), oversize_error(max_file_bytes), algorithms, params
         )
     )
     if files.select("path").count() < files_seen:  # Spark's scan skips zero-byte files
         empties = _new_or_changed(empty_files(spark, files, input_files), known, config.retry_errors)
-        staged_rows = staged_rows.unionByName(
-            error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params)
-        )
+        rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
 
+    # Each table is written once, straight into the run's directories (invisible to readers
+    # until the commit record exists). With segments too, the hashed rows (no image bytes) are
+    # kept by Spark between the two writes, so no image is read or decoded twice.
     run_id = tables.new_run_id()
-    staging = tables.run_dir(output, tables.STAGING, run_id)
-    staged_rows.write.mode("overwrite").parquet(staging)
-    staged = spark.read.parquet(staging)
-    counts = staged.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.count("error").alias("failed"),
-        F.coalesce(F.sum("segment_count"), F.lit(0)).alias("segments"),
-    ).first()
-    rows, failed, segments = int(counts["rows"]), int(counts["failed"]), int(counts["segments"])
-    if rows == 0:
-        tables.remove_run_files(output, run_id)
-        return JobSummary(files_seen, 0, files_seen, 0, time.perf_counter() - started, None, output)
-
-    tables.write_run_table(hashes_table(staged, run_id), output, tables.HASHES, run_id)
-    if CROP_RESISTANT in algorithms:
-        tables.write_run_table(segments_table(staged, run_id), output, tables.SEGMENTS, run_id)
+    with_segments = CROP_RESISTANT in algorithms
+    if with_segments:
+        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        tables.write_run_table(hashes_table(rows, run_id), output, tables.HASHES, run_id)
+        written, failed = tables.hashes_counts(spark, output, run_id)
+        if written == 0:
+            tables.remove_run_files(output, run_id, (tables.HASHES,))
+            return JobSummary(files_seen, 0, files_seen, 0, time.perf_counter() - started, None, output)
+        segments = 0
+        if with_segments:
+            tables.write_run_table(segments_table(rows, run_id), output, tables.SEGMENTS, run_id)
+            segments = tables.segments_count(spark, output, run_id)
+    finally:
+        if with_segments:
+            rows.unpersist()
     seconds = time.perf_counter() - started
     record = tables.RunRecord(
         run_id=run_id,
@@ -144,15 +160,14 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         algorithms=",".join(algorithms),
         params=params,
         files_seen=files_seen,
-        hashed=rows - failed,
-        skipped=max(files_seen - rows, 0),
+        hashed=written - failed,
+        skipped=max(files_seen - written, 0),
         failed=failed,
         segments=segments,
         seconds=round(seconds, 3),
         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     tables.commit_run(spark, output, record)
-    tables.remove_run_files(output, run_id)
     return JobSummary(files_seen, record.hashed, record.skipped, failed, seconds, run_id, output)
 
 

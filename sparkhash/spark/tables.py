@@ -2,7 +2,6 @@
 
 Layout (every write is a plain Spark write, so any Hadoop file system works):
 
-    OUTPUT/_staging/<run_id>/                 one run's hashing pass, before it is split (temporary)
     OUTPUT/hashes/run_id=<run_id>/*.parquet   the run's hashes rows
     OUTPUT/segments/run_id=<run_id>/*.parquet the run's segments rows (when crop_resistant is on)
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
@@ -11,8 +10,8 @@ A run is committed once its record exists. Spark's output committer moves a job'
 place only when the job succeeds, and the record is a single file written by a single task, so
 the record appears whole or not at all. Readers take only committed runs' directories, so
 whatever a crashed run left behind is ignored (and removed by the next run when OUTPUT is on a
-local or FUSE-mounted path; elsewhere it stays, unread, under `_staging` or an uncommitted
-`run_id=` directory).
+local or FUSE-mounted path; elsewhere it stays, unread, in an uncommitted `run_id=` directory;
+earlier versions' `_staging` leftovers are cleaned up too).
 
 A file's *current* row is the one from the latest committed run that hashed it: a changed file
 is hashed again by a later run, and `read_hashes` returns exactly one row per path.
@@ -118,6 +117,60 @@ def commit_run(spark: SparkSession, output: str, record: RunRecord) -> None:
 def write_run_table(frame: DataFrame, output: str, table: str, run_id: str) -> None:
     """Write one run's rows of `table` (hashes or segments) into its run directory."""
     frame.drop("run_id").write.mode("overwrite").parquet(run_dir(normalise_output(output), table, run_id))
+
+
+def hashes_counts(spark: SparkSession, output: str, run_id: str) -> tuple[int, int]:
+    """(rows, rows with an error) of one run's written hashes: from the Parquet footers (row
+    counts and the `error` column's null counts) when OUTPUT is driver-local, else one small
+    Spark job over the written files' `error` column."""
+    directory = run_dir(normalise_output(output), HASHES, run_id)
+    footers = _footers(directory)
+    if footers is not None:
+        rows = errors = 0
+        for meta in footers:
+            rows += meta.num_rows
+            column = meta.schema.names.index("error")
+            for group in range(meta.num_row_groups):
+                stats = meta.row_group(group).column(column).statistics
+                if stats is None or not stats.has_null_count:
+                    return _counted(spark, directory)
+                errors += meta.row_group(group).num_rows - stats.null_count
+        return rows, errors
+    return _counted(spark, directory)
+
+
+def segments_count(spark: SparkSession, output: str, run_id: str) -> int:
+    """Rows of one run's written segments (footers when driver-local, else a Spark count)."""
+    directory = run_dir(normalise_output(output), SEGMENTS, run_id)
+    footers = _footers(directory)
+    if footers is not None:
+        return sum(meta.num_rows for meta in footers)
+    return spark.read.schema(StructType(SEGMENTS_SCHEMA.fields[:1])).parquet(directory).count()
+
+
+def _counted(spark: SparkSession, directory: str) -> tuple[int, int]:
+    row = (
+        spark.read.schema(StructType([StructField("error", StringType(), True)]))
+        .parquet(directory)
+        .agg(F.count(F.lit(1)).alias("rows"), F.count("error").alias("errors"))
+        .first()
+    )
+    return int(row["rows"]), int(row["errors"])
+
+
+def _footers(directory: str) -> list | None:
+    """Parquet footers of a written directory's data files, or None if the driver cannot read them."""
+    local = local_path(directory)
+    if local is None or not local.is_dir():
+        return None
+    import pyarrow.parquet as pq
+
+    parts = [
+        p
+        for p in local.iterdir()
+        if p.is_file() and p.name.endswith(".parquet") and not p.name.startswith((".", "_"))
+    ]
+    return [pq.read_metadata(p) for p in parts]
 
 
 def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:

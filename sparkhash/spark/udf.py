@@ -1,18 +1,23 @@
-"""The Python side of the hashing step: pandas batches of image bytes in, hash rows out.
+"""The Python side of the hashing step: Arrow batches of files in, Arrow batches of hash rows out.
 
-`batch_hasher(...)` returns the iterator function that `DataFrame.mapInPandas` runs on the
-executors (iterator form: per-task set-up happens once, then batch after batch). Every row of
-input gives exactly one row of output; any exception while hashing one image becomes that
-row's `error` string, so no input file can fail a task. Image bytes are released after each
-batch and never leave this function.
+`batch_hasher(...)` returns the iterator function that `DataFrame.mapInArrow` runs on the
+executors (iterator form: per-task set-up happens once, then batch after batch). A batch holds
+path, length and modification_time, and either each file's bytes (`content`, a binary column:
+any DataFrame, any file system) or nothing more: then the worker reads each `file:` path itself
+(the job does this for local and mounted inputs, so image bytes never pass through the JVM).
+Results are built directly as Arrow arrays (no pandas, no per-row dicts). Every input row
+gives exactly one output row (except a file deleted since the listing, which is skipped as
+Spark's `ignoreMissingFiles` does); any exception while hashing one image becomes that row's
+`error` string, so no input file can fail a task. Image bytes live one image at a time.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from urllib.parse import unquote
 
-import pandas as pd
+import pyarrow as pa
 
 from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.decode import DecodeOptions, ImageDecodeError
@@ -29,6 +34,11 @@ CRASH_ONCE_ENV = "SPARKHASH_TEST_CRASH_ONCE"
 
 MAX_ERROR_CHARS = 300
 
+_SEGMENT_TYPE = pa.struct(
+    [pa.field(name, pa.string() if name == "hash" else pa.int32(), False) for name in SEGMENT_FIELDS]
+)
+SEGMENTS_TYPE = pa.list_(pa.field("element", _SEGMENT_TYPE, False))
+
 
 def error_message(exc: BaseException) -> str:
     """A short one-line reason for a failed image."""
@@ -36,54 +46,106 @@ def error_message(exc: BaseException) -> str:
         text = str(exc)
     elif isinstance(exc, MemoryError):
         text = "out of memory while hashing the image"
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        text = f"cannot read file: {exc.strerror or type(exc).__name__}"
     else:
         text = f"cannot hash image: {type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
-def hash_image_row(
-    content: bytes | None,
-    algorithms: tuple[str, ...],
-    params: HashParams,
-    decode_options: DecodeOptions,
-) -> dict:
-    """Hash one image's bytes into a row dict (width, height, hex per algorithm, segments, error)."""
-    singles = [a for a in algorithms if a in SINGLE_ALGORITHMS]
-    row: dict = {
-        "width": None,
-        "height": None,
-        **dict.fromkeys(singles),
-        "segment_count": None,
-        "segments": None,
-        "error": None,
-    }
-    try:
-        result = compute_hashes(content if content is not None else b"", algorithms, params, decode_options)
-        hexes = {a: str(result.hashes[a]) for a in singles}
-        segments = None
-        if CROP_RESISTANT in algorithms:
-            segments = [
-                {
-                    "segment": int(s.index),
-                    "hash": str(s.hash),
-                    "left": int(s.box[0]),
-                    "top": int(s.box[1]),
-                    "right": int(s.box[2]),
-                    "bottom": int(s.box[3]),
-                    "pixels": int(s.pixels),
-                }
-                for s in (result.segments or [])
-            ]
-    except Exception as exc:  # one bad file must never fail the task
-        row["error"] = error_message(exc)
-        return row
-    row.update(hexes)
-    row["width"], row["height"] = int(result.width), int(result.height)
-    if segments is not None:
-        row["segments"] = segments
-        row["segment_count"] = len(segments)
-    return row
+def local_file(path: str) -> str:
+    """The local file name of a `file:` path as binaryFile spells it ("file:/a b", "file:///a")."""
+    if not path.startswith("file:"):
+        raise ValueError(f"not a file: path: {path!r}")
+    rest = path[len("file:") :]
+    if rest.startswith("//"):  # file://host/a or file:///a (a URI: percent-encoded)
+        rest = unquote(rest[rest.index("/", 2) :])
+    return rest
+
+
+def read_file(path: str, max_file_bytes: int | None = None) -> bytes:
+    """The bytes of a `file:` path; an error when over `max_file_bytes` (the file grew since the
+    listing). The size is checked before reading, so no buffer of the cap's size is allocated."""
+    with open(local_file(path), "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if max_file_bytes is not None and size > max_file_bytes:
+            raise ValueError(f"file is {size} bytes, over the limit of {max_file_bytes}")
+        data = handle.read()
+    if max_file_bytes is not None and len(data) > max_file_bytes:
+        raise ValueError(f"file is over the limit of {max_file_bytes} bytes")
+    return data
+
+
+class _Columns:
+    """Output columns of one batch, appended to image by image."""
+
+    def __init__(self, singles: list[str], with_segments: bool) -> None:
+        self.singles, self.with_segments = singles, with_segments
+        self.keep: list[int] = []
+        self.width: list[int | None] = []
+        self.height: list[int | None] = []
+        self.hexes: dict[str, list[str | None]] = {a: [] for a in singles}
+        self.segment_count: list[int | None] = []
+        self.segments: list[list[dict] | None] = []
+        self.error: list[str | None] = []
+
+    def add(self, row: int, content: bytes, algorithms, params, decode_options) -> None:
+        self.keep.append(row)
+        try:
+            result = compute_hashes(content, algorithms, params, decode_options)
+            hexes = [str(result.hashes[a]) for a in self.singles]
+            segments = None
+            if self.with_segments:
+                segments = [
+                    {
+                        "segment": int(s.index),
+                        "hash": str(s.hash),
+                        "left": int(s.box[0]),
+                        "top": int(s.box[1]),
+                        "right": int(s.box[2]),
+                        "bottom": int(s.box[3]),
+                        "pixels": int(s.pixels),
+                    }
+                    for s in (result.segments or [])
+                ]
+        except Exception as exc:  # one bad file must never fail the task
+            self.fail(row, error_message(exc), keep=False)
+            return
+        self.width.append(int(result.width))
+        self.height.append(int(result.height))
+        for algorithm, value in zip(self.singles, hexes, strict=True):
+            self.hexes[algorithm].append(value)
+        self.segments.append(segments)
+        self.segment_count.append(None if segments is None else len(segments))
+        self.error.append(None)
+
+    def fail(self, row: int, message: str, keep: bool = True) -> None:
+        if keep:
+            self.keep.append(row)
+        self.width.append(None)
+        self.height.append(None)
+        for values in self.hexes.values():
+            values.append(None)
+        self.segments.append(None)
+        self.segment_count.append(None)
+        self.error.append(message)
+
+    def batch(self, source: pa.RecordBatch, schema: pa.Schema, params_json: str) -> pa.RecordBatch:
+        rows = len(self.keep)
+        kept = source if rows == source.num_rows else source.take(pa.array(self.keep, pa.int64()))
+        arrays = {name: kept.column(name).cast(schema.field(name).type) for name in PASSTHROUGH_COLUMNS}
+        arrays["width"] = pa.array(self.width, pa.int32())
+        arrays["height"] = pa.array(self.height, pa.int32())
+        for algorithm, values in self.hexes.items():
+            arrays[algorithm] = pa.array(values, pa.string())
+        arrays["segment_count"] = pa.array(self.segment_count, pa.int32())
+        arrays["segments"] = (
+            pa.array(self.segments, SEGMENTS_TYPE) if self.with_segments else pa.nulls(rows, SEGMENTS_TYPE)
+        )
+        arrays["error"] = pa.array(self.error, pa.string())
+        arrays["params"] = pa.array([params_json] * rows, pa.string())
+        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
 
 
 def batch_hasher(
@@ -91,41 +153,44 @@ def batch_hasher(
     params: HashParams,
     decode_options: DecodeOptions,
     params_json: str,
-) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """The mapInPandas function: batches with path/length/modification_time/content in,
-    batches of `sparkhash.spark.api.hashed_schema(algorithms)` out."""
+    schema: pa.Schema,
+    max_file_bytes: int | None = None,
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The mapInArrow function: batches with path/length/modification_time (and `content`, or
+    else the files are read by path, up to `max_file_bytes`) in, batches of `schema` (the Arrow
+    form of `sparkhash.spark.api.hashed_schema(algorithms)`) out."""
     singles = [a for a in algorithms if a in SINGLE_ALGORITHMS]
-    columns = [
-        *PASSTHROUGH_COLUMNS,
-        "width",
-        "height",
-        *singles,
-        "segment_count",
-        "segments",
-        "error",
-        "params",
-    ]
+    with_segments = CROP_RESISTANT in algorithms
 
-    def hash_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def hash_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         keep_freed_memory()  # a dedicated hashing process: reuse memory between images
         crash_marker = os.environ.get(CRASH_ONCE_ENV)
         for number, batch in enumerate(batches):
             if crash_marker and number == 1:
                 _crash_once(crash_marker)
-            rows = [
-                hash_image_row(content, algorithms, params, decode_options) for content in batch["content"]
-            ]
-            out = pd.DataFrame(
-                rows, index=batch.index, columns=[c for c in columns if c not in PASSTHROUGH_COLUMNS]
-            )
-            for name in PASSTHROUGH_COLUMNS:
-                out[name] = batch[name]
-            out["width"] = out["width"].astype("Int32")
-            out["height"] = out["height"].astype("Int32")
-            out["segment_count"] = out["segment_count"].astype("Int32")
-            out["params"] = params_json
-            del batch  # release the image bytes before the next batch arrives
-            yield out[columns]
+            columns = _Columns(singles, with_segments)
+            if "content" in batch.schema.names:
+                contents = batch.column("content")
+                for row in range(batch.num_rows):
+                    content = contents[row].as_py()
+                    columns.add(
+                        row, content if content is not None else b"", algorithms, params, decode_options
+                    )
+                    del content
+            else:
+                for row, path in enumerate(batch.column("path").to_pylist()):
+                    try:
+                        content = read_file(path, max_file_bytes)
+                    except FileNotFoundError:
+                        continue  # deleted since the listing: skipped, as binaryFile would
+                    except (OSError, ValueError) as exc:
+                        columns.fail(row, error_message(exc))
+                        continue
+                    columns.add(row, content, algorithms, params, decode_options)
+                    del content
+            out = columns.batch(batch, schema, params_json)
+            del batch, columns  # release the image bytes before the next batch arrives
+            yield out
 
     return hash_batches
 
