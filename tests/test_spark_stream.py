@@ -1,0 +1,72 @@
+"""Streaming ingestion: files added in waves give the tables of one batch run; a stream that dies
+after committing a batch and is restarted leaves every file exactly once."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.errors import StreamingQueryException
+from spark_helpers import write_image_set
+
+from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
+from sparkhash.spark.stream import FAULT_ENV, StreamConfig, run_hash_stream
+from sparkhash.spark.tables import committed_runs, read_hashes
+
+pytestmark = pytest.mark.spark
+
+ALGORITHMS = ("phash", "dhash")
+
+
+def stream(source, output, checkpoint) -> StreamConfig:
+    job = HashJobConfig(str(source), str(output), algorithms=ALGORITHMS)
+    return StreamConfig(job, str(checkpoint), available_now=True, max_files_per_trigger=2)
+
+
+def table(spark, output) -> list[tuple]:
+    rows = read_hashes(spark, output).select("path", "length", "phash", "dhash", "error").collect()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
+    source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
+    write_image_set(source, count=3, seed=50)
+    run_hash_stream(spark, stream(source, out, checkpoint))
+    write_image_set(source, count=2, seed=60)
+    (source / "empty.jpg").write_bytes(b"")  # Spark's scan skips it; it must still get its error row
+    (source / "notes.png").write_bytes(b"not an image\n")
+    run_hash_stream(spark, stream(source, out, checkpoint))
+    write_image_set(source, count=2, seed=70)
+    run_hash_stream(spark, stream(source, out, checkpoint))
+
+    run_hash_job(spark, HashJobConfig(str(source), str(tmp_path / "batch"), algorithms=ALGORITHMS))
+    streamed = table(spark, out)
+    assert streamed == table(spark, tmp_path / "batch")
+    assert len(streamed) == 9 and len({r[0] for r in streamed}) == 9
+    assert {r[0].rsplit("/", 1)[1]: r[4] is not None for r in streamed if r[4]} == {
+        "empty.jpg": True,
+        "notes.png": True,
+    }
+    runs = committed_runs(spark, str(out))
+    # 3 + 4 + 2 files, at most 2 per batch: 2 + 2 + 1 batches, one run each
+    assert [r.input.rsplit(" ", 1)[1] for r in runs] == ["0)", "1)", "2)", "3)", "4)"]
+    assert sum(r.hashed + r.failed for r in runs) == 9
+
+
+def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_path, monkeypatch):
+    source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
+    files = write_image_set(source, count=6, seed=80)
+    monkeypatch.setenv(FAULT_ENV, "1")
+    with pytest.raises(StreamingQueryException, match=FAULT_ENV):
+        run_hash_stream(spark, stream(source, out, checkpoint))
+    assert len(committed_runs(spark, str(out))) == 2  # batch 1's run is committed ...
+    assert not (checkpoint / "commits" / "1").exists()  # ... but the stream did not record it
+
+    monkeypatch.delenv(FAULT_ENV)
+    run_hash_stream(spark, stream(source, out, checkpoint))
+    runs = committed_runs(spark, str(out))
+    assert [r.input.rsplit(" ", 1)[1] for r in runs] == [
+        "0)",
+        "1)",
+        "2)",
+    ]  # batch 1 re-ran, committed nothing
+    assert read_hashes(spark, str(out), current=False).count() == len(files)  # no file twice, in all history
+    assert len(table(spark, out)) == len(files)
