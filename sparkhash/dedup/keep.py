@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
+
+from sparkhash.spark.tables import path_exists
 
 NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path")
 PREFER = "prefer:"
@@ -215,3 +217,23 @@ def remove_listing(
     return removed.select(
         "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason")
     )
+
+
+#: Directory of a dups OUTPUT recording the policy its clusters were kept by (one JSON row).
+POLICY_TABLE = "keep_policy"
+
+
+def write_policy(spark: SparkSession, output: str, policy: KeepPolicy) -> None:
+    """Record `policy` in OUTPUT/keep_policy, for the report and for readers of OUTPUT/remove."""
+    frame = spark.createDataFrame([(policy.describe(),)], "keep string")
+    frame.coalesce(1).write.mode("overwrite").json(f"{output.rstrip('/')}/{POLICY_TABLE}")
+
+
+def read_policy(spark: SparkSession, output: str) -> str:
+    """The policy a dups OUTPUT was kept by; outputs written before policies existed used
+    most-pixels."""
+    location = f"{output.rstrip('/')}/{POLICY_TABLE}"
+    if not path_exists(spark, location):
+        return DEFAULT_POLICY.describe()
+    row = spark.read.schema("keep string").json(location).first()
+    return row["keep"] if row is not None and row["keep"] else DEFAULT_POLICY.describe()
