@@ -47,7 +47,9 @@ def _client(work: str) -> None:
 
 def test_match_through_spark_connect(tmp_path):
     pytest.importorskip("grpc", reason="the `connect` extra (grpcio etc.) is not installed")
-    done = subprocess.run([sys.executable, __file__, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, __file__, str(tmp_path)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["session"] == "pyspark.sql.connect.session"

@@ -7,6 +7,10 @@ import pytest
 from pyspark.errors import StreamingQueryException
 from spark_helpers import write_image_set
 
+from sparkhash.dedup.clusters import clusters as make_clusters
+from sparkhash.dedup.keep import keep_attributes, read_policy
+from sparkhash.dedup.output import DupsConfig, dups_after_each_batch
+from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.stream import FAULT_ENV, StreamConfig, run_hash_stream
 from sparkhash.spark.tables import committed_runs, read_hashes
@@ -16,9 +20,9 @@ pytestmark = pytest.mark.spark
 ALGORITHMS = ("phash", "dhash")
 
 
-def stream(source, output, checkpoint) -> StreamConfig:
+def stream(source, output, checkpoint, on_batch=None) -> StreamConfig:
     job = HashJobConfig(str(source), str(output), algorithms=ALGORITHMS)
-    return StreamConfig(job, str(checkpoint), available_now=True, max_files_per_trigger=2)
+    return StreamConfig(job, str(checkpoint), available_now=True, max_files_per_trigger=2, on_batch=on_batch)
 
 
 def table(spark, output) -> list[tuple]:
@@ -27,28 +31,44 @@ def table(spark, output) -> list[tuple]:
 
 
 def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
+    """... and its dups, updated after every micro-batch, equal one dups run over the result."""
     source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
-    write_image_set(source, count=3, seed=50)
-    run_hash_stream(spark, stream(source, out, checkpoint))
-    write_image_set(source, count=2, seed=60)
+    dups = DupsConfig(str(tmp_path / "dups"), "phash", 4)
+    on_batch = dups_after_each_batch(str(out), dups)
+    first = write_image_set(source, count=3, seed=50)
+    run_hash_stream(spark, stream(source, out, checkpoint, on_batch))
+    second = write_image_set(source, count=2, seed=60)
     (source / "empty.jpg").write_bytes(b"")  # Spark's scan skips it; it must still get its error row
     (source / "notes.png").write_bytes(b"not an image\n")
-    run_hash_stream(spark, stream(source, out, checkpoint))
-    write_image_set(source, count=2, seed=70)
-    run_hash_stream(spark, stream(source, out, checkpoint))
+    (source / "copy_of_first.png").write_bytes(first[0].read_bytes())  # duplicates across waves
+    run_hash_stream(spark, stream(source, out, checkpoint, on_batch))
+    write_image_set(source, count=1, seed=70)
+    (source / "copy_of_second.jpg").write_bytes(second[1].read_bytes())
+    run_hash_stream(spark, stream(source, out, checkpoint, on_batch))
 
     run_hash_job(spark, HashJobConfig(str(source), str(tmp_path / "batch"), algorithms=ALGORITHMS))
     streamed = table(spark, out)
     assert streamed == table(spark, tmp_path / "batch")
-    assert len(streamed) == 9 and len({r[0] for r in streamed}) == 9
+    assert len(streamed) == 10 and len({r[0] for r in streamed}) == 10
     assert {r[0].rsplit("/", 1)[1]: r[4] is not None for r in streamed if r[4]} == {
         "empty.jpg": True,
         "notes.png": True,
     }
     runs = committed_runs(spark, str(out))
-    # 3 + 4 + 2 files, at most 2 per batch: 2 + 2 + 1 batches, one run each
-    assert [r.input.rsplit(" ", 1)[1] for r in runs] == ["0)", "1)", "2)", "3)", "4)"]
-    assert sum(r.hashed + r.failed for r in runs) == 9
+    # 3 + 5 + 2 files, at most 2 per batch: 2 + 3 + 1 batches, one run each
+    assert [r.input.rsplit(" ", 1)[1] for r in runs] == ["0)", "1)", "2)", "3)", "4)", "5)"]
+    assert sum(r.hashed + r.failed for r in runs) == 10
+
+    hashes = read_hashes(spark, str(out))
+    full_pairs = find_pairs(hashes, "phash", 4).pairs
+    full_clusters = make_clusters(full_pairs, keep_attributes(hashes))
+    got_pairs = spark.read.parquet(f"{dups.output}/pairs")
+    assert {tuple(r) for r in got_pairs.collect()} == {tuple(r) for r in full_pairs.collect()}
+    assert got_pairs.count() >= 2  # the two copies
+    got_clusters = spark.read.parquet(f"{dups.output}/clusters")
+    assert {tuple(r) for r in got_clusters.collect()} == {tuple(r) for r in full_clusters.collect()}
+    assert spark.read.parquet(f"{dups.output}/remove").count() == got_clusters.where("not keep").count()
+    assert read_policy(spark, dups.output) == "most-pixels"
 
 
 def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_path, monkeypatch):

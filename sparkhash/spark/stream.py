@@ -59,8 +59,9 @@ class InjectedFault(RuntimeError):
 @dataclass(frozen=True)
 class StreamConfig:
     """A hash stream: the job's settings (`job.input` is the watched directory or glob), the
-    checkpoint directory, and the trigger. `on_batch` is called on the driver after every batch
-    with its id and summary (under Spark Connect, on the server)."""
+    checkpoint directory, and the trigger. `on_batch(spark, batch_id, summary)` is called on the
+    driver after every batch, also one that committed nothing (under Spark Connect, on the
+    server); e.g. `sparkhash.dedup.output.dups_after_each_batch` for incremental dups."""
 
     job: HashJobConfig
     checkpoint: str
@@ -68,7 +69,7 @@ class StreamConfig:
     processing_time: str | None = None  # e.g. "5 minutes"; None: the next batch as soon as possible
     max_files_per_trigger: int = DEFAULT_MAX_FILES_PER_TRIGGER
     query_name: str | None = None
-    on_batch: Callable[[int, JobSummary], None] | None = None
+    on_batch: Callable[[SparkSession, int, JobSummary], None] | None = None
 
 
 def binary_file_stream(
@@ -160,9 +161,10 @@ def start_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQue
     )
 
     def each_batch(batch: DataFrame, batch_id: int) -> None:
-        summary = commit_batch(batch.sparkSession, config, batch, batch_id)
+        spark = batch.sparkSession
+        summary = commit_batch(spark, config, batch, batch_id)
         if config.on_batch is not None:
-            config.on_batch(batch_id, summary)
+            config.on_batch(spark, batch_id, summary)
 
     writer = source.writeStream.foreachBatch(each_batch).option("checkpointLocation", config.checkpoint)
     if config.query_name:
