@@ -95,3 +95,13 @@ def test_segment_queries_equal_imagehash_matches(spark, lake):
                 expected[(file_uri(q), path)] = max(multi.hash_diff(other)[0], other.hash_diff(multi)[0])
     assert rows == expected
     assert (file_uri(lake["root"] / "queries" / "crop.png"), file_uri(lake["lake"][2])) in rows
+
+
+def test_hash_output_queries_equal_brute_force(spark, lake):
+    queries_out = str(lake["root"] / "queries_out")
+    run_hash_job(spark, HashJobConfig(str(lake["root"] / "queries"), queries_out, algorithms=("phash",)))
+    got = {
+        (r.query, r.path, r.distance)
+        for r in match(spark, queries_out, lake["out"], MatchConfig("phash", K)).collect()
+    }
+    assert got == brute_force(lake["queries"], lake["lake"], K)
