@@ -111,10 +111,14 @@ def logged_batch_files(spark: SparkSession, checkpoint: str, batch_id: int) -> l
         return []
     found = set()
     for line in lines:
-        if line.startswith("{"):
+        if not line.startswith("{"):
+            continue
+        try:
             entry = json.loads(line)
-            if entry.get("batchId") == batch_id:
-                found.add(hadoop_path(entry["path"]))
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("batchId") == batch_id and "path" in entry:
+            found.add(hadoop_path(entry["path"]))
     return sorted(found)
 
 
