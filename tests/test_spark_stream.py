@@ -3,9 +3,10 @@ after committing a batch and is restarted leaves every file exactly once."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
-from pyspark.errors import StreamingQueryException
-from spark_helpers import write_image_set
+from spark_helpers import run_python, write_image_set
 
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.keep import keep_attributes, read_policy
@@ -71,16 +72,29 @@ def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
     assert read_policy(spark, dups.output) == "most-pixels"
 
 
-def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_path, monkeypatch):
+KILLED_STREAM = """
+import sys
+from sparkhash.spark.hash_job import HashJobConfig
+from sparkhash.spark.session import get_session
+from sparkhash.spark.stream import StreamConfig, run_hash_stream
+spark = get_session(master="local[1]", profile="local", extra={"spark.ui.enabled": "false"})
+job = HashJobConfig(sys.argv[1], sys.argv[2], algorithms=("phash", "dhash"))
+run_hash_stream(spark, StreamConfig(job, sys.argv[3], available_now=True, max_files_per_trigger=2))
+"""
+
+
+def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_path):
     source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
     files = write_image_set(source, count=6, seed=80)
-    monkeypatch.setenv(FAULT_ENV, "1")
-    with pytest.raises(StreamingQueryException, match=FAULT_ENV):
-        run_hash_stream(spark, stream(source, out, checkpoint))
+    # a driver process killed (os._exit) right after batch 1 committed its run
+    killed = run_python(
+        [sys.executable, "-c", KILLED_STREAM, str(source), str(out), str(checkpoint)],
+        env={FAULT_ENV: "1"},
+    )
+    assert killed.returncode == 137, killed.stderr[-2000:]
     assert len(committed_runs(spark, str(out))) == 2  # batch 1's run is committed ...
     assert not (checkpoint / "commits" / "1").exists()  # ... but the stream did not record it
 
-    monkeypatch.delenv(FAULT_ENV)
     run_hash_stream(spark, stream(source, out, checkpoint))
     runs = committed_runs(spark, str(out))
     assert [r.input.rsplit(" ", 1)[1] for r in runs] == [

@@ -47,13 +47,9 @@ BINARY_FILE_SCHEMA = StructType(
     ]
 )
 DEFAULT_MAX_FILES_PER_TRIGGER = 1000
-#: Test hook: "N" makes foreachBatch raise right after batch N committed its run, before Spark
-#: records the batch as done (what a kill at that moment leaves behind).
-FAULT_ENV = "SPARKHASH_STREAM_FAIL_AFTER_BATCH"
-
-
-class InjectedFault(RuntimeError):
-    """Raised by the FAULT_ENV test hook."""
+#: Test hook: "N" ends the driver process (os._exit(137), no clean-up) right after batch N
+#: committed its run, before Spark records the batch as done: what a job killed then leaves.
+FAULT_ENV = "SPARKHASH_STREAM_KILL_AFTER_BATCH"
 
 
 @dataclass(frozen=True)
@@ -141,9 +137,8 @@ def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, ba
         return JobSummary(0, 0, 0, 0, 0.0, None, tables.normalise_output(config.job.output))
     job = replace(config.job, input=batch_label(config.job.input, batch_id), files=tuple(paths))
     summary = run_hash_job(spark, job)
-    fault = os.environ.get(FAULT_ENV)
-    if fault is not None and int(fault) == batch_id and summary.run_id is not None:
-        raise InjectedFault(f"{FAULT_ENV}: failing after batch {batch_id} committed run {summary.run_id}")
+    if os.environ.get(FAULT_ENV) == str(batch_id) and summary.run_id is not None:
+        os._exit(137)
     return summary
 
 
