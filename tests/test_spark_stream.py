@@ -9,8 +9,9 @@ import pytest
 from spark_helpers import run_python, write_image_set
 
 from sparkhash.dedup.clusters import clusters as make_clusters
+from sparkhash.dedup.job import DupsConfig
 from sparkhash.dedup.keep import keep_attributes, read_policy
-from sparkhash.dedup.output import DupsConfig, dups_after_each_batch
+from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.stream import FAULT_ENV, StreamConfig, run_hash_stream
@@ -34,8 +35,8 @@ def table(spark, output) -> list[tuple]:
 def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
     """... and its dups, updated after every micro-batch, equal one dups run over the result."""
     source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
-    dups = DupsConfig(str(tmp_path / "dups"), "phash", 4)
-    on_batch = dups_after_each_batch(str(out), dups)
+    dups = DupsConfig(hashes=str(out), output=str(tmp_path / "dups"), algorithm="phash", threshold=4)
+    on_batch = dups_after_each_batch(dups)
     first = write_image_set(source, count=3, seed=50)
     run_hash_stream(spark, stream(source, out, checkpoint, on_batch))
     second = write_image_set(source, count=2, seed=60)

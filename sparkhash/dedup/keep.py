@@ -24,6 +24,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from sparkhash.errors import UsageError
 from sparkhash.spark.tables import path_exists
 
 NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path")
@@ -39,7 +40,7 @@ REMOVE_SCHEMA = StructType(
 )
 
 
-class KeepPolicyError(ValueError):
+class KeepPolicyError(UsageError):
     """An unknown or malformed keep policy (a user error)."""
 
 
@@ -237,3 +238,27 @@ def read_policy(spark: SparkSession, output: str) -> str:
         return DEFAULT_POLICY.describe()
     row = spark.read.schema("keep string").json(location).first()
     return row["keep"] if row is not None and row["keep"] else DEFAULT_POLICY.describe()
+
+
+def write_dups_output(
+    spark: SparkSession,
+    output: str,
+    pairs: DataFrame,
+    clusters: DataFrame,
+    groups: DataFrame,
+    attributes: DataFrame,
+    policy: KeepPolicy = DEFAULT_POLICY,
+) -> None:
+    """Write a dups OUTPUT: pairs, groups, clusters (keep by `policy`), remove and keep_policy.
+
+    attributes: keep_attributes() rows of the hashed files. Inputs read from OUTPUT itself must
+    be materialised first (localCheckpoint): each table is overwritten."""
+    base = output.rstrip("/")
+    kept = with_keep_policy(clusters.select("path", "cluster"), attributes, policy).localCheckpoint(
+        eager=True
+    )
+    pairs.write.mode("overwrite").parquet(f"{base}/pairs")
+    groups.write.mode("overwrite").parquet(f"{base}/groups")
+    kept.write.mode("overwrite").parquet(f"{base}/clusters")
+    remove_listing(kept, attributes, policy).write.mode("overwrite").parquet(f"{base}/remove")
+    write_policy(spark, base, policy)

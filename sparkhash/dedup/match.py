@@ -40,6 +40,7 @@ from sparkhash.dedup.pairs import (
     with_words,
 )
 from sparkhash.dedup.segments import segment_cutoff
+from sparkhash.errors import UsageError
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
 from sparkhash.spark.tables import local_path, read_hash_output
@@ -60,7 +61,7 @@ MATCHES_SCHEMA = StructType(
 )
 
 
-class QueryError(ValueError):
+class QueryError(UsageError):
     """The queries cannot be read or compared with the lake (a user error: one line, exit 2)."""
 
 
