@@ -57,7 +57,7 @@ class StreamConfig:
     """A hash stream: the job's settings (`job.input` is the watched directory or glob), the
     checkpoint directory, and the trigger. `on_batch(spark, batch_id, summary)` is called on the
     driver after every batch, also one that committed nothing (under Spark Connect, on the
-    server); e.g. `sparkhash.dedup.output.dups_after_each_batch` for incremental dups."""
+    server); e.g. `sparkhash.dedup.live.dups_after_each_batch` for incremental dups."""
 
     job: HashJobConfig
     checkpoint: str
