@@ -23,6 +23,7 @@ from sparkhash.spark.tables import committed_runs, read_hashes
             ["hash", "in", "out", "--stream", "--checkpoint", "ck", "--dups", "d", "--keep", "prefer:"],
             "prefer:",
         ),
+        (["hash", "in", "out", "--stream", "--checkpoint", "ck", "--keep", "oldest"], "--keep needs --dups"),
         (["match", "q.csv", "h", "o", "--threshold", "-1"], "threshold must be >= 0"),
     ],
 )

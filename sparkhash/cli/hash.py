@@ -134,6 +134,10 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
     if args.available_now and args.trigger_interval:
         raise UsageError("--available-now and --trigger-interval exclude each other")
     dups = None
+    dups_only = {"dups_algorithm": "phash", "dups_threshold": 4, "keep": "most-pixels"}
+    changed = [name for name, default in dups_only.items() if getattr(args, name) != default]
+    if changed and not args.dups:
+        raise UsageError(f"--{changed[0].replace('_', '-')} needs --dups DUPS_OUTPUT")
     if args.dups:
         parse_policy(args.keep)
         dups = dups_after_each_batch(
