@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from spark_helpers import run_python, write_image_set
+from spark_helpers import file_uri, run_python, write_image_set
 
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.job import DupsConfig
@@ -14,7 +14,7 @@ from sparkhash.dedup.keep import keep_attributes, read_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
-from sparkhash.spark.stream import FAULT_ENV, StreamConfig, run_hash_stream
+from sparkhash.spark.stream import FAULT_ENV, StreamConfig, commit_batch, run_hash_stream
 from sparkhash.spark.tables import committed_runs, read_hashes
 
 pytestmark = pytest.mark.spark
@@ -105,3 +105,13 @@ def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_p
     ]  # batch 1 re-ran, committed nothing
     assert read_hashes(spark, str(out), current=False).count() == len(files)  # no file twice, in all history
     assert len(table(spark, out)) == len(files)
+
+
+def test_a_file_deleted_after_listing_is_left_out_not_fatal(spark, tmp_path):
+    source, out = tmp_path / "in", tmp_path / "out"
+    kept, deleted = write_image_set(source, count=2, seed=130)
+    batch = spark.createDataFrame([(file_uri(kept),), (file_uri(deleted),)], "path string")
+    deleted.unlink()
+    summary = commit_batch(spark, stream(source, out, tmp_path / "checkpoint"), batch, 0)
+    assert (summary.files_seen, summary.hashed) == (1, 1)
+    assert [r[0] for r in table(spark, out)] == [file_uri(kept)]

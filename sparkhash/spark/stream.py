@@ -119,10 +119,13 @@ def logged_batch_files(spark: SparkSession, checkpoint: str, batch_id: int) -> l
 
 
 def batch_files(spark: SparkSession, checkpoint: str, batch: DataFrame, batch_id: int) -> list[str]:
-    """Every file of a micro-batch: the source log's entries and the batch's rows (only the path
-    column is read, never the bytes)."""
+    """Every file of a micro-batch that still exists: the source log's entries and the batch's
+    rows (only the path column is read, never the bytes). A file deleted since it was listed is
+    left out, as a batch run would not list it: otherwise the batch, whose files are fixed in
+    the checkpoint, would fail on every restart."""
     paths = {r[0] for r in batch.select("path").collect()}
-    return sorted(paths | set(logged_batch_files(spark, checkpoint, batch_id)))
+    paths |= set(logged_batch_files(spark, checkpoint, batch_id))
+    return sorted(p for p in paths if tables.path_exists(spark, p))
 
 
 def batch_label(input_path: str, batch_id: int) -> str:
