@@ -314,15 +314,20 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     Raises QueryError for queries that cannot be read or were hashed with other parameters."""
     config = config or MatchConfig()
     lake, lake_segments = read_hash_output(spark, hashes)
+    # The lake is read several times (parameter and length checks, distinct hashes, paths of the
+    # matches): materialise just the columns needed once, not the current-row window each time.
     if config.algorithm == CROP_RESISTANT:
         if lake_segments is None:
             raise QueryError(f"{hashes} has no segments table: hash it with crop_resistant first")
+        lake_segments = lake_segments.select("path", "segment", "hash", "params").localCheckpoint(eager=True)
         queries = read_queries(spark, query, lake_segments, config)
         return match_segments(
             queries, lake_segments, config.threshold, config.region_cutoff, config.hot_bucket
         )
     if config.algorithm not in lake.columns:
         raise QueryError(f"{hashes} has no {config.algorithm} hashes (columns: {', '.join(lake.columns)})")
+    needed = ["path", config.algorithm, "params", *[c for c in ("error",) if c in lake.columns]]
+    lake = lake.select(*needed).localCheckpoint(eager=True)
     queries = read_queries(spark, query, lake, config)
     threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
     return match_hashes(queries, lake, config.algorithm, threshold, config.hot_bucket)
