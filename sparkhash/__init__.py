@@ -2,6 +2,7 @@
 detection on Apache Spark.
 
     from sparkhash import hash_images, find_pairs, clusters, read_hashes, hamming_distance
+    from sparkhash import match, run_hash_stream, parse_policy   # lake workflows
 
 The names below are imported on first use (PEP 562), so `import sparkhash` does not import
 pyspark; `sparkhash.core` is the portable imagehash drop-in (no Spark).
@@ -29,6 +30,13 @@ _LAZY: dict[str, str] = {
     "DupsConfig": "sparkhash.dedup.job",
     "run_dups": "sparkhash.dedup.job",
     "UsageError": "sparkhash.errors",
+    "match": "sparkhash.dedup.match",
+    "MatchConfig": "sparkhash.dedup.match",
+    "StreamConfig": "sparkhash.spark.stream",
+    "start_hash_stream": "sparkhash.spark.stream",
+    "run_hash_stream": "sparkhash.spark.stream",
+    "KeepPolicy": "sparkhash.dedup.keep",
+    "parse_policy": "sparkhash.dedup.keep",
 }
 
 __all__ = ["__version__", *_LAZY]

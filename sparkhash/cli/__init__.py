@@ -1,4 +1,4 @@
-"""The `sparkhash` command: `sparkhash sample|hash|dups|evaluate|report ...`.
+"""The `sparkhash` command: `sparkhash sample|hash|dups|match|evaluate|report ...`.
 
 Each sub-command lives in its own module of this package exposing `add_arguments(parser)`
 and `run(args) -> int`; only the chosen one is imported (Spark imports are slow). The
@@ -19,6 +19,7 @@ from sparkhash.errors import UsageError
 COMMANDS: dict[str, tuple[str, str]] = {
     "hash": ("sparkhash.cli.hash", "hash images into Parquet hash and segment tables"),
     "dups": ("sparkhash.cli.dups", "find near-duplicate pairs and clusters in a hash table"),
+    "match": ("sparkhash.cli.match", "find the lake files near query images or hashes"),
     "evaluate": ("sparkhash.cli.evaluate", "measure recall/false positives on a labelled corpus"),
     "report": ("sparkhash.cli.report", "write a self-contained HTML review page of duplicate clusters"),
     "sample": ("sparkhash.cli.sample", "write a small generated image set to try the jobs on"),

@@ -8,13 +8,14 @@ import sys
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
 from sparkhash.spark.session import get_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
-    parser.add_argument("output", help="output directory: pairs/, clusters/, groups/")
+    parser.add_argument("output", help="output directory: pairs/, clusters/, groups/, remove/")
     parser.add_argument("--algorithm", default="phash", choices=SINGLE_ALGORITHMS)
     parser.add_argument(
         "--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)"
@@ -67,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_ID",
         help="incremental: rows of HASHES with run_id <= RUN_ID are old, later ones new",
     )
+    parser.add_argument(
+        "--keep",
+        default="most-pixels",
+        metavar="POLICY",
+        help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
+        "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in OUTPUT/remove",
+    )
     parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
     parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
 
@@ -79,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> DupsConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    parse_policy(config.keep)  # a bad policy is refused before Spark starts
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
     try:
         result = run_dups(spark, config)

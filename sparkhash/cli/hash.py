@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
-from sparkhash.core.params import ALGORITHMS
+from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS
+from sparkhash.dedup.job import DupsConfig
+from sparkhash.dedup.keep import parse_policy
+from sparkhash.dedup.live import dups_after_each_batch
+from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
-from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
+from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, JobSummary, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import get_session, local_session_settings
+from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +60,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retry-errors", action="store_true", help="hash again unchanged files that failed before"
     )
     add_hash_params(parser.add_argument_group("hash parameters (imagehash's defaults)"))
+    stream = parser.add_argument_group(
+        "streaming: hash new files as they land, one committed run per micro-batch"
+    )
+    stream.add_argument(
+        "--stream", action="store_true", help="run as a Structured Streaming query over INPUT"
+    )
+    stream.add_argument(
+        "--checkpoint", metavar="DIR", help="the stream's checkpoint directory (needed with --stream)"
+    )
+    stream.add_argument(
+        "--available-now", action="store_true", help="hash what is there, then stop (for a schedule)"
+    )
+    stream.add_argument(
+        "--trigger-interval",
+        metavar="INTERVAL",
+        help='time between micro-batches, e.g. "5 minutes" (default: none)',
+    )
+    stream.add_argument(
+        "--max-files-per-trigger",
+        type=int,
+        default=DEFAULT_MAX_FILES_PER_TRIGGER,
+        help=f"files per micro-batch (default {DEFAULT_MAX_FILES_PER_TRIGGER})",
+    )
+    stream.add_argument(
+        "--dups", metavar="DUPS_OUTPUT", help="keep this dups OUTPUT up to date after each micro-batch"
+    )
+    stream.add_argument(
+        "--dups-algorithm", default="phash", choices=SINGLE_ALGORITHMS, help="--dups: algorithm"
+    )
+    stream.add_argument(
+        "--dups-threshold", type=int, default=4, help="--dups: largest distance of a pair (4)"
+    )
+    stream.add_argument(
+        "--keep", default="most-pixels", metavar="POLICY", help="--dups: keep policy (most-pixels)"
+    )
     spark = parser.add_argument_group("Spark")
     spark.add_argument("--master", help="Spark master (default: spark-submit's, $SPARK_MASTER, or local[*])")
     spark.add_argument(
@@ -80,6 +121,55 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
     )
 
 
+def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> StreamConfig | None:
+    """The StreamConfig of `--stream` and its options (None without --stream)."""
+    stream_only = ("checkpoint", "available_now", "trigger_interval", "dups")
+    if not args.stream:
+        given = [name for name in stream_only if getattr(args, name)]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} needs --stream")
+        return None
+    if not args.checkpoint:
+        raise UsageError("--stream needs --checkpoint DIR")
+    if args.available_now and args.trigger_interval:
+        raise UsageError("--available-now and --trigger-interval exclude each other")
+    dups = None
+    dups_only = {"dups_algorithm": "phash", "dups_threshold": 4, "keep": "most-pixels"}
+    changed = [name for name, default in dups_only.items() if getattr(args, name) != default]
+    if changed and not args.dups:
+        raise UsageError(f"--{changed[0].replace('_', '-')} needs --dups DUPS_OUTPUT")
+    if args.dups:
+        parse_policy(args.keep)
+        dups = dups_after_each_batch(
+            DupsConfig(
+                hashes=job.output,
+                output=args.dups,
+                algorithm=args.dups_algorithm,
+                threshold=args.dups_threshold,
+                keep=args.keep,
+            )
+        )
+    return StreamConfig(
+        job=job,
+        checkpoint=args.checkpoint,
+        available_now=args.available_now,
+        processing_time=args.trigger_interval,
+        max_files_per_trigger=args.max_files_per_trigger,
+        on_batch=_batch_printer(dups),
+    )
+
+
+def _batch_printer(then: Callable | None) -> Callable:
+    """on_batch: print the batch's summary line, then run `then` (the --dups update)."""
+
+    def on_batch(spark: SparkSession, batch_id: int, summary: JobSummary) -> None:
+        print(f"batch {batch_id}: {summary.line()}", flush=True)
+        if then is not None:
+            then(spark, batch_id, summary)
+
+    return on_batch
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
     try:
@@ -91,10 +181,14 @@ def run(args: argparse.Namespace) -> int:
     if malformed:
         print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
         return 2
+    stream = stream_config_from_args(args, config)
     extra = {**local_session_settings(args.master), **dict(item.split("=", 1) for item in args.conf)}
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
     try:
+        if stream is not None:
+            run_hash_stream(spark, stream)
+            return 0
         summary = run_hash_job(spark, config)
     except IncompatibleOutputError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)

@@ -5,14 +5,17 @@ Components use the alternating large-star / small-star rounds of Kiveris et al. 
 no graph on the driver, no GraphFrames, nothing Spark Connect lacks. At the fixed point every
 component is a star around its smallest node, which becomes the cluster id.
 
-Keep rule: in each cluster exactly one path has keep = true — the one with the most pixels
-(width·height), then the largest file (length), then the smallest path.
+Keep rule: in each cluster exactly one path has keep = true — by default the one with the most
+pixels (width·height), then the largest file (length), then the smallest path; other policies
+are in `sparkhash.dedup.keep`.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from sparkhash.dedup.keep import DEFAULT_POLICY, KeepPolicy, with_keep_policy
 
 MAX_ROUNDS = 100
 
@@ -73,17 +76,15 @@ def connected_components(edges: DataFrame, max_rounds: int = MAX_ROUNDS) -> Data
     return leaves.unionByName(centres).groupBy("node").agg(F.min("component").alias("component"))
 
 
-def clusters(pairs: DataFrame, attributes: DataFrame) -> DataFrame:
-    """Clusters table (path, cluster, keep) from pairs (path_a, path_b) and attributes (path, pixels, length)."""
+def clusters(pairs: DataFrame, attributes: DataFrame, policy: KeepPolicy = DEFAULT_POLICY) -> DataFrame:
+    """Clusters table (path, cluster, keep) from pairs (path_a, path_b) and attributes (path,
+    pixels, length[, modification_time]), one kept file per cluster by `policy`."""
     comps = connected_components(pairs.select(F.col("path_a").alias("src"), F.col("path_b").alias("dst")))
-    return with_keep(comps.select(F.col("node").alias("path"), F.col("component").alias("cluster")), attributes)
+    members = comps.select(F.col("node").alias("path"), F.col("component").alias("cluster"))
+    return with_keep(members, attributes, policy)
 
 
-def with_keep(members: DataFrame, attributes: DataFrame) -> DataFrame:
-    """Mark one keep path per cluster: most pixels, then largest file, then smallest path."""
-    attrs = attributes.groupBy("path").agg(F.max("pixels").alias("pixels"), F.max("length").alias("length"))
-    ranked = members.join(attrs, "path", "left")
-    order = Window.partitionBy("cluster").orderBy(
-        F.col("pixels").desc_nulls_last(), F.col("length").desc_nulls_last(), F.col("path").asc()
-    )
-    return ranked.select("path", "cluster", (F.row_number().over(order) == 1).alias("keep"))
+def with_keep(members: DataFrame, attributes: DataFrame, policy: KeepPolicy = DEFAULT_POLICY) -> DataFrame:
+    """Mark one keep path per cluster by `policy` (default: most pixels, then largest file, then
+    smallest path)."""
+    return with_keep_policy(members, attributes, policy)

@@ -1,7 +1,8 @@
 """The near-duplicate job: a hashes table -> pairs, clusters and groups (`sparkhash dups`).
 
-Writes OUTPUT/pairs (PAIRS_SCHEMA), OUTPUT/clusters (CLUSTERS_SCHEMA) and OUTPUT/groups
-(path, anchor, algorithm, size: groups of identical hashes written in compact form).
+Writes OUTPUT/pairs (PAIRS_SCHEMA), OUTPUT/clusters (CLUSTERS_SCHEMA), OUTPUT/groups
+(path, anchor, algorithm, size: groups of identical hashes written in compact form),
+OUTPUT/remove (REMOVE_SCHEMA: the files not kept) and OUTPUT/keep_policy (`sparkhash.dedup.keep`).
 The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`.
 """
 
@@ -17,6 +18,7 @@ from pyspark.sql import functions as F
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
+from sparkhash.dedup.keep import DEFAULT_POLICY, keep_attributes, parse_policy, write_dups_output
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, find_pairs, valid_hashes
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
@@ -48,6 +50,7 @@ class DupsConfig:
     previous: str | None = None
     previous_hashes: str | None = None
     previous_run: str | None = None
+    keep: str = DEFAULT_POLICY.describe()  # the keep policy, as `parse_policy` reads it
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,14 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     incremental request, ParamsMismatch for hashes that cannot be compared."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
-    common = dict(algorithm=args.algorithm, threshold=args.threshold, mode=args.mode,
-                  target_recall=args.recall,
-                  expand_limit=args.expand_limit, hot_bucket=args.hot_bucket)
+    common = dict(
+        algorithm=args.algorithm,
+        threshold=args.threshold,
+        mode=args.mode,
+        target_recall=args.recall,
+        expand_limit=args.expand_limit,
+        hot_bucket=args.hot_bucket,
+    )
     if args.previous:
         if args.previous_run:
             old = hashes.filter(F.col("run_id") <= args.previous_run)
@@ -94,7 +102,8 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
         else:
             raise UsageError("--previous needs --previous-hashes or --previous-run")
         result = find_pairs_incremental(
-            old, hashes,
+            old,
+            hashes,
             spark.read.parquet(os.path.join(args.previous, "pairs")),
             spark.read.parquet(os.path.join(args.previous, "clusters")),
             **common,
@@ -128,13 +137,16 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
 
 
 def run_dups(spark: SparkSession, config: DupsConfig) -> DupsResult:
-    """Find the duplicates of `config` and write pairs/, clusters/ and groups/ under its output."""
+    """Find the duplicates of `config` and write pairs/, clusters/ (kept by `config.keep`),
+    groups/, remove/ and keep_policy/ under its output."""
     if not config.output:
         raise UsageError("no output directory given")
+    policy = parse_policy(config.keep)
     pairs, clusters, groups = find_duplicates(spark, config)
-    pairs.write.mode("overwrite").parquet(os.path.join(config.output, "pairs"))
-    clusters.write.mode("overwrite").parquet(os.path.join(config.output, "clusters"))
-    groups.write.mode("overwrite").parquet(os.path.join(config.output, "groups"))
+    attributes = keep_attributes(read_hashes_table(spark, config.hashes))
+    if config.previous_hashes:
+        attributes = attributes.unionByName(keep_attributes(read_hashes_table(spark, config.previous_hashes)))
+    write_dups_output(spark, config.output, pairs, clusters, groups, attributes, policy)
     written_pairs = spark.read.parquet(os.path.join(config.output, "pairs"))
     written = written_pairs.agg(F.count("*")).first()[0]
     return DupsResult(

@@ -70,8 +70,12 @@ def hash_candidates(
     probe: DataFrame | None = None,
     new_column: str | None = None,
     broadcast_build: bool | None = None,
+    broadcast_probe: bool = False,
 ) -> DataFrame:
-    """The joined candidate rows (a_w.., b_w.., band, sub, b_new?) before any filtering."""
+    """The joined candidate rows (a_w.., b_w.., band, sub, b_new?) before any filtering.
+
+    broadcast_probe: send the (small) probe side to every task instead, e.g. a few query hashes
+    against a large build side (matching against a lake)."""
     wcols = word_columns(plan.words)
     a = [f"a_{w}" for w in wcols]
     b = [f"b_{w}" for w in wcols]
@@ -110,7 +114,10 @@ def hash_candidates(
     )
     # Spark does not scale size estimates through explode: without a hint it may broadcast the
     # (many times larger) probe side. Hash the build side per partition instead, or broadcast it.
-    right = F.broadcast(right) if broadcast_build else right.hint("shuffle_hash")
+    if broadcast_probe:
+        left = F.broadcast(left)
+    else:
+        right = F.broadcast(right) if broadcast_build else right.hint("shuffle_hash")
     return left.join(right, ["band", "key", "sub", "skey"])
 
 
@@ -120,15 +127,18 @@ def hash_pairs(
     probe: DataFrame | None = None,
     new_column: str | None = None,
     broadcast_build: bool | None = None,
+    broadcast_probe: bool = False,
 ) -> DataFrame:
     """Pairs of distinct hashes within `plan.threshold` (exact or sampled, per the plan).
 
     hashes: distinct rows of word columns w0.. (the build side). probe: a subset of them to
     probe with (incremental runs: the new hashes); with `new_column` (a boolean column of
     `hashes`) a pair of two old hashes is never produced. Returns a_w0.., b_w0.., distance
-    with a < b in word order when both sides are probes.
+    with a < b in word order when both sides are probes. With a `new_column` that is false on
+    every build row and a separate probe set, every (probe, build) pair within k is returned
+    (a = probe, b = build), equal hashes included: a query-against-lake match.
     """
-    joined = hash_candidates(hashes, plan, probe, new_column, broadcast_build)
+    joined = hash_candidates(hashes, plan, probe, new_column, broadcast_build, broadcast_probe)
     wcols = word_columns(plan.words)
     a = [f"a_{w}" for w in wcols]
     b = [f"b_{w}" for w in wcols]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
+from sparkhash.dedup.keep import read_policy
 from sparkhash.report.clusters import cluster_stats, file_attributes, ranked, read_dups, top_members, totals
 from sparkhash.report.page import DEFAULT_PAGE_SIZE, render_page
 from sparkhash.report.thumbnails import DEFAULT_SIZE, make_thumbnails
@@ -135,6 +136,7 @@ def build_report(spark: SparkSession, request: ReportRequest) -> ReportResult:
         **asdict(total),
         "shown": len(top),
         "source": request.dups,
+        "policy": read_policy(spark, request.dups),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     document = render_page(data, summary)

@@ -145,7 +145,8 @@ def _json_for_script(data: dict) -> str:
 
 def render_page(data: dict, summary: dict) -> str:
     """The whole HTML document. `data`: clusters, thumbs, page_size (see report.build);
-    `summary`: images, clusters, to_delete, bytes_reclaimable, bytes_total, shown, source, generated."""
+    `summary`: images, clusters, to_delete, bytes_reclaimable, bytes_total, shown, source, generated,
+    and optionally policy (the keep policy that chose each cluster's kept file)."""
     e = html.escape
     if summary["bytes_reclaimable"] is not None:
         reclaim = (_human_bytes(summary["bytes_reclaimable"]), "reclaimable")
@@ -165,6 +166,8 @@ def render_page(data: dict, summary: dict) -> str:
         f"Showing the top {shown:,} of {summary['clusters']:,} clusters (largest first, then the most uncertain: "
         f"largest distance between members). Source: {summary['source']}. Generated {summary['generated']}."
     )
+    if summary.get("policy"):
+        note += f" Kept file of each cluster chosen by the keep policy {summary['policy']}."
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>sparkhash duplicate review</title><style>{STYLE}</style>

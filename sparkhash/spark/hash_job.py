@@ -64,6 +64,9 @@ class HashJobConfig:
     recursive: bool = True
     max_file_bytes: int | None = None  # None: the session's spark.sparkhash.maxFileBytes, or 64 MiB
     retry_errors: bool = False
+    #: Exactly these files (binaryFile `path` values) instead of listing `input`, which then only
+    #: labels the run (a streaming micro-batch: see `sparkhash.spark.stream`).
+    files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,10 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     _check_compatible(runs, algorithms, params, output)
     tables.remove_uncommitted(output, [r.run_id for r in runs])
 
-    files = binary_files(spark, config.input, config.name_filter, config.recursive)
+    if config.files:
+        files = binary_files_at(spark, list(config.files))
+    else:
+        files = binary_files(spark, config.input, config.name_filter, config.recursive)
     input_files = files.inputFiles()
     files_seen = len(input_files)
     known = tables.read_hashes(spark, output)

@@ -1,0 +1,72 @@
+"""`sparkhash match QUERY HASHES OUTPUT`: the command line of lake matching (`sparkhash.dedup.match`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sparkhash.core.params import ALGORITHMS
+from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, match, write_matches
+from sparkhash.spark.session import get_session
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query",
+        help="images (directory, file or glob), a `sparkhash hash` OUTPUT, or a CSV/Parquet of hex hashes",
+    )
+    parser.add_argument("hashes", help="the lake: a `sparkhash hash` OUTPUT or a Parquet hashes table")
+    parser.add_argument("output", help="output directory: matches/")
+    parser.add_argument("--algorithm", default="phash", choices=ALGORITHMS)
+    parser.add_argument(
+        "--threshold",
+        type=int,
+        default=None,
+        help="largest Hamming distance (default 4; crop_resistant: the segment cutoff, imagehash's 16 of 64 bits)",
+    )
+    parser.add_argument(
+        "--query-format",
+        default="auto",
+        choices=QUERY_FORMATS,
+        help="what QUERY is (default: guessed from the path)",
+    )
+    parser.add_argument("--id-column", help="query table: id column (default: the first of id, query, path)")
+    parser.add_argument(
+        "--hash-column", help="query table: hex column (default: the algorithm's name, else hash)"
+    )
+    parser.add_argument(
+        "--region-cutoff", type=int, default=1, help="crop_resistant: matched segments needed (1)"
+    )
+    parser.add_argument("--name-filter", help='image queries: glob on file names, e.g. "*.{jpg,png}"')
+    parser.add_argument(
+        "--no-recursive", action="store_true", help="image queries: do not search sub-directories"
+    )
+    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
+    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+
+
+def config_from_args(args: argparse.Namespace) -> MatchConfig:
+    """The MatchConfig of parsed options."""
+    return MatchConfig(
+        algorithm=args.algorithm,
+        threshold=args.threshold,
+        query_format=args.query_format,
+        id_column=args.id_column,
+        hash_column=args.hash_column,
+        region_cutoff=args.region_cutoff,
+        name_filter=args.name_filter,
+        recursive=not args.no_recursive,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-match")
+    target = write_matches(match(spark, args.query, args.hashes, config), args.output)
+    written = spark.read.parquet(target)
+    queries = written.select("query").distinct().count()
+    print(
+        f"sparkhash match: {written.count()} matches of {queries} queries written to {target}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,186 @@
+"""Streaming ingestion: new files under INPUT hashed as they land, one committed run per micro-batch.
+
+    query = start_hash_stream(spark, StreamConfig(HashJobConfig(input, output), checkpoint))
+
+A `readStream.format("binaryFile")` source (explicit schema, `maxFilesPerTrigger`) feeds
+`foreachBatch`, which hashes exactly the micro-batch's files with the batch job
+(`run_hash_job` with `HashJobConfig.files`) and commits them as one run of OUTPUT with the
+usual protocol (`sparkhash.spark.tables`): batch readers see the same tables, the same
+error rows, the same size cap. `trigger(availableNow=True)` processes what is there and stops,
+for a scheduled job.
+
+Exactly once across a killed and restarted stream. Spark writes a batch's offsets (for the
+file source: its list of files) to the checkpoint before the batch runs and its commit entry
+after `foreachBatch` returns; a restarted stream re-runs an uncommitted batch with the same
+files. Either the killed attempt committed its run — then every file of the batch is already
+a current, unchanged row of OUTPUT, the re-run finds nothing new and commits nothing — or it
+did not, and what it wrote is uncommitted, removed, and written again. Each run's record
+names its batch in `input` ("INPUT (stream batch N)").
+
+The files of a batch are read from the file source's log in the checkpoint (Spark's file scan
+skips zero-byte files, which must still get an error row), united with the batch's own paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType, TimestampType
+
+from sparkhash.spark import tables
+from sparkhash.spark.api import normalise_algorithms, params_json
+from sparkhash.spark.hash_job import HashJobConfig, JobSummary, _check_compatible, run_hash_job
+from sparkhash.spark.read import hadoop_path
+
+#: The binaryFile source's schema, given explicitly (a stream cannot infer it).
+BINARY_FILE_SCHEMA = StructType(
+    [
+        StructField("path", StringType(), False),
+        StructField("modificationTime", TimestampType(), True),
+        StructField("length", LongType(), True),
+        StructField("content", BinaryType(), True),
+    ]
+)
+DEFAULT_MAX_FILES_PER_TRIGGER = 1000
+#: Test hook: "N" ends the driver process (os._exit(137), no clean-up) right after batch N
+#: committed its run, before Spark records the batch as done: what a job killed then leaves.
+FAULT_ENV = "SPARKHASH_STREAM_KILL_AFTER_BATCH"
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """A hash stream: the job's settings (`job.input` is the watched directory or glob), the
+    checkpoint directory, and the trigger. `on_batch(spark, batch_id, summary)` is called on the
+    driver after every batch, also one that committed nothing (under Spark Connect, on the
+    server); e.g. `sparkhash.dedup.live.dups_after_each_batch` for incremental dups."""
+
+    job: HashJobConfig
+    checkpoint: str
+    available_now: bool = False
+    processing_time: str | None = None  # e.g. "5 minutes"; None: the next batch as soon as possible
+    max_files_per_trigger: int = DEFAULT_MAX_FILES_PER_TRIGGER
+    query_name: str | None = None
+    on_batch: Callable[[SparkSession, int, JobSummary], None] | None = None
+
+
+def binary_file_stream(
+    spark: SparkSession,
+    input_path: str,
+    name_filter: str | None = None,
+    recursive: bool = True,
+    max_files_per_trigger: int = DEFAULT_MAX_FILES_PER_TRIGGER,
+) -> DataFrame:
+    """New files under `input_path` as a streaming binaryFile DataFrame (BINARY_FILE_SCHEMA)."""
+    reader = (
+        spark.readStream.format("binaryFile")
+        .schema(BINARY_FILE_SCHEMA)
+        .option("maxFilesPerTrigger", str(max_files_per_trigger))
+    )
+    if recursive:
+        reader = reader.option("recursiveFileLookup", "true")
+    if name_filter:
+        reader = reader.option("pathGlobFilter", name_filter)
+    return reader.load(input_path)
+
+
+def logged_batch_files(spark: SparkSession, checkpoint: str, batch_id: int) -> list[str]:
+    """The files the file source assigned to `batch_id`, from its log in the checkpoint
+    (sources/0/N and N.compact: a version line, then one JSON entry per file). [] if unreadable."""
+    root = f"{tables.normalise_output(checkpoint)}/sources/0"
+    local = tables.local_path(root)
+    try:
+        if local is not None:
+            lines = [
+                line
+                for f in sorted(local.iterdir())
+                if not f.name.startswith((".", "_"))
+                for line in f.read_text().splitlines()
+            ]
+        else:
+            lines = [r[0] for r in spark.read.text(root).collect()]
+    except Exception:  # noqa: BLE001 - a missing or foreign log: fall back to the batch's paths
+        return []
+    found = set()
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("batchId") == batch_id and "path" in entry:
+            found.add(hadoop_path(entry["path"]))
+    return sorted(found)
+
+
+def batch_files(spark: SparkSession, checkpoint: str, batch: DataFrame, batch_id: int) -> list[str]:
+    """Every file of a micro-batch that still exists: the source log's entries and the batch's
+    rows (only the path column is read, never the bytes). A file deleted since it was listed is
+    left out, as a batch run would not list it: otherwise the batch, whose files are fixed in
+    the checkpoint, would fail on every restart."""
+    paths = {r[0] for r in batch.select("path").collect()}
+    paths |= set(logged_batch_files(spark, checkpoint, batch_id))
+    return sorted(p for p in paths if tables.path_exists(spark, p))
+
+
+def batch_label(input_path: str, batch_id: int) -> str:
+    """The `input` recorded for a micro-batch's run."""
+    return f"{input_path} (stream batch {batch_id})"
+
+
+def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, batch_id: int) -> JobSummary:
+    """Hash one micro-batch's files into a committed run of OUTPUT (idempotent: see module doc)."""
+    paths = batch_files(spark, config.checkpoint, batch, batch_id)
+    if not paths:
+        return JobSummary(0, 0, 0, 0, 0.0, None, tables.normalise_output(config.job.output))
+    job = replace(config.job, input=batch_label(config.job.input, batch_id), files=tuple(paths))
+    summary = run_hash_job(spark, job)
+    if os.environ.get(FAULT_ENV) == str(batch_id) and summary.run_id is not None:
+        os._exit(137)
+    return summary
+
+
+def check_output(spark: SparkSession, job: HashJobConfig) -> None:
+    """Refuse (IncompatibleOutputError) an OUTPUT holding other algorithms or parameters, before
+    the stream starts rather than in its first batch."""
+    runs = tables.committed_runs(spark, job.output)
+    _check_compatible(
+        runs, normalise_algorithms(job.algorithms), params_json(job.params, job.decode_options), job.output
+    )
+
+
+def start_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
+    """Start the stream; returns the running query (`awaitTermination()` it, or `stop()` it)."""
+    check_output(spark, config.job)
+    job = config.job
+    source = binary_file_stream(
+        spark, job.input, job.name_filter, job.recursive, config.max_files_per_trigger
+    )
+
+    def each_batch(batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        summary = commit_batch(spark, config, batch, batch_id)
+        if config.on_batch is not None:
+            config.on_batch(spark, batch_id, summary)
+
+    writer = source.writeStream.foreachBatch(each_batch).option("checkpointLocation", config.checkpoint)
+    if config.query_name:
+        writer = writer.queryName(config.query_name)
+    if config.available_now:
+        writer = writer.trigger(availableNow=True)
+    elif config.processing_time:
+        writer = writer.trigger(processingTime=config.processing_time)
+    return writer.start()
+
+
+def run_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
+    """Start the stream and wait until it ends (with `available_now`: once the files present at
+    the start are committed). Raises the stream's failure, if any."""
+    query = start_hash_stream(spark, config)
+    query.awaitTermination()
+    return query
