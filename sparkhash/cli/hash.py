@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.params import ALGORITHMS
+from sparkhash.spark import lease
 from sparkhash.spark.api import normalise_algorithms
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
@@ -36,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'
     )
     parser.add_argument("--no-recursive", action="store_true", help="do not search sub-directories")
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links to directories, each real directory once (default: not followed)",
+    )
     parser.add_argument(
         "--max-file-bytes",
         type=int,
@@ -77,6 +83,7 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
         recursive=not args.no_recursive,
         max_file_bytes=args.max_file_bytes,
         retry_errors=args.retry_errors,
+        follow_symlinks=args.follow_symlinks,
     )
 
 
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
     try:
         summary = run_hash_job(spark, config)
-    except IncompatibleOutputError as exc:
+    except (IncompatibleOutputError, lease.LeaseHeld, lease.LeaseLost) as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
     except AnalysisException as exc:

@@ -8,18 +8,19 @@ last (see `sparkhash.spark.tables`). The command line is `sparkhash.cli.hash`.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.errors import UsageError
-from sparkhash.spark import tables
+from sparkhash.spark import lease, listing, tables
 from sparkhash.spark.api import (
     error_rows,
     hash_images,
@@ -29,12 +30,13 @@ from sparkhash.spark.api import (
     segments_table,
 )
 from sparkhash.spark.read import (
+    BINARY_FILE_SCHEMA,
     DEFAULT_MAX_FILE_BYTES,
     LISTING_COLUMNS,
     MAX_FILE_BYTES_CONF,
     binary_files,
     binary_files_at,
-    empty_files,
+    hadoop_path,
     over_size_cap,
     oversize_error,
     within_size_cap,
@@ -61,6 +63,7 @@ class HashJobConfig:
     recursive: bool = True
     max_file_bytes: int | None = None  # None: the session's spark.sparkhash.maxFileBytes, or 64 MiB
     retry_errors: bool = False
+    follow_symlinks: bool = False  # follow links to directories (each real directory once)
 
 
 @dataclass(frozen=True)
@@ -74,21 +77,30 @@ class JobSummary:
     seconds: float
     run_id: str | None
     output: str
+    removed: int = 0  # files hashed before and gone now: retired (kept in history only)
+    vanished: int = 0  # files listed but gone before their bytes were read: no row
 
     def line(self) -> str:
-        """The one-line summary printed at the end of the job."""
+        """The one-line summary printed at the end of the job (removed and vanished files
+        are counted only when there are some)."""
         processed = self.hashed + self.failed
         rate = processed / self.seconds if self.seconds > 0 else 0.0
         committed = f"committed run {self.run_id}" if self.run_id else "nothing new, no run committed"
+        gone = "".join(
+            f", {n} {label}" for n, label in ((self.removed, "removed"), (self.vanished, "vanished")) if n
+        )
         return (
             f"sparkhash hash: {self.files_seen} files seen, {self.hashed} hashed, {self.skipped} skipped "
-            f"(unchanged), {self.failed} failed in {self.seconds:.1f} s ({rate:.1f} images/s); "
+            f"(unchanged), {self.failed} failed{gone} in {self.seconds:.1f} s ({rate:.1f} images/s); "
             f"{committed} in {self.output}"
         )
 
 
 def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
-    """Hash INPUT's new and changed files into a new committed run of OUTPUT."""
+    """Hash INPUT's new and changed files into a new committed run of OUTPUT.
+
+    The run holds OUTPUT's lease from start to end (`sparkhash.spark.lease`): a second writer
+    is refused with LeaseHeld, and only under the lease are crashed runs' leftovers removed."""
     started = time.perf_counter()
     output = tables.normalise_output(config.output)
     algorithms = normalise_algorithms(config.algorithms)
@@ -96,16 +108,29 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
+    with lease.acquire(spark, output, "sparkhash hash") as held:
+        runs = tables.committed_runs(spark, output)
+        _check_compatible(runs, algorithms, params, output)
+        tables.remove_uncommitted(output, [r.run_id for r in runs])
+        return _hash_run(spark, config, output, algorithms, params, max_file_bytes, held, started)
 
-    runs = tables.committed_runs(spark, output)
-    _check_compatible(runs, algorithms, params, output)
-    tables.remove_uncommitted(output, [r.run_id for r in runs])
 
-    files = binary_files(spark, config.input, config.name_filter, config.recursive)
-    input_files = files.inputFiles()
-    files_seen = len(input_files)
+def _hash_run(
+    spark: SparkSession,
+    config: HashJobConfig,
+    output: str,
+    algorithms: tuple[str, ...],
+    params: str,
+    max_file_bytes: int,
+    held: lease.Lease,
+    started: float,
+) -> JobSummary:
+    listed = list_input(spark, config)
+    files, input_files = listed.files, listed.input_files
+    files_seen = len(input_files) + len(listed.unreadable) + len(listed.vanished)
     known = tables.read_hashes(spark, output)
-    candidates = _files_to_hash(spark, files, known, config.retry_errors)
+    readable = files.where(~_unreadable_path())
+    candidates = _files_to_hash(spark, readable, known, config.retry_errors)
     hashed = hash_images(
         within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
     )
@@ -114,29 +139,48 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
             over_size_cap(candidates, max_file_bytes), oversize_error(max_file_bytes), algorithms, params
         )
     )
-    if files.select("path").count() < files_seen:  # Spark's scan skips zero-byte files
-        empties = _new_or_changed(empty_files(spark, files, input_files), known, config.retry_errors)
+    unreadable = _new_or_changed(
+        _unreadable_listing(spark, files, listed.unreadable), known, config.retry_errors
+    )
+    staged_rows = staged_rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
+    empty = [p for p in _unscanned(spark, files, input_files) if tables.path_exists(spark, p)]
+    if empty:  # Spark's scan skips zero-byte files (and files gone since the listing)
+        empties = _new_or_changed(_zero_byte_listing(spark, empty), known, config.retry_errors)
         staged_rows = staged_rows.unionByName(
             error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params)
         )
 
-    run_id = tables.new_run_id()
+    run_id = held.run_id
     staging = tables.run_dir(output, tables.STAGING, run_id)
     staged_rows.write.mode("overwrite").parquet(staging)
-    staged = spark.read.parquet(staging)
+    # Never silently skip this run's own staged files, whatever spark.sql.files.ignoreMissingFiles says.
+    staged = spark.read.option("ignoreMissingFiles", "false").parquet(staging)
     counts = staged.agg(
         F.count(F.lit(1)).alias("rows"),
         F.count("error").alias("failed"),
         F.coalesce(F.sum("segment_count"), F.lit(0)).alias("segments"),
     ).first()
     rows, failed, segments = int(counts["rows"]), int(counts["failed"]), int(counts["segments"])
-    if rows == 0:
+    vanished = _vanished(spark, files, input_files, staged, set(empty)) + list(listed.vanished)
+    removed = _removed(spark, known, input_files, listed.unreadable, vanished)
+    if rows == 0 and not removed:
         tables.remove_run_files(output, run_id)
-        return JobSummary(files_seen, 0, files_seen, 0, time.perf_counter() - started, None, output)
+        return JobSummary(
+            files_seen,
+            0,
+            files_seen - len(vanished),
+            0,
+            time.perf_counter() - started,
+            None,
+            output,
+            vanished=len(vanished),
+        )
 
     tables.write_run_table(hashes_table(staged, run_id), output, tables.HASHES, run_id)
     if CROP_RESISTANT in algorithms:
         tables.write_run_table(segments_table(staged, run_id), output, tables.SEGMENTS, run_id)
+    if removed:
+        tables.write_removed(spark, output, run_id, removed)
     seconds = time.perf_counter() - started
     record = tables.RunRecord(
         run_id=run_id,
@@ -145,15 +189,138 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         params=params,
         files_seen=files_seen,
         hashed=rows - failed,
-        skipped=max(files_seen - rows, 0),
+        skipped=max(files_seen - rows - len(vanished), 0),
         failed=failed,
         segments=segments,
         seconds=round(seconds, 3),
         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        removed=len(removed),
+        vanished=len(vanished),
     )
+    held.check()  # a run that lost its lease while paused must not commit
     tables.commit_run(spark, output, record)
     tables.remove_run_files(output, run_id)
-    return JobSummary(files_seen, record.hashed, record.skipped, failed, seconds, run_id, output)
+    return JobSummary(
+        files_seen,
+        record.hashed,
+        record.skipped,
+        failed,
+        seconds,
+        run_id,
+        output,
+        removed=record.removed,
+        vanished=record.vanished,
+    )
+
+
+@dataclass(frozen=True)
+class InputListing:
+    """INPUT's files: the binaryFile DataFrame, every listed file's URI (`inputFiles`, zero-byte
+    files included) and the files listed in Python that cannot be read through Hadoop."""
+
+    files: DataFrame
+    input_files: list[str]
+    unreadable: list[listing.Unreadable]
+    vanished: tuple[str, ...] = ()  # walked, then gone before Spark listed them
+
+
+def list_input(spark: SparkSession, config: HashJobConfig) -> InputListing:
+    """List INPUT once. A driver-local directory is walked in Python first; when its tree has
+    symbolic links to directories, broken links or `:` names (where Spark's listing would loop,
+    double or fail) exactly the walked files are loaded, else Spark lists the tree itself."""
+    root = listing.walkable(config.input)
+    if root is not None:
+        walked = listing.walk(root, config.name_filter, config.recursive, config.follow_symlinks)
+        if walked.differs_from_spark:
+            files, gone = _load_existing(spark, walked.files)
+            return InputListing(
+                files, files.inputFiles(), walked.unreadable, tuple(f"file:{p}" for p in gone)
+            )
+    files = binary_files(spark, config.input, config.name_filter, config.recursive)
+    return InputListing(files, files.inputFiles(), [])
+
+
+def _load_existing(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, list[str]]:
+    """binaryFile rows of these local files, and those deleted since the walk (Spark's load
+    refuses a missing path, so they are left out and counted as vanished)."""
+    gone: list[str] = []
+    while paths:
+        try:
+            return binary_files_at(spark, paths), gone
+        except AnalysisException as exc:
+            if "PATH_NOT_FOUND" not in str(exc):
+                raise
+            gone += [p for p in paths if not os.path.exists(p)]
+            paths = [p for p in paths if os.path.exists(p)]
+    return spark.createDataFrame([], BINARY_FILE_SCHEMA), gone
+
+
+def _unreadable_path() -> Column:
+    """Paths that Hadoop lists but cannot open: a ':' after the scheme and authority."""
+    return F.regexp_replace("path", r"^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?", "").contains(":")
+
+
+def _unreadable_listing(spark: SparkSession, files: DataFrame, walked: list[listing.Unreadable]) -> DataFrame:
+    """Listing columns and an `error` of the files that get an error row unread."""
+    listed = files.where(_unreadable_path()).select(
+        *LISTING_COLUMNS, F.lit(listing.COLON_ERROR).alias("error")
+    )
+    if not walked:
+        return listed
+    rows = [(u.path, u.length, u.modification_time, u.error) for u in walked]
+    schema = "path string, length long, modificationTime timestamp, error string"
+    return listed.unionByName(spark.createDataFrame(rows, schema))
+
+
+def _unscanned(spark: SparkSession, files: DataFrame, input_files: list[str]) -> list[str]:
+    """Listed paths that Spark's scan of `files` leaves out now: zero-byte files, and files
+    deleted since the listing (the binaryFile reader looks every file up again and, with
+    spark.sql.files.ignoreMissingFiles, skips the missing ones). Paths go through the driver."""
+    if files.select("path").count() >= len(input_files):
+        return []
+    every_file = spark.createDataFrame([(hadoop_path(u),) for u in input_files], "path string")
+    return [r["path"] for r in every_file.join(files.select("path"), on="path", how="left_anti").collect()]
+
+
+def _zero_byte_listing(spark: SparkSession, paths: list[str]) -> DataFrame:
+    return spark.createDataFrame(
+        [(p, 0, None) for p in paths], "path string, length long, modificationTime timestamp"
+    )
+
+
+def _vanished(
+    spark: SparkSession, files: DataFrame, input_files: list[str], staged: DataFrame, empty: set[str]
+) -> list[str]:
+    """Listed paths with no row from this run that are gone now (deleted after the listing)."""
+    gone = [
+        p for p in _unscanned(spark, files, input_files) if p not in empty or not tables.path_exists(spark, p)
+    ]
+    if not gone:
+        return []
+    rows = {r["path"] for r in staged.where(F.col("path").isin(gone)).select("path").collect()}
+    return [p for p in gone if p not in rows]
+
+
+def _removed(
+    spark: SparkSession,
+    known: DataFrame | None,
+    input_files: list[str],
+    walked: list[listing.Unreadable],
+    vanished: list[str],
+) -> list[str]:
+    """Current paths of OUTPUT whose files are gone: not listed now (or vanished) and not found
+    on the file system (a file outside this run's INPUT keeps its row)."""
+    if known is None:
+        return []
+    listed = spark.createDataFrame(
+        [(hadoop_path(u),) for u in input_files] + [(u.path,) for u in walked], "path string"
+    )
+    unlisted = known.select("path").join(listed, on="path", how="left_anti")
+    candidates = sorted({row["path"] for row in unlisted.collect()} | set(vanished))
+    if not candidates:
+        return []
+    current = {row["path"] for row in known.where(F.col("path").isin(candidates)).select("path").collect()}
+    return [p for p in candidates if p in current and not tables.path_exists(spark, p)]
 
 
 def _check_compatible(
