@@ -17,8 +17,14 @@ from sparkhash.spark.lease import LeaseHeld, LeaseInfo, LeaseLost
 
 def write_lease(output, **changes) -> LeaseInfo:
     now = time.time()
-    values = dict(run_id="20260101T000000000000Z-dead0000", command="sparkhash hash",
-                  host="other-host", pid=1, started=now, heartbeat=now)
+    values = dict(
+        run_id="20260101T000000000000Z-dead0000",
+        command="sparkhash hash",
+        host="other-host",
+        pid=1,
+        started=now,
+        heartbeat=now,
+    )
     values.update(changes)
     info = LeaseInfo(**values)
     output.mkdir(parents=True, exist_ok=True)
@@ -50,7 +56,9 @@ def test_live_foreign_lease_is_kept_until_its_heartbeat_is_older_than_the_timeou
 
 
 def test_lease_of_an_ended_process_on_this_host_is_taken_over_at_once(tmp_path):
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     write_lease(tmp_path / "out", host=socket.gethostname(), pid=int(ended.stdout))
     with lease.acquire(None, str(tmp_path / "out"), "sparkhash hash") as taken:
         assert taken.held

@@ -11,6 +11,7 @@ import pytest
 from spark_helpers import REPO, file_uri, photo_like, write_image_set
 
 from sparkhash import cli
+from sparkhash.dedup.output import read_dups
 from sparkhash.spark import hash_job, lease, listing
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import read_hashes
@@ -31,9 +32,23 @@ def test_second_concurrent_writer_is_refused_and_the_first_loses_nothing(spark, 
     first_files = write_image_set(source, count=40, seed=1)
     env = dict(os.environ, PYTHONPATH=str(REPO), PYSPARK_PYTHON=sys.executable)
     first = subprocess.Popen(
-        [sys.executable, "-m", "sparkhash.cli", "hash", str(source), str(output), "--algorithms", "phash,dhash",
-         "--master", "local[1]"],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sparkhash.cli",
+            "hash",
+            str(source),
+            str(output),
+            "--algorithms",
+            "phash,dhash",
+            "--master",
+            "local[1]",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 240
@@ -66,7 +81,7 @@ def test_deleted_file_is_retired_and_never_kept(spark, tmp_path):
     assert read_hashes(spark, str(output), current=False).count() == 3  # history keeps big.jpg
 
     assert cli.main(["dups", str(output), str(dups), "--algorithm", "phash", "--threshold", "8"]) == 0
-    clusters = {r["path"]: r["keep"] for r in spark.read.parquet(str(dups / "clusters")).collect()}
+    clusters = {r["path"]: r["keep"] for r in read_dups(spark, str(dups)).clusters.collect()}
     assert clusters == {file_uri(source / "medium.jpg"): True, file_uri(source / "small.jpg"): False}
 
     # Back again: hashed again and current again; a second run retires nothing more.

@@ -85,5 +85,8 @@ def run(args: argparse.Namespace) -> int:
     except ParamsMismatch as exc:
         print(f"sparkhash dups: refusing to join: {exc}", file=sys.stderr)
         return 2
-    print(f"sparkhash dups: {result.written} pairs written to {result.output}", file=sys.stderr)
+    print(
+        f"sparkhash dups: {result.written} pairs written to {result.output} (run {result.run_id})",
+        file=sys.stderr,
+    )
     return 0

@@ -15,7 +15,6 @@ from pyspark.sql import SparkSession
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.params import ALGORITHMS
-from sparkhash.spark import lease
 from sparkhash.spark.api import normalise_algorithms
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
@@ -103,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
     try:
         summary = run_hash_job(spark, config)
-    except (IncompatibleOutputError, lease.LeaseHeld, lease.LeaseLost) as exc:
+    except IncompatibleOutputError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
     except AnalysisException as exc:

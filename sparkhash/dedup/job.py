@@ -1,13 +1,13 @@
 """The near-duplicate job: a hashes table -> pairs, clusters and groups (`sparkhash dups`).
 
-Writes OUTPUT/pairs (PAIRS_SCHEMA), OUTPUT/clusters (CLUSTERS_SCHEMA) and OUTPUT/groups
-(path, anchor, algorithm, size: groups of identical hashes written in compact form).
+Writes pairs (PAIRS_SCHEMA), clusters (CLUSTERS_SCHEMA) and groups (path, anchor, algorithm,
+size: groups of identical hashes written in compact form) of one run under OUTPUT, committed
+together (`sparkhash.dedup.output`: read them with `read_dups`). The run holds OUTPUT's lease.
 The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 
@@ -17,9 +17,11 @@ from pyspark.sql import functions as F
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
+from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, find_pairs, valid_hashes
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
+from sparkhash.spark import lease
 from sparkhash.spark.tables import read_hash_output
 
 
@@ -59,6 +61,7 @@ class DupsResult:
     groups: DataFrame
     written: int
     output: str
+    run_id: str | None = None
 
 
 def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
@@ -93,10 +96,11 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
             old = read_hashes_table(spark, args.previous_hashes)
         else:
             raise UsageError("--previous needs --previous-hashes or --previous-run")
+        previous = read_dups(spark, args.previous)
         result = find_pairs_incremental(
             old, hashes,
-            spark.read.parquet(os.path.join(args.previous, "pairs")),
-            spark.read.parquet(os.path.join(args.previous, "clusters")),
+            previous.pairs,
+            previous.clusters,
             **common,
         )
         print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
@@ -128,19 +132,21 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
 
 
 def run_dups(spark: SparkSession, config: DupsConfig) -> DupsResult:
-    """Find the duplicates of `config` and write pairs/, clusters/ and groups/ under its output."""
+    """Find the duplicates of `config` and commit pairs, clusters and groups as one new run of
+    its output (`sparkhash.dedup.output`), holding the output's lease meanwhile."""
     if not config.output:
         raise UsageError("no output directory given")
-    pairs, clusters, groups = find_duplicates(spark, config)
-    pairs.write.mode("overwrite").parquet(os.path.join(config.output, "pairs"))
-    clusters.write.mode("overwrite").parquet(os.path.join(config.output, "clusters"))
-    groups.write.mode("overwrite").parquet(os.path.join(config.output, "groups"))
-    written_pairs = spark.read.parquet(os.path.join(config.output, "pairs"))
-    written = written_pairs.agg(F.count("*")).first()[0]
+    with lease.acquire(spark, config.output, "sparkhash dups") as held:
+        remove_old_runs(spark, config.output)  # what killed runs left behind
+        pairs, clusters, groups = find_duplicates(spark, config)
+        written = write_dups(spark, config.output, held.run_id, pairs, clusters, groups, held.check)
+        remove_old_runs(spark, config.output)
+    result = read_dups(spark, config.output)
     return DupsResult(
-        pairs=written_pairs,
-        clusters=spark.read.parquet(os.path.join(config.output, "clusters")),
-        groups=spark.read.parquet(os.path.join(config.output, "groups")),
+        pairs=result.pairs,
+        clusters=result.clusters,
+        groups=result.groups,
         written=written,
         output=config.output,
+        run_id=held.run_id,
     )

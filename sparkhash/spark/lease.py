@@ -42,6 +42,7 @@ from typing import Protocol
 
 from pyspark.sql import SparkSession
 
+from sparkhash.errors import UsageError
 from sparkhash.spark.paths import local_path
 from sparkhash.spark.tables import new_run_id, normalise_output
 
@@ -52,11 +53,11 @@ LEASE_TIMEOUT_SECONDS = 120.0
 HEARTBEAT_SECONDS = 10.0
 
 
-class LeaseHeld(RuntimeError):
+class LeaseHeld(UsageError):
     """Another live run holds OUTPUT's lease."""
 
 
-class LeaseLost(RuntimeError):
+class LeaseLost(UsageError):
     """This run's lease was taken over (it was stale): the run must not commit."""
 
 
