@@ -7,7 +7,7 @@ import sys
 
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
-from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
 from sparkhash.spark.session import get_session
 
@@ -79,6 +79,7 @@ def config_from_args(args: argparse.Namespace) -> DupsConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    check_config(config)  # before Spark starts
     spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
     try:
         result = run_dups(spark, config)

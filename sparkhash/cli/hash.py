@@ -16,7 +16,7 @@ from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.params import ALGORITHMS
 from sparkhash.spark.api import normalise_algorithms
-from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
+from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, check_config, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import get_session, local_session_settings
 
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
     try:
         config = config_from_args(args)
+        check_config(config)  # before Spark starts
     except ValueError as exc:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2

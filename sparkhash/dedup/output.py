@@ -28,7 +28,9 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.spark.tables import local_path, normalise_output, path_exists
+from sparkhash.errors import UsageError
+from sparkhash.spark.paths import local_path
+from sparkhash.spark.tables import normalise_output, path_exists
 
 PAIRS = "pairs"
 CLUSTERS = "clusters"
@@ -75,13 +77,18 @@ def committed_run_ids(spark: SparkSession, output: str) -> list[str]:
 
 
 def read_dups(spark: SparkSession, location: str) -> DupsTables:
-    """The latest committed result of a dups OUTPUT, or a directory of plain tables."""
+    """The latest committed result of a dups OUTPUT, or a directory of plain tables
+    (UsageError when `location` is neither)."""
     base = normalise_output(location)
     runs = committed_run_ids(spark, base)
     if runs:
         root = run_dir(base, runs[-1])
         tables = {name: spark.read.parquet(f"{root}/{name}") for name in TABLES}
         return DupsTables(tables[PAIRS], tables[CLUSTERS], tables[GROUPS], runs[-1])
+    if not path_exists(spark, f"{base}/{PAIRS}"):
+        raise UsageError(
+            f"{location} is not a `sparkhash dups` OUTPUT (no committed run, no pairs table)"
+        )
     groups = f"{base}/{GROUPS}"
     return DupsTables(
         spark.read.parquet(f"{base}/{PAIRS}"),

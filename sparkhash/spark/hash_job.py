@@ -19,8 +19,9 @@ from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import UsageError
-from sparkhash.spark import lease, listing, tables
+from sparkhash.spark import lease, listing, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
     hash_images,
@@ -103,7 +104,7 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     is refused with LeaseHeld, and only under the lease are crashed runs' leftovers removed."""
     started = time.perf_counter()
     output = tables.normalise_output(config.output)
-    algorithms = normalise_algorithms(config.algorithms)
+    algorithms = check_config(config)
     params = params_json(config.params, config.decode_options)
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
@@ -113,6 +114,20 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(output, [r.run_id for r in runs])
         return _hash_run(spark, config, output, algorithms, params, max_file_bytes, held, started)
+
+
+def check_config(config: HashJobConfig) -> tuple[str, ...]:
+    """Refuse (UsageError, one line) what could only give a run of error rows, or a run `dups`
+    could not join, before any work; returns the algorithms in canonical order."""
+    try:
+        algorithms = normalise_algorithms(config.algorithms)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    check_hash_params(config.params, algorithms)
+    check_at_least(config.max_file_bytes, 1, "--max-file-bytes")
+    check_at_least(config.decode_options.max_pixels, 1, "--max-pixels")
+    preflight.check_output(config.output, "hash", config.input)
+    return algorithms
 
 
 def _hash_run(
