@@ -8,6 +8,7 @@ from spark_helpers import write_image_set
 
 from sparkhash.cli import main
 from sparkhash.core.params import HashParams
+from sparkhash.errors import UsageError
 
 HASHES_DDL = "path string, phash string, dhash string, width int, height int, length long, error string, params string, run_id string"
 
@@ -107,3 +108,8 @@ def test_report_and_sample_bad_arguments(spark, capsys, images, tmp_path):
     a_file = next(images.glob("*.png"))
     assert "is a file" in refused(capsys, ["sample", str(a_file)])
     assert "--groups" in refused(capsys, ["sample", str(tmp_path / "s"), "--groups", "0"])
+
+
+def test_debug_shows_the_exception_instead(tmp_path, images):
+    with pytest.raises(UsageError, match="--hash-size"):
+        main(["hash", str(images), str(tmp_path / "out"), "--hash-size", "0", "--debug"])

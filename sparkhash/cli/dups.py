@@ -80,7 +80,12 @@ def config_from_args(args: argparse.Namespace) -> DupsConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_config(config)  # before Spark starts
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash-dups",
+        quiet=not getattr(args, "debug", False),
+    )
     try:
         result = run_dups(spark, config)
     except ParamsMismatch as exc:

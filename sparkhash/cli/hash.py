@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.params import ALGORITHMS
+from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, check_config, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
@@ -70,10 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> HashJobConfig:
     """The job configuration described by parsed command-line arguments."""
     params = hash_params_from_args(args)
+    try:
+        algorithms = normalise_algorithms(args.algorithms)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return HashJobConfig(
         input=args.input,
         output=args.output,
-        algorithms=normalise_algorithms(args.algorithms),
+        algorithms=algorithms,
         params=params,
         decode_options=DecodeOptions(
             max_pixels=args.max_pixels or None, apply_exif_orientation=args.exif_orientation
@@ -88,19 +93,21 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
-    try:
-        config = config_from_args(args)
-        check_config(config)  # before Spark starts
-    except ValueError as exc:
-        print(f"sparkhash hash: {exc}", file=sys.stderr)
-        return 2
+    config = config_from_args(args)
+    check_config(config)  # before Spark starts (UsageError: one line, exit 2)
     malformed = [item for item in args.conf if "=" not in item]
     if malformed:
         print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
         return 2
     extra = {**local_session_settings(args.master), **dict(item.split("=", 1) for item in args.conf)}
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash hash",
+        extra=extra,
+        quiet=not getattr(args, "debug", False),
+    )
     try:
         summary = run_hash_job(spark, config)
     except IncompatibleOutputError as exc:

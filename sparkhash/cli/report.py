@@ -88,7 +88,12 @@ def check_args(args: argparse.Namespace) -> Path:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     output = check_args(args)  # before Spark starts
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-report")
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash-report",
+        quiet=not getattr(args, "debug", False),
+    )
     read_dups(spark, args.dups)  # UsageError unless DUPS is a dups output
     hashes = find_hashes(spark, args.hashes, args.dups)
     request = ReportRequest(

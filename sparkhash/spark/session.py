@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pyspark.sql import SparkSession
 
 from sparkhash.conf import profile_settings
+from sparkhash.errors import UsageError
 
 #: How long a Spark Connect server (SPARK_REMOTE) may take to accept a connection.
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -43,7 +44,7 @@ appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
 
 
-class SparkUnavailable(RuntimeError):
+class SparkUnavailable(UsageError):
     """The Spark Connect server named by SPARK_REMOTE does not answer."""
 
 
