@@ -65,15 +65,11 @@ def check_hash_params(params: HashParams, algorithms: Iterable[str]) -> None:
 
 def _check_segmentation(params: HashParams) -> None:
     if not 0 <= params.segment_threshold <= 255:
-        raise UsageError(
-            f"--segment-threshold must be between 0 and 255, not {params.segment_threshold}"
-        )
+        raise UsageError(f"--segment-threshold must be between 0 and 255, not {params.segment_threshold}")
     if params.min_segment_size < 0:
         raise UsageError(f"--min-segment-size must be 0 or more, not {params.min_segment_size}")
     if params.segmentation_image_size < 2:
-        raise UsageError(
-            f"--segmentation-image-size must be 2 or more, not {params.segmentation_image_size}"
-        )
+        raise UsageError(f"--segmentation-image-size must be 2 or more, not {params.segmentation_image_size}")
     if params.limit_segments is not None and params.limit_segments < 0:
         raise UsageError(f"--limit-segments must be 0 (no limit) or more, not {params.limit_segments}")
 
@@ -81,9 +77,7 @@ def _check_segmentation(params: HashParams) -> None:
 def check_threshold(threshold: int, bits: int, what: str = "--threshold") -> None:
     """A Hamming-distance threshold must lie in 0 .. bits - 1 (at `bits` every pair matches)."""
     if not 0 <= threshold < bits:
-        raise UsageError(
-            f"{what} must be between 0 and {bits - 1} for {bits}-bit hashes, not {threshold}"
-        )
+        raise UsageError(f"{what} must be between 0 and {bits - 1} for {bits}-bit hashes, not {threshold}")
 
 
 def check_recall(recall: float) -> None:

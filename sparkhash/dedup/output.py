@@ -86,9 +86,7 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
         tables = {name: spark.read.parquet(f"{root}/{name}") for name in TABLES}
         return DupsTables(tables[PAIRS], tables[CLUSTERS], tables[GROUPS], runs[-1])
     if not path_exists(spark, f"{base}/{PAIRS}"):
-        raise UsageError(
-            f"{location} is not a `sparkhash dups` OUTPUT (no committed run, no pairs table)"
-        )
+        raise UsageError(f"{location} is not a `sparkhash dups` OUTPUT (no committed run, no pairs table)")
     groups = f"{base}/{GROUPS}"
     return DupsTables(
         spark.read.parquet(f"{base}/{PAIRS}"),
