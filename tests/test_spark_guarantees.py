@@ -12,7 +12,7 @@ from spark_helpers import REPO, file_uri, photo_like, write_image_set
 
 from sparkhash import cli
 from sparkhash.dedup.output import read_dups
-from sparkhash.spark import hash_job, lease, listing
+from sparkhash.spark import hash_job, inventory, lease, listing
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import read_hashes
 
@@ -145,20 +145,20 @@ def test_file_deleted_between_listing_and_reading_is_vanished(spark, tmp_path, m
     if linked:  # a link in the tree: INPUT is walked in Python, then loaded by exact path
         (source / "link").symlink_to(tmp_path / "nowhere")
     real_list_input = hash_job.list_input
-    real_load = hash_job._load_existing
+    real_load = inventory._load_existing
 
     def delete_after_walk(spark_, paths):
         files[0].unlink()
         return real_load(spark_, paths)
 
-    def delete_after_listing(spark_, config):
-        listed = real_list_input(spark_, config)
+    def delete_after_listing(spark_, *args):
+        listed = real_list_input(spark_, *args)
         if files[0].exists():
             files[0].unlink()
         return listed
 
     if linked:
-        monkeypatch.setattr(hash_job, "_load_existing", delete_after_walk)
+        monkeypatch.setattr(inventory, "_load_existing", delete_after_walk)
     monkeypatch.setattr(hash_job, "list_input", delete_after_listing)
     summary = run_hash_job(spark, job(source, tmp_path / "out"))
     assert (summary.hashed, summary.skipped, summary.vanished) == (2, 0, 1)

@@ -3,25 +3,27 @@
 One pass hashes the new or changed files (everything on the first run) and writes hashes and
 segments together to a staging directory; both tables are then derived from the staged Parquet
 (no image is decoded twice, no image bytes are cached or written), and the run is committed
-last (see `sparkhash.spark.tables`). The command line is `sparkhash.cli.hash`.
+last (see `sparkhash.spark.tables`). The run holds OUTPUT's lease throughout
+(`sparkhash.spark.lease`); what INPUT holds against what OUTPUT knows — unreadable names,
+zero-byte, vanished and removed files — is `sparkhash.spark.inventory`. The command line is
+`sparkhash.cli.hash`.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import UsageError
-from sparkhash.spark import lease, listing, preflight, tables
+from sparkhash.spark import inventory, lease, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
     hash_images,
@@ -30,14 +32,12 @@ from sparkhash.spark.api import (
     params_json,
     segments_table,
 )
+from sparkhash.spark.inventory import list_input
 from sparkhash.spark.read import (
-    BINARY_FILE_SCHEMA,
     DEFAULT_MAX_FILE_BYTES,
     LISTING_COLUMNS,
     MAX_FILE_BYTES_CONF,
-    binary_files,
     binary_files_at,
-    hadoop_path,
     over_size_cap,
     oversize_error,
     within_size_cap,
@@ -140,11 +140,11 @@ def _hash_run(
     held: lease.Lease,
     started: float,
 ) -> JobSummary:
-    listed = list_input(spark, config)
+    listed = list_input(spark, config.input, config.name_filter, config.recursive, config.follow_symlinks)
     files, input_files = listed.files, listed.input_files
     files_seen = len(input_files) + len(listed.unreadable) + len(listed.vanished)
     known = tables.read_hashes(spark, output)
-    readable = files.where(~_unreadable_path())
+    readable = files.where(~inventory.unreadable_path())
     candidates = _files_to_hash(spark, readable, known, config.retry_errors)
     hashed = hash_images(
         within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
@@ -155,12 +155,12 @@ def _hash_run(
         )
     )
     unreadable = _new_or_changed(
-        _unreadable_listing(spark, files, listed.unreadable), known, config.retry_errors
+        inventory.unreadable_listing(spark, files, listed.unreadable), known, config.retry_errors
     )
     staged_rows = staged_rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
-    empty = [p for p in _unscanned(spark, files, input_files) if tables.path_exists(spark, p)]
+    empty = [p for p in inventory.unscanned(spark, files, input_files) if tables.path_exists(spark, p)]
     if empty:  # Spark's scan skips zero-byte files (and files gone since the listing)
-        empties = _new_or_changed(_zero_byte_listing(spark, empty), known, config.retry_errors)
+        empties = _new_or_changed(inventory.zero_byte_listing(spark, empty), known, config.retry_errors)
         staged_rows = staged_rows.unionByName(
             error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params)
         )
@@ -176,8 +176,8 @@ def _hash_run(
         F.coalesce(F.sum("segment_count"), F.lit(0)).alias("segments"),
     ).first()
     rows, failed, segments = int(counts["rows"]), int(counts["failed"]), int(counts["segments"])
-    vanished = _vanished(spark, files, input_files, staged, set(empty)) + list(listed.vanished)
-    removed = _removed(spark, known, input_files, listed.unreadable, vanished)
+    vanished = inventory.vanished_paths(spark, files, input_files, staged, set(empty)) + list(listed.vanished)
+    removed = inventory.removed_paths(spark, known, input_files, listed.unreadable, vanished)
     if rows == 0 and not removed:
         tables.remove_run_files(output, run_id)
         return JobSummary(
@@ -226,116 +226,6 @@ def _hash_run(
         removed=record.removed,
         vanished=record.vanished,
     )
-
-
-@dataclass(frozen=True)
-class InputListing:
-    """INPUT's files: the binaryFile DataFrame, every listed file's URI (`inputFiles`, zero-byte
-    files included) and the files listed in Python that cannot be read through Hadoop."""
-
-    files: DataFrame
-    input_files: list[str]
-    unreadable: list[listing.Unreadable]
-    vanished: tuple[str, ...] = ()  # walked, then gone before Spark listed them
-
-
-def list_input(spark: SparkSession, config: HashJobConfig) -> InputListing:
-    """List INPUT once. A driver-local directory is walked in Python first; when its tree has
-    symbolic links to directories, broken links or `:` names (where Spark's listing would loop,
-    double or fail) exactly the walked files are loaded, else Spark lists the tree itself."""
-    root = listing.walkable(config.input)
-    if root is not None:
-        walked = listing.walk(root, config.name_filter, config.recursive, config.follow_symlinks)
-        if walked.differs_from_spark:
-            files, gone = _load_existing(spark, walked.files)
-            return InputListing(
-                files, files.inputFiles(), walked.unreadable, tuple(f"file:{p}" for p in gone)
-            )
-    files = binary_files(spark, config.input, config.name_filter, config.recursive)
-    return InputListing(files, files.inputFiles(), [])
-
-
-def _load_existing(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, list[str]]:
-    """binaryFile rows of these local files, and those deleted since the walk (Spark's load
-    refuses a missing path, so they are left out and counted as vanished)."""
-    gone: list[str] = []
-    while paths:
-        try:
-            return binary_files_at(spark, paths), gone
-        except AnalysisException as exc:
-            if "PATH_NOT_FOUND" not in str(exc):
-                raise
-            gone += [p for p in paths if not os.path.exists(p)]
-            paths = [p for p in paths if os.path.exists(p)]
-    return spark.createDataFrame([], BINARY_FILE_SCHEMA), gone
-
-
-def _unreadable_path() -> Column:
-    """Paths that Hadoop lists but cannot open: a ':' after the scheme and authority."""
-    return F.regexp_replace("path", r"^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?", "").contains(":")
-
-
-def _unreadable_listing(spark: SparkSession, files: DataFrame, walked: list[listing.Unreadable]) -> DataFrame:
-    """Listing columns and an `error` of the files that get an error row unread."""
-    listed = files.where(_unreadable_path()).select(
-        *LISTING_COLUMNS, F.lit(listing.COLON_ERROR).alias("error")
-    )
-    if not walked:
-        return listed
-    rows = [(u.path, u.length, u.modification_time, u.error) for u in walked]
-    schema = "path string, length long, modificationTime timestamp, error string"
-    return listed.unionByName(spark.createDataFrame(rows, schema))
-
-
-def _unscanned(spark: SparkSession, files: DataFrame, input_files: list[str]) -> list[str]:
-    """Listed paths that Spark's scan of `files` leaves out now: zero-byte files, and files
-    deleted since the listing (the binaryFile reader looks every file up again and, with
-    spark.sql.files.ignoreMissingFiles, skips the missing ones). Paths go through the driver."""
-    if files.select("path").count() >= len(input_files):
-        return []
-    every_file = spark.createDataFrame([(hadoop_path(u),) for u in input_files], "path string")
-    return [r["path"] for r in every_file.join(files.select("path"), on="path", how="left_anti").collect()]
-
-
-def _zero_byte_listing(spark: SparkSession, paths: list[str]) -> DataFrame:
-    return spark.createDataFrame(
-        [(p, 0, None) for p in paths], "path string, length long, modificationTime timestamp"
-    )
-
-
-def _vanished(
-    spark: SparkSession, files: DataFrame, input_files: list[str], staged: DataFrame, empty: set[str]
-) -> list[str]:
-    """Listed paths with no row from this run that are gone now (deleted after the listing)."""
-    gone = [
-        p for p in _unscanned(spark, files, input_files) if p not in empty or not tables.path_exists(spark, p)
-    ]
-    if not gone:
-        return []
-    rows = {r["path"] for r in staged.where(F.col("path").isin(gone)).select("path").collect()}
-    return [p for p in gone if p not in rows]
-
-
-def _removed(
-    spark: SparkSession,
-    known: DataFrame | None,
-    input_files: list[str],
-    walked: list[listing.Unreadable],
-    vanished: list[str],
-) -> list[str]:
-    """Current paths of OUTPUT whose files are gone: not listed now (or vanished) and not found
-    on the file system (a file outside this run's INPUT keeps its row)."""
-    if known is None:
-        return []
-    listed = spark.createDataFrame(
-        [(hadoop_path(u),) for u in input_files] + [(u.path,) for u in walked], "path string"
-    )
-    unlisted = known.select("path").join(listed, on="path", how="left_anti")
-    candidates = sorted({row["path"] for row in unlisted.collect()} | set(vanished))
-    if not candidates:
-        return []
-    current = {row["path"] for row in known.where(F.col("path").isin(candidates)).select("path").collect()}
-    return [p for p in candidates if p in current and not tables.path_exists(spark, p)]
 
 
 def _check_compatible(
