@@ -11,6 +11,7 @@ import pytest
 from spark_helpers import REPO, file_uri, photo_like, write_image_set
 
 from sparkhash import cli
+from sparkhash.core.decode import DecodeOptions
 from sparkhash.dedup.output import read_dups
 from sparkhash.spark import hash_job, inventory, lease, listing
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
@@ -164,3 +165,16 @@ def test_file_deleted_between_listing_and_reading_is_vanished(spark, tmp_path, m
     assert (summary.hashed, summary.skipped, summary.vanished) == (2, 0, 1)
     assert ", 1 vanished in " in summary.line()
     assert file_uri(files[0]) not in current_paths(spark, tmp_path / "out")
+
+
+def test_files_refused_by_a_cap_are_hashed_again_once_the_cap_is_raised(spark, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    files = write_image_set(source, count=2, seed=12)
+    assert run_hash_job(spark, job(source, output, max_file_bytes=100)).failed == 2
+    summary = run_hash_job(spark, job(source, output, decode_options=DecodeOptions(max_pixels=10)))
+    assert (summary.hashed, summary.failed, summary.skipped) == (0, 2, 0)  # now over the pixel cap
+    assert run_hash_job(spark, job(source, output, decode_options=DecodeOptions(max_pixels=10))).skipped == 2
+    summary = run_hash_job(spark, job(source, output))
+    assert (summary.hashed, summary.failed) == (2, 0)
+    assert all(r["error"] is None for r in read_hashes(spark, str(output)).collect())
+    assert len(current_paths(spark, output)) == len(files)

@@ -145,7 +145,12 @@ def _hash_run(
     files_seen = len(input_files) + len(listed.unreadable) + len(listed.vanished)
     known = tables.read_hashes(spark, output)
     readable = files.where(~inventory.unreadable_path())
-    candidates = _files_to_hash(spark, readable, known, config.retry_errors)
+    candidates = _files_to_hash(
+        spark,
+        readable,
+        _without_lifted_caps(known, max_file_bytes, config.decode_options.max_pixels),
+        config.retry_errors,
+    )
     hashed = hash_images(
         within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
     )
@@ -226,6 +231,22 @@ def _hash_run(
         removed=record.removed,
         vanished=record.vanished,
     )
+
+
+def _without_lifted_caps(
+    known: DataFrame | None, max_file_bytes: int, max_pixels: int | None
+) -> DataFrame | None:
+    """Current rows, less those refused by a size cap that this run's caps no longer refuse
+    (their files are hashed again, as if changed)."""
+    if known is None:
+        return None
+    error = F.coalesce(F.col("error"), F.lit(""))
+    pixels = F.regexp_extract(error, r"^image is \d+x\d+ = (\d+) pixels, over the limit of", 1)
+    bytes_lifted = error.rlike(r"^file is \d+ bytes, over the limit of") & (F.col("length") <= max_file_bytes)
+    pixels_lifted = (pixels != "") & (
+        F.lit(max_pixels is None) | (pixels.cast("long") <= F.lit(max_pixels or 0))
+    )
+    return known.where(~(bytes_lifted | pixels_lifted))
 
 
 def _check_compatible(
