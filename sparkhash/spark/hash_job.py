@@ -182,7 +182,9 @@ def _hash_run(
     ).first()
     rows, failed, segments = int(counts["rows"]), int(counts["failed"]), int(counts["segments"])
     vanished = inventory.vanished_paths(spark, files, input_files, staged, set(empty)) + list(listed.vanished)
-    removed = inventory.removed_paths(spark, known, input_files, listed.unreadable, vanished)
+    removed = inventory.removed_paths(
+        spark, known, input_files, listed.unreadable, vanished, inventory.input_scope(config.input)
+    )
     if rows == 0 and not removed:
         tables.remove_run_files(output, run_id)
         return JobSummary(

@@ -34,6 +34,12 @@ class InputListing:
     vanished: tuple[str, ...] = ()  # walked, then gone before Spark listed them
 
 
+def input_scope(input_path: str) -> str | None:
+    """The `path` prefix of the files under a driver-local INPUT directory (None otherwise)."""
+    root = listing.walkable(input_path)
+    return None if root is None else f"file:{os.path.abspath(root).rstrip('/')}/"
+
+
 def list_input(
     spark: SparkSession,
     input_path: str,
@@ -129,11 +135,16 @@ def removed_paths(
     input_files: list[str],
     walked: list[listing.Unreadable],
     vanished: list[str],
+    scope: str | None = None,
 ) -> list[str]:
     """Current paths of OUTPUT whose files are gone: not listed now (or vanished) and not found
-    on the file system (a file outside this run's INPUT keeps its row)."""
+    on the file system (a file outside this run's INPUT keeps its row). `scope`, a path prefix
+    (INPUT's directory as Spark spells it), limits the candidates to the files under it, so a
+    run over one folder does not look up every other file of OUTPUT."""
     if known is None:
         return []
+    if scope is not None:
+        known = known.where(F.col("path").startswith(scope))
     listed = spark.createDataFrame(
         [(hadoop_path(u),) for u in input_files] + [(u.path,) for u in walked], "path string"
     )
