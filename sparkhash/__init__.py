@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "run_hash_job": "sparkhash.spark.hash_job",
     "DupsConfig": "sparkhash.dedup.job",
     "run_dups": "sparkhash.dedup.job",
+    "read_dups": "sparkhash.dedup.output",
     "UsageError": "sparkhash.errors",
     "match": "sparkhash.dedup.match",
     "MatchConfig": "sparkhash.dedup.match",

@@ -13,6 +13,8 @@ import os
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
+from sparkhash.errors import UsageError
+
 
 def _photo(width: int, height: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
@@ -29,6 +31,10 @@ def _photo(width: int, height: int, seed: int) -> Image.Image:
 
 def write_sample(directory: str, groups: int = 8, size: tuple[int, int] = (640, 480)) -> list[str]:
     """Write `groups` groups of edited copies plus 3 broken files; return the paths written."""
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise UsageError(f"{directory} is a file, not a directory")
+    if groups < 1:
+        raise UsageError(f"--groups must be 1 or more, not {groups}")
     written = []
     for group in range(groups):
         image = _photo(*size, seed=group)

@@ -10,6 +10,7 @@ from spark_helpers import file_uri, write_image_set
 
 from sparkhash.cli import main
 from sparkhash.dedup.keep import read_policy
+from sparkhash.dedup.output import read_dups
 from sparkhash.spark.tables import committed_runs, read_hashes
 
 
@@ -60,7 +61,7 @@ def test_stream_match_and_keep_from_the_command_line(spark, tmp_path, capsys):
     assert main(argv) == 0
     assert capsys.readouterr().out.count("committed run") == 2  # 4 files, 3 per micro-batch
     assert read_hashes(spark, str(out)).count() == 4 and len(committed_runs(spark, str(out))) == 2
-    removed = spark.read.parquet(str(dups / "remove")).collect()
+    removed = read_dups(spark, str(dups)).remove.collect()
     assert [(r.path, r.kept_path) for r in removed] == [(file_uri(copy), file_uri(images[0]))]
     assert removed[0].reason.startswith("shortest-path: ")
     assert read_policy(spark, str(dups)) == "shortest-path"
@@ -81,5 +82,5 @@ def test_stream_match_and_keep_from_the_command_line(spark, tmp_path, capsys):
     assert "hex digits" in capsys.readouterr().err
 
     assert main(["dups", str(out), str(tmp_path / "d2"), "--keep", f"prefer:{source / 'sub'}/"]) == 0
-    kept = {r.path for r in spark.read.parquet(str(tmp_path / "d2" / "clusters")).where("keep").collect()}
+    kept = {r.path for r in read_dups(spark, str(tmp_path / "d2")).clusters.where("keep").collect()}
     assert kept == {file_uri(copy)}

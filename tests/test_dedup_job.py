@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import sys
 
 import pytest
+from spark_helpers import REPO, run_python
 
 from sparkhash.cli import main
 from sparkhash.core.params import HashParams
+from sparkhash.dedup.output import FAULT_ENV, read_dups
 from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
 
 pytestmark = pytest.mark.spark
@@ -43,8 +46,7 @@ def test_dups_command_full_and_incremental(spark, tmp_path):
     hashes = str(tmp_path / "hashes")
     full = tmp_path / "full"
     assert main(["dups", hashes, str(full), "--threshold", "3", "--segments"]) == 0
-    pairs = spark.read.parquet(str(full / "pairs"))
-    clusters = spark.read.parquet(str(full / "clusters"))
+    pairs, clusters = read_dups(spark, str(full)).pairs, read_dups(spark, str(full)).clusters
     assert pairs.columns == PAIRS_SCHEMA.names
     assert clusters.columns == CLUSTERS_SCHEMA.names
     got = {(r.path_a, r.path_b, r.algorithm, r.distance) for r in pairs.collect()}
@@ -64,8 +66,8 @@ def test_dups_command_full_and_incremental(spark, tmp_path):
     assert main(["dups", hashes, str(inc), "--threshold", "3", "--segments",
                  "--previous", str(tmp_path / "d1"), "--previous-run", "r1"]) == 0
     for table in ("pairs", "clusters"):
-        got_inc = {tuple(r) for r in spark.read.parquet(str(inc / table)).collect()}
-        got_full = {tuple(r) for r in spark.read.parquet(str(full / table)).collect()}
+        got_inc = {tuple(r) for r in getattr(read_dups(spark, str(inc)), table).collect()}
+        got_full = {tuple(r) for r in getattr(read_dups(spark, str(full)), table).collect()}
         assert got_inc == got_full
 
 
@@ -77,3 +79,27 @@ def test_dups_refuses_mixed_parameters(spark, tmp_path):
     mixed = spark.read.parquet(str(tmp_path / "hashes")).unionByName(spark.read.parquet(str(other / "hashes")))
     mixed.write.parquet(str(tmp_path / "mixed"))
     assert main(["dups", str(tmp_path / "mixed"), str(tmp_path / "out")]) == 2
+
+
+def test_killed_dups_run_leaves_the_previous_result_whole(spark, tmp_path):
+    write_tables(spark, tmp_path, HashParams())
+    hashes, out = str(tmp_path / "hashes"), tmp_path / "dups"
+    assert main(["dups", hashes, str(out), "--threshold", "3"]) == 0
+    before = read_dups(spark, str(out))
+    pairs_before = sorted(tuple(r) for r in before.pairs.collect())
+    clusters_before = sorted(tuple(r) for r in before.clusters.collect())
+
+    env = {"PYTHONPATH": str(REPO), FAULT_ENV: "dups-after-clusters"}  # dies before writing groups
+    killed = run_python([sys.executable, "-m", "sparkhash.cli", "dups", hashes, str(out), "--threshold", "20",
+                         "--master", "local[1]"], env=env)
+    assert killed.returncode == 70, killed.stderr[-2000:]
+    after = read_dups(spark, str(out))
+    assert after.run_id == before.run_id
+    assert sorted(tuple(r) for r in after.pairs.collect()) == pairs_before
+    assert sorted(tuple(r) for r in after.clusters.collect()) == clusters_before
+    assert len(list(out.glob("run=*"))) == 2  # the killed run's half-written tables, unread
+
+    assert main(["dups", hashes, str(out), "--threshold", "20"]) == 0  # the dead run's lease is taken over
+    latest = read_dups(spark, str(out))
+    assert latest.run_id > before.run_id and latest.pairs.count() > len(pairs_before)
+    assert sorted(p.name for p in out.glob("run=*")) == [f"run={before.run_id}", f"run={latest.run_id}"]

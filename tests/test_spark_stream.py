@@ -12,6 +12,7 @@ from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.job import DupsConfig
 from sparkhash.dedup.keep import keep_attributes, read_policy
 from sparkhash.dedup.live import dups_after_each_batch
+from sparkhash.dedup.output import read_dups
 from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.stream import FAULT_ENV, StreamConfig, commit_batch, run_hash_stream
@@ -64,12 +65,13 @@ def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
     hashes = read_hashes(spark, str(out))
     full_pairs = find_pairs(hashes, "phash", 4).pairs
     full_clusters = make_clusters(full_pairs, keep_attributes(hashes))
-    got_pairs = spark.read.parquet(f"{dups.output}/pairs")
+    result = read_dups(spark, dups.output)
+    got_pairs = result.pairs
     assert {tuple(r) for r in got_pairs.collect()} == {tuple(r) for r in full_pairs.collect()}
     assert got_pairs.count() >= 2  # the two copies
-    got_clusters = spark.read.parquet(f"{dups.output}/clusters")
+    got_clusters = result.clusters
     assert {tuple(r) for r in got_clusters.collect()} == {tuple(r) for r in full_clusters.collect()}
-    assert spark.read.parquet(f"{dups.output}/remove").count() == got_clusters.where("not keep").count()
+    assert result.remove.count() == got_clusters.where("not keep").count()
     assert read_policy(spark, dups.output) == "most-pixels"
 
 

@@ -5,13 +5,21 @@ and `run(args) -> int`; only the chosen one is imported (Spark imports are slow)
 modules only parse options: the work is done by the library, which takes typed configs
 (`HashJobConfig`, `DupsConfig`, ...) and raises `sparkhash.errors.UsageError` for requests
 the user can fix; `main` turns that into one line on stderr and exit code 2.
+
+Every failure ends with one line on stderr: a user error (exit 2), Ctrl-C (`interrupted`, exit
+130), or any other error (its first line, exit 1). `--debug` (anywhere on the command line)
+shows the traceback instead, and the Spark driver's own console logging, which the commands
+otherwise keep quiet (`sparkhash.spark.session.get_session(quiet=True)`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
+import warnings
 
 from sparkhash import __version__
 from sparkhash.errors import UsageError
@@ -29,7 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _usage() -> str:
     lines = ["usage: sparkhash COMMAND [options]", "", "commands:"]
     lines += [f"  {name:<9} {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "`sparkhash COMMAND --help` for a command's options."]
+    lines += [
+        "",
+        "`sparkhash COMMAND --help` for a command's options; --debug shows tracebacks and Spark's logs.",
+    ]
     return "\n".join(lines)
 
 
@@ -55,12 +66,47 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"sparkhash: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     parser, module = parser_for(name, prog)
-    args = parser.parse_args(argv[1:])
-    try:
+    debug = "--debug" in argv
+    args = parser.parse_args([a for a in argv[1:] if a != "--debug"])
+    args.debug = debug  # the commands start Spark quietly unless --debug
+    if debug:
         return int(module.run(args) or 0)
-    except UsageError as exc:
-        print(f"sparkhash {name}: {exc}", file=sys.stderr)
-        return 2
+    with _quiet_python():
+        try:
+            return int(module.run(args) or 0)
+        except UsageError as exc:
+            print(f"sparkhash {name}: {one_line(exc)}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"sparkhash {name}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - one line for the user; --debug shows the rest
+            print(f"sparkhash {name}: error: {one_line(exc)} (--debug shows the traceback)", file=sys.stderr)
+            return 1
+
+
+@contextlib.contextmanager
+def _quiet_python():
+    """No Python warnings and no log records on the console while a command runs (py4j logs
+    every broken call, e.g. when Ctrl-C interrupts one); the command's own lines remain."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first meaningful line of an exception's message (for a Java exception through Py4J,
+    the Java exception's own message)."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None and not str(exc).startswith("[") else str(exc)
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
 
 
 if __name__ == "__main__":

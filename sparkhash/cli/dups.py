@@ -7,7 +7,7 @@ import sys
 
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
-from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
 from sparkhash.spark.session import get_session
@@ -73,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="most-pixels",
         metavar="POLICY",
         help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
-        "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in OUTPUT/remove",
+        "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing (read_dups(...).remove)",
     )
     parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
     parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
@@ -87,12 +87,21 @@ def config_from_args(args: argparse.Namespace) -> DupsConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    check_config(config)  # before Spark starts
     parse_policy(config.keep)  # a bad policy is refused before Spark starts
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-dups")
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash-dups",
+        quiet=not getattr(args, "debug", False),
+    )
     try:
         result = run_dups(spark, config)
     except ParamsMismatch as exc:
         print(f"sparkhash dups: refusing to join: {exc}", file=sys.stderr)
         return 2
-    print(f"sparkhash dups: {result.written} pairs written to {result.output}", file=sys.stderr)
+    print(
+        f"sparkhash dups: {result.written} pairs written to {result.output} (run {result.run_id})",
+        file=sys.stderr,
+    )
     return 0

@@ -92,7 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-evaluate")
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash-evaluate",
+        quiet=not getattr(args, "debug", False),
+    )
     target_fprs = sorted(set(args.target_fpr) | {args.plot_fpr})
     request = EvaluationRequest(
         truth_csv=args.truth,

@@ -21,7 +21,13 @@ from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
-from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, JobSummary, run_hash_job
+from sparkhash.spark.hash_job import (
+    HashJobConfig,
+    IncompatibleOutputError,
+    JobSummary,
+    check_config,
+    run_hash_job,
+)
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import get_session, local_session_settings
 from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
@@ -42,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'
     )
     parser.add_argument("--no-recursive", action="store_true", help="do not search sub-directories")
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links to directories, each real directory once (default: not followed)",
+    )
     parser.add_argument(
         "--max-file-bytes",
         type=int,
@@ -106,10 +117,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> HashJobConfig:
     """The job configuration described by parsed command-line arguments."""
     params = hash_params_from_args(args)
+    try:
+        algorithms = normalise_algorithms(args.algorithms)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return HashJobConfig(
         input=args.input,
         output=args.output,
-        algorithms=normalise_algorithms(args.algorithms),
+        algorithms=algorithms,
         params=params,
         decode_options=DecodeOptions(
             max_pixels=args.max_pixels or None, apply_exif_orientation=args.exif_orientation
@@ -118,6 +133,7 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
         recursive=not args.no_recursive,
         max_file_bytes=args.max_file_bytes,
         retry_errors=args.retry_errors,
+        follow_symlinks=args.follow_symlinks,
     )
 
 
@@ -172,11 +188,8 @@ def _batch_printer(then: Callable | None) -> Callable:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
-    try:
-        config = config_from_args(args)
-    except ValueError as exc:
-        print(f"sparkhash hash: {exc}", file=sys.stderr)
-        return 2
+    config = config_from_args(args)
+    check_config(config)  # before Spark starts (UsageError: one line, exit 2)
     malformed = [item for item in args.conf if "=" not in item]
     if malformed:
         print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
@@ -184,7 +197,13 @@ def run(args: argparse.Namespace) -> int:
     stream = stream_config_from_args(args, config)
     extra = {**local_session_settings(args.master), **dict(item.split("=", 1) for item in args.conf)}
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash hash", extra=extra)
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash hash",
+        extra=extra,
+        quiet=not getattr(args, "debug", False),
+    )
     try:
         if stream is not None:
             run_hash_stream(spark, stream)

@@ -8,6 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from sparkhash.core.validate import check_at_least
+from sparkhash.dedup.output import read_dups
+from sparkhash.errors import UsageError
 from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP, ReportRequest, build_report
 from sparkhash.report.hashes import find_hashes
 from sparkhash.report.page import DEFAULT_PAGE_SIZE
@@ -67,13 +70,35 @@ def thumbnail_progress(done: int, total: int) -> None:
         print(f"report: thumbnails {done:,}/{total:,}", file=sys.stderr, flush=True)
 
 
+def check_args(args: argparse.Namespace) -> Path:
+    """The report's path, after checking the options (UsageError, one line)."""
+    check_at_least(args.top, 1, "--top")
+    check_at_least(args.max_members, 1, "--max-members")
+    check_at_least(args.thumbnail_size, 16, "--thumbnail-size")
+    check_at_least(args.page_size, 1, "--page-size")
+    check_at_least(args.workers, 1, "--workers")
+    output = Path(os.path.abspath(args.output))
+    if output.is_dir():
+        raise UsageError(f"REPORT {args.output} is a directory; name the HTML file to write")
+    if not output.parent.is_dir():
+        raise UsageError(f"REPORT {args.output}: folder {output.parent} does not exist")
+    return output
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-report")
+    output = check_args(args)  # before Spark starts
+    spark = get_session(
+        master=args.master,
+        profile=args.profile,
+        app_name="sparkhash-report",
+        quiet=not getattr(args, "debug", False),
+    )
+    read_dups(spark, args.dups)  # UsageError unless DUPS is a dups output
     hashes = find_hashes(spark, args.hashes, args.dups)
     request = ReportRequest(
         dups=args.dups,
-        output=Path(os.path.abspath(args.output)),
+        output=output,
         hashes=hashes,
         top=args.top,
         max_members=args.max_members,

@@ -1,28 +1,40 @@
 """The near-duplicate job: a hashes table -> pairs, clusters and groups (`sparkhash dups`).
 
-Writes OUTPUT/pairs (PAIRS_SCHEMA), OUTPUT/clusters (CLUSTERS_SCHEMA), OUTPUT/groups
-(path, anchor, algorithm, size: groups of identical hashes written in compact form),
-OUTPUT/remove (REMOVE_SCHEMA: the files not kept) and OUTPUT/keep_policy (`sparkhash.dedup.keep`).
+Writes pairs (PAIRS_SCHEMA), clusters (CLUSTERS_SCHEMA, kept by a keep policy), groups (path,
+anchor, algorithm, size: groups of identical hashes written in compact form) and remove
+(REMOVE_SCHEMA: the files not kept, `sparkhash.dedup.keep`) of one run under OUTPUT, committed
+together with the policy (`sparkhash.dedup.output`: read them with `read_dups`). The run holds
+OUTPUT's lease.
 The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkhash.core.registry import SINGLE_ALGORITHMS
+from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
-from sparkhash.dedup.keep import DEFAULT_POLICY, keep_attributes, parse_policy, write_dups_output
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, find_pairs, valid_hashes
+from sparkhash.dedup.keep import (
+    DEFAULT_POLICY,
+    keep_attributes,
+    parse_policy,
+    remove_listing,
+    with_keep_policy,
+)
+from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
+from sparkhash.dedup.plan import hash_bits
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
-from sparkhash.spark.tables import read_hash_output
+from sparkhash.spark import lease, preflight
+from sparkhash.spark.tables import committed_runs, read_hash_output
 
 
 @dataclass(frozen=True)
@@ -62,11 +74,24 @@ class DupsResult:
     groups: DataFrame
     written: int
     output: str
+    run_id: str | None = None
 
 
 def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
-    """Current rows of a `sparkhash hash` OUTPUT directory, or a plain Parquet hashes table."""
-    return read_hash_output(spark, path)[0]
+    """Current rows of a `sparkhash hash` OUTPUT directory, or a plain Parquet hashes table
+    (UsageError when `path` is neither)."""
+    try:
+        table = read_hash_output(spark, path)[0]
+        columns = table.columns  # resolves the read: a missing path or a folder of images fails here
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Spark's errors for "not Parquet" vary (footer, schema)
+        if "PATH_NOT_FOUND" in str(exc):
+            raise UsageError(f"HASHES {path} not found") from None
+        raise UsageError(f"HASHES {path} is not a `sparkhash hash` OUTPUT or a Parquet hashes table") from None
+    if "path" not in columns:
+        raise UsageError(f"HASHES {path} is not a hashes table (it has no path column)")
+    return table
 
 
 def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> DataFrame:
@@ -76,8 +101,52 @@ def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> Data
         return spark.read.parquet(segments)
     table = read_hash_output(spark, hashes)[1]
     if table is None:
-        raise FileNotFoundError(f"no segments table found for {hashes}; pass --segments PATH")
+        raise UsageError(f"no segments table found for {hashes}; pass --segments PATH")
     return table
+
+
+def check_config(config: DupsConfig) -> None:
+    """What can be refused before Spark starts (UsageError, one line)."""
+    check_recall(config.recall)
+    check_at_least(config.threshold, 0, "--threshold")
+    check_at_least(config.region_cutoff, 1, "--region-cutoff")
+    check_at_least(config.hamming_cutoff, 0, "--hamming-cutoff")
+    check_at_least(config.expand_limit, 1, "--expand-limit")
+    check_at_least(config.hot_bucket, 1, "--hot-bucket")
+    check_at_least(config.segment_shared_limit, 1, "--segment-shared-limit")
+    if config.bit_error_rate is not None and not 0 <= config.bit_error_rate <= 1:
+        raise UsageError(f"--bit-error-rate must be between 0 and 1, not {config.bit_error_rate}")
+    if config.previous and not (config.previous_run or config.previous_hashes):
+        raise UsageError("--previous needs --previous-hashes or --previous-run")
+    if (config.previous_run or config.previous_hashes) and not config.previous:
+        raise UsageError("--previous-run and --previous-hashes need --previous DUPS_OUTPUT")
+    if not config.output:
+        raise UsageError("no output directory given")
+    preflight.check_output(config.output, "dups")
+
+
+def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFrame) -> None:
+    """What needs the hashes table: the algorithm's column, the threshold against its bit
+    count, and --previous-run against the committed runs."""
+    if config.algorithm not in hashes.columns:
+        held = [c for c in hashes.columns if c in SINGLE_ALGORITHMS]
+        raise UsageError(
+            f"HASHES {config.hashes} holds no {config.algorithm} hashes (it holds {', '.join(held) or 'none'}); "
+            "choose --algorithm among those"
+        )
+    if "params" in hashes.columns:
+        bits = hash_bits(config.algorithm, checked_params([hashes], config.algorithm))
+    else:  # a plain table of hex hashes: the bits its hex digits hold
+        first = hashes.where(F.col(config.algorithm).isNotNull()).select(F.length(config.algorithm)).first()
+        bits = 4 * int(first[0]) if first else 64
+    check_threshold(config.threshold, bits)
+    if config.previous_run:
+        runs = [r.run_id for r in committed_runs(spark, config.hashes)]
+        if not runs and "run_id" in hashes.columns:
+            runs = [r[0] for r in hashes.select("run_id").distinct().collect()]
+        if config.previous_run not in runs:
+            latest = f" (the latest is {max(runs)})" if runs else ""
+            raise UsageError(f"--previous-run {config.previous_run} is not a committed run of {config.hashes}{latest}")
 
 
 def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame, DataFrame, DataFrame]:
@@ -85,6 +154,7 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     incremental request, ParamsMismatch for hashes that cannot be compared."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
+    check_against_hashes(spark, config, hashes)
     common = dict(
         algorithm=args.algorithm,
         threshold=args.threshold,
@@ -101,11 +171,12 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
             old = read_hashes_table(spark, args.previous_hashes)
         else:
             raise UsageError("--previous needs --previous-hashes or --previous-run")
+        previous = read_dups(spark, args.previous)
         result = find_pairs_incremental(
             old,
             hashes,
-            spark.read.parquet(os.path.join(args.previous, "pairs")),
-            spark.read.parquet(os.path.join(args.previous, "clusters")),
+            previous.pairs,
+            previous.clusters,
             **common,
         )
         print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
@@ -136,23 +207,41 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     return pairs, clusters, groups
 
 
-def run_dups(spark: SparkSession, config: DupsConfig) -> DupsResult:
-    """Find the duplicates of `config` and write pairs/, clusters/ (kept by `config.keep`),
-    groups/, remove/ and keep_policy/ under its output."""
-    if not config.output:
-        raise UsageError("no output directory given")
+def run_dups(spark: SparkSession, config: DupsConfig, covered: str | None = None) -> DupsResult:
+    """Find the duplicates of `config` and commit pairs, clusters (kept by `config.keep`),
+    groups and remove as one new run of its output (`sparkhash.dedup.output`), holding the
+    output's lease meanwhile. `covered` is recorded with the run (`sparkhash.dedup.live`)."""
+    check_config(config)
     policy = parse_policy(config.keep)
-    pairs, clusters, groups = find_duplicates(spark, config)
-    attributes = keep_attributes(read_hashes_table(spark, config.hashes))
-    if config.previous_hashes:
-        attributes = attributes.unionByName(keep_attributes(read_hashes_table(spark, config.previous_hashes)))
-    write_dups_output(spark, config.output, pairs, clusters, groups, attributes, policy)
-    written_pairs = spark.read.parquet(os.path.join(config.output, "pairs"))
-    written = written_pairs.agg(F.count("*")).first()[0]
+    with lease.acquire(spark, config.output, "sparkhash dups") as held:
+        remove_old_runs(spark, config.output)  # what killed runs left behind
+        pairs, clusters, groups = find_duplicates(spark, config)
+        attributes = keep_attributes(read_hashes_table(spark, config.hashes))
+        if config.previous_hashes:
+            attributes = attributes.unionByName(keep_attributes(read_hashes_table(spark, config.previous_hashes)))
+        # materialised once: both the clusters and the remove listing are written from it
+        kept = with_keep_policy(clusters.select("path", "cluster"), attributes, policy).localCheckpoint(
+            eager=True
+        )
+        written = write_dups(
+            spark,
+            config.output,
+            held.run_id,
+            pairs,
+            kept,
+            groups,
+            held.check,
+            remove=remove_listing(kept, attributes, policy),
+            policy=policy.describe(),
+            covered=covered,
+        )
+        remove_old_runs(spark, config.output)
+    result = read_dups(spark, config.output)
     return DupsResult(
-        pairs=written_pairs,
-        clusters=spark.read.parquet(os.path.join(config.output, "clusters")),
-        groups=spark.read.parquet(os.path.join(config.output, "groups")),
+        pairs=result.pairs,
+        clusters=result.clusters,
+        groups=result.groups,
         written=written,
         output=config.output,
+        run_id=held.run_id,
     )

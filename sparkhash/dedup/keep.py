@@ -24,8 +24,8 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from sparkhash.dedup.output import read_dups
 from sparkhash.errors import UsageError
-from sparkhash.spark.tables import path_exists
 
 NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path")
 PREFER = "prefer:"
@@ -220,45 +220,11 @@ def remove_listing(
     )
 
 
-#: Directory of a dups OUTPUT recording the policy its clusters were kept by (one JSON row).
-POLICY_TABLE = "keep_policy"
-
-
-def write_policy(spark: SparkSession, output: str, policy: KeepPolicy) -> None:
-    """Record `policy` in OUTPUT/keep_policy, for the report and for readers of OUTPUT/remove."""
-    frame = spark.createDataFrame([(policy.describe(),)], "keep string")
-    frame.coalesce(1).write.mode("overwrite").json(f"{output.rstrip('/')}/{POLICY_TABLE}")
-
-
 def read_policy(spark: SparkSession, output: str) -> str:
-    """The policy a dups OUTPUT was kept by; outputs written before policies existed used
-    most-pixels."""
-    location = f"{output.rstrip('/')}/{POLICY_TABLE}"
-    if not path_exists(spark, location):
-        return DEFAULT_POLICY.describe()
-    row = spark.read.schema("keep string").json(location).first()
-    return row["keep"] if row is not None and row["keep"] else DEFAULT_POLICY.describe()
-
-
-def write_dups_output(
-    spark: SparkSession,
-    output: str,
-    pairs: DataFrame,
-    clusters: DataFrame,
-    groups: DataFrame,
-    attributes: DataFrame,
-    policy: KeepPolicy = DEFAULT_POLICY,
-) -> None:
-    """Write a dups OUTPUT: pairs, groups, clusters (keep by `policy`), remove and keep_policy.
-
-    attributes: keep_attributes() rows of the hashed files. Inputs read from OUTPUT itself must
-    be materialised first (localCheckpoint): each table is overwritten."""
-    base = output.rstrip("/")
-    kept = with_keep_policy(clusters.select("path", "cluster"), attributes, policy).localCheckpoint(
-        eager=True
-    )
-    pairs.write.mode("overwrite").parquet(f"{base}/pairs")
-    groups.write.mode("overwrite").parquet(f"{base}/groups")
-    kept.write.mode("overwrite").parquet(f"{base}/clusters")
-    remove_listing(kept, attributes, policy).write.mode("overwrite").parquet(f"{base}/remove")
-    write_policy(spark, base, policy)
+    """The policy a dups OUTPUT's latest result was kept by (recorded in its commit); results
+    written before policies existed used most-pixels."""
+    try:
+        recorded = read_dups(spark, output).policy
+    except UsageError:
+        recorded = None
+    return recorded or DEFAULT_POLICY.describe()

@@ -1,7 +1,7 @@
 """A dups OUTPUT kept up to date by a hash stream: incremental dups after every micro-batch.
 
-The dups OUTPUT records the last hash run it covers (`OUTPUT/covered`, one JSON row, written
-after the tables), so a micro-batch re-run after a crash, or one that committed nothing, neither
+Each dups result records the last hash run it covers in its commit record (committed with the
+tables, `sparkhash.dedup.output`), so a micro-batch re-run after a crash, or one that committed nothing, neither
 recomputes a run twice nor misses one: each update extends the output from the covered run to
 the latest committed one with the dups job's incremental mode (`--previous OUTPUT
 --previous-run COVERED`), or runs it in full the first time.
@@ -14,21 +14,16 @@ from dataclasses import replace
 
 from pyspark.sql import SparkSession
 
-from sparkhash.dedup.job import DupsConfig, find_duplicates, read_hashes_table
-from sparkhash.dedup.keep import keep_attributes, parse_policy, write_dups_output
-from sparkhash.spark.tables import committed_runs, path_exists
-
-COVERED = "covered"
+from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.output import committed_run_ids, read_dups
+from sparkhash.spark.tables import committed_runs
 
 
 def covered_run(spark: SparkSession, output: str) -> str | None:
     """The last hash run a dups OUTPUT covers (None: none yet, or an output it cannot extend)."""
-    base = output.rstrip("/")
-    needed = [f"{base}/pairs/_SUCCESS", f"{base}/clusters/_SUCCESS", f"{base}/{COVERED}"]
-    if not all(path_exists(spark, p) for p in needed):
+    if not committed_run_ids(spark, output):
         return None
-    row = spark.read.schema("run_id string").json(f"{base}/{COVERED}").first()
-    return row["run_id"] if row is not None else None
+    return read_dups(spark, output).covered
 
 
 def update_dups(spark: SparkSession, config: DupsConfig) -> str | None:
@@ -41,16 +36,8 @@ def update_dups(spark: SparkSession, config: DupsConfig) -> str | None:
     covered = covered_run(spark, config.output)
     if covered == latest:
         return latest
-    policy = parse_policy(config.keep)
     step = config if covered is None else replace(config, previous=config.output, previous_run=covered)
-    pairs, clusters, groups = find_duplicates(spark, step)
-    # materialised before anything under OUTPUT is overwritten: the previous tables are read from there
-    clusters = clusters.localCheckpoint(eager=True)
-    groups = groups.localCheckpoint(eager=True)
-    attributes = keep_attributes(read_hashes_table(spark, config.hashes))
-    write_dups_output(spark, config.output, pairs, clusters, groups, attributes, policy)
-    frame = spark.createDataFrame([(latest,)], "run_id string")
-    frame.coalesce(1).write.mode("overwrite").json(f"{config.output.rstrip('/')}/{COVERED}")
+    run_dups(spark, step, covered=latest)
     return latest
 
 

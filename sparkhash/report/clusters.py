@@ -13,6 +13,8 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from sparkhash.dedup import output as dups_output
+
 PAIRS = "pairs"
 CLUSTERS = "clusters"
 
@@ -29,9 +31,9 @@ class Totals:
 
 
 def read_dups(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame]:
-    """(clusters, pairs) of a `sparkhash dups` output directory."""
-    base = location.rstrip("/")
-    return spark.read.parquet(f"{base}/{CLUSTERS}"), spark.read.parquet(f"{base}/{PAIRS}")
+    """(clusters, pairs) of a `sparkhash dups` output directory (its latest committed run)."""
+    tables = dups_output.read_dups(spark, location)
+    return tables.clusters, tables.pairs
 
 
 def file_attributes(hashes: DataFrame) -> DataFrame:

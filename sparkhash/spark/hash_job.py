@@ -4,7 +4,10 @@ One pass hashes the new or changed files (everything on the first run) and write
 table straight into the new run's directory (and, with crop_resistant, the segments table from
 the same hashed rows, kept by Spark in between: no image is decoded twice, no image bytes are
 cached or written); the counts come from the written files' footers, and the run is committed
-last (see `sparkhash.spark.tables`). The command line is `sparkhash.cli.hash`.
+last (see `sparkhash.spark.tables`). The run holds OUTPUT's lease throughout
+(`sparkhash.spark.lease`); what INPUT holds against what OUTPUT knows — unreadable names,
+zero-byte, vanished and removed files — is `sparkhash.spark.inventory`. The command line is
+`sparkhash.cli.hash`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import UsageError
-from sparkhash.spark import tables
+from sparkhash.spark import inventory, lease, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
     hash_files,
@@ -31,13 +35,12 @@ from sparkhash.spark.api import (
     params_json,
     segments_table,
 )
+from sparkhash.spark.inventory import list_input
 from sparkhash.spark.read import (
     DEFAULT_MAX_FILE_BYTES,
     LISTING_COLUMNS,
     MAX_FILE_BYTES_CONF,
-    binary_files,
     binary_files_at,
-    empty_files,
     over_size_cap,
     oversize_error,
     within_size_cap,
@@ -65,8 +68,10 @@ class HashJobConfig:
     max_file_bytes: int | None = None  # None: the session's spark.sparkhash.maxFileBytes, or 64 MiB
     retry_errors: bool = False
     #: Exactly these files (binaryFile `path` values) instead of listing `input`, which then only
-    #: labels the run (a streaming micro-batch: see `sparkhash.spark.stream`).
+    #: labels the run (a streaming micro-batch: see `sparkhash.spark.stream`). Such a run does
+    #: not retire files: it sees only its batch, not the whole of INPUT.
     files: tuple[str, ...] = ()
+    follow_symlinks: bool = False  # follow links to directories (each real directory once)
 
 
 @dataclass(frozen=True)
@@ -80,44 +85,86 @@ class JobSummary:
     seconds: float
     run_id: str | None
     output: str
+    removed: int = 0  # files hashed before and gone now: retired (kept in history only)
+    vanished: int = 0  # files listed but gone before their bytes were read: no row
 
     def line(self) -> str:
-        """The one-line summary printed at the end of the job."""
+        """The one-line summary printed at the end of the job (removed and vanished files
+        are counted only when there are some)."""
         processed = self.hashed + self.failed
         rate = processed / self.seconds if self.seconds > 0 else 0.0
         committed = f"committed run {self.run_id}" if self.run_id else "nothing new, no run committed"
+        gone = "".join(
+            f", {n} {label}" for n, label in ((self.removed, "removed"), (self.vanished, "vanished")) if n
+        )
         return (
             f"sparkhash hash: {self.files_seen} files seen, {self.hashed} hashed, {self.skipped} skipped "
-            f"(unchanged), {self.failed} failed in {self.seconds:.1f} s ({rate:.1f} images/s); "
+            f"(unchanged), {self.failed} failed{gone} in {self.seconds:.1f} s ({rate:.1f} images/s); "
             f"{committed} in {self.output}"
         )
 
 
 def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
-    """Hash INPUT's new and changed files into a new committed run of OUTPUT."""
+    """Hash INPUT's new and changed files into a new committed run of OUTPUT.
+
+    The run holds OUTPUT's lease from start to end (`sparkhash.spark.lease`): a second writer
+    is refused with LeaseHeld, and only under the lease are crashed runs' leftovers removed."""
     started = time.perf_counter()
     output = tables.normalise_output(config.output)
-    algorithms = normalise_algorithms(config.algorithms)
+    algorithms = check_config(config)
     params = params_json(config.params, config.decode_options)
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
+    with lease.acquire(spark, output, "sparkhash hash") as held:
+        runs = tables.committed_runs(spark, output)
+        _check_compatible(runs, algorithms, params, output)
+        tables.remove_uncommitted(output, [r.run_id for r in runs])
+        return _hash_run(spark, config, output, algorithms, params, max_file_bytes, held, started)
 
-    runs = tables.committed_runs(spark, output)
-    _check_compatible(runs, algorithms, params, output)
-    tables.remove_uncommitted(output, [r.run_id for r in runs])
 
+def check_config(config: HashJobConfig) -> tuple[str, ...]:
+    """Refuse (UsageError, one line) what could only give a run of error rows, or a run `dups`
+    could not join, before any work; returns the algorithms in canonical order."""
+    try:
+        algorithms = normalise_algorithms(config.algorithms)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    check_hash_params(config.params, algorithms)
+    check_at_least(config.max_file_bytes, 1, "--max-file-bytes")
+    check_at_least(config.decode_options.max_pixels, 1, "--max-pixels")
+    preflight.check_output(config.output, "hash", config.input)
+    return algorithms
+
+
+def _list(spark: SparkSession, config: HashJobConfig) -> inventory.InputListing:
+    """INPUT's listing, or exactly the configured files (a streaming micro-batch)."""
     if config.files:
         files = binary_files_at(spark, list(config.files))
-    else:
-        files = binary_files(spark, config.input, config.name_filter, config.recursive)
-    input_files = files.inputFiles()
-    files_seen = len(input_files)
+        return inventory.InputListing(files, files.inputFiles(), [])
+    return list_input(spark, config.input, config.name_filter, config.recursive, config.follow_symlinks)
+
+
+def _hash_run(
+    spark: SparkSession,
+    config: HashJobConfig,
+    output: str,
+    algorithms: tuple[str, ...],
+    params: str,
+    max_file_bytes: int,
+    held: lease.Lease,
+    started: float,
+) -> JobSummary:
+    listed = _list(spark, config)
+    files, input_files = listed.files, listed.input_files
+    files_seen = len(input_files) + len(listed.unreadable) + len(listed.vanished)
     known = tables.read_hashes(spark, output)
+    readable = files.where(~inventory.unreadable_path())
+    known_now = _without_lifted_caps(known, max_file_bytes, config.decode_options.max_pixels)
     # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
     by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
     if by_path:
-        candidates = _new_or_changed(files.select(*LISTING_COLUMNS), known, config.retry_errors)
+        candidates = _new_or_changed(readable.select(*LISTING_COLUMNS), known_now, config.retry_errors)
         hashed = hash_files(
             within_size_cap(candidates, max_file_bytes),
             algorithms,
@@ -126,7 +173,7 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
             max_file_bytes,
         )
     else:
-        candidates = _files_to_hash(spark, files, known, config.retry_errors)
+        candidates = _files_to_hash(spark, readable, known_now, config.retry_errors)
         hashed = hash_images(
             within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
         )
@@ -135,23 +182,52 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
             over_size_cap(candidates, max_file_bytes), oversize_error(max_file_bytes), algorithms, params
         )
     )
-    if files.select("path").count() < files_seen:  # Spark's scan skips zero-byte files
-        empties = _new_or_changed(empty_files(spark, files, input_files), known, config.retry_errors)
+    unreadable = _new_or_changed(
+        inventory.unreadable_listing(spark, files, listed.unreadable), known, config.retry_errors
+    )
+    rows = rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
+    empty = [p for p in inventory.unscanned(spark, files, input_files) if tables.path_exists(spark, p)]
+    if empty:  # Spark's scan skips zero-byte files (and files gone since the listing)
+        empties = _new_or_changed(inventory.zero_byte_listing(spark, empty), known, config.retry_errors)
         rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
 
     # Each table is written once, straight into the run's directories (invisible to readers
     # until the commit record exists). With segments too, the hashed rows (no image bytes) are
     # kept by Spark between the two writes, so no image is read or decoded twice.
-    run_id = tables.new_run_id()
+    run_id = held.run_id
     with_segments = CROP_RESISTANT in algorithms
     if with_segments:
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         tables.write_run_table(hashes_table(rows, run_id), output, tables.HASHES, run_id)
         written, failed = tables.hashes_counts(spark, output, run_id)
-        if written == 0:
+        # Never silently skip this run's own files, whatever spark.sql.files.ignoreMissingFiles says.
+        written_rows = spark.read.option("ignoreMissingFiles", "false").parquet(
+            tables.run_dir(output, tables.HASHES, run_id)
+        )
+        vanished = inventory.vanished_paths(spark, files, input_files, written_rows, set(empty))
+        vanished += list(listed.vanished)
+        if by_path:  # the workers leave out a file deleted after the listing: it has no row
+            vanished += _read_by_path_vanished(spark, within_size_cap(candidates, max_file_bytes), written_rows)
+        removed = (
+            []
+            if config.files
+            else inventory.removed_paths(
+                spark, known, input_files, listed.unreadable, vanished, inventory.input_scope(config.input)
+            )
+        )
+        if written == 0 and not removed:
             tables.remove_run_files(output, run_id, (tables.HASHES,))
-            return JobSummary(files_seen, 0, files_seen, 0, time.perf_counter() - started, None, output)
+            return JobSummary(
+                files_seen,
+                0,
+                files_seen - len(vanished),
+                0,
+                time.perf_counter() - started,
+                None,
+                output,
+                vanished=len(vanished),
+            )
         segments = 0
         if with_segments:
             tables.write_run_table(segments_table(rows, run_id), output, tables.SEGMENTS, run_id)
@@ -159,6 +235,8 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     finally:
         if with_segments:
             rows.unpersist()
+    if removed:
+        tables.write_removed(spark, output, run_id, removed)
     seconds = time.perf_counter() - started
     record = tables.RunRecord(
         run_id=run_id,
@@ -167,14 +245,50 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         params=params,
         files_seen=files_seen,
         hashed=written - failed,
-        skipped=max(files_seen - written, 0),
+        skipped=max(files_seen - written - len(vanished), 0),
         failed=failed,
         segments=segments,
         seconds=round(seconds, 3),
         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        removed=len(removed),
+        vanished=len(vanished),
     )
+    held.check()  # a run that lost its lease while paused must not commit
     tables.commit_run(spark, output, record)
-    return JobSummary(files_seen, record.hashed, record.skipped, failed, seconds, run_id, output)
+    return JobSummary(
+        files_seen,
+        record.hashed,
+        record.skipped,
+        failed,
+        seconds,
+        run_id,
+        output,
+        removed=record.removed,
+        vanished=record.vanished,
+    )
+
+
+def _without_lifted_caps(
+    known: DataFrame | None, max_file_bytes: int, max_pixels: int | None
+) -> DataFrame | None:
+    """Current rows, less those refused by a size cap that this run's caps no longer refuse
+    (their files are hashed again, as if changed)."""
+    if known is None:
+        return None
+    error = F.coalesce(F.col("error"), F.lit(""))
+    pixels = F.regexp_extract(error, r"^image is \d+x\d+ = (\d+) pixels, over the limit of", 1)
+    bytes_lifted = error.rlike(r"^file is \d+ bytes, over the limit of") & (F.col("length") <= max_file_bytes)
+    pixels_lifted = (pixels != "") & (
+        F.lit(max_pixels is None) | (pixels.cast("long") <= F.lit(max_pixels or 0))
+    )
+    return known.where(~(bytes_lifted | pixels_lifted))
+
+
+def _read_by_path_vanished(spark: SparkSession, hashed: DataFrame, written: DataFrame) -> list[str]:
+    """Files sent to the workers that got no row (deleted between listing and reading), and
+    are gone now. Paths go through the driver only for such files."""
+    missing = hashed.select("path").join(written.select("path"), on="path", how="left_anti")
+    return [r["path"] for r in missing.collect() if not tables.path_exists(spark, r["path"])]
 
 
 def _check_compatible(

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import LongType, TimestampType
+from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType, TimestampType
 
 #: Default per-file cap: bigger files get an error row instead of being read into memory.
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -24,6 +24,16 @@ DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FILE_BYTES_CONF = "spark.sparkhash.maxFileBytes"
 
 LISTING_COLUMNS: tuple[str, ...] = ("path", "length", "modificationTime")
+
+#: The binaryFile source's schema (for an empty listing).
+BINARY_FILE_SCHEMA = StructType(
+    [
+        StructField("path", StringType(), True),
+        StructField("modificationTime", TimestampType(), True),
+        StructField("length", LongType(), True),
+        StructField("content", BinaryType(), True),
+    ]
+)
 
 
 def binary_files(

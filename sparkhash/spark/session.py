@@ -2,12 +2,74 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import sys
+import tempfile
+import threading
+from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
 from sparkhash.conf import profile_settings
+from sparkhash.errors import UsageError
+
+#: How long a Spark Connect server (SPARK_REMOTE) may take to accept a connection.
+CONNECT_TIMEOUT_SECONDS = 10.0
+#: Spark Connect's default port.
+CONNECT_DEFAULT_PORT = 15002
+
+#: log4j2 settings of a quiet driver JVM: nothing below FATAL reaches the console (start-up
+#: warnings, the glob listing's FileNotFoundException warning, task errors that Python reports
+#: as one exception anyway). The commands use it unless --debug.
+QUIET_LOG4J2 = """\
+rootLogger.level = fatal
+rootLogger.appenderRef.stderr.ref = console
+# Spark resets the root level to its initialising class's logger level (WARN when that logger
+# has no configuration of its own) and says so on stderr: configure those loggers too.
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = fatal
+logger.context.name = org.apache.spark.SparkContext
+logger.context.level = fatal
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = fatal
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = fatal
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+class SparkUnavailable(UsageError):
+    """The Spark Connect server named by SPARK_REMOTE does not answer."""
+
+
+def check_connect_server(remote: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    """Raise SparkUnavailable (one line) unless `remote` (sc://host:port/;...) accepts a TCP
+    connection within `timeout` seconds. Spark Connect's client would otherwise retry silently
+    for minutes."""
+    parts = urlsplit(remote.split(";", 1)[0])
+    host, port = parts.hostname or "localhost", parts.port or CONNECT_DEFAULT_PORT
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise SparkUnavailable(
+            f"Spark Connect server {host}:{port} (SPARK_REMOTE) does not answer within {timeout:.0f} s: "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def quiet_java_options(existing: str | None = None) -> str:
+    """Driver JVM options that make its console logging quiet (QUIET_LOG4J2), after `existing`."""
+    path = os.path.join(tempfile.gettempdir(), f"sparkhash-log4j2-quiet-{os.getuid()}.properties")
+    if not os.path.exists(path) or open(path).read() != QUIET_LOG4J2:
+        with open(path, "w") as out:
+            out.write(QUIET_LOG4J2)
+    return f"{existing or ''} -Dlog4j2.configurationFile=file:{path}".strip()
 
 
 def get_session(
@@ -15,6 +77,7 @@ def get_session(
     profile: str | None = None,
     app_name: str = "sparkhash",
     extra: dict[str, str] | None = None,
+    quiet: bool = False,
 ) -> SparkSession:
     """Return the active session, or build one.
 
@@ -24,11 +87,17 @@ def get_session(
     unless a profile or master is given here. Otherwise: with no master given and none
     configured (SPARK_MASTER), an embedded local Spark with conf/local.conf; with a master,
     conf/cluster.conf.
+
+    With `quiet` (the commands, unless --debug), a driver JVM started here logs nothing below
+    FATAL to the console, and a Spark Connect server that does not accept a connection within
+    CONNECT_TIMEOUT_SECONDS raises SparkUnavailable.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     if os.environ.get("SPARK_REMOTE"):
+        if os.environ["SPARK_REMOTE"].startswith("sc://"):
+            check_connect_server(os.environ["SPARK_REMOTE"])
         return SparkSession.builder.getOrCreate()
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # the JVM was started by spark-submit
     master = master or os.environ.get("SPARK_MASTER")
@@ -43,10 +112,51 @@ def get_session(
     if master is not None:
         settings["spark.master"] = master
     settings.update(extra or {})
+    if quiet and not submitted:
+        key = "spark.driver.extraJavaOptions"
+        settings[key] = quiet_java_options(settings.get(key))
+        if not sys.stderr.isatty():
+            settings["spark.ui.showConsoleProgress"] = "false"  # progress bars are for terminals
     builder = SparkSession.builder.appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
+    if quiet and not submitted:
+        with _jvm_stderr_filtered():
+            return builder.getOrCreate()
     return builder.getOrCreate()
+
+
+#: Lines the JVM prints at start-up, before any logging configuration applies.
+JVM_STARTUP_NOISE = ("WARNING: Using incubator modules",)
+
+
+@contextlib.contextmanager
+def _jvm_stderr_filtered():
+    """Start the driver JVM with its stderr going through a filter thread that drops
+    JVM_STARTUP_NOISE and passes every other line on to this process's stderr."""
+    try:
+        sys.stderr.flush()
+        original = os.dup(2)
+        read_end, write_end = os.pipe()
+    except OSError:  # no usable stderr: nothing to filter
+        yield
+        return
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines, os.fdopen(os.dup(original), "wb", buffering=0) as out:
+            for line in lines:
+                if not line.decode(errors="replace").startswith(JVM_STARTUP_NOISE):
+                    out.write(line)
+
+    threading.Thread(target=forward, name="sparkhash-jvm-stderr", daemon=True).start()
+    os.dup2(write_end, 2)  # the JVM started now inherits the pipe as its stderr
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(original, 2)  # this process writes to the real stderr again
+        os.close(original)
 
 
 #: Extra settings when this job starts an embedded local Spark: the driver JVM only moves bytes

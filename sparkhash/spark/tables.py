@@ -4,7 +4,9 @@ Layout (every write is a plain Spark write, so any Hadoop file system works):
 
     OUTPUT/hashes/run_id=<run_id>/*.parquet   the run's hashes rows
     OUTPUT/segments/run_id=<run_id>/*.parquet the run's segments rows (when crop_resistant is on)
+    OUTPUT/removed/run_id=<run_id>/*.parquet  paths of files gone since an earlier run (retired)
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
+    OUTPUT/_lease                             the lease of the run writing now (sparkhash.spark.lease)
 
 A run is committed once its record exists. Spark's output committer moves a job's files into
 place only when the job succeeds, and the record is a single file written by a single task, so
@@ -14,7 +16,9 @@ local or FUSE-mounted path; elsewhere it stays, unread, in an uncommitted `run_i
 earlier versions' `_staging` leftovers are cleaned up too).
 
 A file's *current* row is the one from the latest committed run that hashed it: a changed file
-is hashed again by a later run, and `read_hashes` returns exactly one row per path.
+is hashed again by a later run, and `read_hashes` returns exactly one row per path. A file
+that is gone is *retired* by the first run that notices (its path in that run's `removed`
+table): its rows stay in the history, but it has no current row until it is hashed again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
 
 HASHES = "hashes"
 SEGMENTS = "segments"
+REMOVED = "removed"
 RUNS = "runs"  # not "_runs": Spark warns about reading a path whose name starts with "_"
 STAGING = "_staging"
 
@@ -55,6 +60,8 @@ class RunRecord:
     segments: int
     seconds: float
     finished: str
+    removed: int = 0  # files retired by this run (gone since they were hashed)
+    vanished: int = 0  # files listed but gone before their bytes were read
 
 
 RUNS_SCHEMA = StructType(
@@ -102,8 +109,27 @@ def committed_runs(spark: SparkSession, output: str) -> list[RunRecord]:
         if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
             return []
         raise
-    records = [RunRecord(**{f.name: row[f.name] for f in fields(RunRecord)}) for row in rows]
+    defaults = {f.name: f.default for f in fields(RunRecord) if isinstance(f.default, int)}
+    records = [
+        RunRecord(**{f.name: _or(row[f.name], defaults.get(f.name)) for f in fields(RunRecord)})
+        for row in rows
+    ]
     return sorted(records, key=lambda r: r.run_id)
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+REMOVED_SCHEMA = StructType(
+    [StructField("path", StringType(), False), StructField("run_id", StringType(), True)]
+)
+
+
+def write_removed(spark: SparkSession, output: str, run_id: str, paths: list[str]) -> None:
+    """Write the paths a run retires (before its commit record)."""
+    frame = spark.createDataFrame([(p,) for p in paths], "path string")
+    frame.coalesce(1).write.mode("overwrite").parquet(run_dir(normalise_output(output), REMOVED, run_id))
 
 
 def commit_run(spark: SparkSession, output: str, record: RunRecord) -> None:
@@ -185,7 +211,17 @@ def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataF
     if not current:
         return rows
     latest = Window.partitionBy("path").orderBy(F.col("run_id").desc())
-    return rows.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
+    current_rows = rows.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
+    retiring = [r.run_id for r in runs if r.removed > 0]
+    if not retiring:
+        return current_rows
+    gone = (
+        _read_runs(spark, output, REMOVED, REMOVED_SCHEMA, retiring)
+        .groupBy(F.col("path").alias("_gone_path"))
+        .agg(F.max("run_id").alias("_gone_run"))
+    )
+    retired = (current_rows["path"] == gone["_gone_path"]) & (current_rows["run_id"] < gone["_gone_run"])
+    return current_rows.join(F.broadcast(gone), on=retired, how="left_anti")
 
 
 def read_segments(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:
@@ -255,13 +291,14 @@ def remove_run_files(output: str, run_id: str, tables: tuple[str, ...] = (STAGIN
 def remove_uncommitted(output: str, committed: list[str]) -> list[str]:
     """Delete what crashed runs left behind (driver-local OUTPUT only); returns their run ids.
 
-    Only one run at a time may write to an OUTPUT: a run in progress looks uncommitted."""
+    A run in progress looks uncommitted: call this only while holding OUTPUT's lease
+    (`sparkhash.spark.lease`), which keeps every other writer out."""
     root = local_path(normalise_output(output))
     if root is None or not root.is_dir():
         return []
     keep = set(committed)
     leftovers: set[str] = set()
-    for table in (HASHES, SEGMENTS, RUNS):
+    for table in (HASHES, SEGMENTS, REMOVED, RUNS):
         for child in (root / table).glob("run_id=*"):
             run_id = child.name[len("run_id=") :]
             if run_id not in keep:
@@ -270,5 +307,5 @@ def remove_uncommitted(output: str, committed: list[str]) -> list[str]:
     if staging.is_dir():
         leftovers.update(child.name for child in staging.iterdir())
     for run_id in leftovers:
-        remove_run_files(output, run_id, (STAGING, HASHES, SEGMENTS, RUNS))
+        remove_run_files(output, run_id, (STAGING, HASHES, SEGMENTS, REMOVED, RUNS))
     return sorted(leftovers)
