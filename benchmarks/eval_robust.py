@@ -102,9 +102,9 @@ def evaluate(rows, sigs_by_path, max_bucket, label, verbose=False):
     same = groups[:, None] == groups[None, :]
     negatives = int((~same).sum() // 2)
     false_pairs = [(i, j) for i, j in accepted if groups[i] != groups[j]]
-    orig_of = {g: i for i, (g, e) in enumerate(zip(groups, edits)) if e == "orig"}
+    orig_of = {g: i for i, (g, e) in enumerate(zip(groups, edits, strict=True)) if e == "orig"}
     per_edit: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for i, (g, e) in enumerate(zip(groups, edits)):
+    for i, (g, e) in enumerate(zip(groups, edits, strict=True)):
         if e in ("orig", "distractor") or g not in orig_of:
             continue
         pair = tuple(sorted((orig_of[g], i)))
@@ -215,8 +215,19 @@ def build_hard(rows, outdir: str) -> list[tuple[str, int, str]]:
     return read_truth(outdir)
 
 
-def extra_distractors(source_tree: str, count: int, exclude: set[str]) -> list[str]:
-    """Other unrelated images: files of the distractor package the corpus did not use (< 50 kB)."""
+def _thumb16(path: str) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(ImageOps.autocontrast(im.convert("L").resize((16, 16), Image.BILINEAR)), np.float32)
+
+
+def extra_distractors(source_tree: str, count: int, exclude: list[str]) -> list[str]:
+    """Other unrelated images: files of the distractor package the corpus did not use (<= 50 kB).
+
+    As the corpus builder does, near-copies are dropped (16 x 16 autocontrast thumbnails
+    within a mean difference of 20 of a kept image or of a corpus image), and at most one file
+    per directory is taken, because the package ships animation frames and tile variants of
+    one picture side by side.
+    """
     paths = sorted(
         p
         for p in glob.glob(os.path.join(source_tree, "**", "*"), recursive=True)
@@ -224,14 +235,22 @@ def extra_distractors(source_tree: str, count: int, exclude: set[str]) -> list[s
     )
     rng = np.random.default_rng(7)
     rng.shuffle(paths)
-    out = []
+    kept = [_thumb16(p) for p in exclude]
+    out, dirs = [], set()
     for p in paths:
+        if os.path.dirname(p) in dirs:
+            continue
         try:
             with Image.open(p) as im:
                 if min(im.size) < 96 or np.asarray(im.convert("L")).std() < 8:
                     continue
+            t = _thumb16(p)
         except Exception:
             continue
+        if any(np.abs(t - k).mean() <= 20 for k in kept):
+            continue
+        kept.append(t)
+        dirs.add(os.path.dirname(p))
         out.append(p)
         if len(out) >= count:
             break
@@ -269,7 +288,7 @@ def baseline_tables(rows, target_fpr: float) -> dict[str, dict]:
     dist["crop_resistant"] = cr
     iu = np.triu_indices(n, 1)
     neg = groups[iu[0]] != groups[iu[1]]
-    orig_of = {g: i for i, (g, e) in enumerate(zip(groups, edits)) if e == "orig"}
+    orig_of = {g: i for i, (g, e) in enumerate(zip(groups, edits, strict=True)) if e == "orig"}
     out = {}
     for a, m in dist.items():
         dn = m[iu][neg]
@@ -278,7 +297,7 @@ def baseline_tables(rows, target_fpr: float) -> dict[str, dict]:
             if (dn <= t).mean() <= target_fpr:
                 best_t = t
         per = defaultdict(list)
-        for i, (g, e) in enumerate(zip(groups, edits)):
+        for i, (g, e) in enumerate(zip(groups, edits, strict=True)):
             if e not in ("orig", "distractor") and g in orig_of:
                 per[e].append(m[orig_of[g], i] <= best_t)
         out[a] = {

@@ -68,9 +68,11 @@ class Config:
 
     side: int = 256  # longer side of the working content image, pixels
     thumb: int = 64  # longer side of the stored correlation thumbnail
-    chroma: int = 24  # longer side of the stored chroma (Cr, Cb) thumbnail
+    chroma: int = 48  # longer side of the stored chroma (Cr, Cb) thumbnail
     features: int = 160  # ORB keypoints per orientation
-    band_rows: int = 64  # strongest descriptors per orientation that become candidate rows
+    patch: int = 19  # ORB patch size (and edge margin), pixels at `side`
+    levels: int = 6  # ORB pyramid levels (scale factor 1.2)
+    band_rows: int = 160  # strongest descriptors per orientation that become candidate rows
     min_std: float = 3.0  # below: low detail
     min_keypoints: int = 16  # below (and a flat image): low detail
     border_tolerance: int = 10  # grey levels around the edge value that count as border
@@ -197,7 +199,7 @@ def _resize_longer(pixels: np.ndarray, side: int) -> np.ndarray:
 def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
     """How many leading rows of `rows` (n, w) are a uniform border or a caption-like bar.
 
-    Both must end at a sharp change: the rows after the run are mostly off the run's value
+    Both must end at a sharp change: the rows after the run mostly differ from its last row
     (an added border or bar meets the picture at an edge; a uniform background or a smooth
     gradient that is part of the picture fades into it and is kept).
     """
@@ -215,8 +217,14 @@ def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
         run = limit if ok.all() else int(np.argmin(ok))
         if run == 0 or run >= limit:
             continue
-        after = share[run + 1 : run + 3]
-        if len(after) and after.max() <= cfg.sharp_fraction:
+        # Sharp: the rows just after the run mostly differ from the run's last row (a
+        # gradient drifts off the edge value but never jumps).
+        last = span[run - 1]
+        after = span[run + 1 : run + 3]
+        if (
+            len(after)
+            and (np.abs(after - last) <= cfg.border_tolerance).mean(axis=1).max() <= cfg.sharp_fraction
+        ):
             return run
     return 0
 
@@ -276,15 +284,21 @@ def global_hashes(content: np.ndarray) -> tuple[int, int]:
 # ---------------------------------------------------------------- signature
 
 
-_ORB_CACHE: dict[int, cv2.ORB] = {}
+_ORB_CACHE: dict[tuple[int, int, int], cv2.ORB] = {}
 
 
-def _orb(n: int) -> cv2.ORB:
-    if n not in _ORB_CACHE:
-        _ORB_CACHE[n] = cv2.ORB_create(
-            nfeatures=n, scaleFactor=1.2, nlevels=6, edgeThreshold=19, patchSize=19, fastThreshold=12
+def _orb(cfg: Config) -> cv2.ORB:
+    key = (cfg.features, cfg.patch, cfg.levels)
+    if key not in _ORB_CACHE:
+        _ORB_CACHE[key] = cv2.ORB_create(
+            nfeatures=cfg.features,
+            scaleFactor=1.2,
+            nlevels=cfg.levels,
+            edgeThreshold=cfg.patch,
+            patchSize=cfg.patch,
+            fastThreshold=12,
         )
-    return _ORB_CACHE[n]
+    return _ORB_CACHE[key]
 
 
 def stretch(pixels: np.ndarray) -> np.ndarray:
@@ -298,7 +312,7 @@ def stretch(pixels: np.ndarray) -> np.ndarray:
     return cv2.LUT(pixels, lut)
 
 
-def features(content: np.ndarray, n: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """ORB points (continuous coordinates) and descriptors of `content` and of its mirror image.
 
     Keypoints are detected once; the mirror image's keypoints are their mirror images
@@ -306,7 +320,7 @@ def features(content: np.ndarray, n: int) -> tuple[list[np.ndarray], list[np.nda
     mirror-symmetric, the intensity-centroid orientation is mirrored), so only the rBRIEF
     descriptors are computed a second time, on the mirrored pixels.
     """
-    orb = _orb(n)
+    orb = _orb(cfg)
     keypoints = orb.detect(content, None)
     empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
     if not keypoints:
@@ -359,7 +373,7 @@ def compute(
     hashes = global_hashes(content)
     thumbnail = _resize_longer(content, cfg.thumb)
     std = float(thumbnail.std())
-    points, descriptors = features(stretch(content), cfg.features)
+    points, descriptors = features(stretch(content), cfg)
     low_detail = std < cfg.min_std or len(points[0]) < cfg.min_keypoints
     return RobustSignature(
         FORMAT_VERSION, low_detail, width, height, box, hashes, points, descriptors, thumbnail, chroma
@@ -393,16 +407,18 @@ class VerifyConfig:
     ratio: float = 0.85  # Lowe ratio test on descriptor distances
     max_descriptor_distance: int = 80
     min_matches: int = 6
-    min_inliers: int = 8
+    min_inliers: int = 6
     ransac_pixels: float = 4.0
     max_rotation_deg: float = 12.0
     min_scale: float = 0.3
     max_scale: float = 3.5
-    min_spread: float = 0.04  # inlier hull area / overlap area
+    min_spread: float = 0.01  # inlier hull area / overlap area
     min_overlap: float = 0.6  # overlap area / area of the smaller image (in A's frame)
-    min_correlation: float = 0.8  # NCC of the aligned thumbnails over the overlap
-    min_detail: float = 0.4  # NCC of the high-pass thumbnails
-    min_cells: float = 0.88  # share of agreeing grey cells
+    min_correlation: float = 0.85  # NCC of the aligned thumbnails over the overlap
+    min_detail: float = 0.3  # NCC of the high-pass thumbnails
+    min_cells: float = 0.94  # share of agreeing grey cells
+    strong_correlation: float = 0.95  # ... or a correlation this high
+    strong_min_cells: float = 0.6  # ... with this share of agreeing cells
     min_chroma_cells: float = 0.5  # share of agreeing colour cells (two colour images)
     global_max_distance: int = 14  # identity fallback: global hash distance at most this
     global_min_correlation: float = 0.9
@@ -423,12 +439,17 @@ class Verdict:
 
 
 def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> bool:
-    """The appearance test: layout, fine detail and (for two colour images) colour agree."""
-    return (
-        look.correlation >= min_correlation
-        and look.detail >= vcfg.min_detail
-        and look.cells >= vcfg.min_cells
-        and not look.chroma_cells < vcfg.min_chroma_cells  # nan (a grey image) passes
+    """The appearance test: layout, fine detail and local agreement of the aligned overlap.
+
+    Either nearly every cell agrees and the correlation is good, or the correlation is very
+    high and most cells agree (a caption or rotation corner left in the overlap). For two
+    colour images the colour cells must agree too.
+    """
+    if look.detail < vcfg.min_detail or look.chroma_cells < vcfg.min_chroma_cells:  # nan passes
+        return False
+    return (look.correlation >= min_correlation and look.cells >= vcfg.min_cells) or (
+        look.correlation >= max(min_correlation, vcfg.strong_correlation)
+        and look.cells >= vcfg.strong_min_cells
     )
 
 
@@ -594,7 +615,9 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         cin = cv2.erode(cin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         if cin.sum() >= 16:
             chroma = float(np.abs(ca[cin] - cb[cin]).mean())
-            chroma_cells = min(_cell_agreement(ca[:, :, k], cb[:, :, k], cin, 4, 10.0, False) for k in (0, 1))
+            chroma_cells = min(
+                _cell_agreement(ca[:, :, k], cb[:, :, k], cin, CHROMA_CELL, CHROMA_TOL, False) for k in (0, 1)
+            )
     return Appearance(corr, detail, chroma, n, cells, chroma_cells)
 
 
@@ -727,3 +750,7 @@ def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEF
         return v
     w = verify(b, a, vcfg)
     return w if w.match or w.score > v.score else v
+
+
+CHROMA_CELL = 4
+CHROMA_TOL = 10.0
