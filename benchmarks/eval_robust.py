@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
+import hashlib
 import itertools
 import os
 import pickle
@@ -46,12 +47,18 @@ def read_truth(root: str) -> list[tuple[str, int, str]]:
         return [(os.path.join(root, r["file"]), int(r["group"]), r["edit"]) for r in csv.DictReader(fh)]
 
 
+def _code_key() -> str:
+    """The cache key: the source of the signature code (any change recomputes)."""
+    with open(robust.__file__, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
 def signatures(paths: list[str], cache: str | None) -> dict[str, robust.RobustSignature]:
     done: dict[str, bytes] = {}
     if cache and os.path.exists(cache):
         with open(cache, "rb") as fh:
             stored = pickle.load(fh)
-        if stored.get("version") == robust.FORMAT_VERSION and stored.get("config") == robust.DEFAULT_CONFIG:
+        if stored.get("code") == _code_key():
             done = stored["sigs"]
     out = {}
     for p in paths:
@@ -61,7 +68,7 @@ def signatures(paths: list[str], cache: str | None) -> dict[str, robust.RobustSi
         out[p] = robust.RobustSignature.from_bytes(done[p])
     if cache:
         with open(cache, "wb") as fh:
-            pickle.dump({"version": robust.FORMAT_VERSION, "config": robust.DEFAULT_CONFIG, "sigs": done}, fh)
+            pickle.dump({"code": _code_key(), "sigs": done}, fh)
     return out
 
 
