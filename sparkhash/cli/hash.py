@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
-from sparkhash.core.params import ALGORITHMS
+from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS
 from sparkhash.spark.api import normalise_algorithms
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--algorithms",
-        default=",".join(ALGORITHMS),
-        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: all)",
+        default=",".join(DEFAULT_ALGORITHMS),
+        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: the imagehash ones, {','.join(DEFAULT_ALGORITHMS)})",
     )
     parser.add_argument(
         "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'

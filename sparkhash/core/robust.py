@@ -47,6 +47,7 @@ reliably, and giving them rows would put them all into one hot bucket.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import struct
@@ -155,6 +156,88 @@ class RobustSignature:
             descriptors.append(np.frombuffer(data, np.uint8, 32 * n, pos).reshape(n, 32))
             pos += 32 * n
         return cls(version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma)
+
+
+def to_text(sig: RobustSignature) -> str:
+    """The signature as the string stored in the hashes table's `robust` column.
+
+    `G;D0;D1;P`: G = the two global hashes (32 hex digits, empty when low detail), D0 / D1 =
+    the descriptors of the normal / mirrored content (64 hex digits each, concatenated,
+    strongest first; empty when low detail), P = base64 of `to_bytes` without descriptors
+    (format version, flags, sizes, thumbnails, keypoints). The candidate rows (`text_rows`)
+    are fixed-width slices of G, D0 and D1, which the JVM cuts without parsing P.
+    """
+    rows = "" if sig.low_detail else "".join(f"{h:016x}" for h in sig.global_hashes)
+    parts = [rows]
+    for o in (0, 1):
+        d = sig.descriptors[o] if sig.descriptors else np.zeros((0, 32), np.uint8)
+        parts.append("" if sig.low_detail else np.ascontiguousarray(d, np.uint8).tobytes().hex())
+    light = RobustSignature(
+        sig.version,
+        sig.low_detail,
+        sig.width,
+        sig.height,
+        sig.box,
+        sig.global_hashes,
+        sig.points,
+        [np.zeros((len(p), 32), np.uint8) for p in sig.points],
+        sig.thumbnail,
+        sig.chroma,
+    )
+    payload = bytearray(light.to_bytes())
+    parts.append(base64.b64encode(_strip_descriptors(payload, light)).decode("ascii"))
+    return ";".join(parts)
+
+
+def _strip_descriptors(payload: bytearray, sig: RobustSignature) -> bytes:
+    """to_bytes minus the descriptor blocks (kept once, as hex, in the text form)."""
+    head = struct.calcsize(_HEAD)
+    th, tw = sig.thumbnail.shape if sig.thumbnail is not None else (0, 0)
+    ch, cw = sig.chroma.shape[:2] if sig.chroma is not None else (0, 0)
+    pos = head + th * tw + ch * cw * 2
+    out = bytearray(payload[:pos])
+    for p in sig.points:
+        out += payload[pos : pos + 4 * len(p)]
+        pos += 4 * len(p) + 32 * len(p)
+    return bytes(out)
+
+
+def from_text(text: str) -> RobustSignature:
+    """The signature of a `to_text` string (ValueError for another format version)."""
+    rows, d0, d1, payload = text.split(";")
+    raw = base64.b64decode(payload)
+    size = struct.calcsize(_HEAD)
+    version, low, w, h, b0, b1, b2, b3, g0, g1, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, raw[:size])
+    if version != FORMAT_VERSION:
+        raise ValueError(f"robust signature format {version}, this sparkhash reads {FORMAT_VERSION}")
+    pos = size
+    thumb = np.frombuffer(raw, np.uint8, th * tw, pos).reshape(th, tw) if th else None
+    pos += th * tw
+    chroma = np.frombuffer(raw, np.uint8, ch * cw * 2, pos).reshape(ch, cw, 2) if ch else None
+    pos += ch * cw * 2
+    points, descriptors = [], []
+    for n, hexed in ((n0, d0), (n1, d1)):
+        points.append(np.frombuffer(raw, "<f2", 2 * n, pos).astype(np.float32).reshape(n, 2))
+        pos += 4 * n
+        d = (
+            np.frombuffer(bytes.fromhex(hexed), np.uint8).reshape(-1, 32)
+            if hexed
+            else np.zeros((0, 32), np.uint8)
+        )
+        descriptors.append(d if len(d) == n else np.zeros((n, 32), np.uint8))
+    return RobustSignature(
+        version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma
+    )
+
+
+def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
+    """(kind, hex) candidate rows of a `to_text` string, as the JVM cuts them."""
+    cfg = cfg or DEFAULT_CONFIG
+    rows, d0, d1, _ = text.split(";", 3)
+    out = [(GLOBAL, rows[i : i + 16]) for i in range(0, len(rows), 16)]
+    for d in (d0, d1):
+        out += [(DESCRIPTOR, d[i : i + 64]) for i in range(0, min(len(d), 64 * cfg.band_rows), 64)]
+    return out
 
 
 # ---------------------------------------------------------------- decoding and trimming

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, find_pairs, valid_hashes
+from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark.tables import read_hash_output
@@ -82,9 +84,16 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     incremental request, ParamsMismatch for hashes that cannot be compared."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
-    common = dict(algorithm=args.algorithm, threshold=args.threshold, mode=args.mode,
-                  target_recall=args.recall,
-                  expand_limit=args.expand_limit, hot_bucket=args.hot_bucket)
+    if args.algorithm == ROBUST:
+        return _robust_duplicates(spark, args, hashes)
+    common = dict(
+        algorithm=args.algorithm,
+        threshold=args.threshold,
+        mode=args.mode,
+        target_recall=args.recall,
+        expand_limit=args.expand_limit,
+        hot_bucket=args.hot_bucket,
+    )
     if args.previous:
         if args.previous_run:
             old = hashes.filter(F.col("run_id") <= args.previous_run)
@@ -94,7 +103,8 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
         else:
             raise UsageError("--previous needs --previous-hashes or --previous-run")
         result = find_pairs_incremental(
-            old, hashes,
+            old,
+            hashes,
             spark.read.parquet(os.path.join(args.previous, "pairs")),
             spark.read.parquet(os.path.join(args.previous, "clusters")),
             **common,
@@ -124,6 +134,41 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
         clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+    return pairs, clusters, groups
+
+
+def _robust_duplicates(
+    spark: SparkSession, args: DupsConfig, hashes: DataFrame
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
+    documented operating point (`--threshold` and the band options do not apply)."""
+    old = None
+    if args.previous:
+        if args.previous_run:
+            old = hashes.filter(F.col("run_id") <= args.previous_run)
+            hashes = hashes.filter(F.col("run_id") > args.previous_run)
+        elif args.previous_hashes:
+            old = read_hashes_table(spark, args.previous_hashes)
+        else:
+            raise UsageError("--previous needs --previous-hashes or --previous-run")
+    pairs = find_robust_pairs(hashes, old)
+    attributes = valid_signatures(hashes)
+    if old is not None:
+        previous = spark.read.parquet(os.path.join(args.previous, "pairs")).filter(
+            F.col("algorithm") == ROBUST
+        )
+        pairs = (
+            previous.select(*pairs.columns)
+            .unionByName(pairs)
+            .dropDuplicates(["path_a", "path_b", "algorithm"])
+        )
+        attributes = attributes.unionByName(
+            valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
+        )
+    pairs = pairs.localCheckpoint(eager=True)
+    print(f"sparkhash dups: robust format {ROBUST_FORMAT}, default operating point", file=sys.stderr)
+    clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+    groups = spark.createDataFrame([], "path string, anchor string, algorithm string, size long")
     return pairs, clusters, groups
 
 
