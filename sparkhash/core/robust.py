@@ -404,11 +404,8 @@ def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np
     descriptors are computed a second time, on the mirrored pixels.
     """
     orb = _orb(cfg)
-    keypoints = orb.detect(content, None)
+    keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
     empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
-    if not keypoints:
-        return empty
-    keypoints, descriptors = orb.compute(content, keypoints)
     if descriptors is None or not keypoints:
         return empty
     order = np.argsort([-k.response for k in keypoints], kind="stable")
