@@ -495,7 +495,8 @@ class VerifyConfig:
     min_spread: float = 0.01  # inlier hull area / overlap area
     min_overlap: float = 0.6  # overlap area / area of the smaller image (in A's frame)
     min_correlation: float = 0.85  # NCC of the aligned thumbnails over the overlap
-    min_detail: float = 0.3  # NCC of the high-pass thumbnails
+    min_detail: float = 0.3  # NCC of the high-pass thumbnails ...
+    min_texture: float = 5.0  # ... required when both high-pass parts have this std
     min_cells: float = 0.94  # share of agreeing grey cells
     strong_correlation: float = 0.95  # ... or a correlation this high
     strong_min_cells: float = 0.6  # ... with this share of agreeing cells
@@ -525,7 +526,11 @@ def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> boo
     high and most cells agree (a caption or rotation corner left in the overlap). For two
     colour images the colour cells must agree too.
     """
-    if look.detail < vcfg.min_detail or look.chroma_cells < vcfg.min_chroma_cells:  # nan passes
+    # Fine detail is compared only where there is some: on smooth pictures the high-pass
+    # part is JPEG noise and its correlation says nothing.
+    if look.texture >= vcfg.min_texture and look.detail < vcfg.min_detail:
+        return False
+    if look.chroma_cells < vcfg.min_chroma_cells:  # nan passes
         return False
     return (look.correlation >= min_correlation and look.cells >= vcfg.min_cells) or (
         look.correlation >= max(min_correlation, vcfg.strong_correlation)
@@ -626,6 +631,7 @@ class Appearance:
     pixels: int  # overlap size in A's thumbnail
     cells: float = 0.0  # share of overlap cells where B's grey values follow A's (one gain/offset)
     chroma_cells: float = float("nan")  # the same for the Cr, Cb channels; nan when either is grey
+    texture: float = 0.0  # std of the smaller of the two high-pass parts (grey levels)
 
 
 def _cell_agreement(
@@ -678,11 +684,12 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         return Appearance(0.0, 0.0, float("nan"), n)
     corr = _ncc(ta[mask], warped[mask])
     inner = cv2.erode(inside, np.ones((7, 7), np.uint8)) > 0
-    detail = 0.0
+    detail, texture = 0.0, 0.0
     if inner.sum() >= 32:
         ha = ta - cv2.GaussianBlur(ta, (0, 0), 1.5)
         hb = warped - cv2.GaussianBlur(warped, (0, 0), 1.5)
         detail = _ncc(ha[inner], hb[inner])
+        texture = min(float(ha[inner].std()), float(hb[inner].std()))
     cells = _cell_agreement(ta, warped, mask, 8, 0.5, True)
     chroma = float("nan")
     chroma_cells = float("nan")
@@ -698,7 +705,7 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
             chroma_cells = min(
                 _cell_agreement(ca[:, :, k], cb[:, :, k], cin, CHROMA_CELL, CHROMA_TOL, False) for k in (0, 1)
             )
-    return Appearance(corr, detail, chroma, n, cells, chroma_cells)
+    return Appearance(corr, detail, chroma, n, cells, chroma_cells, texture)
 
 
 def _mirror_matrix(width: int) -> np.ndarray:
