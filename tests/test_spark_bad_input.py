@@ -9,11 +9,14 @@ import pytest
 from PIL import Image
 from spark_helpers import IMAGEHASH_FUNCTIONS, expected_segments, file_uri, write_bad_input_set
 
-from sparkhash.core.params import SINGLE_ALGORITHMS
+from sparkhash.core.registry import DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import read_hashes, read_segments
 
 pytestmark = pytest.mark.spark
+
+# The imagehash algorithms (robust is sparkhash's own and not hashed by default).
+IMAGEHASH_SINGLES = tuple(a for a in SINGLE_ALGORITHMS if a in DEFAULT_ALGORITHMS)
 
 MAX_FILE_BYTES = 200_000
 
@@ -31,7 +34,7 @@ def imagehash_outcome(data: bytes) -> dict[str, str] | None:
     """imagehash's hex per algorithm (plus crop-resistant segments), or None if it raises."""
     try:
         image = Image.open(io.BytesIO(data))
-        result = {a: str(IMAGEHASH_FUNCTIONS[a](image)) for a in SINGLE_ALGORITHMS}
+        result = {a: str(IMAGEHASH_FUNCTIONS[a](image)) for a in IMAGEHASH_SINGLES}
         result["segments"] = [str(h) for h in imagehash.crop_resistant_hash(image).segment_hashes]
         return result
     except Exception:
@@ -71,7 +74,7 @@ def test_one_row_per_file_with_clear_errors(spark, tmp_path):
             assert row["error"], kind
             continue
         assert row["error"] is None, (kind, row["error"])
-        assert {a: row[a] for a in SINGLE_ALGORITHMS} == {a: expected[a] for a in SINGLE_ALGORITHMS}, kind
+        assert {a: row[a] for a in IMAGEHASH_SINGLES} == {a: expected[a] for a in IMAGEHASH_SINGLES}, kind
         found = [r["hash"] for r in sorted(segments.get(row["path"], []), key=lambda r: r["segment"])]
         assert found == expected["segments"] == expected_segments(path), kind
         assert row["segment_count"] == len(found)

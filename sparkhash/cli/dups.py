@@ -15,8 +15,14 @@ from sparkhash.spark.session import get_session
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
-    parser.add_argument("output", help="output directory: pairs/, clusters/, groups/, remove/")
-    parser.add_argument("--algorithm", default="phash", choices=SINGLE_ALGORITHMS)
+    parser.add_argument("output", help="output directory: one committed run of pairs, clusters, groups and remove")
+    parser.add_argument(
+        "--algorithm",
+        default="phash",
+        choices=SINGLE_ALGORITHMS,
+        help="robust: sparkhash's own matcher (mirrors, crops, borders, captions) at its documented "
+        "operating point; --threshold, --mode and the band options do not apply to it",
+    )
     parser.add_argument(
         "--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)"
     )

@@ -19,7 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
-from sparkhash.core.registry import ALGORITHMS, parse_algorithms
+from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, parse_algorithms
 from sparkhash.evaluation.runner import EvaluationRequest, evaluate
 from sparkhash.spark.session import get_session
 
@@ -53,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--algorithms",
         type=_algorithm_list,
-        default=list(ALGORITHMS),
-        help=f"comma-separated (default: all: {','.join(ALGORITHMS)})",
+        default=list(DEFAULT_ALGORITHMS),
+        help=f"comma-separated from {','.join(ALGORITHMS)} (default: {','.join(DEFAULT_ALGORITHMS)})",
     )
     parser.add_argument(
         "--max-threshold", type=int, help="largest threshold tabled (default: largest distance seen)"

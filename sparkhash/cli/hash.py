@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
-from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS
+from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
 from sparkhash.dedup.job import DupsConfig
 from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.live import dups_after_each_batch
@@ -41,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--algorithms",
-        default=",".join(ALGORITHMS),
-        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: all)",
+        default=",".join(DEFAULT_ALGORITHMS),
+        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: the imagehash ones, {','.join(DEFAULT_ALGORITHMS)})",
     )
     parser.add_argument(
         "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'

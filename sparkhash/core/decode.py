@@ -8,6 +8,7 @@ imagehash does not apply it, and hashes must match theirs.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -56,8 +57,16 @@ class DecodeOptions:
     apply_exif_orientation: bool = False
 
 
-def decode_image(data: bytes | bytearray | memoryview, options: DecodeOptions = DecodeOptions()) -> Image.Image:
+def decode_image(
+    data: bytes | bytearray | memoryview,
+    options: DecodeOptions = DecodeOptions(),
+    draft_side: int | None = None,
+) -> Image.Image:
     """Decode encoded image bytes into a fully loaded PIL image (first frame of animations).
+
+    draft_side: decode a JPEG reduced (Pillow's `draft`, DCT scaling by 1/2..1/8) to the
+    smallest size keeping at least this many pixels on the longer side (not bit-exact with a
+    full decode: only for algorithms of sparkhash's own, such as robust).
 
     Raises a subclass of ImageDecodeError: EmptyImageError, NotAnImageError,
     TruncatedImageError or ImageTooLargeError, each with a one-line message.
@@ -83,6 +92,12 @@ def decode_image(data: bytes | bytearray | memoryview, options: DecodeOptions = 
         raise ImageTooLargeError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of {options.max_pixels}"
         )
+    if draft_side and image.format == "JPEG" and max(width, height) > draft_side:
+        scale = draft_side / max(width, height)
+        image.draft(
+            "L" if image.mode == "L" else "RGB", (math.ceil(width * scale), math.ceil(height * scale))
+        )
+        image.info["original_size"] = (width, height)  # the file's size, for the hashes table
     try:
         image.load()
     except OSError as exc:

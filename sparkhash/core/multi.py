@@ -17,7 +17,7 @@ from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
 from sparkhash.core.decode import DecodeOptions, decode_image
 from sparkhash.core.params import HashParams
-from sparkhash.core.registry import ALGORITHMS, REGISTRY, parse_algorithms
+from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY, parse_algorithms
 from sparkhash.core.results import HashResult, Segment
 
 __all__ = ["GreyThumbnails", "HashResult", "Segment", "compute_hashes"]
@@ -88,7 +88,7 @@ class GreyThumbnails:
 
 def compute_hashes(
     source: bytes | bytearray | memoryview | Image.Image,
-    algorithms: tuple[str, ...] | list[str] = ALGORITHMS,
+    algorithms: tuple[str, ...] | list[str] = DEFAULT_ALGORITHMS,
     params: HashParams | None = None,
     decode_options: DecodeOptions | None = None,
 ) -> HashResult:
@@ -104,15 +104,21 @@ def compute_hashes(
     if isinstance(source, Image.Image):
         image = source
     else:
-        image = decode_image(source, decode_options or _DEFAULT_DECODE)
+        # Reduced JPEG decoding only when every requested algorithm allows it (robust alone).
+        drafts = [REGISTRY[a].draft_side for a in algorithms]
+        draft = max(drafts) if drafts and all(drafts) else None
+        image = decode_image(source, decode_options or _DEFAULT_DECODE, draft_side=draft)
 
     grey = image if image.mode == "L" else image.convert("L")
     thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
-    result = HashResult(width=image.size[0], height=image.size[1], mode=image.mode)
+    width, height = image.info.get("original_size", image.size)  # a drafted JPEG: its file size
+    result = HashResult(width=width, height=height, mode=image.mode)
     for algorithm in algorithms:
         record = REGISTRY[algorithm]
         if record.multi:
             result.signatures[algorithm] = record.kernel(thumbs, p, image, grey)
+        elif not record.bits:  # a signature string of sparkhash's own (robust)
+            result.hashes[algorithm] = record.kernel(thumbs, p, image, grey)
         else:
             result.hashes[algorithm] = ImageHash(record.kernel(thumbs, p, image, grey))
     return result

@@ -34,6 +34,9 @@ class HashParams:
     segment_threshold: int = 128
     min_segment_size: int = 500
     segmentation_image_size: int = 300
+    #: format of robust signatures (sparkhash.core.robust.FORMAT_VERSION); hashes of
+    #: different versions are never compared (the dups job refuses mixed params)
+    robust_version: int = 1
 
     def __post_init__(self) -> None:
         if self.segment_hash not in SEGMENT_HASHES:

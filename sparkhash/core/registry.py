@@ -50,6 +50,9 @@ class Algorithm:
     function     the imagehash-style public function of the same bits (None for our own)
     imagehash    the name of that function in imagehash 4.3.2 (None: not an imagehash algorithm)
     segment_hash may be crop_resistant's `segment_hash`
+    bits         True: the kernel returns hash bits compared by Hamming distance (an ImageHash);
+                 False: it returns a signature string of sparkhash's own, compared by its own
+                 verifier (robust), with `draft_side` the JPEG reduced-decoding size it allows
     """
 
     name: str
@@ -63,6 +66,8 @@ class Algorithm:
     function: Callable[..., Any] | None = None
     imagehash: str | None = None
     segment_hash: bool = False
+    bits: bool = True
+    draft_side: int | None = None
 
     def hex_width(self, params: HashParams) -> int:
         """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
@@ -138,6 +143,16 @@ def _whash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> n
 def _colorhash(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> numpy.ndarray:
     counts = colorhash_counts_of(image, grey)
     return H.colorhash_bits(counts, p.colorhash_binbits)
+
+
+def _robust(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> str:
+    from sparkhash.core import robust  # OpenCV is imported only when robust is asked for
+
+    if p.robust_version != robust.FORMAT_VERSION:
+        raise ValueError(
+            f"this sparkhash makes robust signatures of format {robust.FORMAT_VERSION}, not {p.robust_version}"
+        )
+    return robust.to_text(robust.compute(image))
 
 
 def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
@@ -244,12 +259,25 @@ _RECORDS: tuple[Algorithm, ...] = (
         inner="segment_hash",
         imagehash="crop_resistant_hash",
     ),
+    Algorithm(
+        "robust",
+        _robust,
+        ("robust_version",),
+        lambda p: 64,  # the global hash of a signature; see sparkhash.core.robust
+        bits=False,
+        draft_side=256,
+    ),
 )
 
 #: Every algorithm by name, in canonical order (the order of output columns and of `ALGORITHMS`).
 REGISTRY: dict[str, Algorithm] = {record.name: record for record in _RECORDS}
 
 ALGORITHMS: tuple[str, ...] = tuple(REGISTRY)
+#: What the jobs compute when not told: the imagehash algorithms (robust only on request:
+#: it needs OpenCV and stores ~34 kB per image).
+DEFAULT_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.imagehash)
+#: Algorithms compared by Hamming distance (robust has its own verifier).
+HAMMING_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.bits)
 #: One hash per image: the hex columns of the hashes table.
 SINGLE_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if not r.multi)
 #: Several signatures per image, each in rows of its own table.

@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkhash.core.registry import SINGLE_ALGORITHMS
+from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
@@ -31,6 +32,7 @@ from sparkhash.dedup.keep import (
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
 from sparkhash.dedup.plan import hash_bits
+from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
@@ -155,6 +157,8 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     args = config
     hashes = read_hashes_table(spark, args.hashes)
     check_against_hashes(spark, config, hashes)
+    if args.algorithm == ROBUST:
+        return _robust_duplicates(spark, args, hashes)
     common = dict(
         algorithm=args.algorithm,
         threshold=args.threshold,
@@ -204,6 +208,39 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
         clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+    return pairs, clusters, groups
+
+
+def _robust_duplicates(
+    spark: SparkSession, args: DupsConfig, hashes: DataFrame
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
+    documented operating point (`--threshold` and the band options do not apply)."""
+    old = None
+    if args.previous:
+        if args.previous_run:
+            old = hashes.filter(F.col("run_id") <= args.previous_run)
+            hashes = hashes.filter(F.col("run_id") > args.previous_run)
+        elif args.previous_hashes:
+            old = read_hashes_table(spark, args.previous_hashes)
+        else:
+            raise UsageError("--previous needs --previous-hashes or --previous-run")
+    pairs = find_robust_pairs(hashes, old)
+    attributes = valid_signatures(hashes)
+    if old is not None:
+        previous = read_dups(spark, args.previous).pairs.filter(F.col("algorithm") == ROBUST)
+        pairs = (
+            previous.select(*pairs.columns)
+            .unionByName(pairs)
+            .dropDuplicates(["path_a", "path_b", "algorithm"])
+        )
+        attributes = attributes.unionByName(
+            valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
+        )
+    pairs = pairs.localCheckpoint(eager=True)
+    print(f"sparkhash dups: robust format {ROBUST_FORMAT}, default operating point", file=sys.stderr)
+    clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+    groups = spark.createDataFrame([], "path string, anchor string, algorithm string, size long")
     return pairs, clusters, groups
 
 

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
 from sparkhash.dedup.bands import hamming
+from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.evaluation.hamming import distance, with_words, word_names, words_needed
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key
 
@@ -68,6 +69,18 @@ def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
     )
 
 
+def robust_distances(labelled: DataFrame, hashes: DataFrame) -> DataFrame:
+    """(key_a, key_b, robust = 0): the pairs the dups job's robust path reports among the labelled
+    files (candidate join + verification, as `sparkhash dups --algorithm robust`). Robust has no
+    distance: a reported pair is at 0, every other pair never matches (null)."""
+    mine = hashes.withColumn("key", path_key(F.col("path"))).join(labelled.select("key"), "key", "left_semi")
+    found = find_robust_pairs(mine.drop("key"))
+    ka, kb = path_key(F.col("path_a")), path_key(F.col("path_b"))
+    return found.select(
+        F.least(ka, kb).alias("key_a"), F.greatest(ka, kb).alias("key_b"), F.lit(0).alias(ROBUST)
+    ).distinct()
+
+
 def distance_histogram(
     labelled: DataFrame,
     hashes: DataFrame,
@@ -82,12 +95,14 @@ def distance_histogram(
         segments: the segments table, needed for "crop_resistant". `edit` in the result is
         set only for (reference, edited) pairs.
     """
-    single = [a for a in algorithms if a != CROP_RESISTANT]
+    single = [a for a in algorithms if a not in (CROP_RESISTANT, ROBUST)]
     unknown = [a for a in single if a not in hashes.columns]
     if unknown:
         raise ValueError(f"hash table has no column for {unknown}; it has {hashes.columns}")
     if CROP_RESISTANT in algorithms and segments is None:
         raise ValueError("crop_resistant needs the segments table")
+    if ROBUST in algorithms and ROBUST not in hashes.columns:
+        raise ValueError(f"hash table has no column for robust; it has {hashes.columns}")
     if "error" in hashes.columns:
         hashes = hashes.where(F.col("error").isNull())
     widths = hex_widths(hashes, single)
@@ -101,7 +116,11 @@ def distance_histogram(
     pairs = _side(files, "a", columns).join(_side(files, "b", columns), F.col("key_a") < F.col("key_b"))
     if CROP_RESISTANT in algorithms:
         pairs = pairs.join(segment_distances(labelled, segments), ["key_a", "key_b"], "left")
+    if ROBUST in algorithms:
+        pairs = pairs.join(robust_distances(labelled, hashes), ["key_a", "key_b"], "left")
     distances = {a: _pair_distance(a, words[a]) for a in single}
+    if ROBUST in algorithms:
+        distances[ROBUST] = F.col(ROBUST)
     if CROP_RESISTANT in algorithms:
         distances[CROP_RESISTANT] = F.col(CROP_RESISTANT)
     stacked = pairs.select(

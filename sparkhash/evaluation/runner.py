@@ -9,7 +9,8 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core.registry import DEFAULT_ALGORITHMS
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
 from sparkhash.evaluation.join_check import check_join
@@ -26,7 +27,7 @@ class EvaluationRequest:
     output: Path
     root: str | None = None
     hashes: str | None = None  # an existing `sparkhash hash` output; None: hash the corpus now
-    algorithms: tuple[str, ...] = ALGORITHMS
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     max_threshold: int | None = None
     target_fprs: tuple[float, ...] = (0.0, 1e-4, 1e-3, 1e-2)
     plot_fpr: float = 1e-3

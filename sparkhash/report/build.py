@@ -62,9 +62,13 @@ def _link_text(links) -> str:
         if link is None:
             continue
         algorithm, distance, matched = link["algorithm"], link["distance"], link["matched_segments"]
-        text = f"{algorithm} {distance}"
-        if matched is not None and not (isinstance(matched, float) and math.isnan(matched)):
-            text += f" ({int(matched)} segments)"
+        has_matched = matched is not None and not (isinstance(matched, float) and math.isnan(matched))
+        if algorithm == "robust":  # no distance: the verifier's RANSAC inliers
+            text = f"robust ({int(matched)} inliers)" if has_matched else "robust"
+        else:
+            text = f"{algorithm} {distance}"
+            if has_matched:
+                text += f" ({int(matched)} segments)"
         parts.append(text)
     return ", ".join(parts)
 

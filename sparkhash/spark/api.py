@@ -29,13 +29,14 @@ from pyspark.sql.types import (
 )
 
 from sparkhash.core.decode import DecodeOptions
-from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
+from sparkhash.core.params import SINGLE_ALGORITHMS, HashParams
+from sparkhash.core.registry import DEFAULT_ALGORITHMS as _DEFAULTS
 from sparkhash.core.registry import parse_algorithms
 from sparkhash.spark.schemas import SEGMENT_STRUCT, SEGMENTS_SCHEMA, hashes_schema
 from sparkhash.spark.udf import batch_hasher
 
 #: What `hash_images` computes when not told otherwise: every algorithm.
-DEFAULT_ALGORITHMS: tuple[str, ...] = ALGORITHMS
+DEFAULT_ALGORITHMS: tuple[str, ...] = _DEFAULTS
 DEFAULT_PARAMS = HashParams()
 DEFAULT_DECODE_OPTIONS = DecodeOptions()
 

@@ -22,7 +22,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
-from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core.registry import DEFAULT_ALGORITHMS
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import UsageError
 from sparkhash.spark import inventory, lease, preflight, tables
@@ -60,7 +61,7 @@ class HashJobConfig:
 
     input: str
     output: str
-    algorithms: tuple[str, ...] = ALGORITHMS
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     params: HashParams = field(default_factory=HashParams)
     decode_options: DecodeOptions = field(default_factory=DecodeOptions)
     name_filter: str | None = None

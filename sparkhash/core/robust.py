@@ -1,0 +1,843 @@
+"""`robust`: sparkhash's own near-duplicate signature (mirrors, crops, borders, captions).
+
+Not an imagehash algorithm: nothing here is bit-exact with anything, and every signature
+carries `FORMAT_VERSION` (signatures of different versions are never compared).
+
+One image gives one `RobustSignature`, made of three independent parts:
+
+1. **Content box.** The image is decoded small (JPEG `draft`, then area resampling to
+   `Config.side` pixels on the longer side) and uniform borders and caption-like bars are
+   trimmed off (`content_box`): a border row/column is one whose pixels nearly all lie close to
+   the edge's value; a caption bar is a run of rows at the top or bottom whose background is one
+   uniform value over most of each row (text covers the rest). Everything below works on the
+   trimmed content, rescaled to `side` pixels on its longer side, so an added border or caption
+   changes neither the global hash nor the scale of the features.
+
+2. **Global hash** (candidates for whole-image copies). A 64-bit DCT hash of the trimmed
+   content: the 8 x 8 lowest frequencies of the 2-D DCT-II of a 32 x 32 thumbnail, one bit per
+   coefficient above their median (imagehash's phash maths on a different thumbnail). Mirroring
+   x -> W-1-x multiplies coefficient (v, u) by (-1)^u, so the mirrored image's hash comes from the
+   same DCT by negating the odd horizontal frequencies; both are kept (`global_hashes[0]`,
+   `[1]`), which makes the candidate search mirror-invariant without a fragile canonical choice.
+
+3. **Local features** (candidates for crops, and the geometry of every verification). ORB
+   keypoints and 256-bit rBRIEF descriptors of the content and of its mirror image (ORB is not
+   mirror-invariant), strongest first. The candidate rows are the strongest `Config.band_rows`
+   descriptors of each orientation; the join cuts each into 32-bit bands and pairs images
+   sharing a band value (`descriptor_rows`).
+
+Verification of a candidate pair (`verify`) needs two independent signals to agree:
+
+* geometry: mutual nearest-neighbour descriptor matches with a ratio test, a RANSAC similarity
+  transform (B -> A, in either orientation of B) with a plausible scale and rotation, enough
+  inliers spread over the overlap, and an overlap that covers most of the smaller image;
+* appearance: the normalised cross-correlation of the two stored thumbnails over the aligned
+  overlap (B's thumbnail warped into A's frame by that transform). Spurious feature matches
+  (small bright spots, repeated texture) produce a transform, but the pictures do not agree
+  under it.
+
+When features are scarce the transform falls back to the identity of the two content boxes (or
+its mirror) for pairs whose global hashes are close, and the same correlation test decides.
+
+Images with too little texture (a thumbnail standard deviation under `Config.min_std` or
+fewer than `Config.min_keypoints` keypoints and a flat thumbnail) get `low_detail=True` and no
+candidate rows: blank, near-uniform and very dark featureless pictures cannot be told apart
+reliably, and giving them rows would put them all into one hot bucket.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import struct
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+
+#: Signature format; bump when anything changes what a signature means.
+FORMAT_VERSION = 1
+
+cv2.setNumThreads(1)  # Spark runs one task per core; OpenCV threads would oversubscribe them
+
+
+@dataclass(frozen=True)
+class Config:
+    """Parameters of the signature (part of its meaning: changing them needs a new version)."""
+
+    side: int = 256  # longer side of the working content image, pixels
+    thumb: int = 64  # longer side of the stored correlation thumbnail
+    chroma: int = 48  # longer side of the stored chroma (Cr, Cb) thumbnail
+    features: int = 160  # ORB keypoints per orientation
+    patch: int = 19  # ORB patch size (and edge margin), pixels at `side`
+    levels: int = 6  # ORB pyramid levels (scale factor 1.2)
+    band_rows: int = 160  # strongest descriptors per orientation that become candidate rows
+    min_std: float = 3.0  # below: low detail
+    min_keypoints: int = 16  # below (and a flat image): low detail
+    border_tolerance: int = 10  # grey levels around the edge value that count as border
+    border_fraction: float = 0.97  # share of a row's pixels that must be border-coloured
+    bar_fraction: float = 0.72  # share of a caption-bar row's pixels on the bar's background
+    sharp_fraction: float = 0.5  # at most this share of the rows after a border/bar is on its value
+    max_trim: float = 0.4  # never trim more than this fraction from one side
+
+
+DEFAULT_CONFIG = Config()
+
+
+_HEAD = "<BBHH4f2Q6H"
+
+
+@dataclass
+class RobustSignature:
+    """What `compute` keeps of an image (all coordinates in the trimmed content frame)."""
+
+    version: int
+    low_detail: bool
+    width: int  # trimmed content size at `side` pixels on the longer side
+    height: int
+    box: tuple[float, float, float, float]  # content box as fractions of the decoded image
+    global_hashes: tuple[int, int]  # (normal, mirrored) 64-bit DCT hashes
+    points: list[np.ndarray] = field(default_factory=list)  # [normal, mirrored]: (n, 2) float32 x, y
+    descriptors: list[np.ndarray] = field(default_factory=list)  # [normal, mirrored]: (n, 32) uint8
+    thumbnail: np.ndarray | None = None  # uint8 (th, tw) grey thumbnail of the content
+    chroma: np.ndarray | None = None  # uint8 (ch, cw, 2) Cr, Cb of the content; None: grey image
+
+    def to_bytes(self) -> bytes:
+        """Compact binary form (the verification payload stored next to the candidate rows)."""
+        th, tw = self.thumbnail.shape if self.thumbnail is not None else (0, 0)
+        ch, cw = self.chroma.shape[:2] if self.chroma is not None else (0, 0)
+        n0, n1 = (len(d) for d in self.descriptors) if self.descriptors else (0, 0)
+        head = struct.pack(
+            _HEAD,
+            self.version,
+            int(self.low_detail),
+            self.width,
+            self.height,
+            *self.box,
+            *self.global_hashes,
+            tw,
+            th,
+            cw,
+            ch,
+            n0,
+            n1,
+        )
+        parts = [head]
+        if th:
+            parts.append(np.ascontiguousarray(self.thumbnail, np.uint8).tobytes())
+        if ch:
+            parts.append(np.ascontiguousarray(self.chroma, np.uint8).tobytes())
+        for o in range(2 if self.descriptors else 0):
+            parts.append(np.asarray(self.points[o], "<f2").tobytes())
+            parts.append(np.ascontiguousarray(self.descriptors[o], np.uint8).tobytes())
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RobustSignature:
+        size = struct.calcsize(_HEAD)
+        version, low, w, h, b0, b1, b2, b3, g0, g1, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, data[:size])
+        if version != FORMAT_VERSION:
+            raise ValueError(f"robust signature format {version}, this sparkhash reads {FORMAT_VERSION}")
+        pos = size
+        thumb = None
+        if th:
+            thumb = np.frombuffer(data, np.uint8, th * tw, pos).reshape(th, tw)
+            pos += th * tw
+        chroma = None
+        if ch:
+            chroma = np.frombuffer(data, np.uint8, ch * cw * 2, pos).reshape(ch, cw, 2)
+            pos += ch * cw * 2
+        points, descriptors = [], []
+        for n in (n0, n1):
+            points.append(np.frombuffer(data, "<f2", 2 * n, pos).astype(np.float32).reshape(n, 2))
+            pos += 4 * n
+            descriptors.append(np.frombuffer(data, np.uint8, 32 * n, pos).reshape(n, 32))
+            pos += 32 * n
+        return cls(version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma)
+
+
+def to_text(sig: RobustSignature) -> str:
+    """The signature as the string stored in the hashes table's `robust` column.
+
+    `G;D0;D1;P`: G = the two global hashes (32 hex digits, empty when low detail), D0 / D1 =
+    the descriptors of the normal / mirrored content (64 hex digits each, concatenated,
+    strongest first; empty when low detail), P = base64 of `to_bytes` without descriptors
+    (format version, flags, sizes, thumbnails, keypoints). The candidate rows (`text_rows`)
+    are fixed-width slices of G, D0 and D1, which the JVM cuts without parsing P.
+    """
+    rows = "" if sig.low_detail else "".join(f"{h:016x}" for h in sig.global_hashes)
+    parts = [rows]
+    for o in (0, 1):
+        d = sig.descriptors[o] if sig.descriptors else np.zeros((0, 32), np.uint8)
+        parts.append("" if sig.low_detail else np.ascontiguousarray(d, np.uint8).tobytes().hex())
+    light = RobustSignature(
+        sig.version,
+        sig.low_detail,
+        sig.width,
+        sig.height,
+        sig.box,
+        sig.global_hashes,
+        sig.points,
+        [np.zeros((len(p), 32), np.uint8) for p in sig.points],
+        sig.thumbnail,
+        sig.chroma,
+    )
+    payload = bytearray(light.to_bytes())
+    parts.append(base64.b64encode(_strip_descriptors(payload, light)).decode("ascii"))
+    return ";".join(parts)
+
+
+def _strip_descriptors(payload: bytearray, sig: RobustSignature) -> bytes:
+    """to_bytes minus the descriptor blocks (kept once, as hex, in the text form)."""
+    head = struct.calcsize(_HEAD)
+    th, tw = sig.thumbnail.shape if sig.thumbnail is not None else (0, 0)
+    ch, cw = sig.chroma.shape[:2] if sig.chroma is not None else (0, 0)
+    pos = head + th * tw + ch * cw * 2
+    out = bytearray(payload[:pos])
+    for p in sig.points:
+        out += payload[pos : pos + 4 * len(p)]
+        pos += 4 * len(p) + 32 * len(p)
+    return bytes(out)
+
+
+def from_text(text: str) -> RobustSignature:
+    """The signature of a `to_text` string (ValueError for another format version)."""
+    rows, d0, d1, payload = text.split(";")
+    raw = base64.b64decode(payload)
+    size = struct.calcsize(_HEAD)
+    version, low, w, h, b0, b1, b2, b3, g0, g1, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, raw[:size])
+    if version != FORMAT_VERSION:
+        raise ValueError(f"robust signature format {version}, this sparkhash reads {FORMAT_VERSION}")
+    pos = size
+    thumb = np.frombuffer(raw, np.uint8, th * tw, pos).reshape(th, tw) if th else None
+    pos += th * tw
+    chroma = np.frombuffer(raw, np.uint8, ch * cw * 2, pos).reshape(ch, cw, 2) if ch else None
+    pos += ch * cw * 2
+    points, descriptors = [], []
+    for n, hexed in ((n0, d0), (n1, d1)):
+        points.append(np.frombuffer(raw, "<f2", 2 * n, pos).astype(np.float32).reshape(n, 2))
+        pos += 4 * n
+        d = (
+            np.frombuffer(bytes.fromhex(hexed), np.uint8).reshape(-1, 32)
+            if hexed
+            else np.zeros((0, 32), np.uint8)
+        )
+        descriptors.append(d if len(d) == n else np.zeros((n, 32), np.uint8))
+    return RobustSignature(
+        version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma
+    )
+
+
+def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
+    """(kind, hex) candidate rows of a `to_text` string, as the JVM cuts them."""
+    cfg = cfg or DEFAULT_CONFIG
+    rows, d0, d1, _ = text.split(";", 3)
+    out = [(GLOBAL, rows[i : i + 16]) for i in range(0, len(rows), 16)]
+    for d in (d0, d1):
+        out += [(DESCRIPTOR, d[i : i + 64]) for i in range(0, min(len(d), 64 * cfg.band_rows), 64)]
+    return out
+
+
+# ---------------------------------------------------------------- decoding and trimming
+
+
+def load_pixels(
+    source: bytes | bytearray | memoryview | Image.Image, side: int = DEFAULT_CONFIG.side
+) -> np.ndarray:
+    """uint8 pixels of `source` (h, w) grey or (h, w, 3) RGB, decoded no larger than needed.
+
+    JPEGs are decoded with Pillow's `draft` (DCT scaling by 1/2, 1/4 or 1/8), keeping at least
+    `side` pixels on the longer side when the image has them; transparency is flattened onto
+    black, as viewers show it.
+    """
+    image = source if isinstance(source, Image.Image) else Image.open(io.BytesIO(bytes(source)))
+    if not isinstance(source, Image.Image) and image.format == "JPEG":
+        w, h = image.size
+        scale = side / max(w, h)
+        image.draft(
+            image.mode if image.mode == "L" else "RGB",
+            (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))),
+        )
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (0, 0, 0))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    if image.mode in ("L", "1", "I", "I;16", "F"):
+        return np.asarray(image.convert("L"))
+    return np.asarray(image.convert("RGB"))
+
+
+def _resize_longer(pixels: np.ndarray, side: int) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return pixels
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR)
+
+
+def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
+    """How many leading rows of `rows` (n, w) are a uniform border or a caption-like bar.
+
+    Both must end at a sharp change: the rows after the run mostly differ from its last row
+    (an added border or bar meets the picture at an edge; a uniform background or a smooth
+    gradient that is part of the picture fades into it and is kept).
+    """
+    n = len(rows)
+    limit = min(limit, n - 8)
+    if limit <= 0:
+        return 0
+    ref = float(np.median(rows[0]))
+    span = rows[: limit + 3].astype(np.int16)
+    share = (np.abs(span - ref) <= cfg.border_tolerance).mean(axis=1)
+    if share[0] < cfg.bar_fraction:
+        return 0
+    for threshold in (cfg.border_fraction, cfg.bar_fraction):
+        ok = share[:limit] >= threshold
+        run = limit if ok.all() else int(np.argmin(ok))
+        if run == 0 or run >= limit:
+            continue
+        # Sharp: the rows just after the run mostly differ from the run's last row (a
+        # gradient drifts off the edge value but never jumps).
+        last = span[run - 1]
+        after = span[run + 1 : run + 3]
+        if (
+            len(after)
+            and (np.abs(after - last) <= cfg.border_tolerance).mean(axis=1).max() <= cfg.sharp_fraction
+        ):
+            return run
+    return 0
+
+
+def content_box(pixels: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of `pixels` without uniform borders and caption bars (see module doc)."""
+    h, w = pixels.shape
+    x0, y0, x1, y1 = 0, 0, w, h
+    max_x, max_y = int(w * cfg.max_trim), int(h * cfg.max_trim)
+    for _ in range(3):  # a caption inside a border, a border around a caption...
+        before = (x0, y0, x1, y1)
+        region = pixels[y0:y1, x0:x1]
+        y0 += _edge_run(region, max_y - y0, cfg)
+        y1 -= _edge_run(region[::-1], max_y - (h - y1), cfg)
+        x0 += _edge_run(region.T, max_x - x0, cfg)
+        x1 -= _edge_run(region.T[::-1], max_x - (w - x1), cfg)
+        if (x0, y0, x1, y1) == before:
+            break
+    return x0, y0, x1, y1
+
+
+# ---------------------------------------------------------------- global hash
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    return np.cos(np.pi * (2 * i + 1) * k / (2 * n))
+
+
+_DCT32 = _dct_matrix(32)
+#: (-1)^u for the horizontal frequency u of the 8 x 8 low block: the mirror's sign pattern.
+MIRROR_SIGNS = np.tile((-1.0) ** np.arange(8), (8, 1))
+
+
+def low_dct(thumb32: np.ndarray) -> np.ndarray:
+    """The 8 x 8 lowest frequencies (rows v, columns u) of the 2-D DCT-II of a 32 x 32 array."""
+    x = thumb32.astype(np.float64)
+    return _DCT32[:8] @ x @ _DCT32[:8].T
+
+
+def bits_to_int(bits: np.ndarray) -> int:
+    out = 0
+    for b in bits.ravel():
+        out = (out << 1) | int(b)
+    return out
+
+
+def global_hashes(content: np.ndarray) -> tuple[int, int]:
+    """(hash of `content`, hash of its mirror image): 64-bit DCT hashes, see module doc."""
+    thumb = cv2.resize(content, (32, 32), interpolation=cv2.INTER_AREA)
+    low = low_dct(thumb)
+    mirrored = low * MIRROR_SIGNS
+    return bits_to_int(low > np.median(low)), bits_to_int(mirrored > np.median(mirrored))
+
+
+# ---------------------------------------------------------------- signature
+
+
+_ORB_CACHE: dict[tuple[int, int, int], cv2.ORB] = {}
+
+
+def _orb(cfg: Config) -> cv2.ORB:
+    key = (cfg.features, cfg.patch, cfg.levels)
+    if key not in _ORB_CACHE:
+        _ORB_CACHE[key] = cv2.ORB_create(
+            nfeatures=cfg.features,
+            scaleFactor=1.2,
+            nlevels=cfg.levels,
+            edgeThreshold=cfg.patch,
+            patchSize=cfg.patch,
+            fastThreshold=12,
+        )
+    return _ORB_CACHE[key]
+
+
+def stretch(pixels: np.ndarray) -> np.ndarray:
+    """Contrast stretch: the 1st..99th percentile to 0..255 (dark, faint pictures get features)."""
+    cdf = np.cumsum(np.bincount(pixels.ravel(), minlength=256))
+    lo = int(np.searchsorted(cdf, 0.01 * cdf[-1]))
+    hi = int(np.searchsorted(cdf, 0.99 * cdf[-1]))
+    if hi - lo < 1:
+        return pixels
+    lut = np.clip((np.arange(256) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return cv2.LUT(pixels, lut)
+
+
+def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """ORB points (continuous coordinates) and descriptors of `content` and of its mirror image.
+
+    Keypoints are detected once; the mirror image's keypoints are their mirror images
+    (x -> W - x, orientation theta -> 180 - theta, same scale: FAST and the Harris score are
+    mirror-symmetric, the intensity-centroid orientation is mirrored), so only the rBRIEF
+    descriptors are computed a second time, on the mirrored pixels.
+    """
+    orb = _orb(cfg)
+    keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
+    empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
+    if descriptors is None or not keypoints:
+        return empty
+    order = np.argsort([-k.response for k in keypoints], kind="stable")
+    keypoints = [keypoints[i] for i in order]
+    descriptors = descriptors[order]
+    w = content.shape[1]
+    mirrored = [
+        cv2.KeyPoint(
+            w - 1 - k.pt[0], k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response, k.octave, k.class_id
+        )
+        for k in keypoints
+    ]
+    mirrored, mirrored_descriptors = orb.compute(np.ascontiguousarray(content[:, ::-1]), mirrored)
+    # +0.5: continuous coordinates (pixel i covers [i, i+1)), in which a mirror is x -> W - x.
+    points = [cv2.KeyPoint_convert(keypoints) + 0.5, cv2.KeyPoint_convert(mirrored) + 0.5]
+    if mirrored_descriptors is None:
+        return [points[0], np.zeros((0, 2), np.float32)], [descriptors, np.zeros((0, 32), np.uint8)]
+    return points, [descriptors, mirrored_descriptors]
+
+
+def compute(
+    source: bytes | bytearray | memoryview | Image.Image, cfg: Config = DEFAULT_CONFIG
+) -> RobustSignature:
+    """The robust signature of an image (bytes or a PIL image)."""
+    decoded = load_pixels(source, cfg.side)
+    pixels = decoded if decoded.ndim == 2 else cv2.cvtColor(decoded, cv2.COLOR_RGB2GRAY)
+    small = _resize_longer(pixels, cfg.side)
+    x0, y0, x1, y1 = content_box(small, cfg)
+    sh, sw = small.shape
+    box = (x0 / sw, y0 / sh, x1 / sw, y1 / sh)
+    ph, pw = pixels.shape
+    crop = pixels[
+        round(box[1] * ph) : max(round(box[3] * ph), round(box[1] * ph) + 1),
+        round(box[0] * pw) : max(round(box[2] * pw), round(box[0] * pw) + 1),
+    ]
+    content = _resize_longer(crop, cfg.side)
+    chroma = None
+    if decoded.ndim == 3:
+        colour = decoded[
+            round(box[1] * ph) : round(box[1] * ph) + crop.shape[0],
+            round(box[0] * pw) : round(box[0] * pw) + crop.shape[1],
+        ]
+        chroma = cv2.cvtColor(_resize_longer(colour, cfg.chroma), cv2.COLOR_RGB2YCrCb)[:, :, 1:]
+    height, width = content.shape
+    hashes = global_hashes(content)
+    thumbnail = _resize_longer(content, cfg.thumb)
+    std = float(thumbnail.std())
+    points, descriptors = features(stretch(content), cfg)
+    low_detail = std < cfg.min_std or len(points[0]) < cfg.min_keypoints
+    return RobustSignature(
+        FORMAT_VERSION, low_detail, width, height, box, hashes, points, descriptors, thumbnail, chroma
+    )
+
+
+def descriptor_rows(sig: RobustSignature, cfg: Config = DEFAULT_CONFIG) -> list[str]:
+    """Candidate rows: hex (64 digits) of the strongest descriptors of both orientations."""
+    if sig.low_detail:
+        return []
+    rows = []
+    for d in sig.descriptors:
+        rows.extend(bytes(row).hex() for row in d[: cfg.band_rows])
+    return list(dict.fromkeys(rows))
+
+
+def global_rows(sig: RobustSignature) -> list[str]:
+    """Candidate rows: hex (16 digits) of the normal and mirrored global hashes."""
+    if sig.low_detail:
+        return []
+    return list(dict.fromkeys(f"{h:016x}" for h in sig.global_hashes))
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """The operating point of `verify`."""
+
+    ratio: float = 0.85  # Lowe ratio test on descriptor distances
+    max_descriptor_distance: int = 80
+    min_matches: int = 6
+    min_inliers: int = 6
+    ransac_pixels: float = 4.0
+    max_rotation_deg: float = 12.0
+    min_scale: float = 0.3
+    max_scale: float = 3.5
+    min_spread: float = 0.01  # inlier hull area / overlap area
+    min_overlap: float = 0.6  # overlap area / area of the smaller image (in A's frame)
+    min_correlation: float = 0.85  # NCC of the aligned thumbnails over the overlap
+    min_detail: float = 0.3  # NCC of the high-pass thumbnails ...
+    min_texture: float = 5.0  # ... required when both high-pass parts have this std
+    min_cells: float = 0.94  # share of agreeing grey cells
+    strong_correlation: float = 0.95  # ... or a correlation this high
+    strong_min_cells: float = 0.6  # ... with this share of agreeing cells
+    min_chroma_cells: float = 0.5  # share of agreeing colour cells (two colour images)
+    global_max_distance: int = 14  # identity fallback: global hash distance at most this
+    global_min_correlation: float = 0.9
+
+
+DEFAULT_VERIFY = VerifyConfig()
+
+
+@dataclass
+class Verdict:
+    match: bool
+    score: float  # correlation over the aligned overlap (0 when no alignment was found)
+    mirrored: bool = False
+    inliers: int = 0
+    transform: np.ndarray | None = None
+    reason: str = ""
+    look: Appearance | None = None
+
+
+def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> bool:
+    """The appearance test: layout, fine detail and local agreement of the aligned overlap.
+
+    Either nearly every cell agrees and the correlation is good, or the correlation is very
+    high and most cells agree (a caption or rotation corner left in the overlap). For two
+    colour images the colour cells must agree too.
+    """
+    # Fine detail is compared only where there is some: on smooth pictures the high-pass
+    # part is JPEG noise and its correlation says nothing.
+    if look.texture >= vcfg.min_texture and look.detail < vcfg.min_detail:
+        return False
+    if look.chroma_cells < vcfg.min_chroma_cells:  # nan passes
+        return False
+    return (look.correlation >= min_correlation and look.cells >= vcfg.min_cells) or (
+        look.correlation >= max(min_correlation, vcfg.strong_correlation)
+        and look.cells >= vcfg.strong_min_cells
+    )
+
+
+_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
+
+
+def _mutual_matches(da: np.ndarray, db: np.ndarray, vcfg: VerifyConfig) -> list[tuple[int, int]]:
+    if len(da) < 2 or len(db) < 2:
+        return []
+    ab = _MATCHER.knnMatch(da, db, k=2)
+    ba = _MATCHER.match(db, da)
+    back = {m.queryIdx: m.trainIdx for m in ba}
+    out = []
+    for pair in ab:
+        if len(pair) < 2:
+            continue
+        m, second = pair
+        if m.distance > vcfg.max_descriptor_distance or m.distance > vcfg.ratio * second.distance:
+            continue
+        if back.get(m.trainIdx) == m.queryIdx:
+            out.append((m.queryIdx, m.trainIdx))
+    return out
+
+
+def _corners(w: float, h: float) -> np.ndarray:
+    return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+
+
+def _overlap(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(overlap polygon in A, its area, area of B mapped into A)."""
+    quad = cv2.transform(_corners(b.width, b.height)[None], m)[0]
+    area_b = abs(cv2.contourArea(quad))
+    inter_area, poly = cv2.intersectConvexConvex(_corners(a.width, a.height), quad)
+    return poly, float(inter_area), area_b
+
+
+def corner_fill(thumb: np.ndarray, tolerance: int = 3, max_share: float = 0.12) -> np.ndarray:
+    """uint8 mask (1 = picture) without the uniform fill a rotation leaves in the corners.
+
+    Flood-fills from each corner within `tolerance` grey levels; a fill larger than
+    `max_share` of the thumbnail is a uniform part of the picture itself and is kept.
+    """
+    h, w = thumb.shape
+    keep = np.ones((h, w), np.uint8)
+    for x, y in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
+        if not keep[y, x]:
+            continue
+        flood = np.zeros((h + 2, w + 2), np.uint8)
+        cv2.floodFill(
+            thumb.copy(), flood, (x, y), 0, tolerance, tolerance, cv2.FLOODFILL_MASK_ONLY | 4 | (1 << 8)
+        )
+        filled = flood[1:-1, 1:-1] > 0
+        if filled.mean() <= max_share:
+            keep[filled] = 0
+    return keep
+
+
+def _homogeneous(m: np.ndarray) -> np.ndarray:
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def _pixel_matrix(
+    m: np.ndarray,
+    a_size: tuple[int, int],
+    a_px: tuple[int, int],
+    b_size: tuple[int, int],
+    b_px: tuple[int, int],
+) -> np.ndarray:
+    """m (B content -> A content, continuous coordinates) as a cv2 matrix between two thumbnails.
+
+    Thumbnail pixel centres sit at integers for cv2 and at i + 0.5 in continuous coordinates.
+    """
+    half = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
+    sa = np.diag([a_px[0] / a_size[0], a_px[1] / a_size[1], 1.0])
+    sb = np.diag([b_size[0] / b_px[0], b_size[1] / b_px[1], 1.0])
+    full = np.linalg.inv(half) @ sa @ _homogeneous(m) @ sb @ half
+    return full[:2].astype(np.float32)
+
+
+def _ncc(x: np.ndarray, y: np.ndarray) -> float:
+    x = x - x.mean()
+    y = y - y.mean()
+    den = math.sqrt(float((x * x).sum()) * float((y * y).sum()))
+    return float((x * y).sum()) / den if den > 1e-6 else 0.0
+
+
+@dataclass
+class Appearance:
+    """How two aligned pictures agree over their overlap (see `appearance`)."""
+
+    correlation: float  # NCC of the grey thumbnails
+    detail: float  # NCC of their high-pass parts (fine structure, not layout)
+    chroma: float  # mean |difference| of Cr, Cb (grey levels); nan when either image is grey
+    pixels: int  # overlap size in A's thumbnail
+    cells: float = 0.0  # share of overlap cells where B's grey values follow A's (one gain/offset)
+    chroma_cells: float = float("nan")  # the same for the Cr, Cb channels; nan when either is grey
+    texture: float = 0.0  # std of the smaller of the two high-pass parts (grey levels)
+
+
+def _cell_agreement(
+    x: np.ndarray, y: np.ndarray, mask: np.ndarray, cell: int, tolerance: float, relative: bool
+) -> float:
+    """Share of `cell` x `cell` blocks (mostly inside `mask`) where y follows x.
+
+    One least-squares gain/offset y ~ g x + c is fitted over the whole mask (brightness,
+    contrast and gamma-like edits are global); a block disagrees when its RMS residual exceeds
+    `tolerance` (times the std of y over the mask when `relative`). Averages hide a local
+    difference (a rider added on a horse, other text in a menu, other colours of some tiles);
+    blocks do not.
+    """
+    xs, ys = x[mask], y[mask]
+    var = float(xs.var())
+    g = float(((xs - xs.mean()) * (ys - ys.mean())).mean() / var) if var > 1e-6 else 0.0
+    c = float(ys.mean() - g * xs.mean())
+    err = np.where(mask, (y - g * x - c) ** 2, 0.0)
+    limit = tolerance * (float(ys.std()) if relative else 1.0)
+    h, w = mask.shape
+    hh, ww = h // cell * cell, w // cell * cell
+    if hh == 0 or ww == 0:
+        return 0.0
+    e = err[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
+    k = mask[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
+    valid = k >= 0.75 * cell * cell
+    if not valid.any():
+        return 0.0
+    rms = np.sqrt(e[valid] / k[valid])
+    return float((rms <= max(limit, 1e-6)).mean())
+
+
+def _neutral(chroma: np.ndarray | None) -> bool:
+    return chroma is None or float(np.abs(chroma.astype(np.int16) - 128).mean()) < 3.0
+
+
+def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appearance:
+    """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content)."""
+    ta = a.thumbnail.astype(np.float32)
+    th, tw = ta.shape
+    mt = _pixel_matrix(m, (a.width, a.height), (tw, th), (b.width, b.height), b.thumbnail.shape[::-1])
+    warped = cv2.warpAffine(
+        b.thumbnail.astype(np.float32), mt, (tw, th), flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    inside = cv2.warpAffine(corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0)
+    inside &= corner_fill(a.thumbnail)
+    mask = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+    n = int(mask.sum())
+    if n < 64:
+        return Appearance(0.0, 0.0, float("nan"), n)
+    corr = _ncc(ta[mask], warped[mask])
+    inner = cv2.erode(inside, np.ones((7, 7), np.uint8)) > 0
+    detail, texture = 0.0, 0.0
+    if inner.sum() >= 32:
+        ha = ta - cv2.GaussianBlur(ta, (0, 0), 1.5)
+        hb = warped - cv2.GaussianBlur(warped, (0, 0), 1.5)
+        detail = _ncc(ha[inner], hb[inner])
+        texture = min(float(ha[inner].std()), float(hb[inner].std()))
+    cells = _cell_agreement(ta, warped, mask, 8, 0.5, True)
+    chroma = float("nan")
+    chroma_cells = float("nan")
+    if not _neutral(a.chroma) and not _neutral(b.chroma):
+        ca = a.chroma.astype(np.float32)
+        ch, cw = ca.shape[:2]
+        mc = _pixel_matrix(m, (a.width, a.height), (cw, ch), (b.width, b.height), b.chroma.shape[1::-1])
+        cb = cv2.warpAffine(b.chroma.astype(np.float32), mc, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0)
+        cin = cv2.warpAffine(np.ones(b.chroma.shape[:2], np.uint8), mc, (cw, ch), flags=cv2.INTER_NEAREST) > 0
+        cin = cv2.erode(cin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        if cin.sum() >= 16:
+            chroma = float(np.abs(ca[cin] - cb[cin]).mean())
+            chroma_cells = min(
+                _cell_agreement(ca[:, :, k], cb[:, :, k], cin, CHROMA_CELL, CHROMA_TOL, False) for k in (0, 1)
+            )
+    return Appearance(corr, detail, chroma, n, cells, chroma_cells, texture)
+
+
+def _mirror_matrix(width: int) -> np.ndarray:
+    """x -> W - x in continuous coordinates."""
+    return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0]])
+
+
+def _compose(m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """m after n (2 x 3 affine matrices)."""
+    return np.hstack([m[:, :2] @ n[:, :2], (m[:, :2] @ n[:, 2] + m[:, 2])[:, None]])
+
+
+def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_VERIFY) -> Verdict:
+    """Is B a (possibly mirrored, cropped, bordered, captioned, edited) copy of A, or A of B?"""
+    if a.version != b.version:
+        raise ValueError("robust signatures of different format versions are never compared")
+    if a.low_detail or b.low_detail:
+        return Verdict(False, 0.0, reason="low_detail")
+    best = Verdict(False, 0.0, reason="no_alignment")
+    for o in (0, 1):
+        if not len(a.descriptors[0]) or not len(b.descriptors[o]):
+            continue
+        matches = _mutual_matches(b.descriptors[o], a.descriptors[0], vcfg)
+        if len(matches) < vcfg.min_matches:
+            continue
+        src = b.points[o][[i for i, _ in matches]]
+        dst = a.points[0][[j for _, j in matches]]
+        m, inl = cv2.estimateAffinePartial2D(
+            src,
+            dst,
+            method=cv2.RANSAC,
+            ransacReprojThreshold=vcfg.ransac_pixels,
+            maxIters=2000,
+            confidence=0.995,
+        )
+        if m is None:
+            continue
+        inl = inl.ravel().astype(bool)
+        n_inl = int(inl.sum())
+        scale = math.hypot(m[0, 0], m[1, 0])
+        rot = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+        if (
+            n_inl < vcfg.min_inliers
+            or abs(rot) > vcfg.max_rotation_deg
+            or not vcfg.min_scale <= scale <= vcfg.max_scale
+        ):
+            continue
+        # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
+        to_b = _mirror_matrix(b.width) if o else np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        m_b = _compose(m, to_b)  # B (normal frame) -> A
+        poly, inter, area_b = _overlap(a, b, m_b)
+        smaller = min(a.width * a.height, area_b)
+        if smaller <= 0 or inter / smaller < vcfg.min_overlap:
+            continue
+        hull = cv2.convexHull(dst[inl].reshape(-1, 1, 2))
+        spread = abs(cv2.contourArea(hull)) / max(inter, 1.0)
+        if spread < vcfg.min_spread:
+            continue
+        look = appearance(a, b, m_b)
+        verdict = Verdict(
+            _agrees(look, vcfg, vcfg.min_correlation), look.correlation, bool(o), n_inl, m_b, "features", look
+        )
+        if verdict.match:
+            return verdict
+        if verdict.score > best.score:
+            best = verdict
+    # Identity fallback for feature-poor pairs with close global hashes.
+    for o in (0, 1):
+        d = bin(a.global_hashes[0] ^ b.global_hashes[o]).count("1")
+        if d > vcfg.global_max_distance:
+            continue
+        sx, sy = a.width / b.width, a.height / b.height
+        m_b = np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
+        if o:
+            m_b = _compose(m_b, _mirror_matrix(b.width))
+        look = appearance(a, b, m_b)
+        verdict = Verdict(
+            _agrees(look, vcfg, vcfg.global_min_correlation),
+            look.correlation,
+            bool(o),
+            0,
+            m_b,
+            "global",
+            look,
+        )
+        if verdict.match:
+            return verdict
+        if verdict.score > best.score:
+            best = verdict
+    return best
+
+
+def hamming(x: int, y: int) -> int:
+    return bin(x ^ y).count("1")
+
+
+# ---------------------------------------------------------------- candidate rows and bands
+
+#: Kinds of candidate rows: the global hashes and the descriptors.
+GLOBAL, DESCRIPTOR = "g", "d"
+#: Hex digits per band: 4 x 16-bit bands of a global hash, 8 x 32-bit bands of a descriptor.
+BAND_DIGITS = {GLOBAL: 4, DESCRIPTOR: 12}
+#: A band value shared by rows of more images than this is not used (hot bucket).
+MAX_BUCKET_IMAGES = 10
+#: Distinct descriptor-band hits that make two images a candidate pair (one global hit suffices).
+MIN_DESCRIPTOR_HITS = 3
+
+
+def candidate_rows(sig: RobustSignature, cfg: Config = DEFAULT_CONFIG) -> list[tuple[str, str]]:
+    """(kind, fixed-width hex) rows of a signature for the banded joins; none when low detail."""
+    return [(GLOBAL, h) for h in global_rows(sig)] + [(DESCRIPTOR, h) for h in descriptor_rows(sig, cfg)]
+
+
+def bands(kind: str, hexrow: str) -> list[str]:
+    """The band values of one candidate row: consecutive slices of BAND_DIGITS[kind] digits."""
+    k = BAND_DIGITS[kind]
+    return [hexrow[i : i + k] for i in range(0, len(hexrow) - k + 1, k)]
+
+
+def is_candidate(hits: dict[str, int]) -> bool:
+    """Does a pair of images with these band hits per kind go on to verification?"""
+    return hits.get(GLOBAL, 0) >= 1 or hits.get(DESCRIPTOR, 0) >= MIN_DESCRIPTOR_HITS
+
+
+def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_VERIFY) -> Verdict:
+    """`verify` in both directions (the first match wins)."""
+    v = verify(a, b, vcfg)
+    if v.match:
+        return v
+    w = verify(b, a, vcfg)
+    return w if w.match or w.score > v.score else v
+
+
+CHROMA_CELL = 4
+CHROMA_TOL = 10.0

@@ -1,0 +1,202 @@
+"""`robust`: the signature maths, and each invariance on generated and real images."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from sparkhash.core import robust
+
+PHOTOS = os.environ.get("SPARKHASH_PHOTOS")
+
+
+def _jpeg(image: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def _scene(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A generated picture with structure at several scales: shapes over smooth noise."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    noise = rng.normal(0, 1, (h // 16 + 1, w // 16 + 1, 3))
+    base = Image.fromarray(np.uint8(np.clip(128 + 40 * noise, 0, 255))).resize((w, h), Image.BICUBIC)
+    draw = ImageDraw.Draw(base)
+    for _ in range(60):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        r = int(rng.integers(6, 40))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            draw.rectangle((x - r, y - r // 2, x + r, y + r // 2), fill=colour, outline=(0, 0, 0))
+    return base
+
+
+def _sig(image: Image.Image | bytes) -> robust.RobustSignature:
+    return robust.compute(image if isinstance(image, bytes) else _jpeg(image))
+
+
+# ---------------------------------------------------------------- maths
+
+
+def test_mirror_negates_odd_horizontal_frequencies() -> None:
+    x = np.random.default_rng(1).uniform(0, 255, (32, 32))
+    assert np.allclose(robust.low_dct(x[:, ::-1]), robust.low_dct(x) * robust.MIRROR_SIGNS)
+
+
+def test_global_hash_of_the_mirror_is_the_mirrored_hash() -> None:
+    content = np.asarray(_scene(2).convert("L"))
+    normal, mirrored = robust.global_hashes(content)
+    flipped = robust.global_hashes(np.ascontiguousarray(content[:, ::-1]))
+    assert flipped == (mirrored, normal)
+    assert normal != mirrored
+
+
+def test_bands_are_whole_slices_only() -> None:
+    row = "0123456789abcdef" * 4  # a 256-bit descriptor row
+    bands = robust.bands(robust.DESCRIPTOR, row)
+    assert all(len(b) == robust.BAND_DIGITS[robust.DESCRIPTOR] for b in bands)
+    assert len(bands) == 64 // robust.BAND_DIGITS[robust.DESCRIPTOR]
+    assert robust.bands(robust.GLOBAL, "0123456789abcdef") == ["0123", "4567", "89ab", "cdef"]
+
+
+def test_content_box_trims_border_and_caption_but_not_the_picture() -> None:
+    picture = np.asarray(_scene(3, (400, 300)).convert("L"))
+    assert robust.content_box(picture) == (0, 0, 400, 300)
+    bordered = np.pad(picture, 20, constant_values=0)
+    assert robust.content_box(bordered) == (20, 20, 420, 320)
+    captioned = picture.copy()
+    captioned[:40] = 255
+    captioned[12:22, 10:200:3] = 0  # "text" on the bar
+    x0, y0, x1, y1 = robust.content_box(captioned)
+    assert (x0, x1, y1) == (0, 400, 300) and y0 == 40
+
+
+def test_content_box_keeps_a_smooth_gradient() -> None:
+    gradient = np.tile(np.linspace(0, 255, 300, dtype=np.uint8)[:, None], (1, 400))
+    assert robust.content_box(gradient) == (0, 0, 400, 300)
+
+
+def test_signature_round_trips_through_bytes() -> None:
+    sig = _sig(_scene(4))
+    back = robust.RobustSignature.from_bytes(sig.to_bytes())
+    assert back.global_hashes == sig.global_hashes and back.box == pytest.approx(sig.box)
+    assert (back.width, back.height, back.low_detail) == (sig.width, sig.height, sig.low_detail)
+    assert np.array_equal(back.thumbnail, sig.thumbnail) and np.array_equal(back.chroma, sig.chroma)
+    for o in (0, 1):
+        assert np.array_equal(back.descriptors[o], sig.descriptors[o])
+        assert np.allclose(back.points[o], sig.points[o], atol=0.25)  # stored as float16
+    assert robust.verify_pair(back, sig).match
+
+
+def test_other_format_versions_are_refused() -> None:
+    data = bytearray(_sig(_scene(5)).to_bytes())
+    data[0] = robust.FORMAT_VERSION + 1
+    with pytest.raises(ValueError, match="format"):
+        robust.RobustSignature.from_bytes(bytes(data))
+
+
+def test_blank_images_have_no_rows() -> None:
+    for value in (0, 128, 255):
+        sig = _sig(Image.new("RGB", (300, 200), (value, value, value)))
+        assert sig.low_detail
+        assert robust.candidate_rows(sig) == []
+        assert not robust.verify_pair(sig, sig).match
+
+
+# ---------------------------------------------------------------- invariances, generated images
+
+
+def _edits(im: Image.Image) -> dict[str, Image.Image]:
+    w, h = im.size
+    captioned = im.copy()
+    draw = ImageDraw.Draw(captioned)
+    draw.rectangle((0, 0, w, h // 8), fill=(255, 255, 255))
+    draw.text((8, h // 30), "a caption added by a re-poster", fill=(0, 0, 0))
+    return {
+        "mirror": ImageOps.mirror(im),
+        "crop_side_40": im.crop((0, 0, w * 60 // 100, h)),
+        "crop_corner_25": im.crop((w // 4, h // 4, w, h)),
+        "border": ImageOps.expand(im, border=w // 20, fill=(0, 0, 0)),
+        "caption": captioned,
+        "rotate3": im.rotate(3, resample=Image.BICUBIC),
+        "bright": ImageEnhance.Brightness(im).enhance(1.25),
+        "grey": ImageOps.grayscale(im),
+        "resize": im.resize((w // 2, h // 2), Image.BILINEAR),
+    }
+
+
+@pytest.mark.parametrize("edit", list(_edits(Image.new("RGB", (8, 8)))))
+def test_generated_copy_matches_its_original(edit: str) -> None:
+    original = _scene(10)
+    a, b = _sig(original), _sig(_edits(original)[edit])
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match, verdict
+    assert verdict.mirrored == (edit == "mirror")
+
+
+def test_generated_different_pictures_do_not_match() -> None:
+    sigs = [_sig(_scene(seed)) for seed in range(20, 26)]
+    for i in range(len(sigs)):
+        for j in range(i + 1, len(sigs)):
+            assert not robust.verify_pair(sigs[i], sigs[j]).match
+
+
+def test_candidate_rows_of_a_copy_share_a_band() -> None:
+    original = _scene(11)
+    rows = {b for kind, r in robust.candidate_rows(_sig(original)) for b in robust.bands(kind, r)}
+    for edit in ("mirror", "crop_side_40", "border"):
+        copy = _edits(original)[edit]
+        other = {b for kind, r in robust.candidate_rows(_sig(copy)) for b in robust.bands(kind, r)}
+        assert rows & other, edit
+
+
+# ---------------------------------------------------------------- real photos
+
+
+needs_photos = pytest.mark.skipif(
+    not PHOTOS or not Path(PHOTOS).is_dir(), reason="set SPARKHASH_PHOTOS to the dev corpus images/ directory"
+)
+
+
+def _photo(rel: str) -> robust.RobustSignature:
+    path = Path(PHOTOS) / rel
+    if not path.exists():
+        pytest.skip(f"{path} not in this corpus")
+    return robust.compute(path.read_bytes())
+
+
+@needs_photos
+@pytest.mark.parametrize(
+    "edit", ["mirror.jpg", "crop40_side.jpg", "crop25_corner.jpg", "border_black.jpg", "caption12.jpg"]
+)
+@pytest.mark.parametrize("group", ["g001", "g006", "g026"])
+def test_photo_copy_matches_its_original(group: str, edit: str) -> None:
+    verdict = robust.verify_pair(_photo(f"{group}/orig.jpg"), _photo(f"{group}/{edit}"))
+    assert verdict.match, verdict
+    assert verdict.mirrored == (edit == "mirror.jpg")
+
+
+@needs_photos
+def test_photo_different_pictures_do_not_match() -> None:
+    sigs = [_photo(f"g{g:03d}/orig.jpg") for g in range(0, 12)]
+    for i in range(len(sigs)):
+        for j in range(i + 1, len(sigs)):
+            assert not robust.verify_pair(sigs[i], sigs[j]).match, (i, j)
+
+
+@needs_photos
+@pytest.mark.parametrize(
+    "pair", [("d0206.jpg", "d0208.jpg"), ("d0262.jpg", "d0264.jpg"), ("d0040.jpg", "d0041.jpg")]
+)
+def test_dark_look_alikes_do_not_match(pair: tuple[str, str]) -> None:
+    """Dark game portraits on black: same layout, other drawings (a rider added, another pose)."""
+    a, b = (_photo(f"../distractors/{name}") for name in pair)
+    assert not robust.verify_pair(a, b).match
