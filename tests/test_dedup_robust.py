@@ -11,6 +11,7 @@ from test_core_robust import _scene
 
 from sparkhash.cli import main
 from sparkhash.core import robust
+from sparkhash.dedup.output import read_dups
 from sparkhash.spark.schemas import PAIRS_SCHEMA
 from sparkhash.spark.tables import read_hash_output
 
@@ -53,7 +54,7 @@ def _brute_force(spark, out) -> set[tuple[str, str]]:
 
 
 def _pairs(spark, out) -> set[tuple[str, str]]:
-    pairs = spark.read.parquet(str(out / "pairs"))
+    pairs = read_dups(spark, str(out)).pairs
     assert pairs.columns == PAIRS_SCHEMA.names
     assert {r.algorithm for r in pairs.collect()} <= {"robust"}
     return {(r.path_a, r.path_b) for r in pairs.collect()}
@@ -106,3 +107,39 @@ def test_robust_dups_equal_brute_force_full_and_incremental(spark, tmp_path):
     ]
     assert main(args) == 0
     assert _pairs(spark, inc) == found
+
+
+def test_robust_match_equals_brute_force(spark, tmp_path):
+    """`sparkhash match --algorithm robust`: image queries against a robust lake give exactly
+    the (query, lake file) pairs that robust's verification accepts, none among the queries."""
+    lake_dir, query_dir = tmp_path / "lake", tmp_path / "queries"
+    copies = {**_copies(4), **_copies(5)}
+    _write(lake_dir, {k: v for k, v in copies.items() if k.endswith("_orig.jpg")})
+    _write(query_dir, {k: v for k, v in copies.items() if not k.endswith("_orig.jpg")})
+    lake, queries = tmp_path / "lake_hashes", tmp_path / "query_hashes"
+    assert main(["hash", str(lake_dir), str(lake), "--algorithms", "robust"]) == 0
+    assert main(["hash", str(query_dir), str(queries), "--algorithms", "robust"]) == 0
+
+    def signatures(out):
+        rows = _current(spark, out).filter("robust is not null").select("path", "robust").collect()
+        return {r.path: robust.from_text(r.robust) for r in rows}
+
+    lake_sigs, query_sigs = signatures(lake), signatures(queries)
+    expected = {
+        (q, p)
+        for q, qs in query_sigs.items()
+        for p, ps in lake_sigs.items()
+        if robust.verify_pair(qs, ps).match
+    }
+    name = os.path.basename
+    assert {(name(q), name(p)) for q, p in expected} >= {
+        (f"s{seed}_{edit}.jpg", f"s{seed}_orig.jpg")
+        for seed in (4, 5)
+        for edit in ("mirror", "crop", "caption")
+    }
+    for source in (query_dir, queries):  # images hashed with the lake's params, and a hash OUTPUT
+        out = tmp_path / f"matched_{name(source)}"
+        assert main(["match", str(source), str(lake), str(out), "--algorithm", "robust"]) == 0
+        rows = spark.read.parquet(str(out / "matches")).collect()
+        assert {r.algorithm for r in rows} == {"robust"}
+        assert {(r.query, r.path) for r in rows} == expected

@@ -39,6 +39,7 @@ from sparkhash.dedup.pairs import (
     valid_hashes,
     with_words,
 )
+from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import hash_images
@@ -308,12 +309,70 @@ def match_segments(
     )
 
 
+#: Prefix that keeps query ids apart from lake paths while both go through one robust join
+#: (a query may be a lake file itself, e.g. another hash OUTPUT of the same files).
+_QUERY_MARK = "sparkhash-query:"  # no file system URI starts so
+
+
+def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: MatchConfig) -> DataFrame:
+    """Robust queries as hashes rows (path = query id, robust, params, error): images hashed
+    with the lake's parameters, or a hash OUTPUT's current rows (other parameters refused).
+    A table of stored signatures is refused: robust signatures are not hex hashes."""
+    kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
+    if kind == "images":
+        params_text = _lake_params(lake, ROBUST)
+        options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
+        files = binary_files(spark, query, config.name_filter, config.recursive)
+        hashed = hash_images(files, (ROBUST,), HashParams.from_json(params_text), options)
+        return hashed.select("path", ROBUST, "params", "error")
+    if kind == "output":
+        hashes, _ = read_hash_output(spark, query)
+        if ROBUST not in hashes.columns:
+            raise QueryError(f"{query} has no robust signatures: hash it with --algorithms robust")
+        _same_params(lake, hashes, ROBUST)
+        return hashes.select("path", ROBUST, "params", *[c for c in ("error",) if c in hashes.columns])
+    raise QueryError("robust queries are images or a `sparkhash hash` OUTPUT, not a table of hex hashes")
+
+
+def _unmarked(marked: F.Column) -> F.Column:
+    """A marked query id without its mark."""
+    return F.substring(marked, len(_QUERY_MARK) + 1, 1 << 30)
+
+
+def match_robust(queries: DataFrame, lake: DataFrame) -> DataFrame:
+    """(query, lake path) pairs that robust's verification accepts (MATCHES_SCHEMA; distance is
+    null, matched_segments the inlier count). The dups path's incremental join does the work:
+    the queries are its new rows, the lake its old ones, so lake pairs are never searched;
+    query-query pairs it also finds are dropped."""
+    marked = queries.withColumn("path", F.concat(F.lit(_QUERY_MARK), F.col("path")))
+    pairs = find_robust_pairs(marked, lake)
+    a_is_query = F.col("path_a").startswith(_QUERY_MARK)
+    b_is_query = F.col("path_b").startswith(_QUERY_MARK)
+    across = pairs.where(a_is_query != b_is_query)
+    marked_query = F.when(a_is_query, F.col("path_a")).otherwise(F.col("path_b"))
+    return across.select(
+        _unmarked(marked_query).alias("query"),
+        F.when(a_is_query, F.col("path_b")).otherwise(F.col("path_a")).alias("path"),
+        F.lit(ROBUST).alias("algorithm"),
+        F.lit(None).cast("int").alias("distance"),
+        F.col("matched_segments").cast("int").alias("matched_segments"),
+    )
+
+
 def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | None = None) -> DataFrame:
     """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA).
 
     Raises QueryError for queries that cannot be read or were hashed with other parameters."""
     config = config or MatchConfig()
     lake, lake_segments = read_hash_output(spark, hashes)
+    if config.algorithm == ROBUST:
+        if ROBUST not in lake.columns:
+            raise QueryError(f"{hashes} has no robust signatures: hash it with --algorithms robust first")
+        if config.threshold is not None:
+            raise QueryError("robust has one operating point: --threshold does not apply to it")
+        needed = ["path", ROBUST, "params", *[c for c in ("error",) if c in lake.columns]]
+        lake = lake.select(*needed).localCheckpoint(eager=True)
+        return match_robust(robust_queries(spark, query, lake, config), lake)
     # The lake is read several times (parameter and length checks, distinct hashes, paths of the
     # matches): materialise just the columns needed once, not the current-row window each time.
     if config.algorithm == CROP_RESISTANT:
