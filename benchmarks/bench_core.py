@@ -44,7 +44,9 @@ FUNCTIONS = {
 
 def _images(root: str, limit: int | None) -> list[str]:
     exts = (".jpg", ".jpeg", ".png", ".webp")
-    paths = sorted(p for p in glob.glob(os.path.join(root, "**", "*"), recursive=True) if p.lower().endswith(exts))
+    paths = sorted(
+        p for p in glob.glob(os.path.join(root, "**", "*"), recursive=True) if p.lower().endswith(exts)
+    )
     if limit and len(paths) > limit:  # evenly spaced, so every group / edit kind is represented
         paths = [paths[i * len(paths) // limit] for i in range(limit)]
     return paths
@@ -76,7 +78,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="per-algorithm timing: best of N per image")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument(
-        "--malloc-defaults", action="store_true", help="keep glibc's malloc thresholds (see sparkhash.core.allocator)"
+        "--malloc-defaults",
+        action="store_true",
+        help="keep glibc's malloc thresholds (see sparkhash.core.allocator)",
     )
     args = parser.parse_args()
     # Like the Spark workers: reuse freed memory instead of faulting fresh pages in for every
@@ -131,10 +135,14 @@ def main() -> None:
             mismatches += a != b
         rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
 
-    print(f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
-          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)")
+    print(
+        f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+    print(
+        f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
+        f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)"
+    )
     if args.markdown:
         print("| what | imagehash ms/image | sparkhash ms/image | speed-up |")
         print("|---|---:|---:|---:|")

@@ -75,8 +75,12 @@ def write_hashes(values: np.ndarray, path: str) -> None:
             "phash": [format(int(v), "016x") for v in values],
             "error": pa.nulls(n, pa.string()),
             # constant columns dictionary-encoded: 10M copies of the params JSON would take GBs
-            "params": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([params])),
-            "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array(["bench"])),
+            "params": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, dtype=np.int32)), pa.array([params])
+            ),
+            "run_id": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, dtype=np.int32)), pa.array(["bench"])
+            ),
         }
     )
     if os.path.exists(path):
@@ -175,7 +179,8 @@ def found_pairs_in_spark(spark, pairs_path: str, sample: np.ndarray) -> tuple[in
     from pyspark.sql import functions as F
 
     df = spark.read.parquet(pairs_path).select(
-        F.substring("path_a", 5, 9).cast("long").alias("a"), F.substring("path_b", 5, 9).cast("long").alias("b")
+        F.substring("path_a", 5, 9).cast("long").alias("a"),
+        F.substring("path_b", 5, 9).cast("long").alias("b"),
     )
     rows = sample.tolist()
     touching = df.filter(F.col("a").isin(rows) | F.col("b").isin(rows)).collect()
@@ -187,7 +192,9 @@ def found_index_pairs(spark, pairs_path: str) -> set:
     return {(int(r.path_a[4:13]), int(r.path_b[4:13])) for r in rows}
 
 
-def run_exact(spark, path: str, out: str, k: int, mode: str = "exact", recall: float = 0.95, legacy: bool = False):
+def run_exact(
+    spark, path: str, out: str, k: int, mode: str = "exact", recall: float = 0.95, legacy: bool = False
+):
     """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan."""
     from sparkhash.dedup import pairs as pairs_module
 
@@ -238,9 +245,11 @@ def run_mllib(spark, path: str, k: int, tables: int, bucket: float) -> tuple[set
         inputCol="features", outputCol="h", bucketLength=bucket, numHashTables=tables, seed=3
     ).fit(vec)
     joined = model.approxSimilarityJoin(vec, vec, float(np.sqrt(k)) + 1e-9, distCol="d")
-    rows = joined.filter(F.col("datasetA.path") < F.col("datasetB.path")).select(
-        F.col("datasetA.path").alias("a"), F.col("datasetB.path").alias("b")
-    ).collect()
+    rows = (
+        joined.filter(F.col("datasetA.path") < F.col("datasetB.path"))
+        .select(F.col("datasetA.path").alias("a"), F.col("datasetB.path").alias("b"))
+        .collect()
+    )
     seconds = time.perf_counter() - t0
     return {(int(r.a[4:13]), int(r.b[4:13])) for r in rows}, seconds
 
@@ -253,18 +262,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mllib-sizes", default="10000", help="sizes at which MLlib LSH runs")
     parser.add_argument("--mllib-tables", type=int, default=8)
     parser.add_argument("--mllib-bucket", type=float, default=2.0)
-    parser.add_argument("--blank-size", type=int, default=100_000, help="N of the 10 %% blank-image run (0: skip)")
+    parser.add_argument(
+        "--blank-size", type=int, default=100_000, help="N of the 10 %% blank-image run (0: skip)"
+    )
     parser.add_argument("--repeat-max", type=int, default=100_000, help="best of two runs up to this N")
-    parser.add_argument("--legacy-max", type=int, default=0,
-                        help="also run the baseline plan (equal bands, one radius) up to this N")
-    parser.add_argument("--approx-size", type=int, default=-1,
-                        help="N of the approximate-mode run (-1: the second size; 0: skip)")
-    parser.add_argument("--count-all-max", type=int, default=3_000_000,
-                        help="count all candidates up to this N; above, estimate from --count-fraction")
+    parser.add_argument(
+        "--legacy-max",
+        type=int,
+        default=0,
+        help="also run the baseline plan (equal bands, one radius) up to this N",
+    )
+    parser.add_argument(
+        "--approx-size",
+        type=int,
+        default=-1,
+        help="N of the approximate-mode run (-1: the second size; 0: skip)",
+    )
+    parser.add_argument(
+        "--count-all-max",
+        type=int,
+        default=3_000_000,
+        help="count all candidates up to this N; above, estimate from --count-fraction",
+    )
     parser.add_argument("--count-fraction", type=float, default=0.05)
-    parser.add_argument("--driver-memory", default=None, help="spark.driver.memory (local mode: the executors' too)")
+    parser.add_argument(
+        "--driver-memory", default=None, help="spark.driver.memory (local mode: the executors' too)"
+    )
     parser.add_argument("--workdir", default="/tmp/sparkhash-bench")
-    parser.add_argument("--report", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_dedup.md"))
+    parser.add_argument(
+        "--report", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_dedup.md")
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     mllib_sizes = {int(s) for s in args.mllib_sizes.split(",") if s}
@@ -330,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         fraction = 1.0 if n <= args.count_all_max else args.count_fraction
         candidates = count_candidates(spark, path, result.plan, fraction)
         if fraction < 1.0:
-            notes.append(f"Candidates at N = {n:,}: estimated from {fraction:.0%} of the hashes probing all of them.")
+            notes.append(
+                f"Candidates at N = {n:,}: estimated from {fraction:.0%} of the hashes probing all of them."
+            )
         memory_lines.append(f"- N = {n:,}: {memory.read()}")
         print(memory_lines[-1], file=sys.stderr, flush=True)
         if n <= args.brute_full_max:
@@ -414,7 +443,9 @@ def approx_notes(spark, args, n: int) -> list[str]:
     values, at_eight = with_pairs_at(synthetic(n, seed=n), 8, 2000, seed=5)
     path = os.path.join(args.workdir, f"approx_{n}")
     write_hashes(values, path)
-    result, seconds = run_exact(spark, path, os.path.join(args.workdir, "pairs_approx"), 8, mode="approx", recall=0.9)
+    result, seconds = run_exact(
+        spark, path, os.path.join(args.workdir, "pairs_approx"), 8, mode="approx", recall=0.9
+    )
     found = found_index_pairs(spark, os.path.join(args.workdir, "pairs_approx"))
     exact, exact_s = run_exact(spark, path, os.path.join(args.workdir, "pairs_exact8"), 8)
     truth = found_index_pairs(spark, os.path.join(args.workdir, "pairs_exact8"))

@@ -33,7 +33,9 @@
 # ruff: noqa: E402, F821 (spark, display and displayHTML are notebook globals; each cell imports what it uses)
 import os
 
-BASE = os.environ.get("SPARKHASH_DEMO_BASE", "/Volumes/main/default/sparkhash_demo")  # or "/dbfs/tmp/sparkhash_demo"
+BASE = os.environ.get(
+    "SPARKHASH_DEMO_BASE", "/Volumes/main/default/sparkhash_demo"
+)  # or "/dbfs/tmp/sparkhash_demo"
 IMAGES = f"{BASE}/images"  # the images to de-duplicate
 HASHES = f"{BASE}/hashes"  # `sparkhash hash` OUTPUT (hashes/, segments/, runs/)
 DUPS = f"{BASE}/dups"  # `sparkhash dups` OUTPUT (pairs/, clusters/, groups/)
@@ -71,7 +73,9 @@ print(f"{len(written)} files under {IMAGES}")
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import read_hashes
 
-summary = run_hash_job(spark, HashJobConfig(input=IMAGES, output=HASHES, algorithms=("phash", "dhash", "crop_resistant")))
+summary = run_hash_job(
+    spark, HashJobConfig(input=IMAGES, output=HASHES, algorithms=("phash", "dhash", "crop_resistant"))
+)
 print(summary.line())
 
 hashes = read_hashes(spark, HASHES)  # the current row of every file
@@ -136,7 +140,9 @@ from pathlib import Path
 from sparkhash.report.build import ReportRequest, build_report
 
 report = build_report(spark, ReportRequest(dups=DUPS, output=Path(REPORT), hashes=hashes, top=1000))
-print(f"{report.clusters} clusters, {report.to_delete} files not kept, {report.bytes_reclaimable} bytes reclaimable")
+print(
+    f"{report.clusters} clusters, {report.to_delete} files not kept, {report.bytes_reclaimable} bytes reclaimable"
+)
 displayHTML(Path(REPORT).read_text())
 
 # COMMAND ----------

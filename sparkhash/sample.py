@@ -42,11 +42,15 @@ def write_sample(directory: str, groups: int = 8, size: tuple[int, int] = (640, 
         edits = {
             "orig.jpg": (image, "JPEG", {"quality": 95}),
             "resize50.jpg": (
-                image.resize((w // 2, h // 2), Image.Resampling.BILINEAR), "JPEG", {"quality": 90}
+                image.resize((w // 2, h // 2), Image.Resampling.BILINEAR),
+                "JPEG",
+                {"quality": 90},
             ),
             "jpeg_q40.jpg": (image, "JPEG", {"quality": 40}),
             "crop8.jpg": (
-                image.crop((w * 8 // 100, h * 8 // 100, w - w * 8 // 100, h - h * 8 // 100)), "JPEG", {}
+                image.crop((w * 8 // 100, h * 8 // 100, w - w * 8 // 100, h - h * 8 // 100)),
+                "JPEG",
+                {},
             ),
             "bright120.png": (ImageEnhance.Brightness(image).enhance(1.2), "PNG", {}),
             "gray.png": (ImageOps.grayscale(image), "PNG", {}),

@@ -16,8 +16,10 @@ def smooth_rgb(width: int, height: int, seed: int = 0) -> Image.Image:
     for _ in range(3):
         fx, fy, phase = rng.uniform(0.5, 4.0), rng.uniform(0.5, 4.0), rng.uniform(0, 6.3)
         wave = np.sin(2 * np.pi * (fx * x / max(width, 1) + fy * y / max(height, 1)) + phase)
-        blob = np.exp(-(((x - rng.uniform(0, width)) / (0.3 * width + 1)) ** 2)
-                      - ((y - rng.uniform(0, height)) / (0.3 * height + 1)) ** 2)
+        blob = np.exp(
+            -(((x - rng.uniform(0, width)) / (0.3 * width + 1)) ** 2)
+            - ((y - rng.uniform(0, height)) / (0.3 * height + 1)) ** 2
+        )
         channels.append(127 + 80 * wave + 60 * blob + rng.normal(0, 6, size=wave.shape))
     array = np.clip(np.stack(channels, axis=-1), 0, 255).astype(np.uint8)
     return Image.fromarray(array, "RGB")

@@ -18,10 +18,19 @@ from sparkhash.core.decode import DecodeOptions
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height, with one tiny compressed row: a bomb's shape."""
+
     def chunk(kind, payload):
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        return (
+            struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_empty_bytes():
@@ -67,8 +76,21 @@ def test_errors_are_value_errors_with_reasons():
 
 @pytest.mark.parametrize(
     "mode,fmt",
-    [("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("P", "GIF"), ("RGB", "JPEG"), ("RGBA", "PNG"),
-     ("CMYK", "JPEG"), ("CMYK", "TIFF"), ("I;16", "PNG"), ("I", "TIFF"), ("F", "TIFF"), ("RGBA", "WEBP")],
+    [
+        ("1", "PNG"),
+        ("L", "PNG"),
+        ("LA", "PNG"),
+        ("P", "PNG"),
+        ("P", "GIF"),
+        ("RGB", "JPEG"),
+        ("RGBA", "PNG"),
+        ("CMYK", "JPEG"),
+        ("CMYK", "TIFF"),
+        ("I;16", "PNG"),
+        ("I", "TIFF"),
+        ("F", "TIFF"),
+        ("RGBA", "WEBP"),
+    ],
 )
 def test_modes_decode_and_hash_like_imagehash(mode, fmt):
     data = encode(in_mode(smooth_rgb(120, 90, seed=3), mode), fmt)

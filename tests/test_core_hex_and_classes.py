@@ -22,9 +22,14 @@ def _outcome(fn, *args):
 
 @pytest.mark.parametrize(
     "bits,expected",
-    [("1", "1"), ("10000", "10"), ("00001", "01"), ("0000111", "07"), ("000000000000000011", "00003"),
-     ("1111" "0000" "0001" "0010" "0011" "0100" "0101" "0110" "0111" "1000" "1001" "1010" "1011" "1100"
-      "1101" "1110" "1111", "f0123456789abcdef")],
+    [
+        ("1", "1"),
+        ("10000", "10"),
+        ("00001", "01"),
+        ("0000111", "07"),
+        ("000000000000000011", "00003"),
+        ("11110000000100100011010001010110011110001001101010111100110111101111", "f0123456789abcdef"),
+    ],
 )
 def test_binary_array_to_hex_examples(bits, expected):
     array = np.array([b == "1" for b in bits])
@@ -32,7 +37,9 @@ def test_binary_array_to_hex_examples(bits, expected):
 
 
 def test_binary_array_to_hex_int_and_bad_values():
-    assert core._binary_array_to_hex(np.array([1, 0, 1])) == imagehash._binary_array_to_hex(np.array([1, 0, 1]))
+    assert core._binary_array_to_hex(np.array([1, 0, 1])) == imagehash._binary_array_to_hex(
+        np.array([1, 0, 1])
+    )
     for bad in (np.array([2, 0]), np.array([], dtype=bool), np.array([1.0, 0.0])):
         assert _outcome(core._binary_array_to_hex, bad) == _outcome(imagehash._binary_array_to_hex, bad)
 
@@ -65,13 +72,18 @@ def test_hex_round_trip_flat_colorhash(binbits, data):
 def test_hex_to_hash_any_string_same_outcome(text):
     assert _outcome(core.hex_to_hash, text) == _outcome(imagehash.hex_to_hash, text)
     for hashsize in (1, 3, 14, 42):
-        assert _outcome(core.hex_to_flathash, text, hashsize) == _outcome(imagehash.hex_to_flathash, text, hashsize)
+        assert _outcome(core.hex_to_flathash, text, hashsize) == _outcome(
+            imagehash.hex_to_flathash, text, hashsize
+        )
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from([4, 6, 8, 16]), st.text(alphabet="0123456789abcdef", min_size=0, max_size=70))
 def test_old_hex_to_hash(hash_size, text):
-    ours, theirs = _outcome(core.old_hex_to_hash, text, hash_size), _outcome(imagehash.old_hex_to_hash, text, hash_size)
+    ours, theirs = (
+        _outcome(core.old_hex_to_hash, text, hash_size),
+        _outcome(imagehash.old_hex_to_hash, text, hash_size),
+    )
     assert ours == theirs
 
 
@@ -101,7 +113,13 @@ def test_image_hash_semantics():
 
 def test_multihash_semantics_match_imagehash():
     image = smooth_rgb(400, 300, seed=11)
-    variants = [image, image.rotate(-1), image.rotate(-90), image.crop((40, 30, 400, 300)), smooth_rgb(400, 300, 5)]
+    variants = [
+        image,
+        image.rotate(-1),
+        image.rotate(-90),
+        image.crop((40, 30, 400, 300)),
+        smooth_rgb(400, 300, 5),
+    ]
     ours = [core.crop_resistant_hash(v) for v in variants]
     theirs = [imagehash.crop_resistant_hash(v) for v in variants]
     for i in range(len(variants)):
@@ -133,17 +151,50 @@ def test_multihash_semantics_match_imagehash():
 
 
 def test_module_surface_matches_imagehash():
-    for name in ["ANTIALIAS", "ImageHash", "ImageMultiHash", "average_hash", "phash", "phash_simple", "dhash",
-                 "dhash_vertical", "whash", "colorhash", "crop_resistant_hash", "hex_to_hash", "hex_to_flathash",
-                 "hex_to_multihash", "old_hex_to_hash", "_binary_array_to_hex", "_find_region",
-                 "_find_all_segments", "numpy", "Image", "ImageFilter", "sys", "WhashMode", "NDArray",
-                 "MeanFunc", "HashFunc"]:
+    for name in [
+        "ANTIALIAS",
+        "ImageHash",
+        "ImageMultiHash",
+        "average_hash",
+        "phash",
+        "phash_simple",
+        "dhash",
+        "dhash_vertical",
+        "whash",
+        "colorhash",
+        "crop_resistant_hash",
+        "hex_to_hash",
+        "hex_to_flathash",
+        "hex_to_multihash",
+        "old_hex_to_hash",
+        "_binary_array_to_hex",
+        "_find_region",
+        "_find_all_segments",
+        "numpy",
+        "Image",
+        "ImageFilter",
+        "sys",
+        "WhashMode",
+        "NDArray",
+        "MeanFunc",
+        "HashFunc",
+    ]:
         assert hasattr(core, name), name
     assert core.ANTIALIAS == imagehash.ANTIALIAS == 1
     import inspect
 
-    for name in ["average_hash", "phash", "phash_simple", "dhash", "dhash_vertical", "whash", "colorhash",
-                 "crop_resistant_hash", "hex_to_flathash", "old_hex_to_hash"]:
+    for name in [
+        "average_hash",
+        "phash",
+        "phash_simple",
+        "dhash",
+        "dhash_vertical",
+        "whash",
+        "colorhash",
+        "crop_resistant_hash",
+        "hex_to_flathash",
+        "old_hex_to_hash",
+    ]:
         ours = inspect.signature(getattr(core, name)).parameters
         theirs = inspect.signature(getattr(imagehash, name)).parameters
         assert list(ours) == list(theirs), name
@@ -156,7 +207,9 @@ def test_core_never_imports_spark_or_imagehash():
     import subprocess
     import sys
 
-    code = ("import sys, sparkhash.core as c; c.compute_hashes(c.Image.new('RGB', (40, 30)));"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('pyspark', 'imagehash', 'pandas')];"
-            "assert not bad, bad")
+    code = (
+        "import sys, sparkhash.core as c; c.compute_hashes(c.Image.new('RGB', (40, 30)));"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('pyspark', 'imagehash', 'pandas')];"
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -215,8 +215,9 @@ def _imagehash_crop_resistant(image, p):
 def test_compute_hashes_equals_imagehash(params):
     from images import encode
 
-    for seed, (mode, size) in enumerate([("RGB", (640, 480)), ("RGBA", (123, 321)), ("L", (64, 64)),
-                                         ("P", (200, 150)), ("CMYK", (90, 200))]):
+    for seed, (mode, size) in enumerate(
+        [("RGB", (640, 480)), ("RGBA", (123, 321)), ("L", (64, 64)), ("P", (200, 150)), ("CMYK", (90, 200))]
+    ):
         image = in_mode(smooth_rgb(*size, seed=seed), mode)
         data = encode(image, "TIFF" if mode == "CMYK" else "PNG")
         result = core.compute_hashes(data, params=params)

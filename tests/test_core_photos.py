@@ -28,7 +28,9 @@ def _sample() -> list[str]:
     if not PHOTOS:
         return []
     exts = (".jpg", ".jpeg", ".png", ".webp")
-    paths = sorted(p for p in glob.glob(os.path.join(PHOTOS, "**", "*"), recursive=True) if p.lower().endswith(exts))
+    paths = sorted(
+        p for p in glob.glob(os.path.join(PHOTOS, "**", "*"), recursive=True) if p.lower().endswith(exts)
+    )
     n = int(os.environ.get("SPARKHASH_PHOTOS_SAMPLE", "24"))
     # step through the sorted list with a stride coprime to the 10 edits per group, so the
     # sample mixes groups and edit kinds (orig, crops, webp, greyscale png, ...)

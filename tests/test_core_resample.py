@@ -18,7 +18,9 @@ from PIL import Image
 
 from sparkhash.core import hashes, resample
 
-pytestmark = pytest.mark.skipif(not resample.products_enabled(), reason="products disabled for this Pillow/platform")
+pytestmark = pytest.mark.skipif(
+    not resample.products_enabled(), reason="products disabled for this Pillow/platform"
+)
 
 
 def test_verified_pillow_passes_the_battery():
@@ -60,9 +62,33 @@ def _pictures(width: int, height: int, seed: int) -> list[np.ndarray]:
     ]
 
 
-SHAPES = [(1, 1), (1, 40), (40, 1), (2, 3), (9, 8), (37, 23), (300, 200), (200, 300), (640, 97), (1500, 1000),
-          (1000, 1500), (1600, 1200), (333, 2048)]
-TARGETS = [(8, 8), (9, 8), (8, 9), (32, 32), (64, 64), (300, 300), (512, 512), (1024, 1024), (17, 5), (5, 700)]
+SHAPES = [
+    (1, 1),
+    (1, 40),
+    (40, 1),
+    (2, 3),
+    (9, 8),
+    (37, 23),
+    (300, 200),
+    (200, 300),
+    (640, 97),
+    (1500, 1000),
+    (1000, 1500),
+    (1600, 1200),
+    (333, 2048),
+]
+TARGETS = [
+    (8, 8),
+    (9, 8),
+    (8, 9),
+    (32, 32),
+    (64, 64),
+    (300, 300),
+    (512, 512),
+    (1024, 1024),
+    (17, 5),
+    (5, 700),
+]
 
 
 @pytest.mark.parametrize("width,height", SHAPES)

@@ -45,12 +45,24 @@ def test_keep_rule(spark):
         [("a", "b"), ("b", "c"), ("d", "e"), ("f", "g")], "path_a string, path_b string"
     )
     attributes = spark.createDataFrame(
-        [("a", 100, 5), ("b", 400, 1), ("c", 400, 2), ("d", 50, 7), ("e", 50, 7), ("f", None, None), ("g", 1, None)],
+        [
+            ("a", 100, 5),
+            ("b", 400, 1),
+            ("c", 400, 2),
+            ("d", 50, 7),
+            ("e", 50, 7),
+            ("f", None, None),
+            ("g", 1, None),
+        ],
         "path string, pixels long, length long",
     )
     rows = {r.path: (r.cluster, r.keep) for r in clusters(pairs, attributes).collect()}
     assert rows == {
-        "a": ("a", False), "b": ("a", False), "c": ("a", True),  # most pixels, then largest file
-        "d": ("d", True), "e": ("d", False),  # tie: smallest path
-        "f": ("f", False), "g": ("f", True),  # unknown size loses
+        "a": ("a", False),
+        "b": ("a", False),
+        "c": ("a", True),  # most pixels, then largest file
+        "d": ("d", True),
+        "e": ("d", False),  # tie: smallest path
+        "f": ("f", False),
+        "g": ("f", True),  # unknown size loses
     }

@@ -42,7 +42,16 @@ def _client() -> None:
         "path string, segment int, hash string, params string",
     )
     seg_pairs = find_segment_pairs(segs).pairs.count()
-    print(json.dumps({"session": type(spark).__module__, "pairs": pairs, "clusters": groups, "segment_pairs": seg_pairs}))
+    print(
+        json.dumps(
+            {
+                "session": type(spark).__module__,
+                "pairs": pairs,
+                "clusters": groups,
+                "segment_pairs": seg_pairs,
+            }
+        )
+    )
     spark.stop()
 
 
@@ -52,11 +61,18 @@ def test_dedup_through_spark_connect():
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["session"] == "pyspark.sql.connect.session"
-    assert [tuple(x) for x in report["pairs"]] == [("f000", "f060", 2), ("f001", "f061", 0), ("f001", "f062", 0),
-                                                   ("f061", "f062", 0)]
+    assert [tuple(x) for x in report["pairs"]] == [
+        ("f000", "f060", 2),
+        ("f001", "f061", 0),
+        ("f001", "f062", 0),
+        ("f061", "f062", 0),
+    ]
     assert [tuple(x) for x in report["clusters"]] == [
-        ("f000", "f000", False), ("f001", "f001", False), ("f060", "f000", True),
-        ("f061", "f001", False), ("f062", "f001", True),
+        ("f000", "f000", False),
+        ("f001", "f001", False),
+        ("f060", "f000", True),
+        ("f061", "f001", False),
+        ("f062", "f001", True),
     ]
     assert report["segment_pairs"] > 0
 

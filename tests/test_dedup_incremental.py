@@ -28,7 +28,10 @@ def hash_rows(seed: int) -> list[tuple]:
     values += values[:10] + [values[50]] * 7  # pairs of identical hashes, and a group of 8
     rng.shuffle(values)
     params = HashParams().to_json()
-    return [(f"f{i:04d}", format(v, "016x"), 8, 8 + i % 3, 1000 + i % 7, None, params) for i, v in enumerate(values)]
+    return [
+        (f"f{i:04d}", format(v, "016x"), 8, 8 + i % 3, 1000 + i % 7, None, params)
+        for i, v in enumerate(values)
+    ]
 
 
 def as_set(df, cols):
@@ -52,7 +55,9 @@ def test_incremental_equals_full(spark):
     previous_clusters = clusters(previous_pairs, attrs_old)
     inc = find_pairs_incremental(old, new, previous_pairs, previous_clusters, "phash", 3, expand_limit=4)
 
-    assert as_set(inc.clusters, ["path", "cluster", "keep"]) == as_set(full_clusters, ["path", "cluster", "keep"])
+    assert as_set(inc.clusters, ["path", "cluster", "keep"]) == as_set(
+        full_clusters, ["path", "cluster", "keep"]
+    )
     # pairs equal a full run's, apart from the compact group (star around a possibly new anchor)
     large = {r.path for r in full.groups.collect()}
     assert len(large) == 8

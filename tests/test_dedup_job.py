@@ -15,9 +15,7 @@ from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
 
 pytestmark = pytest.mark.spark
 
-HASHES_DDL = (
-    "path string, phash string, width int, height int, length long, error string, params string, run_id string"
-)
+HASHES_DDL = "path string, phash string, width int, height int, length long, error string, params string, run_id string"
 SEGMENTS_DDL = (
     "path string, segment int, hash string, left int, top int, right int, bottom int, pixels int, "
     "params string, run_id string"
@@ -35,8 +33,11 @@ def write_tables(spark, root, params: HashParams) -> None:
     ]
     rows.append(("broken.jpg", None, None, None, 3, "cannot identify image", p, "r1"))
     spark.createDataFrame(rows, HASHES_DDL).write.parquet(str(root / "hashes"))
-    segs = [(f"img{i:03d}.jpg", j, format(rng.getrandbits(64), "016x"), 0, 0, 5, 5, 25, p, "r")
-            for i in range(10) for j in range(3)]
+    segs = [
+        (f"img{i:03d}.jpg", j, format(rng.getrandbits(64), "016x"), 0, 0, 5, 5, 25, p, "r")
+        for i in range(10)
+        for j in range(3)
+    ]
     segs.append(("img001.jpg", 3, segs[0][2], 0, 0, 5, 5, 25, p, "r"))  # img000 and img001 share a segment
     spark.createDataFrame(segs, SEGMENTS_DDL).write.parquet(str(root / "segments"))
 
@@ -63,8 +64,23 @@ def test_dups_command_full_and_incremental(spark, tmp_path):
     spark.read.parquet(hashes).filter("run_id = 'r1'").write.parquet(str(first))
     assert main(["dups", str(first), str(tmp_path / "d1"), "--threshold", "3"]) == 0
     inc = tmp_path / "d2"
-    assert main(["dups", hashes, str(inc), "--threshold", "3", "--segments",
-                 "--previous", str(tmp_path / "d1"), "--previous-run", "r1"]) == 0
+    assert (
+        main(
+            [
+                "dups",
+                hashes,
+                str(inc),
+                "--threshold",
+                "3",
+                "--segments",
+                "--previous",
+                str(tmp_path / "d1"),
+                "--previous-run",
+                "r1",
+            ]
+        )
+        == 0
+    )
     for table in ("pairs", "clusters"):
         got_inc = {tuple(r) for r in getattr(read_dups(spark, str(inc)), table).collect()}
         got_full = {tuple(r) for r in getattr(read_dups(spark, str(full)), table).collect()}
@@ -76,7 +92,9 @@ def test_dups_refuses_mixed_parameters(spark, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     write_tables(spark, other, HashParams(hash_size=16))
-    mixed = spark.read.parquet(str(tmp_path / "hashes")).unionByName(spark.read.parquet(str(other / "hashes")))
+    mixed = spark.read.parquet(str(tmp_path / "hashes")).unionByName(
+        spark.read.parquet(str(other / "hashes"))
+    )
     mixed.write.parquet(str(tmp_path / "mixed"))
     assert main(["dups", str(tmp_path / "mixed"), str(tmp_path / "out")]) == 2
 
@@ -90,8 +108,21 @@ def test_killed_dups_run_leaves_the_previous_result_whole(spark, tmp_path):
     clusters_before = sorted(tuple(r) for r in before.clusters.collect())
 
     env = {"PYTHONPATH": str(REPO), FAULT_ENV: "dups-after-clusters"}  # dies before writing groups
-    killed = run_python([sys.executable, "-m", "sparkhash.cli", "dups", hashes, str(out), "--threshold", "20",
-                         "--master", "local[1]"], env=env)
+    killed = run_python(
+        [
+            sys.executable,
+            "-m",
+            "sparkhash.cli",
+            "dups",
+            hashes,
+            str(out),
+            "--threshold",
+            "20",
+            "--master",
+            "local[1]",
+        ],
+        env=env,
+    )
     assert killed.returncode == 70, killed.stderr[-2000:]
     after = read_dups(spark, str(out))
     assert after.run_id == before.run_id

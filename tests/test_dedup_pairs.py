@@ -116,15 +116,15 @@ def test_hot_bucket_is_split_and_stays_exact(spark):
     hexes += ["abcd" + h[4:-1] + format(int(h[-1], 16) ^ 3, "x") for h in hexes[:20]]
     k = 3
     df = spark.createDataFrame([(i, h) for i, h in enumerate(hexes)], "i int, hex string")
-    distinct = df.select(*[c.alias(w) for c, w in zip(hex_to_words(df["hex"], 1), ["w0"], strict=True)]).distinct()
+    distinct = df.select(
+        *[c.alias(w) for c, w in zip(hex_to_words(df["hex"], 1), ["w0"], strict=True)]
+    ).distinct()
     plain = exact_plan(64, 1, k, len(hexes), max_radius=0)
     split = replace(plain, hot_bucket=50)
     pairs_plain = {tuple(r) for r in hash_pairs(distinct, plain).collect()}
     pairs_split = {tuple(r) for r in hash_pairs(distinct, split).collect()}
     assert pairs_plain == pairs_split
-    assert len(pairs_split) == len(
-        {(a, b) for a, b, _ in brute_force(hexes, k)}
-    )
+    assert len(pairs_split) == len({(a, b) for a, b, _ in brute_force(hexes, k)})
     n = len(hexes)
     assert hash_candidates(distinct, plain).count() >= n * n  # the hot bucket: quadratic
     assert hash_candidates(distinct, split).count() < n * n / 8
@@ -132,11 +132,15 @@ def test_hot_bucket_is_split_and_stays_exact(spark):
 
 def test_refuses_mixed_parameters(spark):
     hexes = planted(10, 64, 0, seed=1)
-    df = hashes_frame(spark, hexes[:5]).unionByName(hashes_frame(spark, hexes[5:], HashParams(highfreq_factor=8)))
+    df = hashes_frame(spark, hexes[:5]).unionByName(
+        hashes_frame(spark, hexes[5:], HashParams(highfreq_factor=8))
+    )
     with pytest.raises(ParamsMismatch):
         find_pairs(df, "phash", 2)
     # parameters that do not change phash bits are fine
-    df = hashes_frame(spark, hexes[:5]).unionByName(hashes_frame(spark, hexes[5:], HashParams(colorhash_binbits=4)))
+    df = hashes_frame(spark, hexes[:5]).unionByName(
+        hashes_frame(spark, hexes[5:], HashParams(colorhash_binbits=4))
+    )
     find_pairs(df, "phash", 2)
 
 
@@ -150,7 +154,11 @@ def test_mixed_radius_plan_stays_exact(spark):
     df = spark.createDataFrame([(h,) for h in hexes], "hex string")
     distinct = df.select(hex_to_words(df["hex"], 1)[0].alias("w0"))
     got = sorted(
-        (min(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)), max(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)), r.distance)
+        (
+            min(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)),
+            max(r.a_w0 & (2**64 - 1), r.b_w0 & (2**64 - 1)),
+            r.distance,
+        )
         for r in hash_pairs(distinct, plan).collect()
     )
     values = [int(h, 16) for h in hexes]

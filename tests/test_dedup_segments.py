@@ -38,7 +38,9 @@ def segment_images(n_images: int, seed: int) -> dict[str, list[str]]:
 def segments_frame(spark, images: dict[str, list[str]]):
     params = HashParams().to_json()
     rows = [
-        (path, j, h, 0, 0, 10, 10, 100, params, "r1") for path, segs in images.items() for j, h in enumerate(segs)
+        (path, j, h, 0, 0, 10, 10, 100, params, "r1")
+        for path, segs in images.items()
+        for j, h in enumerate(segs)
     ]
     return spark.createDataFrame(rows, SEGMENTS_DDL)
 

@@ -65,8 +65,12 @@ def corpus(tmp_path_factory, spark):
         writer.writerow(["file", "group", "edit"])
         writer.writerows((f, g, e) for f, g, e, _ in FILES)
     hashes_schema = T.StructType(
-        [T.StructField("path", T.StringType()), T.StructField("dhash", T.StringType()),
-         T.StructField("error", T.StringType()), T.StructField("params", T.StringType())]
+        [
+            T.StructField("path", T.StringType()),
+            T.StructField("dhash", T.StringType()),
+            T.StructField("error", T.StringType()),
+            T.StructField("params", T.StringType()),
+        ]
     )
     params = HashParams().to_json()
     rows = [(f"file:{root}/{f}", h, None if h else "not_an_image", params) for f, _, _, h in FILES]
@@ -79,8 +83,14 @@ def corpus(tmp_path_factory, spark):
 
 
 def test_hamming_distance_of_hex_hashes(spark):
-    values = [("0", "f"), ("ffffffffffffffff", "0000000000000000"), ("8000000000000001", "0000000000000001"),
-              ("3ffffffffff", "00000000001"), (None, "ff"), ("ff" * 16, "0" * 31 + "1")]
+    values = [
+        ("0", "f"),
+        ("ffffffffffffffff", "0000000000000000"),
+        ("8000000000000001", "0000000000000001"),
+        ("3ffffffffff", "00000000001"),
+        (None, "ff"),
+        ("ff" * 16, "0" * 31 + "1"),
+    ]
     df = with_words(with_words(spark.createDataFrame(values, "a string, b string"), "a", "a", 2), "b", "b", 2)
     got = [r.d for r in df.select(distance("a", "b", 2).alias("d")).collect()]
     assert got == [4, 64, 1, 41, None, 127]
@@ -132,8 +142,13 @@ def test_histogram_and_threshold_table_by_hand(spark, corpus):
 
 def test_operating_point_when_no_threshold_meets_the_target():
     histogram = pd.DataFrame(
-        {"algorithm": ["x"] * 3, "distance": [0, 0, 3], "positive": [True, False, False],
-         "edit": [None, None, None], "pairs": [1, 1, 2]}
+        {
+            "algorithm": ["x"] * 3,
+            "distance": [0, 0, 3],
+            "positive": [True, False, False],
+            "edit": [None, None, None],
+            "pairs": [1, 1, 2],
+        }
     )
     table = M.threshold_table(histogram)
     assert list(table["threshold"]) == [0, 1, 2, 3]
@@ -155,9 +170,23 @@ def test_cli_writes_tables_summary_and_plots(spark, corpus, tmp_path, capsys):
     from PIL import Image
 
     out = tmp_path / "evaluation"
-    code = main(["evaluate", str(corpus / "truth.csv"), str(out), "--hashes", str(corpus / "hashout"),
-                 "--algorithms", "dhash,crop_resistant", "--target-fpr", "0,0.1", "--plot-fpr", "0.1",
-                 "--check-join", "8"])
+    code = main(
+        [
+            "evaluate",
+            str(corpus / "truth.csv"),
+            str(out),
+            "--hashes",
+            str(corpus / "hashout"),
+            "--algorithms",
+            "dhash,crop_resistant",
+            "--target-fpr",
+            "0,0.1",
+            "--plot-fpr",
+            "0.1",
+            "--check-join",
+            "8",
+        ]
+    )
     assert code == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("evaluate: 7 files, 3 groups, 7 positive and 14 negative pairs, 2 algorithms")
@@ -210,15 +239,28 @@ def test_cli_hashes_the_corpus_with_the_hash_job_and_matches_imagehash(spark, tm
         base.save(tmp_path / group / "orig.png")
         base.resize((80, 60), Image.BILINEAR).save(tmp_path / group / "resize50.png")
         base.save(tmp_path / group / "jpeg_q40.jpg", quality=40)
-        files += [(f"{group}/orig.png", group, "orig"), (f"{group}/resize50.png", group, "resize50"),
-                  (f"{group}/jpeg_q40.jpg", group, "jpeg_q40")]
+        files += [
+            (f"{group}/orig.png", group, "orig"),
+            (f"{group}/resize50.png", group, "resize50"),
+            (f"{group}/jpeg_q40.jpg", group, "jpeg_q40"),
+        ]
     files.append(("b/missing.jpg", "b", "webp"))
     with open(tmp_path / "truth.csv", "w", newline="") as fh:
         csv.writer(fh).writerows([("file", "group", "edit"), *files])
 
     out = tmp_path / "out"
-    code = main(["evaluate", str(tmp_path / "truth.csv"), str(out), "--algorithms", "phash,dhash",
-                 "--max-threshold", "64", "--no-plots"])
+    code = main(
+        [
+            "evaluate",
+            str(tmp_path / "truth.csv"),
+            str(out),
+            "--algorithms",
+            "phash,dhash",
+            "--max-threshold",
+            "64",
+            "--no-plots",
+        ]
+    )
     assert code == 0
     assert "evaluate: 7 files, 2 groups, 9 positive and 12 negative pairs" in capsys.readouterr().out
     assert "7 files in 2 groups (1 not hashed)" in (out / "summary.md").read_text()

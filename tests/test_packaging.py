@@ -20,7 +20,9 @@ def test_wheel_install_finds_spark_settings(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *map(str, wheels.glob("*.whl"))], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", *map(str, wheels.glob("*.whl"))], check=True
+    )
     code = (
         "from sparkhash.conf import conf_dir, profile_settings; import sys; "
         "d = conf_dir(); assert str(d).startswith(sys.prefix), d; "

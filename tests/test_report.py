@@ -20,7 +20,9 @@ from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
 pytestmark = pytest.mark.spark
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)"
+)
 
 RED, BLUE, YELLOW = (255, 0, 0), (0, 0, 255), (255, 255, 0)
 
@@ -28,10 +30,22 @@ RED, BLUE, YELLOW = (255, 0, 0), (0, 0, 255), (255, 255, 0)
 def chromium(tmp_path, url: str, *args: str) -> subprocess.CompletedProcess:
     """Headless Chromium on `url`, with its own profile and no network side-traffic."""
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=5000",
-        "--enable-logging=stderr", "--v=0", *args, url,
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--virtual-time-budget=5000",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+        url,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -61,13 +75,24 @@ def dups(tmp_path_factory, spark):
     y2 = _image(images, "yellow_2.jpg", YELLOW, (200, 200))
     gone = f"file:{images}/deleted_meanwhile.jpg"
     pairs = [
-        (r1, r2, "phash", 0, None, None, None), (r1, r3, "phash", 2, None, None, None),
-        (r2, r3, "phash", 2, None, None, None), (b1, b2, "phash", 5, None, None, None),
-        (y1, y2, "phash", 1, None, None, None), (y1, gone, "phash", 6, None, None, None),
+        (r1, r2, "phash", 0, None, None, None),
+        (r1, r3, "phash", 2, None, None, None),
+        (r2, r3, "phash", 2, None, None, None),
+        (b1, b2, "phash", 5, None, None, None),
+        (y1, y2, "phash", 1, None, None, None),
+        (y1, gone, "phash", 6, None, None, None),
         (y1, gone, "crop_resistant", 0, 3, 4, 5),
     ]
-    clusters = [(r1, "red", True), (r2, "red", False), (r3, "red", False), (b1, "blue", True), (b2, "blue", False),
-                (y1, "yellow", True), (y2, "yellow", False), (gone, "yellow", False)]
+    clusters = [
+        (r1, "red", True),
+        (r2, "red", False),
+        (r3, "red", False),
+        (b1, "blue", True),
+        (b2, "blue", False),
+        (y1, "yellow", True),
+        (y2, "yellow", False),
+        (gone, "yellow", False),
+    ]
     spark.createDataFrame(pairs, PAIRS_SCHEMA).write.parquet(str(root / "dups" / "pairs"))
     spark.createDataFrame(clusters, CLUSTERS_SCHEMA).write.parquet(str(root / "dups" / "clusters"))
     sizes = [(p, 1000 * (i + 1), 10, 10) for i, p in enumerate([r1, r2, r3, b1, b2, y1, y2, gone])]
@@ -96,7 +121,9 @@ def test_report_shows_thumbnails_in_chromium(dups, tmp_path, capsys):
     assert code == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     # 8 images in 3 clusters; not kept: sizes 2000+3000 (red) + 5000 (blue) + 7000+8000 (yellow)
-    assert line.startswith("report: 8 images in 3 clusters, 5 not kept, 24.4 KB reclaimable; 3 clusters shown")
+    assert line.startswith(
+        "report: 8 images in 3 clusters, 5 not kept, 24.4 KB reclaimable; 3 clusters shown"
+    )
     assert "7 thumbnails (1 unreadable)" in line
     document = page.read_text()
     assert "http://" not in document and "https://" not in document  # self-contained
@@ -113,8 +140,10 @@ def test_report_shows_thumbnails_in_chromium(dups, tmp_path, capsys):
     shot = tmp_path / "shot.png"
     chromium(tmp_path, page.as_uri(), f"--screenshot={shot}", "--window-size=1200,1100")
     with Image.open(shot) as image:
-        found = {name: _pixels_near(image, colour) for name, colour in
-                 (("yellow", YELLOW), ("red", RED), ("blue", BLUE))}
+        found = {
+            name: _pixels_near(image, colour)
+            for name, colour in (("yellow", YELLOW), ("red", RED), ("blue", BLUE))
+        }
     for name, pixels in found.items():
         # at least two thumbnails' worth (~100x100 px each), sampled every 2nd pixel
         assert len(pixels) > 2 * 100 * 100 // 4, f"{name} thumbnails not visible ({len(pixels)} samples)"
@@ -132,8 +161,10 @@ def test_report_with_ten_thousand_clusters_pages_and_escapes(spark, tmp_path):
     hostile = "file:/nowhere/<img src=x onerror=document.title='pwned'>.jpg"
     clusters = [(f"file:/nowhere/{i:05d}_{j}.jpg", f"k{i:05d}", j == 0) for i in range(n) for j in range(2)]
     clusters[1] = (hostile, "k00000", False)
-    pairs = [(f"file:/nowhere/{i:05d}_0.jpg", f"file:/nowhere/{i:05d}_1.jpg", "dhash", i % 7, None, None, None)
-             for i in range(n)]
+    pairs = [
+        (f"file:/nowhere/{i:05d}_0.jpg", f"file:/nowhere/{i:05d}_1.jpg", "dhash", i % 7, None, None, None)
+        for i in range(n)
+    ]
     pairs[0] = ("file:/nowhere/00000_0.jpg", hostile, "dhash", 0, None, None, None)
     dups = tmp_path / "dups"
     spark.createDataFrame(clusters, CLUSTERS_SCHEMA).write.parquet(str(dups / "clusters"))

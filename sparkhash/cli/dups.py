@@ -15,7 +15,9 @@ from sparkhash.spark.session import get_session
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
-    parser.add_argument("output", help="output directory: one committed run of pairs, clusters, groups and remove")
+    parser.add_argument(
+        "output", help="output directory: one committed run of pairs, clusters, groups and remove"
+    )
     parser.add_argument(
         "--algorithm",
         default="phash",

@@ -174,9 +174,25 @@ def smooth_segmentation_pixels(thumbnail: np.ndarray) -> np.ndarray:
 # Devillard's 19-exchange median-of-9 network; exchanges whose smaller or larger output is never
 # read again keep only the other one.
 _MEDIAN9 = (
-    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8),
-    (0, 3, "max"), (5, 8, "min"), (4, 7), (3, 6, "max"), (1, 4, "max"), (2, 5, "min"),
-    (4, 7, "min"), (4, 2), (6, 4, "max"), (4, 2, "min"),
+    (1, 2),
+    (4, 5),
+    (7, 8),
+    (0, 1),
+    (3, 4),
+    (6, 7),
+    (1, 2),
+    (4, 5),
+    (7, 8),
+    (0, 3, "max"),
+    (5, 8, "min"),
+    (4, 7),
+    (3, 6, "max"),
+    (1, 4, "max"),
+    (2, 5, "min"),
+    (4, 7, "min"),
+    (4, 2),
+    (6, 4, "max"),
+    (4, 2, "min"),
 )
 
 

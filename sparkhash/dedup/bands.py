@@ -118,9 +118,7 @@ def band_keys(df: DataFrame, plan: BandPlan, probe: bool, keep: tuple[str, ...] 
     """
     wcols = word_columns(plan.words)
     exploded = df.select(*wcols, *keep, F.explode(band_struct_array(plan, probe)).alias("b"))
-    parts = [
-        F.col(w).bitwiseAND(F.col(f"b.m{i}")).bitwiseXOR(F.col(f"b.f{i}")) for i, w in enumerate(wcols)
-    ]
+    parts = [F.col(w).bitwiseAND(F.col(f"b.m{i}")).bitwiseXOR(F.col(f"b.f{i}")) for i, w in enumerate(wcols)]
     key = F.xxhash64(*parts)
     for i in reversed(range(plan.words)):
         key = F.when(F.col("b.single") == i, parts[i]).otherwise(key)

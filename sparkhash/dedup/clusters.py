@@ -35,7 +35,9 @@ def _large_star(edges: DataFrame) -> DataFrame:
     )
     smallest = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
     return _normalise(
-        both.filter(F.col("v") > F.col("u")).join(smallest.hint("merge"), "u").select(F.col("v").alias("src"), F.col("m").alias("dst"))
+        both.filter(F.col("v") > F.col("u"))
+        .join(smallest.hint("merge"), "u")
+        .select(F.col("v").alias("src"), F.col("m").alias("dst"))
     )
 
 

@@ -68,17 +68,23 @@ def find_pairs_incremental(
     nbits = min(hash_bits(algorithm, params), 4 * hex_len)
     wcols = word_columns(words)
     grouped = grouped_members(with_words(rows.select("path", "hex", "new"), words), words, incremental=True)
-    distinct = grouped.filter(F.col("path") == F.col("anchor")).select(*wcols, F.col("group_new").alias("new"))
+    distinct = grouped.filter(F.col("path") == F.col("anchor")).select(
+        *wcols, F.col("group_new").alias("new")
+    )
     plan = make_plan(distinct, nbits, words, threshold, mode, target_recall, hot_bucket)
     hp = hash_pairs(distinct, plan, probe=distinct.filter(F.col("new")).select(*wcols), new_column="new")
     new_pairs, groups = expand_pairs(grouped, hp, words, algorithm, expand_limit)
     new_pairs = new_pairs.localCheckpoint(eager=True)
-    pairs = old_pairs.select(*new_pairs.columns).unionByName(new_pairs).dropDuplicates(
-        ["path_a", "path_b", "algorithm"]
+    pairs = (
+        old_pairs.select(*new_pairs.columns)
+        .unionByName(new_pairs)
+        .dropDuplicates(["path_a", "path_b", "algorithm"])
     )
     edges = new_pairs.select(F.col("path_a").alias("src"), F.col("path_b").alias("dst")).unionByName(
         old_clusters.select(F.col("path").alias("src"), F.col("cluster").alias("dst"))
     )
-    comps = connected_components(edges).select(F.col("node").alias("path"), F.col("component").alias("cluster"))
+    comps = connected_components(edges).select(
+        F.col("node").alias("path"), F.col("component").alias("cluster")
+    )
     clusters = with_keep(comps, rows.select("path", "pixels", "length"))
     return IncrementalResult(new_pairs=new_pairs, pairs=pairs, clusters=clusters, groups=groups, plan=plan)

@@ -90,7 +90,9 @@ def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
     except Exception as exc:  # noqa: BLE001 - Spark's errors for "not Parquet" vary (footer, schema)
         if "PATH_NOT_FOUND" in str(exc):
             raise UsageError(f"HASHES {path} not found") from None
-        raise UsageError(f"HASHES {path} is not a `sparkhash hash` OUTPUT or a Parquet hashes table") from None
+        raise UsageError(
+            f"HASHES {path} is not a `sparkhash hash` OUTPUT or a Parquet hashes table"
+        ) from None
     if "path" not in columns:
         raise UsageError(f"HASHES {path} is not a hashes table (it has no path column)")
     return table
@@ -148,7 +150,9 @@ def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFr
             runs = [r[0] for r in hashes.select("run_id").distinct().collect()]
         if config.previous_run not in runs:
             latest = f" (the latest is {max(runs)})" if runs else ""
-            raise UsageError(f"--previous-run {config.previous_run} is not a committed run of {config.hashes}{latest}")
+            raise UsageError(
+                f"--previous-run {config.previous_run} is not a committed run of {config.hashes}{latest}"
+            )
 
 
 def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame, DataFrame, DataFrame]:
@@ -255,7 +259,9 @@ def run_dups(spark: SparkSession, config: DupsConfig, covered: str | None = None
         pairs, clusters, groups = find_duplicates(spark, config)
         attributes = keep_attributes(read_hashes_table(spark, config.hashes))
         if config.previous_hashes:
-            attributes = attributes.unionByName(keep_attributes(read_hashes_table(spark, config.previous_hashes)))
+            attributes = attributes.unionByName(
+                keep_attributes(read_hashes_table(spark, config.previous_hashes))
+            )
         # materialised once: both the clusters and the remove listing are written from it
         kept = with_keep_policy(clusters.select("path", "cluster"), attributes, policy).localCheckpoint(
             eager=True

@@ -101,16 +101,23 @@ def hash_candidates(
         build_rows = split(build_rows, keep)
         probe_rows = split(probe_rows, ())
     else:
-        build_rows = build_rows.select(*wcols, *keep, "band", "key", F.lit(-1).alias("sub"),
-                                       F.lit(0).cast("long").alias("skey"))
-        probe_rows = probe_rows.select(*wcols, "band", "key", F.lit(-1).alias("sub"),
-                                       F.lit(0).cast("long").alias("skey"))
+        build_rows = build_rows.select(
+            *wcols, *keep, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
+        )
+        probe_rows = probe_rows.select(
+            *wcols, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
+        )
 
-    left = probe_rows.select(*[F.col(w).alias(x) for w, x in zip(wcols, a, strict=True)], "band", "key", "sub", "skey")
+    left = probe_rows.select(
+        *[F.col(w).alias(x) for w, x in zip(wcols, a, strict=True)], "band", "key", "sub", "skey"
+    )
     right = build_rows.select(
         *[F.col(w).alias(x) for w, x in zip(wcols, b, strict=True)],
         *[F.col(c).alias("b_new") for c in keep],
-        "band", "key", "sub", "skey",
+        "band",
+        "key",
+        "sub",
+        "skey",
     )
     # Spark does not scale size estimates through explode: without a hint it may broadcast the
     # (many times larger) probe side. Hash the build side per partition instead, or broadcast it.
@@ -158,4 +165,3 @@ def hash_pairs(
         .select(*a, *b, distance.alias("distance"))
         .filter(F.col("distance") <= plan.threshold)
     )
-

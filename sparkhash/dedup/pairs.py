@@ -75,7 +75,9 @@ def valid_hashes(hashes: DataFrame, algorithm: str) -> DataFrame:
     if "error" in cols:
         cond = cond & F.col("error").isNull()
     return hashes.filter(cond).select(
-        "path", F.lower(F.col(algorithm)).alias("hex"), pixels.cast("long").alias("pixels"),
+        "path",
+        F.lower(F.col(algorithm)).alias("hex"),
+        pixels.cast("long").alias("pixels"),
         length.cast("long").alias("length"),
     )
 
@@ -108,14 +110,16 @@ def make_plan(
     sample = np.array([list(r) for r in rows], dtype=np.int64).reshape(-1, words).view(np.uint64)
     if mode == "exact":
         return exact_plan(nbits, words, threshold, n, sample=sample, hot_bucket=hot_bucket)
-    return approx_plan(nbits, words, threshold, n, target_recall=target_recall, sample=sample,
-                       hot_bucket=hot_bucket)
+    return approx_plan(
+        nbits, words, threshold, n, target_recall=target_recall, sample=sample, hot_bucket=hot_bucket
+    )
 
 
 def with_words(rows: DataFrame, words: int) -> DataFrame:
     wcols = word_columns(words)
-    return rows.select(*rows.columns, *[c.alias(w) for c, w in zip(hex_to_words(F.col("hex"), words), wcols,
-                                                                     strict=True)])
+    return rows.select(
+        *rows.columns, *[c.alias(w) for c, w in zip(hex_to_words(F.col("hex"), words), wcols, strict=True)]
+    )
 
 
 def grouped_members(members: DataFrame, words: int, incremental: bool = False) -> DataFrame:
@@ -180,14 +184,18 @@ def expand_pairs(
     star = large.filter(~is_anchor & F.col("group_new")).select(
         F.col("anchor").alias("path_a"), F.col("path").alias("path_b"), F.lit(0).alias("distance")
     )
-    out = cross.unionByName(within).unionByName(star).select(
-        "path_a",
-        "path_b",
-        F.lit(algorithm).alias("algorithm"),
-        F.col("distance").cast("int").alias("distance"),
-        F.lit(None).cast("int").alias("matched_segments"),
-        F.lit(None).cast("int").alias("segments_a"),
-        F.lit(None).cast("int").alias("segments_b"),
+    out = (
+        cross.unionByName(within)
+        .unionByName(star)
+        .select(
+            "path_a",
+            "path_b",
+            F.lit(algorithm).alias("algorithm"),
+            F.col("distance").cast("int").alias("distance"),
+            F.lit(None).cast("int").alias("matched_segments"),
+            F.lit(None).cast("int").alias("segments_a"),
+            F.lit(None).cast("int").alias("segments_b"),
+        )
     )
     groups = large.select(
         "path", "anchor", F.lit(algorithm).alias("algorithm"), F.col("n").cast("long").alias("size")

@@ -40,7 +40,9 @@ class SegmentPairsResult:
     cutoff: int
 
 
-def segment_cutoff(nbits: int, hamming_cutoff: float | None = None, bit_error_rate: float | None = None) -> int:
+def segment_cutoff(
+    nbits: int, hamming_cutoff: float | None = None, bit_error_rate: float | None = None
+) -> int:
     """imagehash's cutoff as an integer distance: hamming_cutoff, else nbits·(bit_error_rate or 0.25)."""
     if hamming_cutoff is None:
         hamming_cutoff = nbits * (0.25 if bit_error_rate is None else bit_error_rate)
@@ -70,7 +72,9 @@ def find_segment_pairs(
     cutoff = segment_cutoff(nbits, hamming_cutoff, bit_error_rate)
     wcols = word_columns(words)
     members = rows.select(
-        "path", "segment", *[c.alias(w) for c, w in zip(hex_to_words(F.col("hex"), words), wcols, strict=True)]
+        "path",
+        "segment",
+        *[c.alias(w) for c, w in zip(hex_to_words(F.col("hex"), words), wcols, strict=True)],
     )
     distinct = members.groupBy(*wcols).agg(F.countDistinct("path").alias("images"))
     if shared_limit is not None:
@@ -79,12 +83,17 @@ def find_segment_pairs(
     distinct = distinct.select(*wcols).localCheckpoint(eager=True)
     plan = make_plan(distinct, nbits, words, min(cutoff, nbits), mode, target_recall, hot_bucket)
     hp = hash_pairs(distinct, plan)
-    same = distinct.select(*[F.col(w).alias(f"a_{w}") for w in wcols], *[F.col(w).alias(f"b_{w}") for w in wcols],
-                           F.lit(0).alias("distance"))
-    ma = members.select(*[F.col(w).alias(f"a_{w}") for w in wcols], F.col("path").alias("pa"),
-                        F.col("segment").alias("sa"))
-    mb = members.select(*[F.col(w).alias(f"b_{w}") for w in wcols], F.col("path").alias("pb"),
-                        F.col("segment").alias("sb"))
+    same = distinct.select(
+        *[F.col(w).alias(f"a_{w}") for w in wcols],
+        *[F.col(w).alias(f"b_{w}") for w in wcols],
+        F.lit(0).alias("distance"),
+    )
+    ma = members.select(
+        *[F.col(w).alias(f"a_{w}") for w in wcols], F.col("path").alias("pa"), F.col("segment").alias("sa")
+    )
+    mb = members.select(
+        *[F.col(w).alias(f"b_{w}") for w in wcols], F.col("path").alias("pb"), F.col("segment").alias("sb")
+    )
     seg_pairs = (
         hp.unionByName(same)
         .join(ma.hint("merge"), [f"a_{w}" for w in wcols])

@@ -50,9 +50,19 @@ def check_join(
             found = find_segment_pairs(_labelled_only(segments, labelled), hamming_cutoff=threshold).pairs
         else:
             found = find_pairs(
-                _labelled_only(hashes, labelled), algorithm=algorithm, threshold=threshold, expand_limit=1 << 40
+                _labelled_only(hashes, labelled),
+                algorithm=algorithm,
+                threshold=threshold,
+                expand_limit=1 << 40,
             ).pairs
         count = found.count()
-        rows.append({"algorithm": algorithm, "threshold": threshold, "evaluation_pairs": expected,
-                     "dups_pairs": count, "same": expected == count})
+        rows.append(
+            {
+                "algorithm": algorithm,
+                "threshold": threshold,
+                "evaluation_pairs": expected,
+                "dups_pairs": count,
+                "same": expected == count,
+            }
+        )
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)

@@ -19,7 +19,17 @@ import numpy as np
 import pandas as pd
 
 METRIC_COLUMNS = [
-    "algorithm", "threshold", "positives", "negatives", "tp", "fp", "fn", "tn", "recall", "fpr", "precision",
+    "algorithm",
+    "threshold",
+    "positives",
+    "negatives",
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+    "recall",
+    "fpr",
+    "precision",
 ]
 EDIT_COLUMNS = ["algorithm", "threshold", "edit", "copies", "found", "recall"]
 OPERATING_COLUMNS = ["algorithm", "target_fpr", "threshold", "recall", "fpr", "precision", "tp", "fp"]
@@ -84,7 +94,11 @@ def threshold_table(histogram: pd.DataFrame, max_threshold: int | None = None) -
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)[METRIC_COLUMNS] if frames else pd.DataFrame(columns=METRIC_COLUMNS)
+    return (
+        pd.concat(frames, ignore_index=True)[METRIC_COLUMNS]
+        if frames
+        else pd.DataFrame(columns=METRIC_COLUMNS)
+    )
 
 
 def edit_recall_table(histogram: pd.DataFrame, max_threshold: int | None = None) -> pd.DataFrame:
@@ -110,14 +124,18 @@ def edit_recall_table(histogram: pd.DataFrame, max_threshold: int | None = None)
                     }
                 )
             )
-    return pd.concat(frames, ignore_index=True)[EDIT_COLUMNS] if frames else pd.DataFrame(columns=EDIT_COLUMNS)
+    return (
+        pd.concat(frames, ignore_index=True)[EDIT_COLUMNS] if frames else pd.DataFrame(columns=EDIT_COLUMNS)
+    )
 
 
 def with_edit_columns(metrics: pd.DataFrame, edits: pd.DataFrame) -> pd.DataFrame:
     """The metrics table with one `recall_<edit>` column per edit (one wide table to share)."""
     if edits.empty:
         return metrics
-    wide = edits.pivot_table(index=["algorithm", "threshold"], columns="edit", values="recall", aggfunc="first")
+    wide = edits.pivot_table(
+        index=["algorithm", "threshold"], columns="edit", values="recall", aggfunc="first"
+    )
     wide.columns = [f"recall_{edit}" for edit in wide.columns]
     return metrics.merge(wide.reset_index(), on=["algorithm", "threshold"], how="left")
 
@@ -132,13 +150,32 @@ def operating_points(metrics: pd.DataFrame, target_fprs: Sequence[float]) -> pd.
         for target in target_fprs:
             ok = table[table["fpr"] <= target + 1e-15]
             if ok.empty:
-                rows.append({"algorithm": algorithm, "target_fpr": target, "threshold": -1, "recall": 0.0,
-                             "fpr": 0.0, "precision": np.nan, "tp": 0, "fp": 0})
+                rows.append(
+                    {
+                        "algorithm": algorithm,
+                        "target_fpr": target,
+                        "threshold": -1,
+                        "recall": 0.0,
+                        "fpr": 0.0,
+                        "precision": np.nan,
+                        "tp": 0,
+                        "fp": 0,
+                    }
+                )
                 continue
             best = ok.loc[ok["threshold"].idxmax()]
-            rows.append({"algorithm": algorithm, "target_fpr": target, "threshold": int(best["threshold"]),
-                         "recall": best["recall"], "fpr": best["fpr"], "precision": best["precision"],
-                         "tp": int(best["tp"]), "fp": int(best["fp"])})
+            rows.append(
+                {
+                    "algorithm": algorithm,
+                    "target_fpr": target,
+                    "threshold": int(best["threshold"]),
+                    "recall": best["recall"],
+                    "fpr": best["fpr"],
+                    "precision": best["precision"],
+                    "tp": int(best["tp"]),
+                    "fp": int(best["fp"]),
+                }
+            )
     return pd.DataFrame(rows, columns=OPERATING_COLUMNS)
 
 

@@ -40,8 +40,14 @@ def _edit_of_pair(reference_edit: str) -> Column:
     """The edit of the non-reference file when a pair is (reference, edited copy) of one group."""
     same_group = F.col("group_a") == F.col("group_b")
     return (
-        F.when(same_group & (F.col("edit_a") == reference_edit) & (F.col("edit_b") != reference_edit), F.col("edit_b"))
-        .when(same_group & (F.col("edit_b") == reference_edit) & (F.col("edit_a") != reference_edit), F.col("edit_a"))
+        F.when(
+            same_group & (F.col("edit_a") == reference_edit) & (F.col("edit_b") != reference_edit),
+            F.col("edit_b"),
+        )
+        .when(
+            same_group & (F.col("edit_b") == reference_edit) & (F.col("edit_a") != reference_edit),
+            F.col("edit_a"),
+        )
         .otherwise(F.lit(None).cast("string"))
     )
 
@@ -54,9 +60,7 @@ def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
     hamming_cutoff=t, which is also the dups job's segment matching (`distance` of its
     crop_resistant pairs is this smallest segment-pair distance).
     """
-    keyed = segments.select(path_key(F.col("path")).alias("key"), "hash").join(
-        labelled.select("key"), "key"
-    )
+    keyed = segments.select(path_key(F.col("path")).alias("key"), "hash").join(labelled.select("key"), "key")
     words = words_needed(int(keyed.agg(F.max(F.length("hash"))).first()[0] or 16))
     keyed = with_words(keyed, "hash", "h", words)
     a = keyed.select(F.col("key").alias("key_a"), *[F.col(n).alias(f"a_{n}") for n in word_names("h", words)])
@@ -127,11 +131,15 @@ def distance_histogram(
         (F.col("group_a") == F.col("group_b")).alias("positive"),
         _edit_of_pair(reference_edit).alias("edit"),
         F.explode(
-            F.array(*[F.struct(F.lit(a).alias("algorithm"), distances[a].alias("distance")) for a in algorithms])
+            F.array(
+                *[F.struct(F.lit(a).alias("algorithm"), distances[a].alias("distance")) for a in algorithms]
+            )
         ).alias("d"),
     )
     histogram = (
-        stacked.groupBy(F.col("d.algorithm").alias("algorithm"), F.col("d.distance").alias("distance"), "positive", "edit")
+        stacked.groupBy(
+            F.col("d.algorithm").alias("algorithm"), F.col("d.distance").alias("distance"), "positive", "edit"
+        )
         .agg(F.count(F.lit(1)).alias("pairs"))
         .toPandas()
     )

@@ -33,8 +33,14 @@ def plot_recall_vs_fpr(metrics: pd.DataFrame, points: pd.DataFrame, path: str | 
         marks = points[(points["algorithm"] == algorithm) & (points["threshold"] >= 0)]
         ax.scatter(marks["fpr"], marks["recall"], color=line.get_color(), s=18, zorder=3)
         for _, mark in marks.iterrows():
-            ax.annotate(f"t={int(mark['threshold'])}", (mark["fpr"], mark["recall"]), fontsize=6,
-                        xytext=(3, -8), textcoords="offset points", color=line.get_color())
+            ax.annotate(
+                f"t={int(mark['threshold'])}",
+                (mark["fpr"], mark["recall"]),
+                fontsize=6,
+                xytext=(3, -8),
+                textcoords="offset points",
+                color=line.get_color(),
+            )
     linthresh = 10.0 ** np.floor(np.log10(1.0 / max(negatives, 1)))
     ax.set_xscale("symlog", linthresh=linthresh, linscale=0.5)
     ax.set_xlim(0, 1)

@@ -57,8 +57,10 @@ class EvaluationResult:
         head = ""
         if len(best):
             top = best.iloc[0]
-            head = (f"; best at FPR<={top['target_fpr']:g}: {top['algorithm']} t={int(top['threshold'])} "
-                    f"recall {top['recall']:.3f}")
+            head = (
+                f"; best at FPR<={top['target_fpr']:g}: {top['algorithm']} t={int(top['threshold'])} "
+                f"recall {top['recall']:.3f}"
+            )
         check = ""
         if self.join_check is not None:
             same = int(self.join_check["same"].sum())
@@ -75,7 +77,9 @@ def corpus_counts(labelled: DataFrame, hashes: DataFrame, histogram: pd.DataFram
     row = labelled.agg(F.count(F.lit(1)).alias("files"), F.countDistinct("group").alias("groups")).first()
     hashed = hashes.where(F.col("error").isNull()) if "error" in hashes.columns else hashes
     found = labelled.join(hashed.select(path_key(F.col("path")).alias("key")), "key", "left_semi").count()
-    first = histogram[histogram["algorithm"] == histogram["algorithm"].iloc[0]] if len(histogram) else histogram
+    first = (
+        histogram[histogram["algorithm"] == histogram["algorithm"].iloc[0]] if len(histogram) else histogram
+    )
     return {
         "files": int(row["files"]),
         "groups": int(row["groups"]),
@@ -97,7 +101,9 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
         algorithms = tuple(a for a in algorithms if a != CROP_RESISTANT)
     histogram = distance_histogram(labelled, hashes, algorithms, segments, request.reference_edit)
     order = {a: i for i, a in enumerate(algorithms)}
-    histogram = histogram.sort_values(["algorithm", "distance"], key=lambda c: c.map(order) if c.name == "algorithm" else c)
+    histogram = histogram.sort_values(
+        ["algorithm", "distance"], key=lambda c: c.map(order) if c.name == "algorithm" else c
+    )
     corpus = corpus_counts(labelled, hashes, histogram)
     corpus["excluded_groups"] = list(request.exclude_groups)
     metrics = M.threshold_table(histogram, request.max_threshold)
@@ -112,20 +118,28 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
     return result
 
 
-def write_outputs(request: EvaluationRequest, result: EvaluationResult, edit_table: pd.DataFrame) -> list[Path]:
+def write_outputs(
+    request: EvaluationRequest, result: EvaluationResult, edit_table: pd.DataFrame
+) -> list[Path]:
     """Tables (CSV + Parquet), Markdown summary and, unless disabled, the two plots."""
     out = request.output
     out.mkdir(parents=True, exist_ok=True)
     wide = M.with_edit_columns(result.metrics, result.edits)
-    files = [out / "metrics.csv", out / "metrics.parquet", out / "edit_recall.csv", out / "operating_points.csv",
-             out / "summary.md"]
+    files = [
+        out / "metrics.csv",
+        out / "metrics.parquet",
+        out / "edit_recall.csv",
+        out / "operating_points.csv",
+        out / "summary.md",
+    ]
     wide.to_csv(files[0], index=False, float_format="%.6g")
     wide.to_parquet(files[1], index=False)
     result.edits.to_csv(files[2], index=False, float_format="%.6g")
     result.points.to_csv(files[3], index=False, float_format="%.6g")
     files[4].write_text(
-        markdown_summary(result.corpus, result.metrics, result.points, edit_table, request.target_fprs,
-                         request.plot_fpr)
+        markdown_summary(
+            result.corpus, result.metrics, result.points, edit_table, request.target_fprs, request.plot_fpr
+        )
     )
     if result.join_check is not None:
         files.append(out / "join_check.csv")
@@ -137,5 +151,7 @@ def write_outputs(request: EvaluationRequest, result: EvaluationResult, edit_tab
 
         files.append(plot_recall_vs_fpr(result.metrics, result.points, out / "recall_vs_fpr.png"))
         if not edit_table.empty:
-            files.append(plot_edit_recall(edit_table, result.points, request.plot_fpr, out / "edit_recall.png"))
+            files.append(
+                plot_edit_recall(edit_table, result.points, request.plot_fpr, out / "edit_recall.png")
+            )
     return files

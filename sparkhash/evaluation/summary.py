@@ -36,17 +36,25 @@ def markdown_summary(
         f"Corpus: {corpus['files']} files in {corpus['groups']} groups ({corpus['unhashed']} not hashed); "
         f"{corpus['positives']:,} within-group pairs (positives), {corpus['negatives']:,} between-group pairs "
         "(negatives). A pair is within threshold t when its Hamming distance is <= t."
-        + (f" Groups left out: {', '.join(corpus['excluded_groups'])}." if corpus.get("excluded_groups") else ""),
+        + (
+            f" Groups left out: {', '.join(corpus['excluded_groups'])}."
+            if corpus.get("excluded_groups")
+            else ""
+        ),
         "",
         "Largest threshold whose false-positive rate stays at or under the target, and what it gives:",
         "",
-        "| algorithm | " + " | ".join(f"FPR <= {_fpr(t)}: t / recall / precision" for t in target_fprs) + " |",
+        "| algorithm | "
+        + " | ".join(f"FPR <= {_fpr(t)}: t / recall / precision" for t in target_fprs)
+        + " |",
         "|---|" + "---|" * len(target_fprs),
     ]
     for algorithm in dict.fromkeys(points["algorithm"]):
         cells = []
         for target in target_fprs:
-            row = points[(points["algorithm"] == algorithm) & np.isclose(points["target_fpr"], target)].iloc[0]
+            row = points[(points["algorithm"] == algorithm) & np.isclose(points["target_fpr"], target)].iloc[
+                0
+            ]
             if row["threshold"] < 0:
                 cells.append("none")
             else:
@@ -69,7 +77,9 @@ def markdown_summary(
     lines += ["| algorithm | " + " | ".join(f"t={t}" for t in fixed) + " |", "|---|" + "---|" * len(fixed)]
     for algorithm, table in metrics.groupby("algorithm", sort=False):
         at = table.set_index("threshold")
-        cells = [f"{_fmt(at.loc[t, 'recall'])} / {_fpr(at.loc[t, 'fpr'])}" if t in at.index else "" for t in fixed]
+        cells = [
+            f"{_fmt(at.loc[t, 'recall'])} / {_fpr(at.loc[t, 'fpr'])}" if t in at.index else "" for t in fixed
+        ]
         lines.append(f"| {algorithm} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -84,6 +94,8 @@ def join_check_markdown(check: pd.DataFrame) -> str:
         "|---|---|---|---|---|",
     ]
     for _, row in check.iterrows():
-        lines.append(f"| {row['algorithm']} | {row['threshold']} | {row['evaluation_pairs']} | {row['dups_pairs']} | "
-                     f"{'yes' if row['same'] else 'NO'} |")
+        lines.append(
+            f"| {row['algorithm']} | {row['threshold']} | {row['evaluation_pairs']} | {row['dups_pairs']} | "
+            f"{'yes' if row['same'] else 'NO'} |"
+        )
     return "\n".join(lines) + "\n"

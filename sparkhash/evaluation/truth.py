@@ -43,7 +43,9 @@ def read_truth(spark: SparkSession, truth_csv: str, root: str | None = None) -> 
     `edit` is null when the CSV has no edit column. Duplicate file entries are an error.
     """
     root = (root or default_root(truth_csv)).rstrip("/")
-    location = truth_csv if _has_scheme(truth_csv) or truth_csv.startswith("file:") else os.path.abspath(truth_csv)
+    location = (
+        truth_csv if _has_scheme(truth_csv) or truth_csv.startswith("file:") else os.path.abspath(truth_csv)
+    )
     raw = spark.read.option("header", True).option("inferSchema", False).csv(location)
     missing = {"file", "group"} - set(raw.columns)
     if missing:

@@ -90,32 +90,36 @@ def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size:
         for m in by_cluster.get(str(row.cluster), []):
             thumb = thumbs.get(m["path"])
             length, width, height = _int(m["length"]), _int(m["width"]), _int(m["height"])
-            out_members.append({
-                "p": m["path"],
-                "k": bool(m["keep"]),
-                "len": length if length is not None else (thumb.length if thumb else None),
-                "w": width if width is not None else (thumb.width if thumb else None),
-                "h": height if height is not None else (thumb.height if thumb else None),
-                "t": thumb_index.get(m["path"], -1),
-                "err": None if thumb is None or thumb.error is None else thumb.error[:120],
-                "links": _link_text(m["kept_links"]),
-                "near": _int(m["nearest"]),
-            })
+            out_members.append(
+                {
+                    "p": m["path"],
+                    "k": bool(m["keep"]),
+                    "len": length if length is not None else (thumb.length if thumb else None),
+                    "w": width if width is not None else (thumb.width if thumb else None),
+                    "h": height if height is not None else (thumb.height if thumb else None),
+                    "t": thumb_index.get(m["path"], -1),
+                    "err": None if thumb is None or thumb.error is None else thumb.error[:120],
+                    "links": _link_text(m["kept_links"]),
+                    "near": _int(m["nearest"]),
+                }
+            )
         reclaim = _int(row.reclaimable)
         if reclaim is None:  # no hash table: what the shown, readable non-kept files weigh
             known = [x["len"] for x in out_members if not x["k"] and x["len"] is not None]
             reclaim = sum(known) if known else None
-        clusters.append({
-            "id": str(row.cluster),
-            "order": order,
-            "size": int(row.size),
-            "shown": len(out_members),
-            "max_d": _int(row.max_distance),
-            "min_d": _int(row.min_distance),
-            "algs": list(row.algorithms) if row.algorithms is not None else [],
-            "reclaim": reclaim,
-            "members": out_members,
-        })
+        clusters.append(
+            {
+                "id": str(row.cluster),
+                "order": order,
+                "size": int(row.size),
+                "shown": len(out_members),
+                "max_d": _int(row.max_distance),
+                "min_d": _int(row.min_distance),
+                "algs": list(row.algorithms) if row.algorithms is not None else [],
+                "reclaim": reclaim,
+                "members": out_members,
+            }
+        )
     return {"clusters": clusters, "thumbs": thumb_list, "page_size": page_size}
 
 
@@ -131,8 +135,9 @@ def build_report(spark: SparkSession, request: ReportRequest) -> ReportResult:
     members = (
         top_members(clusters, pairs, attributes, top, request.max_members)
         if len(top)
-        else pd.DataFrame(columns=["cluster", "path", "keep", "length", "width", "height", "rank", "kept_links",
-                                   "nearest"])
+        else pd.DataFrame(
+            columns=["cluster", "path", "keep", "length", "width", "height", "rank", "kept_links", "nearest"]
+        )
     )
     thumbs = make_thumbnails(members["path"], request.thumbnail_size, request.workers, request.progress)
     data = page_data(top, members, thumbs, request.page_size)

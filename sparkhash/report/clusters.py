@@ -48,7 +48,9 @@ def file_attributes(hashes: DataFrame) -> DataFrame:
     for name in ("length", "width", "height"):
         if name not in rows.columns:
             rows = rows.withColumn(name, F.lit(None).cast("long"))
-    return rows.select("path", F.col("length").cast("long"), F.col("width").cast("int"), F.col("height").cast("int"))
+    return rows.select(
+        "path", F.col("length").cast("long"), F.col("width").cast("int"), F.col("height").cast("int")
+    )
 
 
 def cluster_stats(clusters: DataFrame, pairs: DataFrame, attributes: DataFrame | None) -> DataFrame:
@@ -114,15 +116,25 @@ def top_members(
     (algorithm, distance, matched_segments)), nearest (smallest distance of any pair of it).
     """
     spark = clusters.sparkSession
-    chosen = spark.createDataFrame(top[["cluster", "kept"]].astype({"cluster": str}), "cluster string, kept string")
+    chosen = spark.createDataFrame(
+        top[["cluster", "kept"]].astype({"cluster": str}), "cluster string, kept string"
+    )
     members = clusters.select("path", F.col("cluster").cast("string").alias("cluster"), "keep").join(
         F.broadcast(chosen), "cluster"
     )
     both = pairs.select(
-        F.col("path_a").alias("path"), F.col("path_b").alias("other"), "algorithm", "distance", "matched_segments"
+        F.col("path_a").alias("path"),
+        F.col("path_b").alias("other"),
+        "algorithm",
+        "distance",
+        "matched_segments",
     ).unionByName(
         pairs.select(
-            F.col("path_b").alias("path"), F.col("path_a").alias("other"), "algorithm", "distance", "matched_segments"
+            F.col("path_b").alias("path"),
+            F.col("path_a").alias("other"),
+            "algorithm",
+            "distance",
+            "matched_segments",
         )
     )
     linked = members.join(both, "path", "left")
@@ -139,7 +151,10 @@ def top_members(
         F.min(F.when(F.col("other") == F.col("kept"), F.col("distance"))).alias("to_kept"),
     )
     order = Window.partitionBy("cluster").orderBy(
-        F.col("keep").desc(), F.col("to_kept").asc_nulls_last(), F.col("nearest").asc_nulls_last(), F.col("path")
+        F.col("keep").desc(),
+        F.col("to_kept").asc_nulls_last(),
+        F.col("nearest").asc_nulls_last(),
+        F.col("path"),
     )
     limited = per_member.withColumn("rank", F.row_number().over(order)).where(F.col("rank") <= max_members)
     if attributes is not None:

@@ -140,7 +140,11 @@ def _human_bytes(n: int | None) -> str:
 
 def _json_for_script(data: dict) -> str:
     """JSON that cannot end the <script> element early."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+    return (
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        .replace("</", "<\\/")
+        .replace("<!--", "<\\!--")
+    )
 
 
 def render_page(data: dict, summary: dict) -> str:
@@ -152,8 +156,10 @@ def render_page(data: dict, summary: dict) -> str:
         reclaim = (_human_bytes(summary["bytes_reclaimable"]), "reclaimable")
     else:
         shown_bytes = sum(c["reclaim"] or 0 for c in data["clusters"])
-        reclaim = (f"\u2265 {_human_bytes(shown_bytes)}", "reclaimable (readable files of the shown clusters; "
-                   "pass --hashes for the total)")
+        reclaim = (
+            f"\u2265 {_human_bytes(shown_bytes)}",
+            "reclaimable (readable files of the shown clusters; pass --hashes for the total)",
+        )
     shown = summary["shown"]
     items = [
         ("images in clusters", f"{summary['images']:,}"),

@@ -85,8 +85,9 @@ def make_thumbnails(
     unique = list(dict.fromkeys(uris))
     out: dict[str, Thumbnail] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for done, (uri, thumb) in enumerate(zip(unique, pool.map(lambda u: make_thumbnail(u, size), unique),
-                                                strict=True), start=1):
+        for done, (uri, thumb) in enumerate(
+            zip(unique, pool.map(lambda u: make_thumbnail(u, size), unique), strict=True), start=1
+        ):
             out[uri] = thumb
             if progress is not None:
                 progress(done, len(unique))

@@ -209,7 +209,9 @@ def _hash_run(
         vanished = inventory.vanished_paths(spark, files, input_files, written_rows, set(empty))
         vanished += list(listed.vanished)
         if by_path:  # the workers leave out a file deleted after the listing: it has no row
-            vanished += _read_by_path_vanished(spark, within_size_cap(candidates, max_file_bytes), written_rows)
+            vanished += _read_by_path_vanished(
+                spark, within_size_cap(candidates, max_file_bytes), written_rows
+            )
         removed = (
             []
             if config.files
