@@ -172,13 +172,7 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
         hot_bucket=args.hot_bucket,
     )
     if args.previous:
-        if args.previous_run:
-            old = hashes.filter(F.col("run_id") <= args.previous_run)
-            hashes = hashes.filter(F.col("run_id") > args.previous_run)
-        elif args.previous_hashes:
-            old = read_hashes_table(spark, args.previous_hashes)
-        else:
-            raise UsageError("--previous needs --previous-hashes or --previous-run")
+        hashes, old = _split_previous(spark, args, hashes)
         previous = read_dups(spark, args.previous)
         result = find_pairs_incremental(
             old,
@@ -215,20 +209,23 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     return pairs, clusters, groups
 
 
+def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(new, old) hashes of an incremental run: split at --previous-run, or the previous hashes table."""
+    if args.previous_run:
+        return hashes.filter(F.col("run_id") > args.previous_run), hashes.filter(
+            F.col("run_id") <= args.previous_run
+        )
+    if args.previous_hashes:
+        return hashes, read_hashes_table(spark, args.previous_hashes)
+    raise UsageError("--previous needs --previous-hashes or --previous-run")
+
+
 def _robust_duplicates(
     spark: SparkSession, args: DupsConfig, hashes: DataFrame
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
     documented operating point (`--threshold` and the band options do not apply)."""
-    old = None
-    if args.previous:
-        if args.previous_run:
-            old = hashes.filter(F.col("run_id") <= args.previous_run)
-            hashes = hashes.filter(F.col("run_id") > args.previous_run)
-        elif args.previous_hashes:
-            old = read_hashes_table(spark, args.previous_hashes)
-        else:
-            raise UsageError("--previous needs --previous-hashes or --previous-run")
+    hashes, old = _split_previous(spark, args, hashes) if args.previous else (hashes, None)
     pairs = find_robust_pairs(hashes, old)
     attributes = valid_signatures(hashes)
     if old is not None:
