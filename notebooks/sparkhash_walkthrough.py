@@ -38,7 +38,7 @@ BASE = os.environ.get(
 )  # or "/dbfs/tmp/sparkhash_demo"
 IMAGES = f"{BASE}/images"  # the images to de-duplicate
 HASHES = f"{BASE}/hashes"  # `sparkhash hash` OUTPUT (hashes/, segments/, runs/)
-DUPS = f"{BASE}/dups"  # `sparkhash dups` OUTPUT (pairs/, clusters/, groups/)
+DUPS = f"{BASE}/dups"  # `sparkhash dups` OUTPUT (committed runs: read_dups)
 REPORT = f"{BASE}/review.html"
 
 ALGORITHM = "phash"  # see docs/evaluation.md for choosing the algorithm ...
@@ -95,25 +95,18 @@ display(hashes.select("path", "width", "height", "phash", "dhash", "segment_coun
 # MAGIC %md
 # MAGIC ## 2. Near-duplicate pairs and clusters
 # MAGIC
-# MAGIC `find_pairs` is an exact banded self-join: every pair within `THRESHOLD` is found, without comparing
+# MAGIC `run_dups` is an exact banded self-join: every pair within `THRESHOLD` is found, without comparing
 # MAGIC all pairs. Clusters are the connected components of the pairs; in each, the file with the most
-# MAGIC pixels (then the largest file) is marked `keep`.
+# MAGIC pixels (then the largest file) is marked `keep` (`DupsConfig(keep=...)` chooses another policy).
 
 # COMMAND ----------
 
-from sparkhash.dedup.clusters import clusters as make_clusters
-from sparkhash.dedup.pairs import find_pairs, valid_hashes
+from sparkhash import DupsConfig, read_dups, run_dups
 
-result = find_pairs(hashes, algorithm=ALGORITHM, threshold=THRESHOLD)
-print(result.plan.describe())
-pairs = result.pairs.localCheckpoint(eager=True)
-clusters = make_clusters(pairs, valid_hashes(hashes, ALGORITHM).select("path", "pixels", "length"))
-
-pairs.write.mode("overwrite").parquet(f"{DUPS}/pairs")
-clusters.write.mode("overwrite").parquet(f"{DUPS}/clusters")
-result.groups.write.mode("overwrite").parquet(f"{DUPS}/groups")
-
-display(spark.read.parquet(f"{DUPS}/pairs").orderBy("distance"))
+# One committed dups run (pairs, clusters, groups and the remove listing become visible together).
+result = run_dups(spark, DupsConfig(hashes=HASHES, output=DUPS, algorithm=ALGORITHM, threshold=THRESHOLD))
+dups = read_dups(spark, DUPS)  # the latest committed run: .pairs, .clusters, .groups, .remove
+display(dups.pairs.orderBy("distance"))
 
 # COMMAND ----------
 
@@ -152,12 +145,12 @@ displayHTML(Path(REPORT).read_text())
 # MAGIC
 # MAGIC ## 4. Act on it
 # MAGIC
-# MAGIC The files to delete (or move to a quarantine location) are the cluster members not kept. Review first;
-# MAGIC nothing here deletes anything.
+# MAGIC The files to delete (or move to a quarantine location) are the dups run's remove listing: every
+# MAGIC cluster member not kept, with the kept file and the reason. Review first; nothing here deletes anything.
 
 # COMMAND ----------
 
-to_delete = spark.read.parquet(f"{DUPS}/clusters").where("NOT keep").select("path")
+to_delete = read_dups(spark, DUPS).remove  # path, cluster, kept_path, reason
 display(to_delete)
 
 # COMMAND ----------
