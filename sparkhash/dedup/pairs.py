@@ -66,8 +66,11 @@ def checked_params(tables: list[DataFrame], algorithm: str) -> HashParams:
     return HashParams.from_json(next(iter(by_subset.values())))
 
 
-def valid_hashes(hashes: DataFrame, algorithm: str) -> DataFrame:
-    """Rows with a hash for `algorithm`: path, hex, pixels, length (errors skipped)."""
+def valid_hashes(hashes: DataFrame, algorithm: str, keep_case: bool = False) -> DataFrame:
+    """Rows with a hash for `algorithm`: path, hex, pixels, length (errors skipped).
+
+    Hex hashes are lower-cased so that stored upper-case hex joins; `keep_case` keeps the
+    value as it is (robust's signature text, which is not hex)."""
     cols = hashes.columns
     pixels = (F.col("width").cast("long") * F.col("height").cast("long")) if "width" in cols else F.lit(None)
     length = F.col("length") if "length" in cols else F.lit(None)
@@ -76,7 +79,7 @@ def valid_hashes(hashes: DataFrame, algorithm: str) -> DataFrame:
         cond = cond & F.col("error").isNull()
     return hashes.filter(cond).select(
         "path",
-        F.lower(F.col(algorithm)).alias("hex"),
+        (F.col(algorithm) if keep_case else F.lower(F.col(algorithm))).alias("hex"),
         pixels.cast("long").alias("pixels"),
         length.cast("long").alias("length"),
     )

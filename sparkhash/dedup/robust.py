@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DoubleType, IntegerType, StringType, StructField, StructType
 
 from sparkhash.core import robust
-from sparkhash.dedup.pairs import checked_params
+from sparkhash.dedup.pairs import checked_params, valid_hashes
 
 ROBUST = "robust"
 
@@ -146,18 +146,7 @@ def to_pairs(verdicts: DataFrame) -> DataFrame:
 
 def valid_signatures(hashes: DataFrame) -> DataFrame:
     """Rows with a robust signature: path, hex (the signature text, case kept), pixels, length."""
-    cols = hashes.columns
-    pixels = (F.col("width").cast("long") * F.col("height").cast("long")) if "width" in cols else F.lit(None)
-    length = F.col("length") if "length" in cols else F.lit(None)
-    cond = F.col(ROBUST).isNotNull()
-    if "error" in cols:
-        cond = cond & F.col("error").isNull()
-    return hashes.filter(cond).select(
-        "path",
-        F.col(ROBUST).alias("hex"),
-        pixels.cast("long").alias("pixels"),
-        length.cast("long").alias("length"),
-    )
+    return valid_hashes(hashes, ROBUST, keep_case=True)
 
 
 def find_robust_pairs(hashes: DataFrame, old_hashes: DataFrame | None = None) -> DataFrame:
