@@ -58,7 +58,7 @@ import numpy as np
 from PIL import Image
 
 #: Signature format; bump when anything changes what a signature means.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 cv2.setNumThreads(1)  # Spark runs one task per core; OpenCV threads would oversubscribe them
 
@@ -243,31 +243,51 @@ def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- decoding and trimming
 
 
-def load_pixels(
+@dataclass(frozen=True)
+class Planes:
+    """Decoded pixels: luma (h, w) and, for a colour image, a (h, w, 3) array whose channels
+    `crcb` are Cr and Cb (JPEGs decode to Y, Cb, Cr; other formats convert to Y, Cr, Cb).
+    Channels are picked only after the chroma thumbnail is made, at 48 pixels, not here."""
+
+    luma: np.ndarray
+    colour: np.ndarray | None = None
+    crcb: tuple[int, int] = (1, 2)
+
+
+def load_planes(
     source: bytes | bytearray | memoryview | Image.Image, side: int = DEFAULT_CONFIG.side
-) -> np.ndarray:
-    """uint8 pixels of `source` (h, w) grey or (h, w, 3) RGB, decoded no larger than needed.
+) -> Planes:
+    """The luma and chroma planes of `source`, decoded no larger than needed.
 
     JPEGs are decoded with Pillow's `draft` (DCT scaling by 1/2, 1/4 or 1/8), keeping at least
-    `side` pixels on the longer side when the image has them; transparency is flattened onto
-    black, as viewers show it.
+    `side` pixels on the longer side when the image has them, and colour JPEGs straight to
+    YCbCr: libjpeg then skips its conversion to RGB, and its Y is the same BT.601 luma as the
+    RGB -> grey conversion used for other formats (within rounding). Transparency is flattened
+    onto black, as viewers show it.
     """
     image = source if isinstance(source, Image.Image) else Image.open(io.BytesIO(bytes(source)))
     if not isinstance(source, Image.Image) and image.format == "JPEG":
         w, h = image.size
         scale = side / max(w, h)
         image.draft(
-            image.mode if image.mode == "L" else "RGB",
+            image.mode if image.mode == "L" else "YCbCr",
             (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))),
         )
+    if image.mode == "YCbCr":
+        planes = np.asarray(image)
+        return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (2, 1))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (0, 0, 0))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         image = flat
-    if image.mode in ("L", "1", "I", "I;16", "F"):
-        return np.asarray(image.convert("L"))
-    return np.asarray(image.convert("RGB"))
+    if image.mode == "L":
+        return Planes(np.asarray(image))
+    if image.mode in ("1", "I", "I;16", "F"):
+        return Planes(np.asarray(image.convert("L")))
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    planes = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (1, 2))
 
 
 def _resize_longer(pixels: np.ndarray, side: int) -> np.ndarray:
@@ -277,6 +297,39 @@ def _resize_longer(pixels: np.ndarray, side: int) -> np.ndarray:
     if size == (w, h):
         return pixels
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR)
+
+
+def _area_thumbnail(pixels: np.ndarray, side: int) -> np.ndarray:
+    """`pixels` area-averaged to `side` pixels on the longer side, fast.
+
+    OpenCV's area resampling is ~4x cheaper for whole-number factors, so the bulk of the
+    reduction is done by whole factors per axis on the centred largest multiple of them (at
+    most factor - 1 edge pixels dropped, split between both sides so that a mirror image gives
+    the mirrored thumbnail), and only the last step, by less than 2x, at the exact size.
+    """
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    fx, fy = w // size[0], h // size[1]
+    if fx >= 2 or fy >= 2:
+        fx, fy = max(fx, 1), max(fy, 1)
+        x0, y0 = (w % fx) // 2, (h % fy) // 2
+        whole = pixels[y0 : y0 + h // fy * fy, x0 : x0 + w // fx * fx]
+        pixels = cv2.resize(whole, (w // fx, h // fy), interpolation=cv2.INTER_AREA)
+    if pixels.shape[1::-1] == size:
+        return pixels
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+
+
+def _median(row: np.ndarray) -> float:
+    """np.median of a 1-D uint8 row (the mean of the two middle values when even), without
+    np.median's generic overhead: a partition and at most two exact float64 additions."""
+    n = len(row)
+    k = n // 2
+    if n % 2:
+        return float(np.partition(row, k)[k])
+    part = np.partition(row, (k - 1, k))
+    return (float(part[k - 1]) + float(part[k])) / 2
 
 
 def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
@@ -290,11 +343,16 @@ def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
     limit = min(limit, n - 8)
     if limit <= 0:
         return 0
-    ref = float(np.median(rows[0]))
-    span = rows[: limit + 3].astype(np.int16)
-    share = (np.abs(span - ref) <= cfg.border_tolerance).mean(axis=1)
-    if share[0] < cfg.bar_fraction:
-        return 0
+    ref = _median(rows[0])
+    # |x - ref| <= tolerance for an integer x is lo <= x <= hi: compared on the uint8 pixels
+    # (no float copy of the rows); a row's share is its count / width, the same float64 value
+    # as the mean of the boolean row.
+    lo = max(0, math.ceil(ref - cfg.border_tolerance))
+    hi = min(255, math.floor(ref + cfg.border_tolerance))
+    if np.count_nonzero((rows[0] >= lo) & (rows[0] <= hi)) / rows.shape[1] < cfg.bar_fraction:
+        return 0  # row 0 alone decides most images (no border, no bar)
+    span = rows[: limit + 3]
+    share = np.count_nonzero((span >= lo) & (span <= hi), axis=1) / rows.shape[1]
     for threshold in (cfg.border_fraction, cfg.bar_fraction):
         ok = share[:limit] >= threshold
         run = limit if ok.all() else int(np.argmin(ok))
@@ -302,8 +360,8 @@ def _edge_run(rows: np.ndarray, limit: int, cfg: Config) -> int:
             continue
         # Sharp: the rows just after the run mostly differ from the run's last row (a
         # gradient drifts off the edge value but never jumps).
-        last = span[run - 1]
-        after = span[run + 1 : run + 3]
+        last = rows[run - 1].astype(np.int16)
+        after = rows[run + 1 : run + 3].astype(np.int16)
         if (
             len(after)
             and (np.abs(after - last) <= cfg.border_tolerance).mean(axis=1).max() <= cfg.sharp_fraction
@@ -350,10 +408,10 @@ def low_dct(thumb32: np.ndarray) -> np.ndarray:
 
 
 def bits_to_int(bits: np.ndarray) -> int:
-    out = 0
-    for b in bits.ravel():
-        out = (out << 1) | int(b)
-    return out
+    """The integer whose binary digits, most significant first, are `bits` (row-major)."""
+    flat = np.asarray(bits, bool).ravel()
+    pad = -len(flat) % 8  # packbits pads the last byte on the right: shift the padding back out
+    return int.from_bytes(np.packbits(flat).tobytes(), "big") >> pad
 
 
 def global_hashes(content: np.ndarray) -> tuple[int, int]:
@@ -386,7 +444,7 @@ def _orb(cfg: Config) -> cv2.ORB:
 
 def stretch(pixels: np.ndarray) -> np.ndarray:
     """Contrast stretch: the 1st..99th percentile to 0..255 (dark, faint pictures get features)."""
-    cdf = np.cumsum(np.bincount(pixels.ravel(), minlength=256))
+    cdf = np.cumsum(cv2.calcHist([pixels], [0], None, [256], [0, 256]).ravel())
     lo = int(np.searchsorted(cdf, 0.01 * cdf[-1]))
     hi = int(np.searchsorted(cdf, 0.99 * cdf[-1]))
     if hi - lo < 1:
@@ -430,25 +488,20 @@ def compute(
     source: bytes | bytearray | memoryview | Image.Image, cfg: Config = DEFAULT_CONFIG
 ) -> RobustSignature:
     """The robust signature of an image (bytes or a PIL image)."""
-    decoded = load_pixels(source, cfg.side)
-    pixels = decoded if decoded.ndim == 2 else cv2.cvtColor(decoded, cv2.COLOR_RGB2GRAY)
+    planes = load_planes(source, cfg.side)
+    pixels = planes.luma
     small = _resize_longer(pixels, cfg.side)
     x0, y0, x1, y1 = content_box(small, cfg)
     sh, sw = small.shape
     box = (x0 / sw, y0 / sh, x1 / sw, y1 / sh)
     ph, pw = pixels.shape
-    crop = pixels[
-        round(box[1] * ph) : max(round(box[3] * ph), round(box[1] * ph) + 1),
-        round(box[0] * pw) : max(round(box[2] * pw), round(box[0] * pw) + 1),
-    ]
-    content = _resize_longer(crop, cfg.side)
+    top, left = round(box[1] * ph), round(box[0] * pw)
+    bottom, right = max(round(box[3] * ph), top + 1), max(round(box[2] * pw), left + 1)
+    content = _resize_longer(pixels[top:bottom, left:right], cfg.side)
     chroma = None
-    if decoded.ndim == 3:
-        colour = decoded[
-            round(box[1] * ph) : round(box[1] * ph) + crop.shape[0],
-            round(box[0] * pw) : round(box[0] * pw) + crop.shape[1],
-        ]
-        chroma = cv2.cvtColor(_resize_longer(colour, cfg.chroma), cv2.COLOR_RGB2YCrCb)[:, :, 1:]
+    if planes.colour is not None:
+        thumb = _area_thumbnail(planes.colour[top:bottom, left:right], cfg.chroma)
+        chroma = np.ascontiguousarray(thumb[:, :, list(planes.crcb)])
     height, width = content.shape
     hashes = global_hashes(content)
     thumbnail = _resize_longer(content, cfg.thumb)
