@@ -211,12 +211,10 @@ def _hash_run(
         written_rows = spark.read.option("ignoreMissingFiles", "false").parquet(
             tables.run_dir(output, tables.HASHES, run_id)
         )
+        # One pass finds every listed file gone with no row, whoever left it out: the scan
+        # (deleted before it looked the file up) or a worker (deleted before it read it).
         vanished = inventory.vanished_paths(spark, files, input_files, written_rows, set(empty))
         vanished += list(listed.vanished)
-        if by_path:  # the workers leave out a file deleted after the listing: it has no row
-            vanished += _read_by_path_vanished(
-                spark, within_size_cap(candidates, max_file_bytes), written_rows
-            )
         removed = (
             []
             if config.files
@@ -290,13 +288,6 @@ def _without_lifted_caps(
         F.lit(max_pixels is None) | (pixels.cast("long") <= F.lit(max_pixels or 0))
     )
     return known.where(~(bytes_lifted | pixels_lifted))
-
-
-def _read_by_path_vanished(spark: SparkSession, hashed: DataFrame, written: DataFrame) -> list[str]:
-    """Files sent to the workers that got no row (deleted between listing and reading), and
-    are gone now. Paths go through the driver only for such files."""
-    missing = hashed.select("path").join(written.select("path"), on="path", how="left_anti")
-    return [r["path"] for r in missing.collect() if not tables.path_exists(spark, r["path"])]
 
 
 def _check_compatible(

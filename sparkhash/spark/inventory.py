@@ -124,7 +124,9 @@ def zero_byte_listing(spark: SparkSession, paths: list[str]) -> DataFrame:
 def vanished_paths(
     spark: SparkSession, files: DataFrame, input_files: list[str], staged: DataFrame, empty: set[str]
 ) -> list[str]:
-    """Listed paths with no row from this run that are gone now (deleted after the listing)."""
+    """Listed paths with no row from this run that are gone now (deleted after the listing).
+    Run after the write: a file the scan or a Python worker skipped as missing is missing
+    from this scan too, so this one pass covers files read by path as well."""
     gone = [
         p for p in unscanned(spark, files, input_files) if p not in empty or not tables.path_exists(spark, p)
     ]
