@@ -13,7 +13,7 @@ from spark_helpers import REPO, file_uri, photo_like, write_image_set
 from sparkhash import cli
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.dedup.output import read_dups
-from sparkhash.spark import hash_job, inventory, lease, listing
+from sparkhash.spark import hash_job, inventory, lease, listing, tables
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import read_hashes
 
@@ -165,6 +165,33 @@ def test_file_deleted_between_listing_and_reading_is_vanished(spark, tmp_path, m
     assert (summary.hashed, summary.skipped, summary.vanished) == (2, 0, 1)
     assert ", 1 vanished in " in summary.line()
     assert file_uri(files[0]) not in current_paths(spark, tmp_path / "out")
+
+
+@pytest.mark.parametrize("listed", ["directory", "explicit"])
+def test_file_deleted_after_the_zero_byte_check_is_vanished(spark, tmp_path, monkeypatch, listed):
+    """Deleted after the listing and the scan's count, before the hashing job reads it: the
+    workers skip it, and the check after the write finds it gone with no row."""
+    source = tmp_path / "in"
+    files = write_image_set(source, count=3, seed=13)
+    (source / "empty.png").write_bytes(b"")
+    real_write = tables.write_run_table
+
+    def delete_then_write(frame, output, table, run_id):
+        if files[0].exists():
+            files[0].unlink()
+        return real_write(frame, output, table, run_id)
+
+    monkeypatch.setattr(tables, "write_run_table", delete_then_write)
+    explicit = tuple(file_uri(p) for p in [*files, source / "empty.png"]) if listed == "explicit" else ()
+    summary = run_hash_job(spark, job(source, tmp_path / "out", files=explicit))
+    assert (summary.files_seen, summary.hashed, summary.failed, summary.vanished) == (4, 2, 1, 1)
+    assert summary.skipped == 0
+    rows = {r["path"]: r["error"] for r in read_hashes(spark, str(tmp_path / "out")).collect()}
+    assert rows == {
+        file_uri(files[1]): None,
+        file_uri(files[2]): None,
+        file_uri(source / "empty.png"): hash_job.EMPTY_FILE_ERROR,
+    }
 
 
 def test_files_refused_by_a_cap_are_hashed_again_once_the_cap_is_raised(spark, tmp_path):

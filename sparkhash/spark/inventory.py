@@ -100,11 +100,16 @@ def unreadable_listing(spark: SparkSession, files: DataFrame, walked: list[listi
     return listed.unionByName(spark.createDataFrame(rows, schema))
 
 
-def unscanned(spark: SparkSession, files: DataFrame, input_files: list[str]) -> list[str]:
+def unscanned(
+    spark: SparkSession, files: DataFrame, input_files: list[str], scanned: int | None = None
+) -> list[str]:
     """Listed paths that Spark's scan of `files` leaves out now: zero-byte files, and files
     deleted since the listing (the binaryFile reader looks every file up again and, with
-    spark.sql.files.ignoreMissingFiles, skips the missing ones). Paths go through the driver."""
-    if files.select("path").count() >= len(input_files):
+    spark.sql.files.ignoreMissingFiles, skips the missing ones). Paths go through the driver.
+    `scanned` is the scan's row count when the caller has just counted it."""
+    if scanned is None:
+        scanned = files.select("path").count()
+    if scanned >= len(input_files):
         return []
     every_file = spark.createDataFrame([(hadoop_path(u),) for u in input_files], "path string")
     return [r["path"] for r in every_file.join(files.select("path"), on="path", how="left_anti").collect()]
@@ -119,7 +124,9 @@ def zero_byte_listing(spark: SparkSession, paths: list[str]) -> DataFrame:
 def vanished_paths(
     spark: SparkSession, files: DataFrame, input_files: list[str], staged: DataFrame, empty: set[str]
 ) -> list[str]:
-    """Listed paths with no row from this run that are gone now (deleted after the listing)."""
+    """Listed paths with no row from this run that are gone now (deleted after the listing).
+    Run after the write: a file the scan or a Python worker skipped as missing is missing
+    from this scan too, so this one pass covers files read by path as well."""
     gone = [
         p for p in unscanned(spark, files, input_files) if p not in empty or not tables.path_exists(spark, p)
     ]
