@@ -243,3 +243,9 @@ def test_two_sided_plans_win_as_n_grows_and_stay_exact():
         one_sided = exact_plan(64, 1, 4, n, max_radius=1)
         assert plan.estimate["cost"] < one_sided.estimate["cost"]
     assert "build+probe 1+1,0+1" in exact_plan(64, 1, 4, 10**7).describe()
+
+
+def test_sides_can_be_forced_for_comparisons():
+    assert exact_plan(64, 1, 4, 10**6, two_sided=True).two_sided
+    assert not exact_plan(64, 1, 4, 10**7, two_sided=False).two_sided
+    assert exact_plan(64, 1, 4, 10**7, two_sided=False) == exact_plan(64, 1, 4, 10**7, max_radius=1)

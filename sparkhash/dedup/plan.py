@@ -389,6 +389,7 @@ def exact_plan(
     max_radius: int = 2,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
     candidate_cost: float = CANDIDATE_COST,
+    two_sided: bool | None = None,
 ) -> BandPlan:
     """The cheapest guaranteed plan: disjoint bands with radii r_i, sum(r_i + 1) > k, by cost.
 
@@ -397,13 +398,16 @@ def exact_plan(
     so bands widen (and radii grow) as `count` grows; the layouts are then compared by cost =
     rows generated (probe and build variants) + `candidate_cost` x join rows, where the join
     rate of each band is measured on a sample of the distinct hashes (never below the uniform
-    rate) and each hash meeting itself is counted.
+    rate) and each hash meeting itself is counted. `two_sided`: None chooses by cost; False or
+    True keeps only plans without or with a two-sided band (to compare them in benchmarks).
     """
     best: tuple[float, BandPlan] | None = None
     sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
     shortlist = []
     for radii in radius_layouts(threshold, max_radius, nbits):
         for builds in sorted(set(side_layouts(radii))):
+            if two_sided is not None and any(builds) != two_sided:
+                continue
             widths = band_widths(nbits, radii, count, candidate_cost, builds)
             if widths is not None:
                 uniform = sum(
