@@ -205,9 +205,11 @@ def run_exact(
     recall: float = 0.95,
     legacy: bool = False,
     two_sided: bool | None = None,
+    plan_count: int | None = None,
 ):
     """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan;
-    `two_sided`: with the cheapest plan with (True) or without (False) a two-sided band."""
+    `two_sided`: with the cheapest plan with (True) or without (False) a two-sided band;
+    `plan_count`: with the plan the cost model picks for that many hashes."""
     from sparkhash.dedup import pairs as pairs_module
 
     hashes = spark.read.parquet(path)
@@ -217,6 +219,8 @@ def run_exact(
         pairs_module.exact_plan = legacy_exact_plan
     elif two_sided is not None:
         pairs_module.exact_plan = functools.partial(current, two_sided=two_sided)
+    elif plan_count is not None:
+        pairs_module.exact_plan = lambda *a, **kw: current(*a[:3], plan_count, *a[4:], **kw)
     try:
         result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall)
     finally:
@@ -293,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the cheapest plan of the other kind (one-sided vs two-sided bands) up to this N",
     )
     parser.add_argument(
+        "--plan-counts",
+        default="",
+        help="also run, at each N, the plans the cost model picks for these numbers of hashes "
+        "(e.g. 10000000: the 10M plan's cost per row measured on smaller data)",
+    )
+    parser.add_argument(
         "--approx-size",
         type=int,
         default=-1,
@@ -365,6 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| N | one-sided plan | (s) | candidates / true pair | two-sided plan | (s) | candidates / true pair |",
         "|---|---|---|---|---|---|---|",
+    ]
+    plans_lines = [
+        "",
+        "Plans picked for other sizes, run on this N (same pairs: equal to the plan's own output):",
+        "",
+        "| N | plan for | plan | (s) | candidates / true pair | same pairs |",
+        "|---|---|---|---|---|---|",
     ]
     memory_lines = ["", "Memory (peaks during the timed run and the candidate count of each N):", ""]
     notes = []
@@ -452,10 +469,25 @@ def main(argv: list[str] | None = None) -> int:
             if not same:
                 notes.append(f"N = {n:,}: the one- and two-sided plans wrote DIFFERENT pairs")
             print(sides_lines[-1], f"same pairs: {same}", file=sys.stderr, flush=True)
+        for count in [int(c) for c in args.plan_counts.split(",") if c]:
+            extra_out = os.path.join(args.workdir, f"pairs_plan_{n}_{count}")
+            extra, extra_s = run_exact(spark, path, extra_out, k, plan_count=count)
+            if n <= args.repeat_max:
+                extra_s = min(extra_s, run_exact(spark, path, extra_out, k, plan_count=count)[1])
+            extra_c = count_candidates(spark, path, extra.plan, fraction)
+            same = spark.read.parquet(extra_out).exceptAll(spark.read.parquet(out)).count() == 0
+            same = same and spark.read.parquet(out).exceptAll(spark.read.parquet(extra_out)).count() == 0
+            plans_lines.append(
+                f"| {n:,} | {count:,} | {plan_text(extra.plan)} | {extra_s:.1f} "
+                f"| {extra_c / max(n_true, 1):.1f} | {'yes' if same else 'NO'} |"
+            )
+            print(plans_lines[-1], file=sys.stderr, flush=True)
     if len(legacy_lines) > 6:
         lines += legacy_lines
     if len(sides_lines) > 5:
         lines += sides_lines
+    if len(plans_lines) > 5:
+        lines += plans_lines
     lines += memory_lines
 
     if args.blank_size:
