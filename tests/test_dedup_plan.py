@@ -249,3 +249,23 @@ def test_sides_can_be_forced_for_comparisons():
     assert exact_plan(64, 1, 4, 10**6, two_sided=True).two_sided
     assert not exact_plan(64, 1, 4, 10**7, two_sided=False).two_sided
     assert exact_plan(64, 1, 4, 10**7, two_sided=False) == exact_plan(64, 1, 4, 10**7, max_radius=1)
+
+
+def test_two_sided_band_widths_are_optimal_for_their_layout():
+    # no single bit moved between the bands (or dropped) lowers the summed two-sided cost
+    n, radii, builds = 10**7, (2, 1), (1, 0)
+    widths = band_widths(64, radii, n, build_radii=builds)
+
+    def cost(ws: list[int]) -> float:
+        return sum(band_cost(n, w, r, build_radius=b) for w, r, b in zip(ws, radii, builds, strict=True))
+
+    assert sum(widths) <= 64
+    for i in range(2):
+        for j in range(2):
+            moved = list(widths)
+            moved[i] -= 1
+            if i != j:
+                moved[j] += 1
+            assert cost(moved) >= cost(widths)
+    # a 1 + 1 band costs 2(w + 1) rows per hash; one-sided radius 2 costs V(w, 2) probes + 1 key
+    assert P.band_rows(32, 2, 1) == 66 and P.band_rows(32, 2, 0) == 529 + 1
