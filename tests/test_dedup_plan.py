@@ -228,32 +228,35 @@ def test_side_layouts_make_radius_two_bands_two_sided():
 
 
 def test_two_sided_plans_win_as_n_grows_and_stay_exact():
-    # 1M keeps the one-sided 1/1/0 plan; at 10M two 1 + 1 / one-sided bands are cheaper (the
-    # multi-index intuition: about 64 / log2(1e7) = 2.75 bands of ~log2 N bits).
-    assert not exact_plan(64, 1, 4, 10**6).two_sided
-    for n in (10**7, 10**8):
+    # Up to 10M the one-sided 1/1/0 plan is cheaper (a 1 + 1 band's hash meets itself w + 1
+    # times and build rows weigh BUILD_ROW_COST); beyond, candidates of ~23-bit bands grow as
+    # N^2 and two bands, 1 + 1 and one-sided radius 1, win (multi-index hashing: about
+    # 64 / log2 N bands of ~log2 N bits).
+    for n in (10**6, 10**7):
+        assert not exact_plan(64, 1, 4, n).two_sided
+    for n in (3 * 10**7, 10**8):
         plan = exact_plan(64, 1, 4, n)
         assert plan.two_sided and len(plan.bands) == 2
         assert [plan.band_radius(i) for i in range(2)] == [2, 1]
         assert [plan.build_radius(i) for i in range(2)] == [1, 0]
         assert pigeonhole_exact([plan.band_radius(i) for i in range(2)], 4)
-        # rows per hash: 2(w+1) on the two-sided band instead of C(w, <=2) probes
+        # build rows: w + 1 on the two-sided band, the key on the other
         w = plan.bands[0].width
         assert plan.estimate["build_rows"] == n * (w + 1 + 1)
-        one_sided = exact_plan(64, 1, 4, n, max_radius=1)
+        one_sided = exact_plan(64, 1, 4, n, two_sided=False)
         assert plan.estimate["cost"] < one_sided.estimate["cost"]
-    assert "build+probe 1+1,0+1" in exact_plan(64, 1, 4, 10**7).describe()
+    assert "build+probe 1+1,0+1" in exact_plan(64, 1, 4, 10**8).describe()
 
 
 def test_sides_can_be_forced_for_comparisons():
     assert exact_plan(64, 1, 4, 10**6, two_sided=True).two_sided
-    assert not exact_plan(64, 1, 4, 10**7, two_sided=False).two_sided
+    assert not exact_plan(64, 1, 4, 10**8, two_sided=False).two_sided
     assert exact_plan(64, 1, 4, 10**7, two_sided=False) == exact_plan(64, 1, 4, 10**7, max_radius=1)
 
 
 def test_two_sided_band_widths_are_optimal_for_their_layout():
     # no single bit moved between the bands (or dropped) lowers the summed two-sided cost
-    n, radii, builds = 10**7, (2, 1), (1, 0)
+    n, radii, builds = 10**8, (2, 1), (1, 0)
     widths = band_widths(64, radii, n, build_radii=builds)
 
     def cost(ws: list[int]) -> float:

@@ -187,6 +187,14 @@ def _volume(width: int, radius: int) -> int:
 #: (a candidate is never shuffled), but not yet calibrated: 1 is the weight the plans had.
 CANDIDATE_COST = 1.0
 
+#: Cost of one build row relative to one probe row. Build rows are generated twice (the
+#: hot-bucket count, then the join) and inserted into the join's hash tables; at N = 300k on
+#: the loaded 2-core machine a least-squares fit over three plans (one-sided 1/1/0, two-sided
+#: 1+1/0/0 and 1+1/1) gave 1.9-3.4 probe rows per build row, depending on the fixed overhead
+#: assumed. Only one-sided plans were run before, with about one build row per band, so this
+#: weight mostly prices the variants of two-sided bands.
+BUILD_ROW_COST = 2.0
+
 
 #: Layouts whose cost is measured on the sample (the cheapest by the uniform cost).
 SHORTLIST = 3
@@ -287,13 +295,19 @@ def band_rows(width: int, radius: int, build_radius: int = 0) -> int:
     return probe + (probe_volume(width, build_radius) if radius > 0 else 0)
 
 
+def band_row_cost(width: int, radius: int, build_radius: int = 0) -> float:
+    """`band_rows` weighted: each build row counts BUILD_ROW_COST probe rows."""
+    probe = probe_volume(width, radius - build_radius)
+    return probe + (BUILD_ROW_COST * probe_volume(width, build_radius) if radius > 0 else 0)
+
+
 def band_cost(
     count: int, width: int, radius: int, candidate_cost: float = CANDIDATE_COST, build_radius: int = 0
 ) -> float:
     """Estimated cost of one band over `count` distinct uniform hashes: probe and build rows
-    plus `candidate_cost` per join row, counting each hash meeting itself (w + 1 times on a
-    1 + 1 two-sided band: not negligible, 33 rows per hash at w = 32)."""
-    rows = count * band_rows(width, radius, build_radius)
+    (a build row weighs BUILD_ROW_COST) plus `candidate_cost` per join row, counting each hash
+    meeting itself (w + 1 times on a 1 + 1 two-sided band: 33 rows per hash at w = 32)."""
+    rows = count * band_row_cost(width, radius, build_radius)
     probe = radius - build_radius
     joined = float(count) * count * join_rate(width, build_radius, probe)
     joined += count * join_multiplicity(width, 0, build_radius, probe)
@@ -433,7 +447,7 @@ def exact_plan(
             candidates += count * join_multiplicity(band.width, 0, rb, radius - rb)  # self-meetings
         if max(radii) == 0:
             rows = 0.0  # equality bands: the build rows are the probe rows
-        cost = probes + rows + candidate_cost * candidates
+        cost = probes + BUILD_ROW_COST * rows + candidate_cost * candidates
         plan = BandPlan(
             nbits=nbits,
             words=words,
