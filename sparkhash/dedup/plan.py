@@ -188,12 +188,11 @@ def _volume(width: int, radius: int) -> int:
 CANDIDATE_COST = 1.0
 
 #: Cost of one build row relative to one probe row. Build rows are generated twice (the
-#: hot-bucket count, then the join) and inserted into the join's hash tables; at N = 300k on
-#: the loaded 2-core machine a least-squares fit over three plans (one-sided 1/1/0, two-sided
-#: 1+1/0/0 and 1+1/1) gave 1.9-3.4 probe rows per build row, depending on the fixed overhead
-#: assumed. Only one-sided plans were run before, with about one build row per band, so this
-#: weight mostly prices the variants of two-sided bands.
-BUILD_ROW_COST = 2.0
+#: hot-bucket count, then the join) and inserted into the join's hash tables. Least-squares
+#: fits on the loaded 2-core machine: 1.9-3.4 at N = 300k (three plans), ~4.4 at 1M (1/1/0 vs
+#: 1+1/1 in one run, 42 s vs 129 s, ~6 s fixed overhead assumed). Before two-sided bands a plan
+#: had about one build row per band, so this weight mostly prices the two-sided variants.
+BUILD_ROW_COST = 4.0
 
 
 #: Layouts whose cost is measured on the sample (the cheapest by the uniform cost).
