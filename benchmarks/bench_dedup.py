@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import shutil
@@ -138,9 +139,12 @@ def legacy_exact_plan(nbits, words, threshold, count, sample=None, max_radius=2,
 
 
 def plan_text(plan) -> str:
-    """'3 bands 23/23/18 bits, r=1/1/0'."""
+    """'3 bands 23/23/18 bits, r=1/1/0'; a two-sided band's radius as build+probe, '1+1'."""
     widths = "/".join(str(b.width) for b in plan.bands)
-    radii = "/".join(str(plan.band_radius(i)) for i in range(len(plan.bands)))
+    radii = "/".join(
+        f"{plan.build_radius(i)}+{plan.probe_radius(i)}" if plan.build_radius(i) else str(plan.band_radius(i))
+        for i in range(len(plan.bands))
+    )
     return f"{len(plan.bands)} bands {widths} bits, r={radii}"
 
 
@@ -193,9 +197,19 @@ def found_index_pairs(spark, pairs_path: str) -> set:
 
 
 def run_exact(
-    spark, path: str, out: str, k: int, mode: str = "exact", recall: float = 0.95, legacy: bool = False
+    spark,
+    path: str,
+    out: str,
+    k: int,
+    mode: str = "exact",
+    recall: float = 0.95,
+    legacy: bool = False,
+    two_sided: bool | None = None,
+    plan_count: int | None = None,
 ):
-    """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan."""
+    """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan;
+    `two_sided`: with the cheapest plan with (True) or without (False) a two-sided band;
+    `plan_count`: with the plan the cost model picks for that many hashes."""
     from sparkhash.dedup import pairs as pairs_module
 
     hashes = spark.read.parquet(path)
@@ -203,6 +217,10 @@ def run_exact(
     current = pairs_module.exact_plan
     if legacy:
         pairs_module.exact_plan = legacy_exact_plan
+    elif two_sided is not None:
+        pairs_module.exact_plan = functools.partial(current, two_sided=two_sided)
+    elif plan_count is not None:
+        pairs_module.exact_plan = lambda *a, **kw: current(*a[:3], plan_count, *a[4:], **kw)
     try:
         result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall)
     finally:
@@ -273,6 +291,18 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the baseline plan (equal bands, one radius) up to this N",
     )
     parser.add_argument(
+        "--sides-max",
+        type=int,
+        default=0,
+        help="also run the cheapest plan of the other kind (one-sided vs two-sided bands) up to this N",
+    )
+    parser.add_argument(
+        "--plan-counts",
+        default="",
+        help="also run, at each N, the plans the cost model picks for these numbers of hashes "
+        "(e.g. 10000000: the 10M plan's cost per row measured on smaller data)",
+    )
+    parser.add_argument(
         "--approx-size",
         type=int,
         default=-1,
@@ -337,6 +367,21 @@ def main(argv: list[str] | None = None) -> int:
         "| N | baseline plan | baseline (s) | baseline candidates / true pair | new plan (s) | new candidates / true pair "
         "| speed-up |",
         "|---|---|---|---|---|---|---|",
+    ]
+    sides_lines = [
+        "",
+        "One-sided vs two-sided bands in the same run, on the same data (the plan the cost model "
+        "chooses is marked *):",
+        "",
+        "| N | one-sided plan | (s) | candidates / true pair | two-sided plan | (s) | candidates / true pair |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    plans_lines = [
+        "",
+        "Plans picked for other sizes, run on this N (same pairs: equal to the plan's own output):",
+        "",
+        "| N | plan for | plan | (s) | candidates / true pair | same pairs |",
+        "|---|---|---|---|---|---|",
     ]
     memory_lines = ["", "Memory (peaks during the timed run and the candidate count of each N):", ""]
     notes = []
@@ -407,8 +452,42 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {legacy_s / seconds:.2f}x |"
             )
             print(legacy_lines[-1], file=sys.stderr, flush=True)
+        if n <= args.sides_max:
+            chosen = result.plan.two_sided
+            other_out = os.path.join(args.workdir, f"pairs_other_{n}")
+            other, other_s = run_exact(spark, path, other_out, k, two_sided=not chosen)
+            if n <= args.repeat_max:
+                other_s = min(other_s, run_exact(spark, path, other_out, k, two_sided=not chosen)[1])
+            other_c = count_candidates(spark, path, other.plan, fraction)
+            same = spark.read.parquet(other_out).exceptAll(spark.read.parquet(out)).count() == 0
+            same = same and spark.read.parquet(out).exceptAll(spark.read.parquet(other_out)).count() == 0
+            cells = {
+                chosen: f"{plan_text(result.plan)} * | {seconds:.1f} | {candidates / max(n_true, 1):.1f}",
+                not chosen: f"{plan_text(other.plan)} | {other_s:.1f} | {other_c / max(n_true, 1):.1f}",
+            }
+            sides_lines.append(f"| {n:,} | {cells[False]} | {cells[True]} |")
+            if not same:
+                notes.append(f"N = {n:,}: the one- and two-sided plans wrote DIFFERENT pairs")
+            print(sides_lines[-1], f"same pairs: {same}", file=sys.stderr, flush=True)
+        for count in [int(c) for c in args.plan_counts.split(",") if c]:
+            extra_out = os.path.join(args.workdir, f"pairs_plan_{n}_{count}")
+            extra, extra_s = run_exact(spark, path, extra_out, k, plan_count=count)
+            if n <= args.repeat_max:
+                extra_s = min(extra_s, run_exact(spark, path, extra_out, k, plan_count=count)[1])
+            extra_c = count_candidates(spark, path, extra.plan, fraction)
+            same = spark.read.parquet(extra_out).exceptAll(spark.read.parquet(out)).count() == 0
+            same = same and spark.read.parquet(out).exceptAll(spark.read.parquet(extra_out)).count() == 0
+            plans_lines.append(
+                f"| {n:,} | {count:,} | {plan_text(extra.plan)} | {extra_s:.1f} "
+                f"| {extra_c / max(n_true, 1):.1f} | {'yes' if same else 'NO'} |"
+            )
+            print(plans_lines[-1], file=sys.stderr, flush=True)
     if len(legacy_lines) > 6:
         lines += legacy_lines
+    if len(sides_lines) > 5:
+        lines += sides_lines
+    if len(plans_lines) > 5:
+        lines += plans_lines
     lines += memory_lines
 
     if args.blank_size:

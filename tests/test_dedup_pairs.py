@@ -11,6 +11,7 @@ from sparkhash.core.params import HashParams
 from sparkhash.dedup.bands import exact_plan, hex_to_words, word_columns
 from sparkhash.dedup.join import hash_candidates, hash_pairs
 from sparkhash.dedup.pairs import ParamsMismatch, find_pairs
+from sparkhash.dedup.plan import Band, BandPlan, _sub_bands, bit_mask
 
 pytestmark = pytest.mark.spark
 
@@ -170,3 +171,142 @@ def test_mixed_radius_plan_stays_exact(spark):
     )
     assert got == want
     assert {d for *_, d in got} == set(range(1, k + 1))
+
+
+# --- two-sided bands: build rows emit variants too, one canonical join row per pair ----------
+
+
+def _words_frame(spark, values: list[int], nbits: int, new: set[int] | None = None):
+    """Distinct hashes as word columns (and a `new` flag when given)."""
+    words = (nbits + 63) // 64
+    width = nbits // 4
+    rows = [(format(v, f"0{width}x"), v in (new or set())) for v in sorted(set(values))]
+    df = spark.createDataFrame(rows, "hex string, new boolean")
+    wcols = word_columns(words)
+    cols = [c.alias(w) for c, w in zip(hex_to_words(df["hex"], words), wcols, strict=True)]
+    return df.select(*cols, "new") if new is not None else df.select(*cols)
+
+
+def _unsigned(row, prefix: str, words: int) -> int:
+    value = 0
+    for w in range(words):
+        value = value << 64 | (row[f"{prefix}_w{w}"] & (2**64 - 1))
+    return value
+
+
+def _got(df, words: int, ordered: bool = False) -> list[tuple[int, int, int]]:
+    """Pairs as (a, b, distance), unordered unless `ordered`, duplicates kept (they would be bugs)."""
+    out = []
+    for r in df.collect():
+        a, b = _unsigned(r, "a", words), _unsigned(r, "b", words)
+        out.append((a, b, r.distance) if ordered else (min(a, b), max(a, b), r.distance))
+    return sorted(out)
+
+
+def _within(values: list[int], k: int, left: list[int] | None = None) -> list[tuple[int, int, int]]:
+    values = sorted(set(values))
+    if left is not None:  # ordered (left, right) pairs, equal hashes included
+        return sorted((u, v, (u ^ v).bit_count()) for u in left for v in values if (u ^ v).bit_count() <= k)
+    return sorted(
+        (u, v, (u ^ v).bit_count())
+        for i, u in enumerate(values)
+        for v in values[i + 1 :]
+        if (u ^ v).bit_count() <= k
+    )
+
+
+def _two_sided_128() -> BandPlan:
+    """k = 4 on 128 bits: a 1 + 1 band of 24 bits spanning the word boundary (its flips are
+    carried as columns), then a one-sided radius-1 band of 20 bits: sum(r + 1) = 3 + 2 > 4."""
+    bands = (Band(bit_mask(list(range(52, 76)), 128, 2)), Band(bit_mask(list(range(0, 20)), 128, 2)))
+    return BandPlan(
+        nbits=128,
+        words=2,
+        threshold=4,
+        mode="exact",
+        bands=bands,
+        radius=2,
+        radii=(2, 1),
+        build_radii=(1, 0),
+        sub_bands=tuple(_sub_bands(b, 128, 2, 4) for b in bands),
+    )
+
+
+def _planted_ints(n: int, nbits: int, k: int, seed: int) -> list[int]:
+    return [int(h, 16) for h in planted(n, nbits, k, seed)]
+
+
+def test_two_sided_plan_pairs_equal_brute_force(spark):
+    k = 4
+    plan = exact_plan(64, 1, k, 10**8)  # two bands: 1 + 1 and one-sided radius 1
+    assert plan.two_sided and plan.build_radius(0) == 1
+    values = _planted_ints(150, 64, k, seed=21)
+    # pairs at 1 and 2 bits inside the two-sided band: the rows that meet twice there
+    mask = plan.bands[0].masks[0]
+    inside = [p for p in range(64) if mask >> p & 1]
+    rng = random.Random(5)
+    for d in (1, 2, 1, 2, 3):
+        v = rng.choice(values)
+        for p in rng.sample(inside, d):
+            v ^= 1 << p
+        values.append(v)
+    got = _got(hash_pairs(_words_frame(spark, values, 64), plan), 1)
+    assert got == _within(values, k)
+    assert {d for *_, d in got} == set(range(1, k + 1))
+
+
+def test_two_sided_band_spanning_words_equals_brute_force(spark):
+    plan = _two_sided_128()
+    values = _planted_ints(120, 128, 4, seed=8)
+    rng = random.Random(9)
+    for d in (1, 2, 2, 1):
+        v = rng.choice(values)
+        for p in rng.sample(range(60, 68), d):  # across the word boundary (bits 63 / 64)
+            v ^= 1 << (127 - p)
+        values.append(v)
+    assert _got(hash_pairs(_words_frame(spark, values, 128), plan), 2) == _within(values, 4)
+
+
+def test_two_sided_incremental_and_query_modes_stay_exact(spark):
+    k = 4
+    plan = exact_plan(64, 1, k, 10**8)
+    assert plan.two_sided
+    values = sorted(set(_planted_ints(150, 64, k, seed=31)))
+    rng = random.Random(2)
+    new = set(rng.sample(values, 40))
+    hashes = _words_frame(spark, values, 64, new=new)
+    probe = hashes.filter("new").select("w0")
+    got = _got(hash_pairs(hashes, plan, probe=probe, new_column="new"), 1)
+    assert got == [p for p in _within(values, k) if p[0] in new or p[1] in new]
+    # queries against a lake: every (query, lake) pair, equal hashes included, a = query
+    lake = [v for v in values if v not in new]
+    queries = sorted(new)[:20] + lake[:5]
+    build = _words_frame(spark, lake, 64, new=set())
+    for broadcast in (False, True):
+        found = hash_pairs(
+            build, plan, probe=_words_frame(spark, queries, 64), new_column="new", broadcast_probe=broadcast
+        )
+        assert _got(found, 1, ordered=True) == _within(lake, k, left=queries)
+
+
+def test_two_sided_hot_bucket_is_split_and_stays_exact(spark):
+    # 300 hashes sharing the two-sided band's bits but 3: every build variant bucket is hot.
+    k = 4
+    plan = exact_plan(64, 1, k, 10**8)
+    assert plan.two_sided
+    band = plan.bands[0].masks[0]
+    rng = random.Random(4)
+    free = [p for p in range(64) if not band >> p & 1]
+    base = rng.getrandbits(64)
+    values = []
+    for _ in range(300):
+        v = base
+        for p in rng.sample(free, rng.randint(0, len(free))):
+            v ^= 1 << p
+        for p in rng.sample([p for p in range(64) if band >> p & 1], rng.randint(0, 1)):
+            v ^= 1 << p
+        values.append(v)
+    hashes = _words_frame(spark, values, 64)
+    split = replace(plan, hot_bucket=20)
+    assert _got(hash_pairs(hashes, split), 1) == _within(values, k)
+    assert hash_candidates(hashes, split).count() < hash_candidates(hashes, plan).count() / 3

@@ -123,8 +123,9 @@ def test_plan_grows_with_n_and_beats_fixed_uniform_bands():
         plan = exact_plan(64, 1, 4, n)
         radii = [plan.band_radius(i) for i in range(len(plan.bands))]
         assert pigeonhole_exact(radii, 4)
-        # the old plan at this size: 3 bands of 22/21/21 bits, all probed within radius 1
-        old = n * sum(probe_volume(w, 1) + 1 + n * collision_rate(w, 1) for w in (22, 21, 21))
+        # the old plan at this size: 3 bands of 22/21/21 bits, all probed within radius 1,
+        # priced by the same model (build row weight, self-meetings)
+        old = sum(band_cost(n, w, 1) for w in (22, 21, 21))
         assert plan.estimate["cost"] < ratio * old
     assert mih_band_count(64, 10**6) == 3 and mih_band_count(64, 10**4) == 5
 
@@ -164,3 +165,111 @@ def test_sampled_rates_only_raise_the_estimate():
     plain = exact_plan(64, 1, 4, 10**6)
     skewed = exact_plan(64, 1, 4, 10**6, sample=sample)
     assert skewed.estimate["cost"] > plain.estimate["cost"]
+
+
+# --- two-sided bands ------------------------------------------------------------------------
+
+
+def test_join_multiplicity_counts_every_decomposition():
+    # Summed over all differences, the rows per pair are V(w, r_build) * V(w, r_probe).
+    for w in (6, 23, 32):
+        for rb, rp in ((0, 0), (0, 1), (1, 1), (1, 2), (0, 2)):
+            total = sum(math.comb(w, d) * P.join_multiplicity(w, d, rb, rp) for d in range(w + 1))
+            assert total == probe_volume(w, rb) * probe_volume(w, rp)
+            assert P.join_rate(w, rb, rp) == total / 2.0**w
+    # on a 1 + 1 band of 32 bits: a hash meets itself 33 times, pairs at 1 or 2 bits twice
+    assert [P.join_multiplicity(32, d, 1, 1) for d in range(4)] == [33, 2, 2, 0]
+    assert [P.join_multiplicity(32, d, 0, 1) for d in range(3)] == [1, 1, 0]
+
+
+def _spanning_band(nbits: int, words: int, start: int, width: int) -> P.Band:
+    return P.Band(P.bit_mask(list(range(start, start + width)), nbits, words))
+
+
+@pytest.mark.parametrize(
+    "nbits,words,start,width,rb,rp",
+    [(64, 1, 0, 12, 1, 1), (64, 1, 40, 10, 1, 2), (64, 1, 5, 9, 0, 2), (128, 2, 58, 12, 1, 1)],
+)
+def test_canonical_build_flip_keeps_exactly_one_join_row(nbits, words, start, width, rb, rp):
+    """Enumerate the join of one pair the way Spark does (every probe variant x every build
+    variant with equal band values): it meets join_multiplicity times, and exactly one of those
+    rows has the canonical build flip when the pair is within the band's radius."""
+    band = _spanning_band(nbits, words, start, width)
+    plan = P.BandPlan(nbits, words, 4, "exact", (band,), radius=rb + rp, build_radii=(rb,))
+    probe_flips = plan.probe_flips(band, rp)
+    build_flips = plan.probe_flips(band, rb)
+    positions = list(range(start, start + width))
+    rng = np.random.default_rng(width + rb + rp)
+    for d in range(rb + rp + 2):
+        for _ in range(20):
+            a = [int(x) for x in rng.integers(0, 2**63, words, dtype=np.uint64)]
+            b = list(a)
+            for q in rng.choice(positions, size=d, replace=False).tolist():
+                for w, m in enumerate(P.bit_mask([q], nbits, words)):
+                    b[w] ^= m
+            # outside the band the two may differ freely: the rule only looks at the band
+            b[0] ^= (int(rng.integers(0, 2**4)) << 60) if start > 4 else 0  # hash bits 0-3
+            ka = [[(x & m) ^ f for x, m, f in zip(a, band.masks, fp, strict=True)] for fp in probe_flips]
+            rows = [
+                fb
+                for fb in build_flips
+                for key in ka
+                if key == [(x & m) ^ f for x, m, f in zip(b, band.masks, fb, strict=True)]
+            ]
+            assert len(rows) == P.join_multiplicity(width, d, rb, rp)
+            diff = tuple(x ^ y for x, y in zip(a, b, strict=True))
+            canonical = P.canonical_build_flip(diff, band, rp)
+            assert rows.count(canonical) == (1 if d <= rb + rp else 0)
+
+
+def test_side_layouts_make_radius_two_bands_two_sided():
+    assert P.side_layouts((1, 1, 0)) == [(0, 0, 0)]
+    assert sorted(P.side_layouts((2, 1))) == [(0, 0), (1, 0)]
+    assert len(P.side_layouts((2, 2))) == 4
+
+
+def test_two_sided_plans_win_as_n_grows_and_stay_exact():
+    # Up to 10M the one-sided 1/1/0 plan is cheaper (a 1 + 1 band's hash meets itself w + 1
+    # times and build rows weigh BUILD_ROW_COST); beyond, candidates of ~23-bit bands grow as
+    # N^2 and two bands, 1 + 1 and one-sided radius 1, win (multi-index hashing: about
+    # 64 / log2 N bands of ~log2 N bits).
+    for n in (10**6, 10**7):
+        assert not exact_plan(64, 1, 4, n).two_sided
+    for n in (3 * 10**7, 10**8):
+        plan = exact_plan(64, 1, 4, n)
+        assert plan.two_sided and len(plan.bands) == 2
+        assert [plan.band_radius(i) for i in range(2)] == [2, 1]
+        assert [plan.build_radius(i) for i in range(2)] == [1, 0]
+        assert pigeonhole_exact([plan.band_radius(i) for i in range(2)], 4)
+        # build rows: w + 1 on the two-sided band, the key on the other
+        w = plan.bands[0].width
+        assert plan.estimate["build_rows"] == n * (w + 1 + 1)
+        one_sided = exact_plan(64, 1, 4, n, two_sided=False)
+        assert plan.estimate["cost"] < one_sided.estimate["cost"]
+    assert "build+probe 1+1,0+1" in exact_plan(64, 1, 4, 10**8).describe()
+
+
+def test_sides_can_be_forced_for_comparisons():
+    assert exact_plan(64, 1, 4, 10**6, two_sided=True).two_sided
+    assert not exact_plan(64, 1, 4, 10**8, two_sided=False).two_sided
+    assert exact_plan(64, 1, 4, 10**7, two_sided=False) == exact_plan(64, 1, 4, 10**7, max_radius=1)
+
+
+def test_two_sided_band_widths_are_optimal_for_their_layout():
+    # no single bit moved between the bands (or dropped) lowers the summed two-sided cost
+    n, radii, builds = 10**8, (2, 1), (1, 0)
+    widths = band_widths(64, radii, n, build_radii=builds)
+
+    def cost(ws: list[int]) -> float:
+        return sum(band_cost(n, w, r, build_radius=b) for w, r, b in zip(ws, radii, builds, strict=True))
+
+    assert sum(widths) <= 64
+    for i in range(2):
+        for j in range(2):
+            moved = list(widths)
+            moved[i] -= 1
+            if i != j:
+                moved[j] += 1
+            assert cost(moved) >= cost(widths)
+    # a 1 + 1 band costs 2(w + 1) rows per hash; one-sided radius 2 costs V(w, 2) probes + 1 key
+    assert P.band_rows(32, 2, 1) == 66 and P.band_rows(32, 2, 0) == 529 + 1

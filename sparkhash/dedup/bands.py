@@ -98,10 +98,12 @@ def words_less(a: list[str], b: list[str]) -> Column:
 
 
 def band_struct_array(plan: BandPlan, probe: bool) -> Column:
-    """Literal array of (band, m0.., f0..) structs: one per band (build) or per band variant (probe)."""
+    """Literal array of (band, m0.., f0..) structs: one per band variant of the side, i.e. within
+    the band's probe radius (probe) or build radius (build: the key alone unless two-sided)."""
     items = []
     for i, band in enumerate(plan.bands):
-        flips = plan.probe_flips(band, plan.band_radius(i)) if probe else [tuple([0] * plan.words)]
+        radius = plan.probe_radius(i) if probe else plan.build_radius(i)
+        flips = plan.probe_flips(band, radius)
         for f in flips:
             fields = [F.lit(i).alias("band"), F.lit(single_word(band)).alias("single")]
             fields += [F.lit(signed(m)).alias(f"m{w}") for w, m in enumerate(band.masks)]
@@ -110,11 +112,15 @@ def band_struct_array(plan: BandPlan, probe: bool) -> Column:
     return F.array(*items)
 
 
-def band_keys(df: DataFrame, plan: BandPlan, probe: bool, keep: tuple[str, ...] = ()) -> DataFrame:
-    """One row per (hash, band) — or per (hash, band, probe variant) — with its bucket `key`.
+def band_keys(
+    df: DataFrame, plan: BandPlan, probe: bool, keep: tuple[str, ...] = (), flips: bool = False
+) -> DataFrame:
+    """One row per (hash, band, variant of the side: see `band_struct_array`) with its bucket `key`.
 
     key = the masked word (XOR flip) when the band lies in one word — exact, no collisions —
-    else xxhash64 of the masked words. Extra `keep` columns are carried along.
+    else xxhash64 of the masked words. Extra `keep` columns are carried along; `flips` adds
+    the variant's flip words as bf0.. (the two-sided rule needs them when a band spans words:
+    a single-word band's flip is key ^ (word & mask)).
     """
     wcols = word_columns(plan.words)
     exploded = df.select(*wcols, *keep, F.explode(band_struct_array(plan, probe)).alias("b"))
@@ -124,7 +130,8 @@ def band_keys(df: DataFrame, plan: BandPlan, probe: bool, keep: tuple[str, ...] 
         key = F.when(F.col("b.single") == i, parts[i]).otherwise(key)
     if plan.words == 1:
         key = parts[0]
-    return exploded.select(*wcols, *keep, F.col("b.band").alias("band"), key.alias("key"))
+    extra = [F.col(f"b.f{i}").alias(f"bf{i}") for i in range(plan.words)] if flips else []
+    return exploded.select(*wcols, *keep, *extra, F.col("b.band").alias("band"), key.alias("key"))
 
 
 def sub_band_array(plan: BandPlan) -> Column:

@@ -1,7 +1,9 @@
 """The banded join over distinct hashes: every pair within k found once, verified in the JVM.
 
 Each candidate pair is verified in exactly one band — the first band on which the two hashes
-are within the probe radius — so no cross-band de-duplication shuffle is needed. Buckets with
+are within the band's radius — so no cross-band de-duplication shuffle is needed. On a
+two-sided band (build rows emit variants too) a pair meets in several rows of that band; only
+the row with the canonical build flip (`plan.canonical_build_flip`) is kept. Buckets with
 more than `plan.hot_bucket` build rows are split further on sub-bands of the remaining bits
 (pigeonhole again: two hashes in one bucket and within k overall agree exactly on one of k+1
 disjoint sub-bands), so no bucket makes the join quadratic unless its hashes really are
@@ -13,7 +15,16 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.dedup.bands import BandPlan, band_keys, hamming, sub_band_array, word_columns, words_less
+from sparkhash.dedup.bands import (
+    BandPlan,
+    band_keys,
+    hamming,
+    signed,
+    single_word,
+    sub_band_array,
+    word_columns,
+    words_less,
+)
 
 HOT_LIMIT_ROWS = 1_000_000
 
@@ -49,6 +60,52 @@ def _sub_rule(plan: BandPlan, a: list[str], b: list[str]) -> Column:
     return (F.col("sub") < 0) | (expr == F.col("sub"))
 
 
+def _flip_columns(plan: BandPlan) -> tuple[str, ...]:
+    """Build flip columns the join carries: only when a two-sided band spans words (a
+    single-word band's flip is recovered from its exact key)."""
+    spans = any(plan.build_radius(i) > 0 and single_word(band) < 0 for i, band in enumerate(plan.bands))
+    return tuple(f"bf{w}" for w in range(plan.words)) if spans else ()
+
+
+def _lowest_bit(x: Column) -> Column:
+    """x & -x, the lowest set bit of a long (0 for 0); -Long.MIN_VALUE would overflow under
+    ANSI mode, and Long.MIN_VALUE is its own lowest bit."""
+    return F.when(x == F.lit(-(2**63)), x).otherwise(x.bitwiseAND(-x))
+
+
+def two_sided_rule(plan: BandPlan, a: list[str], b: list[str], distances: list[Column]) -> Column:
+    """True on the one canonical join row of a pair in its band (always true on one-sided bands).
+
+    The JVM form of `plan.canonical_build_flip`: the build row's flip must be none when the band
+    distance is within the probe radius, else the lowest set bit of the band difference in the
+    last word that has one. `distances`: the band distances of a and b, per band.
+    """
+    expr = F.lit(True)
+    flips = _flip_columns(plan)
+    for i in reversed(range(len(plan.bands))):
+        if plan.build_radius(i) == 0:
+            continue
+        band = plan.bands[i]
+        used = [w for w, m in enumerate(band.masks) if m]
+        one = single_word(band)
+
+        def flip(w: int, band=band, one=one) -> Column:
+            if one >= 0:  # key = (b & m) ^ flip, exactly
+                return F.col("key").bitwiseXOR(F.col(b[w]).bitwiseAND(F.lit(signed(band.masks[w]))))
+            return F.col(f"b_{flips[w]}")
+
+        none = F.lit(True)
+        for w in used:
+            none = none & (flip(w) == 0)
+        lowest = F.lit(False)
+        for w in used:  # the last word with a difference decides (built outwards from the first)
+            diff = F.col(a[w]).bitwiseXOR(F.col(b[w])).bitwiseAND(F.lit(signed(band.masks[w])))
+            lowest = F.when(diff != 0, flip(w) == _lowest_bit(diff)).otherwise(lowest)
+        canonical = F.when(distances[i] <= plan.probe_radius(i), none).otherwise(lowest)
+        expr = F.when(F.col("band") == i, canonical).otherwise(expr)
+    return expr
+
+
 def hot_buckets(build_rows: DataFrame, plan: BandPlan) -> DataFrame | None:
     """The (band, key) buckets holding more than plan.hot_bucket hashes, materialised; None if none."""
     if not any(len(s) > 0 for s in plan.sub_bands):
@@ -80,7 +137,9 @@ def hash_candidates(
     a = [f"a_{w}" for w in wcols]
     b = [f"b_{w}" for w in wcols]
     keep = (new_column,) if new_column else ()
-    build_rows = band_keys(hashes, plan, probe=False, keep=keep)
+    flips = _flip_columns(plan)
+    build_rows = band_keys(hashes, plan, probe=False, keep=keep, flips=bool(flips))
+    keep += flips
     probe_src = hashes if probe is None else probe
     if plan.radius == 0 and probe is None:
         probe_rows = build_rows
@@ -113,7 +172,8 @@ def hash_candidates(
     )
     right = build_rows.select(
         *[F.col(w).alias(x) for w, x in zip(wcols, b, strict=True)],
-        *[F.col(c).alias("b_new") for c in keep],
+        *[F.col(new_column).alias("b_new")] if new_column else [],
+        *[F.col(c).alias(f"b_{c}") for c in flips],
         "band",
         "key",
         "sub",
@@ -155,8 +215,11 @@ def hash_pairs(
     else:
         order = words_less(a, b)
     radii = [plan.band_radius(i) for i in range(len(plan.bands))]
-    first = _first_within([hamming(a, b, band.masks) for band in plan.bands], radii)
+    distances = [hamming(a, b, band.masks) for band in plan.bands]
+    first = _first_within(distances, radii)
     rule = order & (first == F.col("band"))
+    if plan.two_sided:
+        rule = rule & two_sided_rule(plan, a, b, distances)
     if has_subs:
         rule = rule & _sub_rule(plan, a, b)
     distance = hamming(a, b)

@@ -6,6 +6,10 @@ as `words` signed 64-bit longs `w0..w{W-1}`. A band is a set of hash bits, writt
 
 Exact mode uses the pigeonhole principle: with m disjoint bands searched within radius r and
 m·(r+1) > k, two hashes within distance k are within r of each other on at least one band.
+A band may be searched two-sided: build rows emit the band's variants within r_build, probe
+rows within r_probe, and the two meet whenever the band distance is <= r_build + r_probe
+(radius 2 as 1 + 1 costs 2(w+1) rows per hash instead of C(w, <=2)). A pair can then meet in
+several join rows of one band; `is_canonical` keeps exactly one.
 Approximate mode samples bits per band (bit-sampling LSH) to reach a target recall at k.
 
 No Spark here: the plans are tested without a JVM. `sparkhash.dedup.bands` turns them into
@@ -85,8 +89,10 @@ def split_bits(positions: list[int], parts: int) -> list[list[int]]:
 class BandPlan:
     """How a pairs join is banded: the bands, the probe radius and what it is expected to cost.
 
-    `radius` is the largest probe radius; `radii`, when set, gives each band its own radius
-    (exact when sum(radii[i] + 1) > threshold, see `pigeonhole_exact`).
+    `radius` is the largest band radius; `radii`, when set, gives each band its own radius
+    (exact when sum(radii[i] + 1) > threshold, see `pigeonhole_exact`). `build_radii`, when
+    set, is the part of each band's radius searched by the build rows (0 or 1; the probe rows
+    search the rest): a two-sided band.
     """
 
     nbits: int
@@ -101,10 +107,24 @@ class BandPlan:
     expected_recall: float = 1.0
     estimate: dict = field(default_factory=dict, compare=False)
     radii: tuple[int, ...] = ()
+    build_radii: tuple[int, ...] = ()
 
     def band_radius(self, index: int) -> int:
-        """The probe radius of band `index`."""
+        """The radius band `index` is searched within (build plus probe side)."""
         return self.radii[index] if self.radii else self.radius
+
+    def build_radius(self, index: int) -> int:
+        """The variants the build rows of band `index` emit: within this radius (0: the key only)."""
+        return self.build_radii[index] if self.build_radii else 0
+
+    def probe_radius(self, index: int) -> int:
+        """The variants the probe rows of band `index` emit: within this radius."""
+        return self.band_radius(index) - self.build_radius(index)
+
+    @property
+    def two_sided(self) -> bool:
+        """True when some band's build rows emit variants (the join then needs `is_canonical`)."""
+        return any(self.build_radius(i) > 0 for i in range(len(self.bands)))
 
     def probe_flips(self, band: Band, radius: int | None = None) -> list[tuple[int, ...]]:
         """Per-word XOR masks that enumerate the band values within `radius` (default: the
@@ -127,6 +147,9 @@ class BandPlan:
             f"{self.mode} k={self.threshold} bits={self.nbits}: {len(self.bands)} bands "
             f"(widths {widths}) radius {radii if len(set(radii.split(','))) > 1 else self.radius}"
         )
+        if self.two_sided:
+            sides = ",".join(f"{self.build_radius(i)}+{self.probe_radius(i)}" for i in range(len(self.bands)))
+            text += f" (build+probe {sides})"
         if self.mode == "approx":
             text += f", expected recall at distance {self.threshold}: {self.expected_recall:.4f}"
         return text
@@ -164,6 +187,13 @@ def _volume(width: int, radius: int) -> int:
 #: (a candidate is never shuffled), but not yet calibrated: 1 is the weight the plans had.
 CANDIDATE_COST = 1.0
 
+#: Cost of one build row relative to one probe row. Build rows are generated twice (the
+#: hot-bucket count, then the join) and inserted into the join's hash tables. Least-squares
+#: fits on the loaded 2-core machine: 1.9-3.4 at N = 300k (three plans), ~4.4 at 1M (1/1/0 vs
+#: 1+1/1 in one run, 42 s vs 129 s, ~6 s fixed overhead assumed). Before two-sided bands a plan
+#: had about one build row per band, so this weight mostly prices the two-sided variants.
+BUILD_ROW_COST = 4.0
+
 
 #: Layouts whose cost is measured on the sample (the cheapest by the uniform cost).
 SHORTLIST = 3
@@ -177,6 +207,57 @@ def probe_volume(width: int, radius: int) -> int:
 def collision_rate(width: int, radius: int) -> float:
     """Probability that two uniform random values of `width` bits are within `radius`."""
     return probe_volume(width, radius) / 2.0**width
+
+
+def join_multiplicity(width: int, distance: int, build_radius: int, probe_radius: int) -> int:
+    """Join rows in which two hashes at band distance `distance` meet on a band of `width` bits
+    whose build rows emit variants within `build_radius` and probe rows within `probe_radius`.
+
+    A row is a build flip F_b and probe flip F_p with F_b xor F_p = D (the differing bits): F_b
+    takes i bits of D and j bits outside it, F_p is then the other d - i bits of D plus those j.
+    """
+    d = distance
+    return sum(
+        math.comb(d, i) * math.comb(width - d, j)
+        for i in range(min(d, build_radius) + 1)
+        for j in range(min(width - d, build_radius - i) + 1)
+        if d - i + j <= probe_radius
+    )
+
+
+def join_rate(width: int, build_radius: int, probe_radius: int) -> float:
+    """Expected join rows per ordered pair of uniform random hashes on one band:
+    V(w, r_build) * V(w, r_probe) / 2^w (each build variant meets each probe variant with
+    probability 2^-w). One-sided bands (r_build = 0): `collision_rate`."""
+    return probe_volume(width, build_radius) * probe_volume(width, probe_radius) / 2.0**width
+
+
+def canonical_build_flip(diff: tuple[int, ...], band: Band, probe_radius: int) -> tuple[int, ...]:
+    """The one build flip (per-word masks) whose join row a pair keeps on a two-sided band whose
+    build rows emit radius-1 variants: none when the band distance d <= probe_radius (the probe
+    variant alone bridges the pair), else the lowest set bit of the band difference (the last,
+    least significant, word with a difference). `diff` is a xor b per word, unmasked; the rule
+    is symmetric in a and b, so the a < b order rule still picks one orientation.
+
+    Numpy-free reference of the rule `join.two_sided_rule` evaluates in the JVM.
+    """
+    masked = [x & m for x, m in zip(diff, band.masks, strict=True)]
+    out = [0] * len(masked)
+    if sum(bin(x).count("1") for x in masked) <= probe_radius:
+        return tuple(out)
+    last = max(i for i, x in enumerate(masked) if x)
+    out[last] = masked[last] & -masked[last]
+    return tuple(out)
+
+
+def side_layouts(radii: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Build radii to try for bands of `radii`: every band of radius >= 2 one-sided (0) or with
+    its build rows at radius 1 (the probe rows take the rest). Build radius 1 on a radius-1
+    band only duplicates its rows, and larger build radii cost C(w, 2) rows on both sides."""
+    out: list[tuple[int, ...]] = [()]
+    for r in radii:
+        out = [prefix + (b,) for prefix in out for b in ((0, 1) if r >= 2 else (0,))]
+    return out
 
 
 def pigeonhole_exact(radii: tuple[int, ...] | list[int], threshold: int) -> bool:
@@ -207,15 +288,37 @@ def radius_layouts(threshold: int, max_radius: int, nbits: int) -> list[tuple[in
     return out
 
 
-def band_cost(count: int, width: int, radius: int, candidate_cost: float = CANDIDATE_COST) -> float:
+def band_rows(width: int, radius: int, build_radius: int = 0) -> int:
+    """Probe plus build rows per hash of one band (a radius-0 band reuses its rows as both sides)."""
+    probe = probe_volume(width, radius - build_radius)
+    return probe + (probe_volume(width, build_radius) if radius > 0 else 0)
+
+
+def band_row_cost(width: int, radius: int, build_radius: int = 0) -> float:
+    """`band_rows` weighted: each build row counts BUILD_ROW_COST probe rows."""
+    probe = probe_volume(width, radius - build_radius)
+    return probe + (BUILD_ROW_COST * probe_volume(width, build_radius) if radius > 0 else 0)
+
+
+def band_cost(
+    count: int, width: int, radius: int, candidate_cost: float = CANDIDATE_COST, build_radius: int = 0
+) -> float:
     """Estimated cost of one band over `count` distinct uniform hashes: probe and build rows
-    plus `candidate_cost` per candidate pair."""
-    rows = count * (probe_volume(width, radius) + (1 if radius > 0 else 0))
-    return rows + candidate_cost * float(count) * count * collision_rate(width, radius)
+    (a build row weighs BUILD_ROW_COST) plus `candidate_cost` per join row, counting each hash
+    meeting itself (w + 1 times on a 1 + 1 two-sided band: 33 rows per hash at w = 32)."""
+    rows = count * band_row_cost(width, radius, build_radius)
+    probe = radius - build_radius
+    joined = float(count) * count * join_rate(width, build_radius, probe)
+    joined += count * join_multiplicity(width, 0, build_radius, probe)
+    return rows + candidate_cost * joined
 
 
 def band_widths(
-    nbits: int, radii: tuple[int, ...], count: int, candidate_cost: float = CANDIDATE_COST
+    nbits: int,
+    radii: tuple[int, ...],
+    count: int,
+    candidate_cost: float = CANDIDATE_COST,
+    build_radii: tuple[int, ...] | None = None,
 ) -> list[int] | None:
     """Widths for bands of `radii` over at most `nbits` bits that minimise the summed
     `band_cost` (None if the bits do not suffice: a band needs more bits than its radius).
@@ -223,13 +326,14 @@ def band_widths(
     Greedy marginal allocation, optimal for these convex per-band costs: every band starts at
     radius + 1 bits and each further bit goes where it lowers the cost most; bits that would
     only add probe rows stay unused (bands need not cover the hash)."""
+    builds = build_radii or (0,) * len(radii)
     widths = [r + 1 for r in radii]
     if sum(widths) > nbits:
         return None
     for _ in range(nbits - sum(widths)):
         gains = [
-            band_cost(count, w, r, candidate_cost) - band_cost(count, w + 1, r, candidate_cost)
-            for w, r in zip(widths, radii, strict=True)
+            band_cost(count, w, r, candidate_cost, rb) - band_cost(count, w + 1, r, candidate_cost, rb)
+            for w, r, rb in zip(widths, radii, builds, strict=True)
         ]
         best = max(range(len(gains)), key=gains.__getitem__)
         if gains[best] <= 0:
@@ -270,6 +374,17 @@ def _sample_band_distances(
     return out.T
 
 
+def _join_rate(distances: np.ndarray, band_width: int, radius: int, build_radius: int) -> float:
+    """Join rows per sampled pair on a band (the mean `join_multiplicity` of the sample's band
+    distances), never below the uniform `join_rate`."""
+    probe = radius - build_radius
+    uniform = join_rate(band_width, build_radius, probe)
+    if len(distances) == 0:
+        return uniform
+    table = np.array([join_multiplicity(band_width, d, build_radius, probe) for d in range(band_width + 1)])
+    return max(uniform, float(np.mean(table[distances.astype(np.int64)])))
+
+
 def _pair_rate(distances: np.ndarray, radius: int, band_width: int) -> float:
     """Fraction of pairs within `radius` on a band: sampled, never below the uniform rate."""
     uniform = _volume(band_width, radius) / 2.0**band_width
@@ -287,26 +402,35 @@ def exact_plan(
     max_radius: int = 2,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
     candidate_cost: float = CANDIDATE_COST,
+    two_sided: bool | None = None,
 ) -> BandPlan:
     """The cheapest guaranteed plan: disjoint bands with radii r_i, sum(r_i + 1) > k, by cost.
 
-    Every minimal radius layout (`radius_layouts`) gets the widths that minimise its uniform
-    cost (`band_widths`), so bands widen (and radii grow) as `count` grows; the layouts are
-    then compared by cost = rows generated (probe variants + build keys) + `candidate_cost` x
-    candidate pairs, where the candidate rate of each band is measured on a sample of the
-    distinct hashes (never below the uniform rate).
+    Every minimal radius layout (`radius_layouts`), with every band of radius >= 2 one- or
+    two-sided (`side_layouts`), gets the widths that minimise its uniform cost (`band_widths`),
+    so bands widen (and radii grow) as `count` grows; the layouts are then compared by cost =
+    rows generated (probe and build variants) + `candidate_cost` x join rows, where the join
+    rate of each band is measured on a sample of the distinct hashes (never below the uniform
+    rate) and each hash meeting itself is counted. `two_sided`: None chooses by cost; False or
+    True keeps only plans without or with a two-sided band (to compare them in benchmarks).
     """
     best: tuple[float, BandPlan] | None = None
     sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
     shortlist = []
     for radii in radius_layouts(threshold, max_radius, nbits):
-        widths = band_widths(nbits, radii, count, candidate_cost)
-        if widths is not None:
-            uniform = sum(band_cost(count, w, r, candidate_cost) for w, r in zip(widths, radii, strict=True))
-            shortlist.append((uniform, radii, widths))
+        for builds in sorted(set(side_layouts(radii))):
+            if two_sided is not None and any(builds) != two_sided:
+                continue
+            widths = band_widths(nbits, radii, count, candidate_cost, builds)
+            if widths is not None:
+                uniform = sum(
+                    band_cost(count, w, r, candidate_cost, rb)
+                    for w, r, rb in zip(widths, radii, builds, strict=True)
+                )
+                shortlist.append((uniform, radii, builds, widths))
     # the sample (up to 2,000 hashes: 2M pairs per band) measures only the cheapest few layouts
     xor = _sample_pair_xor(sample)
-    for _, radii, widths in sorted(shortlist)[:SHORTLIST]:
+    for _, radii, builds, widths in sorted(shortlist)[:SHORTLIST]:
         positions, start = [], 0
         for w in widths:
             positions.append(list(range(start, start + w)))
@@ -314,14 +438,15 @@ def exact_plan(
         bands = [Band(bit_mask(part, nbits, words)) for part in positions]
         dists = _sample_band_distances(sample, bands, xor)
         rows = probes = candidates = 0.0
-        for j, (band, radius) in enumerate(zip(bands, radii, strict=True)):
-            probes += count * probe_volume(band.width, radius)
-            rows += count
+        for j, (band, radius, rb) in enumerate(zip(bands, radii, builds, strict=True)):
+            probes += count * probe_volume(band.width, radius - rb)
+            rows += count * probe_volume(band.width, rb)
             col = dists[:, j] if len(dists) else dists
-            candidates += float(count) * count * _pair_rate(col, radius, band.width)
+            candidates += float(count) * count * _join_rate(col, band.width, radius, rb)
+            candidates += count * join_multiplicity(band.width, 0, rb, radius - rb)  # self-meetings
         if max(radii) == 0:
             rows = 0.0  # equality bands: the build rows are the probe rows
-        cost = probes + rows + candidate_cost * candidates
+        cost = probes + BUILD_ROW_COST * rows + candidate_cost * candidates
         plan = BandPlan(
             nbits=nbits,
             words=words,
@@ -333,6 +458,7 @@ def exact_plan(
             hot_bucket=hot_bucket,
             estimate={"probe_rows": probes, "build_rows": rows, "candidates": candidates, "cost": cost},
             radii=tuple(radii) if len(set(radii)) > 1 else (),
+            build_radii=tuple(builds) if any(builds) else (),
         )
         if best is None or cost < best[0]:
             best = (cost, plan)
