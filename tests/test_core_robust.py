@@ -64,7 +64,16 @@ def test_bands_are_whole_slices_only() -> None:
     bands = robust.bands(robust.DESCRIPTOR, row)
     assert all(len(b) == robust.BAND_DIGITS[robust.DESCRIPTOR] for b in bands)
     assert len(bands) == 64 // robust.BAND_DIGITS[robust.DESCRIPTOR]
-    assert robust.bands(robust.GLOBAL, "0123456789abcdef") == ["0123", "4567", "89ab", "cdef"]
+    assert robust.bands(robust.GLOBAL, "0123456789abcdef") == ["01234567", "89abcdef"]
+
+
+def test_global_bands_stay_selective_in_a_lake() -> None:
+    # One global band hit makes a candidate: the chance that two unrelated images share a band
+    # value (2 orientations each, 2 bands) must stay negligible at a million images.
+    bits = 4 * robust.BAND_DIGITS[robust.GLOBAL]
+    bands = 16 // robust.BAND_DIGITS[robust.GLOBAL]
+    random_candidates = (1e6**2 / 2) * 4 * bands / 2**bits
+    assert random_candidates < 10_000
 
 
 def test_content_box_trims_border_and_caption_but_not_the_picture() -> None:

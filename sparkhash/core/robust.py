@@ -859,8 +859,11 @@ def hamming(x: int, y: int) -> int:
 
 #: Kinds of candidate rows: the global hashes and the descriptors.
 GLOBAL, DESCRIPTOR = "g", "d"
-#: Hex digits per band: 4 x 16-bit bands of a global hash, 8 x 32-bit bands of a descriptor.
-BAND_DIGITS = {GLOBAL: 4, DESCRIPTOR: 12}
+#: Hex digits per band: 2 x 32-bit bands of a global hash (one exact band: global distance <= 1
+#: always meets), 5 x 48-bit bands of a descriptor. Not narrower: one global hit makes a
+#: candidate, and 16-bit bands give every pair of a lake a 4 x 4 / 2^16 chance of one (at 1M
+#: images ~1e8 candidates, and buckets of ~30 random images that the hot-bucket cap then drops).
+BAND_DIGITS = {GLOBAL: 8, DESCRIPTOR: 12}
 #: A band value shared by rows of more images than this is not used (hot bucket).
 MAX_BUCKET_IMAGES = 10
 #: Distinct descriptor-band hits that make two images a candidate pair (one global hit suffices).
