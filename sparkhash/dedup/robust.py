@@ -49,6 +49,8 @@ KIND_BIT = VALUE_BITS + 4
 KIND_FLAGS = {robust.GLOBAL: 0, robust.DESCRIPTOR: 1}
 #: Digits of one candidate row per kind (two 16-digit global hashes, 64-digit descriptors).
 ROW_DIGITS = {robust.GLOBAL: 16, robust.DESCRIPTOR: 64}
+#: Key shuffle partitions per partition of the checkpointed signatures (see `candidate_ids`).
+KEY_PARTITIONS_PER_INPUT = 16
 
 assert all(4 * d <= VALUE_BITS for d in robust.BAND_DIGITS.values())
 assert all(ROW_DIGITS[k] // d <= 16 for k, d in robust.BAND_DIGITS.items())  # band index: 4 bits
@@ -102,15 +104,20 @@ def signature_keys(signatures: DataFrame) -> DataFrame:
     return parts.select("id", F.explode(keys).alias("key"))
 
 
-def bucket_pairs(keys: DataFrame, incremental: bool = False) -> DataFrame:
+def bucket_pairs(keys: DataFrame, incremental: bool = False, partitions: int | None = None) -> DataFrame:
     """(id_a, id_b, kind) with id_a < id_b: one row per usable bucket the two images share.
 
     One aggregation gives each bucket its size and its members; buckets of 2 to
     `robust.MAX_BUCKET_IMAGES` images (a hot bucket says nothing) expand into their pairs.
-    incremental: only pairs with at least one new image (odd id, see `with_ids`).
+    incremental: only pairs with at least one new image (odd id, see `with_ids`); partitions:
+    of the key shuffle (default: spark.sql.shuffle.partitions).
     """
+    # Hash-partitioned by key first, the aggregation runs once after the shuffle: a partial
+    # aggregation before it would build a buffer for every (nearly always unique) key and ship
+    # it (2-3x slower), and the partition count keeps each task's sort small.
     buckets = (
-        keys.groupBy("key")
+        keys.repartition(partitions or int(keys.sparkSession.conf.get("spark.sql.shuffle.partitions")), "key")
+        .groupBy("key")
         .agg(F.count("*").alias("images"), F.collect_list("id").alias("ids"))
         .filter((F.col("images") >= 2) & (F.col("images") <= robust.MAX_BUCKET_IMAGES))
     )
@@ -142,12 +149,27 @@ def with_ids(valid: DataFrame, is_new: bool | None = None) -> DataFrame:
     return valid.select((F.monotonically_increasing_id() * 2 + flag).alias("id"), "path", "hex")
 
 
+def _partitions(df: DataFrame) -> int:
+    """df's partition count; 0 where the RDD is not reachable (Spark Connect)."""
+    try:
+        return df.rdd.getNumPartitions()
+    except Exception:  # Connect DataFrames have no .rdd
+        return 0
+
+
 def candidate_ids(signatures: DataFrame, incremental: bool = False) -> DataFrame:
     """(id_a, id_b) with id_a < id_b that `robust.is_candidate` sends to verification.
 
     signatures: (id, hex) from `with_ids`; incremental: only pairs with at least one new image.
     """
-    hits = bucket_pairs(signature_keys(signatures), incremental)
+    # ~1,600 key rows per image; a checkpointed input partition holds tens of thousands of
+    # images (spark.sql.files.maxPartitionBytes of Parquet), so 16 key partitions per input
+    # partition keep a task at a few million key rows.
+    partitions = max(
+        int(signatures.sparkSession.conf.get("spark.sql.shuffle.partitions")),
+        KEY_PARTITIONS_PER_INPUT * _partitions(signatures),
+    )
+    hits = bucket_pairs(signature_keys(signatures), incremental, partitions)
     counts = hits.groupBy("id_a", "id_b").agg(
         F.sum(F.when(F.col("kind") == KIND_FLAGS[robust.GLOBAL], 1).otherwise(0)).alias("g"),
         F.sum(F.when(F.col("kind") == KIND_FLAGS[robust.DESCRIPTOR], 1).otherwise(0)).alias("d"),
