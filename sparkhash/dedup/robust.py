@@ -1,15 +1,16 @@
-"""`robust` pairs: banded joins on the signature rows in the JVM, verification of candidates only.
+"""`robust` pairs: banded joins on packed band keys, verification of candidates only.
 
-The hashes table's `robust` column holds `sparkhash.core.robust.to_text` strings. Their
-candidate rows are fixed-width slices of the string (two 16-digit global hashes, then the
-64-digit ORB descriptors of both orientations), cut in the JVM; each row's bands
-(`robust.BAND_DIGITS` digits each) are (kind, band, value) bucket keys. A bucket holding
-rows of more than `robust.MAX_BUCKET_IMAGES` images is dropped (a common descriptor or a
-texture shared by many pictures says nothing), so each bucket yields at most
-C(MAX_BUCKET_IMAGES, 2) pairs and the join is linear in the number of rows, never quadratic.
-A pair of images is a candidate when its hits per kind pass `robust.is_candidate`; only
-candidates reach Python, where `robust.verify_pair` decides (RANSAC geometry + the aligned
-thumbnails).
+The hashes table's `robust` column holds `sparkhash.core.robust.to_text` strings. Each valid
+signature gets a long id (`with_ids`) and its candidate rows (two 16-digit global hashes, the
+64-digit ORB descriptors of both orientations) are cut into bands (`robust.BAND_DIGITS`
+digits each), each band a (kind, band, value) bucket key packed into one long
+(`text_keys`). One aggregation by key gives each bucket its size and members; a bucket holding
+more than `robust.MAX_BUCKET_IMAGES` images is dropped (a common descriptor or a texture shared
+by many pictures says nothing), so each bucket yields at most C(MAX_BUCKET_IMAGES, 2) pairs
+and the join is linear in the number of key rows, never quadratic. A pair of images is a
+candidate when its hits per kind pass `robust.is_candidate`; only candidates are joined back
+to their paths and texts and reach Python's `robust.verify_pair` (RANSAC geometry + the
+aligned thumbnails).
 
 Low-detail images (blank, near-uniform, featureless) have no candidate rows
 (`RobustSignature.low_detail`): they are never paired by robust and cannot form hot buckets.
@@ -19,10 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, DoubleType, IntegerType, StringType, StructField, StructType
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+)
 
 from sparkhash.core import robust
 from sparkhash.dedup.pairs import checked_params, valid_hashes
@@ -41,7 +52,7 @@ VERDICT_SCHEMA = StructType(
 )
 
 
-#: Bit layout of a packed bucket key (`_row_keys`): the band value in the low
+#: Bit layout of a packed bucket key (`text_keys`): the band value in the low
 #: `robust.BAND_DIGITS` * 4 bits (at most 48), the band index above it, the kind above that.
 VALUE_BITS = 48
 KIND_BIT = VALUE_BITS + 4
@@ -56,52 +67,63 @@ assert all(4 * d <= VALUE_BITS for d in robust.BAND_DIGITS.values())
 assert all(ROW_DIGITS[k] // d <= 16 for k, d in robust.BAND_DIGITS.items())  # band index: 4 bits
 
 
-def _row_keys(text: str, kind: str, limit: int | None = None) -> list[str]:
-    """SQL arrays: the packed bucket keys of every band of every `kind` row in the string `text`.
-
-    Rows are the consecutive ROW_DIGITS[kind]-digit slices of `text` (at most `limit`), bands the
-    consecutive BAND_DIGITS[kind]-digit slices of a row (`robust.text_rows`, `robust.bands`);
-    a key is (kind, band index, band value) packed into one long, so the shuffles move 8-byte
-    keys instead of (kind, band, hex) strings, and equal keys are exactly equal bands.
-
-    One regexp pass per band index cuts that band out of every row: a lambda that referred to
-    `text` would have the split of the whole signature inlined and re-evaluated per element
-    (20x slower at 1,600 keys per image).
-    """
+def _packed(text: str, kind: str, limit: int | None) -> np.ndarray:
+    """int64 packed keys of every band of every `kind` row of the hex string `text` (see
+    `text_keys`); none for a part that is not whole hex rows (from_text could not read it)."""
     row, width = ROW_DIGITS[kind], robust.BAND_DIGITS[kind]
-    bands = row // width
-    pattern = f"(.{{{width}}})" * bands + (f".{{{row % width}}}" if row % width else "")
-    out = []
-    for band in range(bands):
-        tag = (KIND_FLAGS[kind] << KIND_BIT) | (band << VALUE_BITS)
-        values = f"regexp_extract_all({text}, '{pattern}', {band + 1})"
-        if limit is not None:
-            values = f"slice({values}, 1, {limit})"
-        out.append(f"transform({values}, v -> cast(conv(v, 16, 10) as bigint) | {tag})")
-    return out
+    rows = len(text) // row if limit is None else min(len(text) // row, limit)
+    bands, size = row // width, width // 2
+    try:
+        raw = np.frombuffer(bytes.fromhex(text[: rows * row]), np.uint8)
+    except ValueError:
+        return np.zeros(0, np.int64)
+    if len(raw) != rows * row // 2:  # fromhex skips whitespace
+        return np.zeros(0, np.int64)
+    cut = raw.reshape(rows, row // 2)[:, : bands * size].reshape(rows, bands, size).astype(np.int64)
+    value = cut[:, :, 0]
+    for k in range(1, size):  # big-endian bytes: the value of the band's hex digits
+        value = (value << 8) | cut[:, :, k]
+    tag = (KIND_FLAGS[kind] << KIND_BIT) | (np.arange(bands, dtype=np.int64) << VALUE_BITS)
+    return (value | tag).ravel()
+
+
+def text_keys(text: str, cfg: robust.Config = robust.DEFAULT_CONFIG) -> np.ndarray:
+    """The distinct packed bucket keys (sorted int64) of a `robust.to_text` string.
+
+    A key is (kind, band index, band value) of one band (`robust.bands`) of one candidate row
+    (`robust.text_rows`) packed into one long, so the shuffles move 8-byte keys instead of
+    (kind, band, hex) strings, and equal keys are exactly equal bands. A global hash and its
+    mirror share band indices, so do both descriptor orientations; a band value repeated in
+    one image is one key.
+    """
+    g, d0, d1, _ = text.split(";", 3)
+    parts = [
+        _packed(g, robust.GLOBAL, None),
+        _packed(d0, robust.DESCRIPTOR, cfg.band_rows),
+        _packed(d1, robust.DESCRIPTOR, cfg.band_rows),
+    ]
+    return np.unique(np.concatenate(parts))
+
+
+KEYS_SCHEMA = StructType(
+    [StructField("id", LongType(), False), StructField("keys", ArrayType(LongType()), False)]
+)
+
+
+def _key_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    for batch in batches:
+        yield pd.DataFrame({"id": batch["id"], "keys": [text_keys(t) for t in batch["hex"]]})
 
 
 def signature_keys(signatures: DataFrame) -> DataFrame:
-    """(id, key): the distinct packed bucket keys of each (id, hex) signature, cut in the JVM.
+    """(id, key): the distinct packed bucket keys (`text_keys`) of each (id, hex) signature.
 
-    The same bands as `robust.candidate_rows` / `robust.bands` (a global hash and its mirror
-    share band indices, so do both descriptor orientations); deduplicated per image inside its
-    array rather than by a global distinct over all key rows.
+    Cut in Python with numpy (per batch of signatures, one array of keys per image): 2.4x
+    faster than the same cut in Spark SQL (a regexp pass per band index and conv per key), and
+    deduplicated per image instead of by a global distinct over all key rows.
     """
-    parts = signatures.select("id", F.split("hex", ";").alias("p")).select(
-        "id",
-        F.col("p").getItem(0).alias("g"),
-        F.col("p").getItem(1).alias("d0"),
-        F.col("p").getItem(2).alias("d1"),
-    )
-    limit = robust.DEFAULT_CONFIG.band_rows
-    arrays = (
-        _row_keys("g", robust.GLOBAL)
-        + _row_keys("d0", robust.DESCRIPTOR, limit)
-        + _row_keys("d1", robust.DESCRIPTOR, limit)
-    )
-    keys = F.expr(f"array_distinct(concat({', '.join(arrays)}))")
-    return parts.select("id", F.explode(keys).alias("key"))
+    keys = signatures.select("id", "hex").mapInPandas(_key_batches, KEYS_SCHEMA)
+    return keys.select("id", F.explode("keys").alias("key"))
 
 
 def bucket_pairs(keys: DataFrame, incremental: bool = False, partitions: int | None = None) -> DataFrame:
