@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 from test_core_robust import _scene
@@ -143,3 +144,105 @@ def test_robust_match_equals_brute_force(spark, tmp_path):
         rows = spark.read.parquet(str(out / "matches")).collect()
         assert {r.algorithm for r in rows} == {"robust"}
         assert {(r.query, r.path) for r in rows} == expected
+
+
+def _reference_candidates(texts: dict[str, str], new: set[str] | None = None) -> set[tuple[str, str]]:
+    """The candidate rule in plain Python on `robust.text_rows` / `robust.bands`: distinct
+    (kind, band index, value) buckets per image, buckets of more than MAX_BUCKET_IMAGES images
+    dropped, hits counted per kind, `robust.is_candidate`; incremental: a new path in the pair."""
+    buckets: dict[tuple[str, int, str], set[str]] = {}
+    for path, text in texts.items():
+        for kind, row in robust.text_rows(text):
+            for band, value in enumerate(robust.bands(kind, row)):
+                buckets.setdefault((kind, band, value), set()).add(path)
+    hits: dict[tuple[str, str], dict[str, int]] = {}
+    for (kind, _, _), members in buckets.items():
+        if len(members) > robust.MAX_BUCKET_IMAGES:
+            continue
+        for a, b in itertools.combinations(sorted(members), 2):
+            if new is None or a in new or b in new:
+                counts = hits.setdefault((a, b), {})
+                counts[kind] = counts.get(kind, 0) + 1
+    return {pair for pair, counts in hits.items() if robust.is_candidate(counts)}
+
+
+def _band_edge_cases(seed: int = 0) -> dict[str, str]:
+    """Signature texts whose shared bands sit on every edge of the candidate rule (the payload
+    is never parsed by the candidate join)."""
+    rng = np.random.default_rng(seed)
+
+    def hexes(n: int, digits: int) -> list[str]:
+        return ["".join(rng.choice(list("0123456789abcdef"), digits)) for _ in range(n)]
+
+    images = {f"img{i:02d}": [hexes(2, 16), hexes(6, 64), hexes(6, 64)] for i in range(40)}
+
+    def put(path: str, part: int, row: int, band: int, value: str) -> None:
+        width = robust.BAND_DIGITS[robust.GLOBAL if part == 0 else robust.DESCRIPTOR]
+        old = images[path][part][row]
+        images[path][part][row] = old[: band * width] + value + old[(band + 1) * width :]
+
+    put("img00", 0, 0, 1, "beef")  # one global band: a candidate (normal vs mirrored hash)
+    put("img01", 0, 1, 1, "beef")
+    put("img02", 0, 0, 2, "cafe")  # same value, other band index: no hit
+    put("img03", 0, 0, 3, "cafe")
+    for b in range(3):  # three descriptor bands, across orientations: a candidate
+        put("img04", 1, b, b, f"{b:012x}")
+        put("img05", 2, 5 - b, b, f"{b:012x}")
+    for b in range(2):  # two: not
+        put("img06", 1, b, b, f"{b + 7:012x}")
+        put("img07", 1, b, b, f"{b + 7:012x}")
+    for row in range(3):  # a band value three times in one image is one hit: 2 in all, no candidate
+        put("img08", 1, row, 4, "aaaaaaaaaaaa")
+    put("img09", 2, 0, 4, "aaaaaaaaaaaa")
+    put("img08", 2, 0, 0, "ab" * 6)
+    put("img09", 2, 1, 0, "ab" * 6)
+    for i in range(10, 20):  # a bucket of exactly MAX_BUCKET_IMAGES images is used ...
+        put(f"img{i:02d}", 0, 0, 0, "f00d")
+    for i in range(20, 31):  # ... one of MAX_BUCKET_IMAGES + 1 is not
+        put(f"img{i:02d}", 0, 1, 0, "d00f")
+    put("img20", 0, 0, 2, "1234")  # ... but other buckets of its members still are
+    put("img30", 0, 1, 2, "1234")
+    texts = {p: f"{''.join(g)};{''.join(d0)};{''.join(d1)};AAAA" for p, (g, d0, d1) in images.items()}
+    texts["blank"] = ";;;AAAA"  # low detail: no rows
+    # rows past Config.band_rows are no candidate rows: img32's 161st descriptor is img33's first
+    beyond = hexes(robust.DEFAULT_CONFIG.band_rows + 1, 64)
+    texts["img32"] = f"{''.join(hexes(2, 16))};{''.join(beyond)};;AAAA"
+    texts["img33"] = f"{''.join(hexes(2, 16))};{beyond[-1]};;AAAA"
+    return texts
+
+
+def test_candidate_join_equals_the_rule_in_python(spark):
+    """The packed-key join finds exactly the candidate pairs of the rule, full and incremental
+    (bucket cap edges, band indices, orientations, repeated bands, rows past band_rows)."""
+    from sparkhash.dedup.robust import candidate_ids, candidate_texts, with_ids
+
+    texts = _band_edge_cases()
+    expected = _reference_candidates(texts)
+    assert {("img00", "img01"), ("img04", "img05"), ("img20", "img30")} <= expected
+    assert (
+        not {
+            ("img02", "img03"),
+            ("img06", "img07"),
+            ("img08", "img09"),
+            ("img20", "img21"),
+            ("img32", "img33"),
+        }
+        & expected
+    )
+    assert ("img10", "img19") in expected
+
+    def found(old: dict[str, str], new: dict[str, str] | None) -> set[tuple[str, str]]:
+        frame = lambda d: spark.createDataFrame(sorted(d.items()), "path string, hex string")  # noqa: E731
+        if new is None:
+            sigs = with_ids(frame(old))
+        else:
+            sigs = with_ids(frame(old), is_new=False).unionByName(with_ids(frame(new), is_new=True))
+        sigs = sigs.repartition(3).localCheckpoint(eager=True)
+        cands = candidate_ids(sigs, incremental=new is not None)
+        return {(r.path_a, r.path_b) for r in candidate_texts(cands, sigs).collect()}
+
+    assert found(texts, None) == expected
+    new_paths = {p for i, p in enumerate(sorted(texts)) if i % 3 == 0}
+    old = {p: t for p, t in texts.items() if p not in new_paths}
+    new = {p: t for p, t in texts.items() if p in new_paths}
+    assert found(old, new) == _reference_candidates(texts, new_paths)
