@@ -181,10 +181,13 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
         old = images[path][part][row]
         images[path][part][row] = old[: band * width] + value + old[(band + 1) * width :]
 
-    put("img00", 0, 0, 1, "beef")  # one global band: a candidate (normal vs mirrored hash)
-    put("img01", 0, 1, 1, "beef")
-    put("img02", 0, 0, 2, "cafe")  # same value, other band index: no hit
-    put("img03", 0, 0, 3, "cafe")
+    def g(value: str) -> str:  # a global band value of the current band width
+        return (value * 4)[: robust.BAND_DIGITS[robust.GLOBAL]]
+
+    put("img00", 0, 0, 1, g("beef"))  # one global band: a candidate (normal vs mirrored hash)
+    put("img01", 0, 1, 1, g("beef"))
+    put("img02", 0, 0, 0, g("cafe"))  # same value, other band index: no hit
+    put("img03", 0, 0, 1, g("cafe"))
     for b in range(3):  # three descriptor bands, across orientations: a candidate
         put("img04", 1, b, b, f"{b:012x}")
         put("img05", 2, 5 - b, b, f"{b:012x}")
@@ -197,11 +200,11 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
     put("img08", 2, 0, 0, "ab" * 6)
     put("img09", 2, 1, 0, "ab" * 6)
     for i in range(10, 20):  # a bucket of exactly MAX_BUCKET_IMAGES images is used ...
-        put(f"img{i:02d}", 0, 0, 0, "f00d")
+        put(f"img{i:02d}", 0, 0, 0, g("f00d"))
     for i in range(20, 31):  # ... one of MAX_BUCKET_IMAGES + 1 is not
-        put(f"img{i:02d}", 0, 1, 0, "d00f")
-    put("img20", 0, 0, 2, "1234")  # ... but other buckets of its members still are
-    put("img30", 0, 1, 2, "1234")
+        put(f"img{i:02d}", 0, 1, 0, g("d00f"))
+    put("img20", 0, 0, 1, g("1234"))  # ... but other buckets of its members still are
+    put("img30", 0, 1, 1, g("1234"))
     texts = {p: f"{''.join(g)};{''.join(d0)};{''.join(d1)};AAAA" for p, (g, d0, d1) in images.items()}
     texts["blank"] = ";;;AAAA"  # low detail: no rows
     # rows past Config.band_rows are no candidate rows: img32's 161st descriptor is img33's first
