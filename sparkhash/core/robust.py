@@ -290,10 +290,17 @@ def load_planes(
     return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (1, 2))
 
 
+def _longer_side_size(pixels: np.ndarray, side: int) -> tuple[int, int]:
+    """(width, height) of `pixels` scaled to `side` pixels on the longer side (at least 1 x 1)."""
+    h, w = pixels.shape[:2]
+    scale = side / max(h, w)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
 def _resize_longer(pixels: np.ndarray, side: int) -> np.ndarray:
     h, w = pixels.shape[:2]
     scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = _longer_side_size(pixels, side)
     if size == (w, h):
         return pixels
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR)
@@ -308,8 +315,7 @@ def _area_thumbnail(pixels: np.ndarray, side: int) -> np.ndarray:
     the mirrored thumbnail), and only the last step, by less than 2x, at the exact size.
     """
     h, w = pixels.shape[:2]
-    scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = _longer_side_size(pixels, side)
     fx, fy = w // size[0], h // size[1]
     if fx >= 2 or fy >= 2:
         fx, fy = max(fx, 1), max(fy, 1)
