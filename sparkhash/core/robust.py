@@ -234,9 +234,10 @@ def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
     """(kind, hex) candidate rows of a `to_text` string, as the JVM cuts them."""
     cfg = cfg or DEFAULT_CONFIG
     rows, d0, d1, _ = text.split(";", 3)
-    out = [(GLOBAL, rows[i : i + 16]) for i in range(0, len(rows), 16)]
-    for d in (d0, d1):
-        out += [(DESCRIPTOR, d[i : i + 64]) for i in range(0, min(len(d), 64 * cfg.band_rows), 64)]
+    g, d = ROW_DIGITS[GLOBAL], ROW_DIGITS[DESCRIPTOR]
+    out = [(GLOBAL, rows[i : i + g]) for i in range(0, len(rows), g)]
+    for part in (d0, d1):
+        out += [(DESCRIPTOR, part[i : i + d]) for i in range(0, min(len(part), d * cfg.band_rows), d)]
     return out
 
 
@@ -865,6 +866,8 @@ def hamming(x: int, y: int) -> int:
 
 #: Kinds of candidate rows: the global hashes and the descriptors.
 GLOBAL, DESCRIPTOR = "g", "d"
+#: Hex digits of one candidate row per kind: a 64-bit global hash, a 256-bit ORB descriptor.
+ROW_DIGITS = {GLOBAL: 16, DESCRIPTOR: 64}
 #: Hex digits per band: 2 x 32-bit bands of a global hash (one exact band: global distance <= 1
 #: always meets), 5 x 48-bit bands of a descriptor. Not narrower: one global hit makes a
 #: candidate, and 16-bit bands give every pair of a lake a 4 x 4 / 2^16 chance of one (at 1M

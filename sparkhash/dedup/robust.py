@@ -58,19 +58,17 @@ VALUE_BITS = 48
 KIND_BIT = VALUE_BITS + 4
 #: Kind flags of the packed keys (bit KIND_BIT).
 KIND_FLAGS = {robust.GLOBAL: 0, robust.DESCRIPTOR: 1}
-#: Digits of one candidate row per kind (two 16-digit global hashes, 64-digit descriptors).
-ROW_DIGITS = {robust.GLOBAL: 16, robust.DESCRIPTOR: 64}
 #: Key shuffle partitions per partition of the checkpointed signatures (see `candidate_ids`).
 KEY_PARTITIONS_PER_INPUT = 16
 
 assert all(4 * d <= VALUE_BITS for d in robust.BAND_DIGITS.values())
-assert all(ROW_DIGITS[k] // d <= 16 for k, d in robust.BAND_DIGITS.items())  # band index: 4 bits
+assert all(robust.ROW_DIGITS[k] // d <= 16 for k, d in robust.BAND_DIGITS.items())  # band index: 4 bits
 
 
 def _packed(text: str, kind: str, limit: int | None) -> np.ndarray:
     """int64 packed keys of every band of every `kind` row of the hex string `text` (see
     `text_keys`); none for a part that is not whole hex rows (from_text could not read it)."""
-    row, width = ROW_DIGITS[kind], robust.BAND_DIGITS[kind]
+    row, width = robust.ROW_DIGITS[kind], robust.BAND_DIGITS[kind]
     rows = len(text) // row if limit is None else min(len(text) // row, limit)
     bands, size = row // width, width // 2
     try:
