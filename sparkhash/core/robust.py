@@ -23,8 +23,8 @@ One image gives one `RobustSignature`, made of three independent parts:
 3. **Local features** (candidates for crops, and the geometry of every verification). ORB
    keypoints and 256-bit rBRIEF descriptors of the content and of its mirror image (ORB is not
    mirror-invariant), strongest first. The candidate rows are the strongest `Config.band_rows`
-   descriptors of each orientation; the join cuts each into 32-bit bands and pairs images
-   sharing a band value (`descriptor_rows`).
+   descriptors of each orientation; the join cuts each into 48-bit bands (`BAND_DIGITS`) and
+   pairs images sharing a band value (`descriptor_rows`).
 
 Verification of a candidate pair (`verify`) needs two independent signals to agree:
 
