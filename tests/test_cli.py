@@ -9,6 +9,7 @@ import pytest
 from sparkhash.cli import COMMANDS, main, parser_for
 from sparkhash.cli.hash import config_from_args
 from sparkhash.cli.hash_params import option_name
+from sparkhash.cli.spark_options import session_settings
 from sparkhash.core.params import HashParams
 
 
@@ -46,6 +47,22 @@ def test_every_command_has_help(name, capsys):
         main([name, "--help"])
     assert exit_.value.code == 0
     assert f"sparkhash {name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"sample"}))
+def test_every_spark_command_takes_master_profile_and_conf(name):
+    parser, _ = parser_for(name)
+    options = {o for action in parser._actions for o in action.option_strings}
+    assert {"--master", "--profile", "--conf"} <= options
+
+
+def test_conf_settings_win_over_the_commands_own():
+    parser, _ = parser_for("dups")
+    argv = ["h", "o", "--conf", "spark.driver.memory=6g", "--conf", "spark.x=a=b"]
+    args = parser.parse_args(argv)
+    own = {"spark.driver.memory": "2g", "spark.y": "1"}
+    assert session_settings(args, own) == {"spark.driver.memory": "6g", "spark.y": "1", "spark.x": "a=b"}
+    assert session_settings(parser.parse_args(["h", "o"]), own) == own
 
 
 def test_bad_hash_option_is_one_line_and_exit_2(capsys):

@@ -71,6 +71,8 @@ def test_hash_bad_outputs(capsys, images, tmp_path):
         (["--region-cutoff", "0"], "--region-cutoff"),
         (["--previous", "x"], "--previous needs"),
         (["--previous-run", "r1"], "need --previous"),
+        (["--conf", "novalue"], "--conf takes KEY=VALUE, not 'novalue'"),
+        (["--conf", "=6g"], "--conf takes KEY=VALUE"),
     ],
 )
 def test_dups_bad_parameters_before_spark(capsys, tmp_path, options, message):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
-from sparkhash.spark.session import get_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,8 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
         "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing (read_dups(...).remove)",
     )
-    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
-    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+    add_spark_arguments(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> DupsConfig:
@@ -97,12 +96,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_config(config)  # before Spark starts
     parse_policy(config.keep)  # a bad policy is refused before Spark starts
-    spark = get_session(
-        master=args.master,
-        profile=args.profile,
-        app_name="sparkhash-dups",
-        quiet=not getattr(args, "debug", False),
-    )
+    spark = session_for(args, "sparkhash-dups")
     try:
         result = run_dups(spark, config)
     except ParamsMismatch as exc:

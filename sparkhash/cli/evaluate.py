@@ -19,9 +19,9 @@ import argparse
 import time
 from pathlib import Path
 
+from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, parse_algorithms
 from sparkhash.evaluation.runner import EvaluationRequest, evaluate
-from sparkhash.spark.session import get_session
 
 DEFAULT_TARGET_FPRS = (0.0, 1e-4, 1e-3, 1e-2)
 DEFAULT_PLOT_FPR = 1e-3
@@ -86,18 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the dups job's join at THRESHOLD and check it finds the same pairs",
     )
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
-    parser.add_argument("--master", help="Spark master URL (default: active session, SPARK_MASTER, or local)")
-    parser.add_argument("--profile", help="conf profile: local, cluster or a .conf path (default: by master)")
+    add_spark_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    spark = get_session(
-        master=args.master,
-        profile=args.profile,
-        app_name="sparkhash-evaluate",
-        quiet=not getattr(args, "debug", False),
-    )
+    spark = session_for(args, "sparkhash-evaluate")
     target_fprs = sorted(set(args.target_fpr) | {args.plot_fpr})
     request = EvaluationRequest(
         truth_csv=args.truth,

@@ -14,6 +14,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
+from sparkhash.cli.spark_options import add_spark_arguments, conf_settings, session_for
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
 from sparkhash.dedup.job import DupsConfig
@@ -29,7 +30,7 @@ from sparkhash.spark.hash_job import (
     run_hash_job,
 )
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
-from sparkhash.spark.session import get_session, local_session_settings
+from sparkhash.spark.session import local_session_settings
 from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
 
 
@@ -106,12 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument(
         "--keep", default="most-pixels", metavar="POLICY", help="--dups: keep policy (most-pixels)"
     )
-    spark = parser.add_argument_group("Spark")
-    spark.add_argument("--master", help="Spark master (default: spark-submit's, $SPARK_MASTER, or local[*])")
-    spark.add_argument(
-        "--profile", help="settings profile: local, cluster or a .conf path (default: by master)"
-    )
-    spark.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
+    add_spark_arguments(parser.add_argument_group("Spark"))
 
 
 def config_from_args(args: argparse.Namespace) -> HashJobConfig:
@@ -190,20 +186,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
     config = config_from_args(args)
     check_config(config)  # before Spark starts (UsageError: one line, exit 2)
-    malformed = [item for item in args.conf if "=" not in item]
-    if malformed:
-        print(f"sparkhash hash: --conf takes KEY=VALUE, not {malformed[0]!r}", file=sys.stderr)
-        return 2
+    conf_settings(args)  # a malformed --conf is refused before Spark starts
     stream = stream_config_from_args(args, config)
-    extra = {**local_session_settings(args.master), **dict(item.split("=", 1) for item in args.conf)}
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
-    spark = get_session(
-        master=args.master,
-        profile=args.profile,
-        app_name="sparkhash hash",
-        extra=extra,
-        quiet=not getattr(args, "debug", False),
-    )
+    spark = session_for(args, "sparkhash hash", extra=local_session_settings(args.master))
     try:
         if stream is not None:
             run_hash_stream(spark, stream)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
 from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, match, write_matches
-from sparkhash.spark.session import get_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-recursive", action="store_true", help="image queries: do not search sub-directories"
     )
-    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
-    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+    add_spark_arguments(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> MatchConfig:
@@ -61,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    spark = get_session(master=args.master, profile=args.profile, app_name="sparkhash-match")
+    spark = session_for(args, "sparkhash-match")
     target = write_matches(match(spark, args.query, args.hashes, config), args.output)
     written = spark.read.parquet(target)
     queries = written.select("query").distinct().count()

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.validate import check_at_least
 from sparkhash.dedup.output import read_dups
 from sparkhash.errors import UsageError
@@ -15,7 +16,6 @@ from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP, ReportReque
 from sparkhash.report.hashes import find_hashes
 from sparkhash.report.page import DEFAULT_PAGE_SIZE
 from sparkhash.report.thumbnails import DEFAULT_SIZE
-from sparkhash.spark.session import get_session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"clusters per page (default {DEFAULT_PAGE_SIZE})",
     )
     parser.add_argument("--workers", type=int, default=4, help="threads making thumbnails (default 4)")
-    parser.add_argument("--master", default=None, help="Spark master (default: embedded local Spark)")
-    parser.add_argument("--profile", default=None, help="conf profile: local, cluster or a .conf path")
+    add_spark_arguments(parser)
 
 
 def _human(n: int | None) -> str:
@@ -88,12 +87,7 @@ def check_args(args: argparse.Namespace) -> Path:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     output = check_args(args)  # before Spark starts
-    spark = get_session(
-        master=args.master,
-        profile=args.profile,
-        app_name="sparkhash-report",
-        quiet=not getattr(args, "debug", False),
-    )
+    spark = session_for(args, "sparkhash-report")
     read_dups(spark, args.dups)  # UsageError unless DUPS is a dups output
     hashes = find_hashes(spark, args.hashes, args.dups)
     request = ReportRequest(
