@@ -11,7 +11,7 @@ from sparkhash.core.params import HashParams
 from sparkhash.dedup.bands import exact_plan, hex_to_words, word_columns
 from sparkhash.dedup.join import hash_candidates, hash_pairs
 from sparkhash.dedup.pairs import ParamsMismatch, find_pairs
-from sparkhash.dedup.plan import Band, BandPlan, _sub_bands, bit_mask
+from sparkhash.dedup.plan import BUILD_ROWS_PER_PARTITION, Band, BandPlan, _sub_bands, bit_mask
 
 pytestmark = pytest.mark.spark
 
@@ -43,6 +43,12 @@ def brute_force(hexes: list[str], k: int) -> set[tuple[str, str, int]]:
                 a, b = sorted((f"p{i:05d}", f"p{j:05d}"))
                 found.add((a, b, d))
     return found
+
+
+def small_data(plan: BandPlan) -> BandPlan:
+    """A plan the model chose for many hashes, to run on a few hundred: without its estimate,
+    which would spread them over thousands of join partitions (`join_partitions`)."""
+    return replace(plan, estimate={})
 
 
 def hashes_frame(spark, hexes: list[str], params: HashParams | None = None, errors: int = 0):
@@ -149,7 +155,7 @@ def test_mixed_radius_plan_stays_exact(spark):
     # The plan for ten million hashes (bands probed within different radii) on a small set:
     # every pair within k is found once, with its distance, as brute force finds them.
     k = 4
-    plan = exact_plan(64, 1, k, 10**7)
+    plan = small_data(exact_plan(64, 1, k, 10**7))
     assert len({plan.band_radius(i) for i in range(len(plan.bands))}) > 1
     hexes = sorted(set(planted(150, 64, k, seed=11)))
     df = spark.createDataFrame([(h,) for h in hexes], "hex string")
@@ -238,7 +244,7 @@ def _planted_ints(n: int, nbits: int, k: int, seed: int) -> list[int]:
 
 def test_two_sided_plan_pairs_equal_brute_force(spark):
     k = 4
-    plan = exact_plan(64, 1, k, 10**8)  # two bands: 1 + 1 and one-sided radius 1
+    plan = small_data(exact_plan(64, 1, k, 10**8))  # two bands: 1 + 1 and one-sided radius 1
     assert plan.two_sided and plan.build_radius(0) == 1
     values = _planted_ints(150, 64, k, seed=21)
     # pairs at 1 and 2 bits inside the two-sided band: the rows that meet twice there
@@ -269,7 +275,7 @@ def test_two_sided_band_spanning_words_equals_brute_force(spark):
 
 def test_two_sided_incremental_and_query_modes_stay_exact(spark):
     k = 4
-    plan = exact_plan(64, 1, k, 10**8)
+    plan = small_data(exact_plan(64, 1, k, 10**8))
     assert plan.two_sided
     values = sorted(set(_planted_ints(150, 64, k, seed=31)))
     rng = random.Random(2)
@@ -292,7 +298,7 @@ def test_two_sided_incremental_and_query_modes_stay_exact(spark):
 def test_two_sided_hot_bucket_is_split_and_stays_exact(spark):
     # 300 hashes sharing the two-sided band's bits but 3: every build variant bucket is hot.
     k = 4
-    plan = exact_plan(64, 1, k, 10**8)
+    plan = small_data(exact_plan(64, 1, k, 10**8))
     assert plan.two_sided
     band = plan.bands[0].masks[0]
     rng = random.Random(4)
@@ -310,3 +316,20 @@ def test_two_sided_hot_bucket_is_split_and_stays_exact(spark):
     split = replace(plan, hot_bucket=20)
     assert _got(hash_pairs(hashes, split), 1) == _within(values, k)
     assert hash_candidates(hashes, split).count() < hash_candidates(hashes, plan).count() / 3
+
+
+def _exchanges(df) -> int:
+    return df._jdf.queryExecution().executedPlan().toString().count("Exchange hashpartitioning")
+
+
+def test_join_partitions_follow_the_build_side(spark):
+    # The plan's build side decides the join's partitions (2M build rows a task), with no
+    # shuffle more than with Spark's own count; the pairs stay exact.
+    k = 4
+    values = _planted_ints(150, 64, k, seed=41)
+    hashes = _words_frame(spark, values, 64)
+    plan = exact_plan(64, 1, k, len(values))
+    big = replace(plan, estimate={**plan.estimate, "build_rows": 20 * BUILD_ROWS_PER_PARTITION})
+    assert hash_candidates(hashes, big).rdd.getNumPartitions() == 20
+    assert _exchanges(hash_candidates(hashes, big)) == _exchanges(hash_candidates(hashes, plan))
+    assert _got(hash_pairs(hashes, big), 1) == _within(values, k)

@@ -25,6 +25,7 @@ from sparkhash.dedup.bands import (
     word_columns,
     words_less,
 )
+from sparkhash.dedup.plan import join_partitions
 
 HOT_LIMIT_ROWS = 1_000_000
 
@@ -159,33 +160,35 @@ def hash_candidates(
 
         build_rows = split(build_rows, keep)
         probe_rows = split(probe_rows, ())
+        keys = ["band", "key", "sub", "skey"]
     else:
-        build_rows = build_rows.select(
-            *wcols, *keep, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
-        )
-        probe_rows = probe_rows.select(
-            *wcols, "band", "key", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey")
-        )
+        build_rows = build_rows.select(*wcols, *keep, "band", "key")
+        keys = ["band", "key"]  # no sub-bands: sub and skey are constants, added after the join
 
-    left = probe_rows.select(
-        *[F.col(w).alias(x) for w, x in zip(wcols, a, strict=True)], "band", "key", "sub", "skey"
-    )
+    left = probe_rows.select(*[F.col(w).alias(x) for w, x in zip(wcols, a, strict=True)], *keys)
     right = build_rows.select(
         *[F.col(w).alias(x) for w, x in zip(wcols, b, strict=True)],
         *[F.col(new_column).alias("b_new")] if new_column else [],
         *[F.col(c).alias(f"b_{c}") for c in flips],
-        "band",
-        "key",
-        "sub",
-        "skey",
+        *keys,
     )
     # Spark does not scale size estimates through explode: without a hint it may broadcast the
     # (many times larger) probe side. Hash the build side per partition instead, or broadcast it.
     if broadcast_probe:
         left = F.broadcast(left)
+    elif broadcast_build:
+        right = F.broadcast(right)
     else:
-        right = F.broadcast(right) if broadcast_build else right.hint("shuffle_hash")
-    return left.join(right, ["band", "key", "sub", "skey"])
+        configured = int(hashes.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        partitions = join_partitions(plan, configured)
+        if partitions > configured:  # else leave the count to Spark (and AQE, where enabled)
+            # partitioned on exactly the join keys, so the join adds no second shuffle
+            left, right = left.repartition(partitions, *keys), right.repartition(partitions, *keys)
+        right = right.hint("shuffle_hash")
+    joined = left.join(right, keys)
+    if hot is None:
+        joined = joined.select("*", F.lit(-1).alias("sub"), F.lit(0).cast("long").alias("skey"))
+    return joined
 
 
 def hash_pairs(

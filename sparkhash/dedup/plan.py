@@ -198,6 +198,20 @@ BUILD_ROW_COST = 4.0
 #: Layouts whose cost is measured on the sample (the cheapest by the uniform cost).
 SHORTLIST = 3
 
+#: Build rows per partition of the banded join. Each task of the shuffled hash join holds its
+#: partition of the build side in one hash map (~70 bytes a row: the words, band, key, sub-band
+#: columns plus the map's own overhead), so 2M rows is ~140 MB a task. With a fixed 8 local
+#: partitions, 10M hashes on a two-sided plan (~320M build rows) ran out of memory at 6g of heap.
+BUILD_ROWS_PER_PARTITION = 2_000_000
+
+
+def join_partitions(plan: BandPlan, minimum: int) -> int:
+    """Shuffle partitions of the banded join: at least `minimum` (spark.sql.shuffle.partitions),
+    more when the plan's build side would give a task over BUILD_ROWS_PER_PARTITION rows. An
+    equality plan's build rows are its probe rows (its estimate counts them there)."""
+    rows = plan.estimate.get("build_rows") or plan.estimate.get("probe_rows") or 0.0
+    return max(int(minimum), math.ceil(rows / BUILD_ROWS_PER_PARTITION))
+
 
 def probe_volume(width: int, radius: int) -> int:
     """Band values within Hamming `radius` of a value of `width` bits: the probe rows per hash."""
