@@ -9,7 +9,7 @@ m·(r+1) > k, two hashes within distance k are within r of each other on at leas
 A band may be searched two-sided: build rows emit the band's variants within r_build, probe
 rows within r_probe, and the two meet whenever the band distance is <= r_build + r_probe
 (radius 2 as 1 + 1 costs 2(w+1) rows per hash instead of C(w, <=2)). A pair can then meet in
-several join rows of one band; `is_canonical` keeps exactly one.
+several join rows of one band; `canonical_build_flip` keeps exactly one.
 Approximate mode samples bits per band (bit-sampling LSH) to reach a target recall at k.
 
 No Spark here: the plans are tested without a JVM. `sparkhash.dedup.bands` turns them into
@@ -123,7 +123,8 @@ class BandPlan:
 
     @property
     def two_sided(self) -> bool:
-        """True when some band's build rows emit variants (the join then needs `is_canonical`)."""
+        """True when some band's build rows emit variants (the join then keeps only the row of
+        `canonical_build_flip`)."""
         return any(self.build_radius(i) > 0 for i in range(len(self.bands)))
 
     def probe_flips(self, band: Band, radius: int | None = None) -> list[tuple[int, ...]]:
@@ -302,16 +303,22 @@ def radius_layouts(threshold: int, max_radius: int, nbits: int) -> list[tuple[in
     return out
 
 
+def _side_rows(width: int, radius: int, build_radius: int) -> tuple[int, int]:
+    """(probe, build) rows per hash of one band; a radius-0 band reuses its probe rows as its
+    build rows (0 of its own)."""
+    probe = probe_volume(width, radius - build_radius)
+    return probe, (probe_volume(width, build_radius) if radius > 0 else 0)
+
+
 def band_rows(width: int, radius: int, build_radius: int = 0) -> int:
     """Probe plus build rows per hash of one band (a radius-0 band reuses its rows as both sides)."""
-    probe = probe_volume(width, radius - build_radius)
-    return probe + (probe_volume(width, build_radius) if radius > 0 else 0)
+    return sum(_side_rows(width, radius, build_radius))
 
 
 def band_row_cost(width: int, radius: int, build_radius: int = 0) -> float:
     """`band_rows` weighted: each build row counts BUILD_ROW_COST probe rows."""
-    probe = probe_volume(width, radius - build_radius)
-    return probe + (BUILD_ROW_COST * probe_volume(width, build_radius) if radius > 0 else 0)
+    probe, build = _side_rows(width, radius, build_radius)
+    return probe + BUILD_ROW_COST * build
 
 
 def band_cost(
@@ -432,7 +439,7 @@ def exact_plan(
     sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
     shortlist = []
     for radii in radius_layouts(threshold, max_radius, nbits):
-        for builds in sorted(set(side_layouts(radii))):
+        for builds in side_layouts(radii):
             if two_sided is not None and any(builds) != two_sided:
                 continue
             widths = band_widths(nbits, radii, count, candidate_cost, builds)
