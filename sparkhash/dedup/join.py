@@ -26,6 +26,7 @@ from sparkhash.dedup.bands import (
     words_less,
 )
 from sparkhash.dedup.plan import join_partitions
+from sparkhash.spark.session import shuffle_partitions
 
 HOT_LIMIT_ROWS = 1_000_000
 
@@ -179,7 +180,7 @@ def hash_candidates(
     elif broadcast_build:
         right = F.broadcast(right)
     else:
-        configured = int(hashes.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        configured = shuffle_partitions(hashes.sparkSession)
         partitions = join_partitions(plan, configured)
         if partitions > configured:  # else leave the count to Spark (and AQE, where enabled)
             # partitioned on exactly the join keys, so the join adds no second shuffle

@@ -37,6 +37,7 @@ from pyspark.sql.types import (
 
 from sparkhash.core import robust
 from sparkhash.dedup.pairs import checked_params, valid_hashes
+from sparkhash.spark.session import shuffle_partitions
 
 ROBUST = "robust"
 
@@ -136,7 +137,7 @@ def bucket_pairs(keys: DataFrame, incremental: bool = False, partitions: int | N
     # aggregation before it would build a buffer for every (nearly always unique) key and ship
     # it (2-3x slower), and the partition count keeps each task's sort small.
     buckets = (
-        keys.repartition(partitions or int(keys.sparkSession.conf.get("spark.sql.shuffle.partitions")), "key")
+        keys.repartition(partitions or shuffle_partitions(keys.sparkSession), "key")
         .groupBy("key")
         .agg(F.count("*").alias("images"), F.collect_list("id").alias("ids"))
         .filter((F.col("images") >= 2) & (F.col("images") <= robust.MAX_BUCKET_IMAGES))
@@ -186,7 +187,7 @@ def candidate_ids(signatures: DataFrame, incremental: bool = False) -> DataFrame
     # images (spark.sql.files.maxPartitionBytes of Parquet), so 16 key partitions per input
     # partition keep a task at a few million key rows.
     partitions = max(
-        int(signatures.sparkSession.conf.get("spark.sql.shuffle.partitions")),
+        shuffle_partitions(signatures.sparkSession),
         KEY_PARTITIONS_PER_INPUT * _partitions(signatures),
     )
     hits = bucket_pairs(signature_keys(signatures), incremental, partitions)

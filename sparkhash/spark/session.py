@@ -172,3 +172,8 @@ def local_session_settings(master: str | None) -> dict[str, str]:
     if submitted or (master is not None and not master.startswith("local")):
         return {}
     return dict(LOCAL_JOB_SETTINGS)
+
+
+def shuffle_partitions(spark: SparkSession) -> int:
+    """The session's spark.sql.shuffle.partitions (classic and Spark Connect sessions)."""
+    return int(spark.conf.get("spark.sql.shuffle.partitions"))
