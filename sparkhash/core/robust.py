@@ -165,7 +165,8 @@ def to_text(sig: RobustSignature) -> str:
     the descriptors of the normal / mirrored content (64 hex digits each, concatenated,
     strongest first; empty when low detail), P = base64 of `to_bytes` without descriptors
     (format version, flags, sizes, thumbnails, keypoints). The candidate rows (`text_rows`)
-    are fixed-width slices of G, D0 and D1, which the JVM cuts without parsing P.
+    are fixed-width slices of G, D0 and D1, which the dups join cuts without parsing P
+    (`sparkhash.dedup.robust.text_keys`).
     """
     rows = "" if sig.low_detail else "".join(f"{h:016x}" for h in sig.global_hashes)
     parts = [rows]
@@ -231,7 +232,8 @@ def from_text(text: str) -> RobustSignature:
 
 
 def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
-    """(kind, hex) candidate rows of a `to_text` string, as the JVM cuts them."""
+    """(kind, hex) candidate rows of a `to_text` string, as the dups join cuts them (the
+    reference for `sparkhash.dedup.robust.text_keys`)."""
     cfg = cfg or DEFAULT_CONFIG
     rows, d0, d1, _ = text.split(";", 3)
     g, d = ROW_DIGITS[GLOBAL], ROW_DIGITS[DESCRIPTOR]
