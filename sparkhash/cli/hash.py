@@ -14,7 +14,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
-from sparkhash.cli.spark_options import add_spark_arguments, conf_settings, session_for
+from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
 from sparkhash.dedup.job import DupsConfig
@@ -186,7 +186,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the job from parsed arguments; print the summary line. Exit code 0, or 2 on bad usage."""
     config = config_from_args(args)
     check_config(config)  # before Spark starts (UsageError: one line, exit 2)
-    conf_settings(args)  # a malformed --conf is refused before Spark starts
     stream = stream_config_from_args(args, config)
     owned = SparkSession.getActiveSession() is None  # a session we start, we stop
     spark = session_for(args, "sparkhash hash", extra=local_session_settings(args.master))
