@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 _VERSION_SUFFIX = "_version"
-_PARAM_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(HashParams)}
 #: DecodeOptions fields that change the bits: {params-text name: field name}.
 _DECODE_FIELDS: dict[str, str] = {
     f.metadata["spec"]: f.name for f in fields(DecodeOptions) if "spec" in f.metadata
@@ -71,10 +70,15 @@ def _version_key(algorithm: str) -> str:
     return algorithm + _VERSION_SUFFIX
 
 
+def _param_defaults() -> dict[str, Any]:
+    return {f.name: f.default for f in fields(HashParams)}
+
+
 def _default(name: str) -> Any:
     """The value a setting has when params text does not mention it (_NO_DEFAULT: unknown)."""
-    if name in _PARAM_DEFAULTS:
-        return _PARAM_DEFAULTS[name]
+    defaults = _param_defaults()
+    if name in defaults:
+        return defaults[name]
     if name in _DECODE_DEFAULTS:
         return _DECODE_DEFAULTS[name]
     if name.endswith(_VERSION_SUFFIX) and name[: -len(_VERSION_SUFFIX)] in registry.REGISTRY:
@@ -139,6 +143,7 @@ def decode_settings(options: DecodeOptions) -> dict[str, Any]:
 def _spec(algorithm: str, values: dict[str, Any], unknown: dict[str, Any]) -> HashSpec:
     """The spec of `algorithm` from a settings dict (params, decode settings and versions)."""
     record = registry.get(algorithm)
+    defaults = _param_defaults()
     settings: dict[str, Any] = {}
     names: list[str] = []
     current: registry.Algorithm | None = record
@@ -146,9 +151,9 @@ def _spec(algorithm: str, values: dict[str, Any], unknown: dict[str, Any]) -> Ha
         names.extend(current.fields)
         if current is not record:
             settings[_version_key(current.name)] = values.get(_version_key(current.name), 1)
-        inner = values.get(current.inner, _PARAM_DEFAULTS.get(current.inner or "")) if current.inner else None
+        inner = values.get(current.inner, defaults.get(current.inner or "")) if current.inner else None
         current = registry.REGISTRY.get(inner) if inner else None
-    settings.update({name: values.get(name, _PARAM_DEFAULTS[name]) for name in names})
+    settings.update({name: values.get(name, defaults[name]) for name in names})
     settings.update({name: values.get(name, default) for name, default in _DECODE_DEFAULTS.items()})
     settings.update(unknown)
     version = values.get(_version_key(algorithm), 1)
@@ -207,7 +212,7 @@ def settings_from_json(
     """The HashParams and DecodeOptions (bit-affecting fields from `text`, the others from
     `base`) that make hashes of the spec `text` describes: how to hash queries like a lake."""
     known, _ = _parse(text)
-    params = HashParams(**{k: v for k, v in known.items() if k in _PARAM_DEFAULTS})
+    params = HashParams(**{k: v for k, v in known.items() if k in _param_defaults()})
     decode = {attr: known.get(name, _DECODE_DEFAULTS[name]) for name, attr in _DECODE_FIELDS.items()}
     return params, replace(base or DecodeOptions(), **decode)
 

@@ -60,7 +60,7 @@ def checked_spec(tables: list[DataFrame], algorithm: str) -> tuple[HashSpec, str
     for text in sorted(texts, key=lambda t: (t is None, t or "")):
         specs.setdefault(spec_from_json(algorithm, text), text)
     if len(specs) > 1:
-        (first, _), (second, _) = list(specs.items())[:2]
+        first, second = sorted(specs, key=lambda s: s.key)[:2]
         name, a, b = first.difference(second)
         raise ParamsMismatch(
             f"hashes of {algorithm} were made with different parameters: {name} {a} and {b} "
