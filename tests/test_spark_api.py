@@ -8,7 +8,7 @@ from spark_helpers import expected_hashes, expected_segments, file_uri, write_im
 from sparkhash.core.multi import compute_hashes
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS
-from sparkhash.spark.api import hash_images, hashes_table, normalise_algorithms, segments_table
+from sparkhash.spark.api import hash_images, hashes_table, normalise_algorithms, params_json, segments_table
 from sparkhash.spark.read import binary_files
 from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
 
@@ -43,7 +43,7 @@ def test_hashes_equal_imagehash_and_core(staged, images):
         assert {a: row[a] for a in IMAGEHASH_SINGLES} == expected_hashes(path)
         assert {a: row[a] for a in IMAGEHASH_SINGLES} == {a: str(core.hashes[a]) for a in IMAGEHASH_SINGLES}
         assert row["segment_count"] == len(core.segments)
-        assert row["params"] == HashParams().to_json() and row["run_id"] == "run-1"
+        assert row["params"] == params_json(HashParams()) and row["run_id"] == "run-1"
 
 
 def test_segments_equal_imagehash_in_order(staged, images):
@@ -77,7 +77,7 @@ def test_any_dataframe_with_a_binary_column(spark, images):
         core = compute_hashes(path.read_bytes(), ("phash", "dhash"), params)
         assert (row["phash"], row["dhash"]) == (str(core.hashes["phash"]), str(core.hashes["dhash"]))
         assert row["length"] == path.stat().st_size and row["modification_time"] is None
-        assert row["segment_count"] is None and row["params"] == params.to_json()
+        assert row["segment_count"] is None and row["params"] == params_json(params)
 
 
 def test_bad_bytes_give_an_error_row_not_a_failed_task(spark, images):

@@ -86,7 +86,9 @@ def test_other_parameters_are_refused_for_the_same_output(spark, tmp_path):
     source, output = tmp_path / "in", tmp_path / "out"
     write_image_set(source, count=1, seed=50)
     run_hash_job(spark, job(source, output))
-    with pytest.raises(IncompatibleOutputError, match="Use another OUTPUT"):
+    with pytest.raises(
+        IncompatibleOutputError, match="phash hashes made with hash_size 8, this run asks for 16"
+    ):
         run_hash_job(spark, job(source, output, params=HashParams(hash_size=16)))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -51,10 +51,15 @@ class DecodeOptions:
     max_pixels: refuse images with more pixels than this (None: no limit).
     apply_exif_orientation: rotate/flip by the EXIF orientation tag first (breaks parity with
         imagehash, which hashes the stored pixel order).
+
+    A field that changes the decoded pixels (hence the bits) is declared with
+    `metadata={"spec": <name>}`: it then enters every algorithm's hash spec under that name
+    (`sparkhash.core.spec`), and hashes made with other values are never compared. Its default
+    must never change (a row that does not mention it is read as made with the default).
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
-    apply_exif_orientation: bool = False
+    apply_exif_orientation: bool = field(default=False, metadata={"spec": "exif_orientation"})
 
 
 def decode_image(

@@ -1,7 +1,8 @@
 """Hash parameters shared by the core, the Spark job and the duplicate finder.
 
-The parameters are recorded next to every hash written by the jobs (as canonical JSON),
-so that a later join can refuse to compare hashes made with different settings.
+The parameters are recorded next to every hash written by the jobs (as canonical JSON, see
+`sparkhash.core.spec.params_json`), so that a later join can refuse to compare hashes made
+with different settings (`sparkhash.core.spec`: one spec per algorithm).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ class HashParams:
     segment_threshold: int = 128
     min_segment_size: int = 500
     segmentation_image_size: int = 300
-    #: format of robust signatures (sparkhash.core.robust.FORMAT_VERSION); hashes of
-    #: different versions are never compared (the dups job refuses mixed params)
-    robust_version: int = 2
+    # A new field's default must never change: rows written before the field existed are read
+    # as made with its default (sparkhash.core.spec). An algorithm's format version is its
+    # registry record's (`Algorithm.format_version`), not a field here.
 
     def __post_init__(self) -> None:
         if self.segment_hash not in SEGMENT_HASHES:
@@ -48,6 +49,8 @@ class HashParams:
 
     @classmethod
     def from_json(cls, text: str) -> HashParams:
+        """The parameters in params text (keys that are not fields are ignored: to compare
+        hashes, compare their specs, `sparkhash.core.spec.spec_from_json`)."""
         data = json.loads(text)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -10,7 +10,6 @@ from the anchor; the `groups` table lists such groups (path, anchor, algorithm, 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import HashParams
+from sparkhash.core.spec import HashSpec, spec_from_json, spec_of
 from sparkhash.dedup.bands import (
     DEFAULT_HOT_BUCKET,
     BandPlan,
@@ -49,21 +49,33 @@ class PairsResult:
     plan: BandPlan
 
 
-def checked_params(tables: list[DataFrame], algorithm: str) -> HashParams:
-    """The parameters of `algorithm` shared by all rows of `tables`; raises ParamsMismatch if they differ."""
+def checked_spec(tables: list[DataFrame], algorithm: str) -> tuple[HashSpec, str | None]:
+    """(the spec of `algorithm`'s hashes in `tables`, one params text of it) — the same spec for
+    every row, or ParamsMismatch naming the setting that differs (e.g. EXIF orientation on in
+    one table, off in the other). Rows without params text read as defaults, None when no row."""
     texts: set[str] = set()
     for table in tables:
         texts |= {r[0] for r in table.select("params").distinct().collect()}
-    if not texts:
-        return HashParams()
-    by_subset = {
-        json.dumps(HashParams.from_json(t).for_algorithm(algorithm), sort_keys=True): t for t in texts
-    }
-    if len(by_subset) > 1:
+    specs = {}
+    for text in sorted(texts, key=lambda t: (t is None, t or "")):
+        specs.setdefault(spec_from_json(algorithm, text), text)
+    if len(specs) > 1:
+        first, second = sorted(specs, key=lambda s: s.key)[:2]
+        name, a, b = first.difference(second)
         raise ParamsMismatch(
-            f"hashes of {algorithm} were made with different parameters: " + "; ".join(sorted(by_subset))
+            f"hashes of {algorithm} were made with different parameters: {name} {a} and {b} "
+            f"(specs {' and '.join(sorted(s.key for s in specs))})"
         )
-    return HashParams.from_json(next(iter(by_subset.values())))
+    if not specs:
+        return spec_of(algorithm, HashParams()), None
+    return next(iter(specs.items()))
+
+
+def checked_params(tables: list[DataFrame], algorithm: str) -> HashParams:
+    """The parameters of `algorithm` shared by all rows of `tables` (their hash specs must be
+    equal: `checked_spec`); raises ParamsMismatch if they differ."""
+    _, text = checked_spec(tables, algorithm)
+    return HashParams.from_json(text) if text else HashParams()
 
 
 def valid_hashes(hashes: DataFrame, algorithm: str, keep_case: bool = False) -> DataFrame:

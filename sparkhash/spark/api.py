@@ -14,8 +14,6 @@ API (no RDDs, no SparkContext), so it runs on classic Spark and on Spark Connect
 
 from __future__ import annotations
 
-import json
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema  # Spark's own Spark -> Arrow type mapping
@@ -28,6 +26,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from sparkhash.core import spec
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import SINGLE_ALGORITHMS, HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS as _DEFAULTS
@@ -47,13 +46,10 @@ def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple
 
 
 def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS) -> str:
-    """The `params` value written with every row: HashParams' canonical JSON, plus
-    `"exif_orientation":true` when EXIF rotation is on (it changes the bits)."""
-    if not decode_options.apply_exif_orientation:
-        return params.to_json()
-    data = json.loads(params.to_json())
-    data["exif_orientation"] = True
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    """The `params` value written with every row: HashParams' canonical JSON, the format
+    versions other than 1 (`"robust_version":2`) and the bit-affecting decode settings not at
+    their default (`"exif_orientation":true`); see `sparkhash.core.spec`."""
+    return spec.params_json(params, decode_options)
 
 
 def hashed_schema(algorithms: tuple[str, ...]) -> StructType:

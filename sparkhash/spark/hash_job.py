@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import CROP_RESISTANT, HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS
+from sparkhash.core.spec import HashSpec, specs_from_json
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import UsageError
 from sparkhash.spark import inventory, lease, preflight, tables
@@ -53,7 +54,8 @@ EMPTY_FILE_ERROR = "empty file (0 bytes)"
 
 
 class IncompatibleOutputError(UsageError):
-    """OUTPUT already holds hashes made with other algorithms or parameters."""
+    """OUTPUT holds hashes of an algorithm made with another spec (parameters, decode settings,
+    format version), or of an algorithm the run does not compute."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,17 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         runs = tables.committed_runs(spark, output)
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(output, [r.run_id for r in runs])
-        return _hash_run(spark, config, output, algorithms, params, max_file_bytes, held, started)
+        return _hash_run(
+            spark,
+            config,
+            output,
+            algorithms,
+            params,
+            max_file_bytes,
+            held,
+            started,
+            _lacking(runs, algorithms),
+        )
 
 
 def check_config(config: HashJobConfig) -> tuple[str, ...]:
@@ -156,6 +168,7 @@ def _hash_run(
     max_file_bytes: int,
     held: lease.Lease,
     started: float,
+    lacking: tuple[str, ...] = (),
 ) -> JobSummary:
     listed = _list(spark, config)
     files, input_files = listed.files, listed.input_files
@@ -163,6 +176,8 @@ def _hash_run(
     known = tables.read_hashes(spark, output)
     readable = files.where(~inventory.unreadable_path())
     known_now = _without_lifted_caps(known, max_file_bytes, config.decode_options.max_pixels)
+    if known_now is not None and lacking:  # hashed before this run's algorithms were added
+        known_now = known_now.where(~(F.col("run_id").isin(list(lacking)) & F.col("error").isNull()))
     # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
     by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
     scanned = None
@@ -290,17 +305,43 @@ def _without_lifted_caps(
     return known.where(~(bytes_lifted | pixels_lifted))
 
 
+def committed_specs(runs: list[tables.RunRecord]) -> dict[str, HashSpec]:
+    """{algorithm: spec} of the hashes OUTPUT holds (each from the latest run that made them)."""
+    specs: dict[str, HashSpec] = {}
+    for run in runs:
+        specs.update(specs_from_json(run.algorithms, run.params))
+    return specs
+
+
 def _check_compatible(
     runs: list[tables.RunRecord], algorithms: tuple[str, ...], params: str, output: str
 ) -> None:
-    if not runs:
-        return
-    last = runs[-1]
-    if last.algorithms != ",".join(algorithms) or last.params != params:
+    """Refuse (one line) a run whose hashes could not stand beside OUTPUT's: one that leaves out
+    an algorithm OUTPUT holds (its new rows would lack it), or makes an algorithm OUTPUT holds
+    with another spec (`sparkhash.core.spec`). A run may add algorithms: see `_lacking`."""
+    held = committed_specs(runs)
+    missing = [a for a in held if a not in algorithms]
+    if missing:
+        wanted = ",".join(dict.fromkeys([*algorithms, *missing]))
         raise IncompatibleOutputError(
-            f"{output} holds hashes made with algorithms {last.algorithms} and params {last.params}; "
-            f"this run asks for {','.join(algorithms)} with {params}. Use another OUTPUT."
+            f"{output} also holds {','.join(missing)} hashes: every run of an OUTPUT makes all of its "
+            f"algorithms (ask for {wanted}), or use another OUTPUT"
         )
+    wanted = specs_from_json(algorithms, params)
+    for algorithm, spec in held.items():
+        difference = wanted[algorithm].difference(spec)
+        if difference is not None:
+            name, mine, theirs = difference
+            raise IncompatibleOutputError(
+                f"{output} holds {algorithm} hashes made with {name} {theirs}, this run asks for {mine}: "
+                "they could not be compared. Use the same setting, or another OUTPUT"
+            )
+
+
+def _lacking(runs: list[tables.RunRecord], algorithms: tuple[str, ...]) -> tuple[str, ...]:
+    """Committed runs that did not make every one of `algorithms`: their files (the current rows
+    without an error) are hashed again, so that every current row gets the added algorithms."""
+    return tuple(r.run_id for r in runs if not set(algorithms) <= set(r.algorithms.split(",")))
 
 
 #: Up to this many new or changed files, an incremental run reads only their bytes (by path);
