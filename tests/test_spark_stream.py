@@ -14,8 +14,8 @@ from sparkhash.dedup.keep import keep_attributes, read_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.dedup.output import read_dups
 from sparkhash.dedup.pairs import find_pairs
-from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
+from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.stream import StreamConfig, commit_batch, run_hash_stream
 from sparkhash.spark.tables import committed_runs, read_hashes
 
