@@ -138,7 +138,7 @@ def test_hadoop_store_lists_commits_and_collects_garbage(spark, tmp_path):
     store = RunStore(spark, output, MATCH_LAYOUT)
     store._store = lease.HadoopStore(spark, output)  # noqa: SLF001 - as on HDFS or an object store
     frame = spark.createDataFrame([("q", "p", "phash", 1, None)], MATCHES_SCHEMA)
-    runs = [lease.new_run_id() for _ in range(4)]
+    runs = sorted(lease.new_run_id() for _ in range(4))
     for run_id in runs[:3]:
         store.write_table(frame, MATCHES, run_id)
         store.commit(run_id, {"matches": 1, "queries": 1, "finished": "now"})

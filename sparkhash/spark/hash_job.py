@@ -5,9 +5,9 @@ table straight into the new run's directory (and, with crop_resistant, the segme
 the same hashed rows, kept by Spark in between: no image is decoded twice, no image bytes are
 cached or written); the counts come from the written files' footers, and the run is committed
 last (see `sparkhash.spark.tables` and its run store, `sparkhash.spark.runs`). The run holds
-OUTPUT's lease throughout (`sparkhash.spark.lease`); what INPUT holds against what OUTPUT knows — unreadable names,
-zero-byte, vanished and removed files — is `sparkhash.spark.inventory`. The command line is
-`sparkhash.cli.hash`.
+OUTPUT's lease throughout (`sparkhash.spark.lease`); what INPUT holds against what OUTPUT
+knows — unreadable names, zero-byte, vanished and removed files — is `sparkhash.spark.inventory`.
+The command line is `sparkhash.cli.hash`.
 """
 
 from __future__ import annotations
