@@ -123,9 +123,9 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
     store = dups_store(spark, base)
     latest = store.latest()
     if latest:
-        tables = {name: spark.read.parquet(store.table_dir(name, latest)) for name in TABLES}
-        removed = store.table_dir(REMOVE, latest)
-        remove = spark.read.parquet(removed) if path_exists(spark, removed) else None
+        tables = {name: store.read(name, [latest]) for name in TABLES}
+        has_remove = path_exists(spark, store.table_dir(REMOVE, latest))
+        remove = store.read(REMOVE, [latest]) if has_remove else None
         record = store.record(latest)
         return DupsTables(
             tables[PAIRS],
@@ -204,7 +204,7 @@ def read_matches(spark: SparkSession, location: str) -> DataFrame:
     store = match_store(spark, location)
     latest = store.latest()
     if latest:
-        return spark.read.parquet(store.table_dir(MATCHES, latest))
+        return store.read(MATCHES, [latest])
     plain = f"{store.output}/{MATCHES}"
     if not path_exists(spark, plain):
         raise UsageError(f"{location} is not a `sparkhash match` OUTPUT (no committed run, no matches table)")

@@ -154,6 +154,14 @@ class RunStore:
             raise
         return sorted(rows, key=lambda row: row[RUN_ID])
 
+    def read(self, table: str, run_ids: list[str], schema: StructType | None = None) -> DataFrame:
+        """The rows of `table` written by these (committed) runs; in the per-table layout with
+        a `run_id` column (the directories' partition column)."""
+        reader = self.spark.read if schema is None else self.spark.read.schema(schema)
+        if self.layout.per_table:
+            reader = reader.option("basePath", f"{self.output}/{table}")
+        return reader.parquet(*[self.table_dir(table, run_id) for run_id in run_ids])
+
     def record(self, run_id: str) -> Row | None:
         """One committed run's record, or None."""
         return (

@@ -232,8 +232,7 @@ def read_segments(spark: SparkSession, output: str, current: bool = True) -> Dat
 def _read_runs(
     spark: SparkSession, output: str, table: str, schema: StructType, run_ids: list[str]
 ) -> DataFrame:
-    paths = [run_dir(output, table, run_id) for run_id in run_ids]
-    return spark.read.schema(schema).option("basePath", f"{output}/{table}").parquet(*paths)
+    return run_store(spark, output).read(table, run_ids, schema)
 
 
 def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
