@@ -2,7 +2,7 @@
 detection on Apache Spark.
 
     from sparkhash import hash_images, find_pairs, clusters, read_hashes, hamming_distance
-    from sparkhash import match, run_hash_stream, parse_policy   # lake workflows
+    from sparkhash import match, run_match, read_matches, run_hash_stream, parse_policy   # lake workflows
 
 The names below are imported on first use (PEP 562), so `import sparkhash` does not import
 pyspark; `sparkhash.core` is the portable imagehash drop-in (no Spark).
@@ -30,9 +30,11 @@ _LAZY: dict[str, str] = {
     "DupsConfig": "sparkhash.dedup.job",
     "run_dups": "sparkhash.dedup.job",
     "read_dups": "sparkhash.dedup.output",
+    "read_matches": "sparkhash.dedup.output",
     "UsageError": "sparkhash.errors",
     "match": "sparkhash.dedup.match",
     "MatchConfig": "sparkhash.dedup.match",
+    "run_match": "sparkhash.dedup.match",
     "StreamConfig": "sparkhash.spark.stream",
     "start_hash_stream": "sparkhash.spark.stream",
     "run_hash_stream": "sparkhash.spark.stream",

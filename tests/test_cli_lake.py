@@ -10,7 +10,7 @@ from spark_helpers import file_uri, write_image_set
 
 from sparkhash.cli import main
 from sparkhash.dedup.keep import read_policy
-from sparkhash.dedup.output import read_dups
+from sparkhash.dedup.output import read_dups, read_matches
 from sparkhash.spark.tables import committed_runs, read_hashes
 
 
@@ -70,9 +70,7 @@ def test_stream_match_and_keep_from_the_command_line(spark, tmp_path, capsys):
     queries.mkdir()
     Image.open(images[0]).save(queries / "again.png")
     assert main(["match", str(queries), str(out), str(tmp_path / "matched"), "--threshold", "0"]) == 0
-    found = {
-        (r.path, r.distance) for r in spark.read.parquet(str(tmp_path / "matched" / "matches")).collect()
-    }
+    found = {(r.path, r.distance) for r in read_matches(spark, str(tmp_path / "matched")).collect()}
     assert found == {(file_uri(images[0]), 0), (file_uri(copy), 0)}
 
     wide = tmp_path / "wide.csv"

@@ -10,7 +10,8 @@ from spark_helpers import REPO, run_python
 
 from sparkhash.cli import main
 from sparkhash.core.params import HashParams
-from sparkhash.dedup.output import FAULT_ENV, read_dups
+from sparkhash.dedup.output import read_dups
+from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
 from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
 
 pytestmark = pytest.mark.spark
@@ -123,7 +124,7 @@ def test_killed_dups_run_leaves_the_previous_result_whole(spark, tmp_path):
         ],
         env=env,
     )
-    assert killed.returncode == 70, killed.stderr[-2000:]
+    assert killed.returncode == FAULT_EXIT, killed.stderr[-2000:]
     after = read_dups(spark, str(out))
     assert after.run_id == before.run_id
     assert sorted(tuple(r) for r in after.pairs.collect()) == pairs_before

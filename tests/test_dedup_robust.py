@@ -12,7 +12,7 @@ from test_core_robust import _scene
 
 from sparkhash.cli import main
 from sparkhash.core import robust
-from sparkhash.dedup.output import read_dups
+from sparkhash.dedup.output import read_dups, read_matches
 from sparkhash.spark.schemas import PAIRS_SCHEMA
 from sparkhash.spark.tables import read_hash_output
 
@@ -141,7 +141,7 @@ def test_robust_match_equals_brute_force(spark, tmp_path):
     for source in (query_dir, queries):  # images hashed with the lake's params, and a hash OUTPUT
         out = tmp_path / f"matched_{name(source)}"
         assert main(["match", str(source), str(lake), str(out), "--algorithm", "robust"]) == 0
-        rows = spark.read.parquet(str(out / "matches")).collect()
+        rows = read_matches(spark, str(out)).collect()
         assert {r.algorithm for r in rows} == {"robust"}
         assert {(r.query, r.path) for r in rows} == expected
 

@@ -11,6 +11,7 @@ import pyspark
 import pytest
 from spark_helpers import REPO, expected_hashes, expected_segments, file_uri, run_python, write_image_set
 
+from sparkhash.spark.faults import FAULT_ENV
 from sparkhash.spark.tables import committed_runs, read_hashes, read_segments
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -61,7 +62,7 @@ def test_spark_submit_survives_a_python_worker_dying_once(spark, tmp_path):
             "--algorithms",
             "phash,crop_resistant",
         ],
-        env={"SPARKHASH_TEST_CRASH_ONCE": str(marker)},
+        env={FAULT_ENV: f"worker-batch-1=once:{marker}"},  # a worker dies at its second batch, once
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert marker.exists(), "the fault hook did not fire: no worker died"

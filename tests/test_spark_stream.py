@@ -14,8 +14,9 @@ from sparkhash.dedup.keep import keep_attributes, read_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.dedup.output import read_dups
 from sparkhash.dedup.pairs import find_pairs
+from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
-from sparkhash.spark.stream import FAULT_ENV, StreamConfig, commit_batch, run_hash_stream
+from sparkhash.spark.stream import StreamConfig, commit_batch, run_hash_stream
 from sparkhash.spark.tables import committed_runs, read_hashes
 
 pytestmark = pytest.mark.spark
@@ -92,9 +93,9 @@ def test_stream_killed_after_a_commit_and_restarted_is_exactly_once(spark, tmp_p
     # a driver process killed (os._exit) right after batch 1 committed its run
     killed = run_python(
         [sys.executable, "-c", KILLED_STREAM, str(source), str(out), str(checkpoint)],
-        env={FAULT_ENV: "1"},
+        env={FAULT_ENV: "stream-after-commit-1"},
     )
-    assert killed.returncode == 137, killed.stderr[-2000:]
+    assert killed.returncode == FAULT_EXIT, killed.stderr[-2000:]
     assert len(committed_runs(spark, str(out))) == 2  # batch 1's run is committed ...
     assert not (checkpoint / "commits" / "1").exists()  # ... but the stream did not record it
 

@@ -29,6 +29,7 @@ from sparkhash.spark.hash_job import (
     check_config,
     run_hash_job,
 )
+from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import local_session_settings
 from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
@@ -198,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sparkhash hash: {exc}", file=sys.stderr)
         return 2
     except AnalysisException as exc:
-        if "PATH_NOT_FOUND" not in str(exc):
+        if not is_path_not_found(exc):
             raise
         print(f"sparkhash hash: input not found: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import sys
 
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
-from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, match, write_matches
+from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, check_output, run_match
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="images (directory, file or glob), a `sparkhash hash` OUTPUT, or a CSV/Parquet of hex hashes",
     )
     parser.add_argument("hashes", help="the lake: a `sparkhash hash` OUTPUT or a Parquet hashes table")
-    parser.add_argument("output", help="output directory: matches/")
+    parser.add_argument("output", help="output directory (read it with sparkhash.read_matches)")
     parser.add_argument("--algorithm", default="phash", choices=ALGORITHMS)
     parser.add_argument(
         "--threshold",
@@ -60,12 +60,12 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    check_output(args.output)  # before Spark starts
     spark = session_for(args, "sparkhash-match")
-    target = write_matches(match(spark, args.query, args.hashes, config), args.output)
-    written = spark.read.parquet(target)
-    queries = written.select("query").distinct().count()
+    result = run_match(spark, args.query, args.hashes, args.output, config)
     print(
-        f"sparkhash match: {written.count()} matches of {queries} queries written to {target}",
+        f"sparkhash match: {result.written} matches of {result.queries} queries written to "
+        f"{result.output} (run {result.run_id})",
         file=sys.stderr,
     )
     return 0

@@ -36,6 +36,7 @@ from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
+from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.tables import committed_runs, read_hash_output
 
 
@@ -88,7 +89,7 @@ def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
     except UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - Spark's errors for "not Parquet" vary (footer, schema)
-        if "PATH_NOT_FOUND" in str(exc):
+        if is_path_not_found(exc):
             raise UsageError(f"HASHES {path} not found") from None
         raise UsageError(
             f"HASHES {path} is not a `sparkhash hash` OUTPUT or a Parquet hashes table"

@@ -13,6 +13,8 @@ Queries come as
 - a CSV or Parquet table of hex hashes with an id column (e.g. strings written by imagehash),
   refused when it carries other parameters in a `params` column or hashes of another length.
 
+`run_match` writes them as a committed run of a match OUTPUT (`sparkhash.dedup.output`).
+
 crop_resistant matches multi-hashes as `sparkhash.dedup.segments` does for pairs: a (query,
 lake image) match when at least `region_cutoff` segments of one have a segment of the other
 within the segment cutoff (imagehash's ImageMultiHash.matches, in either direction).
@@ -31,6 +33,7 @@ from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET, hash_bits, word_columns, words_for
 from sparkhash.dedup.join import hash_pairs
+from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import (
     ParamsMismatch,
     checked_params,
@@ -42,6 +45,7 @@ from sparkhash.dedup.pairs import (
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import UsageError
+from sparkhash.spark import preflight
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
 from sparkhash.spark.tables import local_path, read_hash_output
@@ -392,8 +396,36 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     return match_hashes(queries, lake, config.algorithm, threshold, config.hot_bucket)
 
 
-def write_matches(matches: DataFrame, output: str) -> str:
-    """Write OUTPUT/matches (Parquet, overwritten); returns its path."""
-    target = f"{output.rstrip('/')}/matches"
-    matches.write.mode("overwrite").parquet(target)
-    return target
+@dataclass(frozen=True)
+class MatchResult:
+    """What `run_match` committed: the matches read back from OUTPUT and their counts."""
+
+    matches: DataFrame
+    written: int
+    queries: int  # distinct queries with a match
+    output: str
+    run_id: str
+
+
+def check_output(output: str) -> None:
+    """Refuse (UsageError, one line) an OUTPUT that is a file, holds something other than match
+    runs or cannot be written: what a match run would then delete or fail on."""
+    preflight.check_output(output, "match")
+
+
+def run_match(
+    spark: SparkSession, query: str, hashes: str, output: str, config: MatchConfig | None = None
+) -> MatchResult:
+    """`match` the queries against the lake and commit the matches as one new run of OUTPUT
+    (`sparkhash.dedup.output`: read them with `read_matches`), holding OUTPUT's lease meanwhile:
+    a second writer is refused (LeaseHeld), and a run killed while writing leaves the previous
+    result readable and whole."""
+    check_output(output)
+    store = match_store(spark, output)
+    with store.acquire() as held:
+        store.collect_garbage()  # what killed runs left behind
+        written, queries = write_matches(
+            spark, output, held.run_id, match(spark, query, hashes, config), held.check
+        )
+        store.collect_garbage()
+    return MatchResult(read_matches(spark, output), written, queries, store.output, held.run_id)

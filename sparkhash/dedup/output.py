@@ -1,35 +1,36 @@
-"""The dups OUTPUT: pairs, clusters and groups of one run, visible together or not at all.
+"""The dups and match OUTPUTs: one run's tables, visible together or not at all.
 
 Layout (plain Spark writes, so any Hadoop file system works):
 
-    OUTPUT/run=<run_id>/pairs/      the run's tables (PAIRS_SCHEMA, CLUSTERS_SCHEMA, groups)
-    OUTPUT/run=<run_id>/clusters/
+    OUTPUT/run=<run_id>/pairs/      a dups run's tables (PAIRS_SCHEMA, CLUSTERS_SCHEMA, groups,
+    OUTPUT/run=<run_id>/clusters/   and remove: `sparkhash.dedup.keep`)
     OUTPUT/run=<run_id>/groups/
+    OUTPUT/run=<run_id>/matches/    a match run's table (MATCHES_SCHEMA, `sparkhash.dedup.match`)
     OUTPUT/commits/run_id=<run_id>/*.json   the run's commit record, written last
     OUTPUT/_lease                           held while a run writes (sparkhash.spark.lease)
 
-`read_dups` returns the tables of the latest committed run, so a run killed while writing
-leaves the previous result readable and whole. Read them with
-`read_dups(spark, "out/dups").pairs` (or `.clusters`, `.groups`), not by path. A directory
-holding plain `pairs/`, `clusters/` and `groups/` tables (written by older versions, or by
-hand) is read as it is. On a driver-local OUTPUT the committing run then deletes uncommitted
-runs' files and all but the previous committed run (a reader may still be reading it).
+Both are run stores (`sparkhash.spark.runs`) with this module's `DUPS_LAYOUT` and
+`MATCH_LAYOUT`. `read_dups` and `read_matches` return the tables of the latest committed run,
+so a run killed while writing leaves the previous result readable and whole. Read them with
+`read_dups(spark, "out/dups").pairs` (or `.clusters`, `.groups`) and
+`read_matches(spark, "out/matched")`, not by path. A directory holding plain `pairs/`,
+`clusters/` and `groups/` tables, or a plain `matches/` table (written by older versions, or
+by hand), is read as it is. The committing run then deletes uncommitted runs' files, those
+plain tables, and all but the previous committed run (a reader may still be reading it).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from sparkhash.errors import UsageError
-from sparkhash.spark.paths import local_path
+from sparkhash.spark.runs import Layout, RunStore
 from sparkhash.spark.tables import normalise_output, path_exists
 
 PAIRS = "pairs"
@@ -37,13 +38,60 @@ CLUSTERS = "clusters"
 GROUPS = "groups"
 REMOVE = "remove"  # the files a keep policy does not keep (`sparkhash.dedup.keep`)
 TABLES = (PAIRS, CLUSTERS, GROUPS)
+MATCHES = "matches"
 COMMITS = "commits"
-#: Set SPARKHASH_FAULT to one of these to make a dups run exit abruptly there (tests).
-FAULT_ENV = "SPARKHASH_FAULT"
+#: Committed runs kept: the latest, and the one before for readers still reading it.
+KEEP_RUNS = 2
 
 #: The commit record: pair count, time, the keep policy and (for a dups output kept up to date
 #: by a hash stream) the last hash run the result covers — switched together with the tables.
 COMMIT_DDL = "pairs long, finished string, keep string, covered string"
+DUPS_LAYOUT = Layout(
+    kind="dups",
+    records=COMMITS,
+    per_table=False,
+    tables=(*TABLES, REMOVE),
+    record_schema=StructType(
+        [
+            StructField("pairs", LongType(), True),
+            StructField("finished", StringType(), True),
+            StructField("keep", StringType(), True),
+            StructField("covered", StringType(), True),
+        ]
+    ),
+    keep=KEEP_RUNS,
+    plain=TABLES,
+)
+#: A match run's commit record: matches, distinct queries matched, time.
+MATCH_LAYOUT = Layout(
+    kind="match",
+    records=COMMITS,
+    per_table=False,
+    tables=(MATCHES,),
+    record_schema=StructType(
+        [
+            StructField("matches", LongType(), True),
+            StructField("queries", LongType(), True),
+            StructField("finished", StringType(), True),
+        ]
+    ),
+    keep=KEEP_RUNS,
+    plain=(MATCHES,),
+)
+
+
+def dups_store(spark: SparkSession, output: str) -> RunStore:
+    """The run store of a dups OUTPUT."""
+    return RunStore(spark, output, DUPS_LAYOUT)
+
+
+def match_store(spark: SparkSession, output: str) -> RunStore:
+    """The run store of a match OUTPUT."""
+    return RunStore(spark, output, MATCH_LAYOUT)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -64,39 +112,26 @@ def run_dir(output: str, run_id: str) -> str:
 
 
 def committed_run_ids(spark: SparkSession, output: str) -> list[str]:
-    """Committed dups runs of OUTPUT, oldest first ([] for none or a plain directory)."""
-    output = normalise_output(output)
-    local = local_path(output)
-    if local is not None:
-        root = local / COMMITS
-        if not root.is_dir():
-            return []
-        ids = [c.name[len("run_id=") :] for c in root.glob("run_id=*") if any(c.glob("*.json"))]
-        return sorted(ids)
-    try:
-        rows = spark.read.schema(f"{COMMIT_DDL}, run_id string").json(f"{output}/{COMMITS}").collect()
-    except AnalysisException as exc:
-        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
-            return []
-        raise
-    return sorted({r["run_id"] for r in rows})
+    """Committed runs of a dups (or match) OUTPUT, oldest first ([] for none or a plain directory)."""
+    return dups_store(spark, output).committed_ids()
 
 
 def read_dups(spark: SparkSession, location: str) -> DupsTables:
     """The latest committed result of a dups OUTPUT, or a directory of plain tables
     (UsageError when `location` is neither)."""
     base = normalise_output(location)
-    runs = committed_run_ids(spark, base)
-    if runs:
-        root = run_dir(base, runs[-1])
-        tables = {name: spark.read.parquet(f"{root}/{name}") for name in TABLES}
-        remove = spark.read.parquet(f"{root}/{REMOVE}") if path_exists(spark, f"{root}/{REMOVE}") else None
-        record = spark.read.schema(COMMIT_DDL).json(f"{base}/{COMMITS}/run_id={runs[-1]}").first()
+    store = dups_store(spark, base)
+    latest = store.latest()
+    if latest:
+        tables = {name: store.read(name, [latest]) for name in TABLES}
+        has_remove = path_exists(spark, store.table_dir(REMOVE, latest))
+        remove = store.read(REMOVE, [latest]) if has_remove else None
+        record = store.record(latest)
         return DupsTables(
             tables[PAIRS],
             tables[CLUSTERS],
             tables[GROUPS],
-            runs[-1],
+            latest,
             remove,
             record["keep"] if record is not None else None,
             record["covered"] if record is not None else None,
@@ -128,41 +163,49 @@ def write_dups(
     number of pairs. Call while holding OUTPUT's lease (the run id is the lease's);
     `before_commit` may raise to stop the commit (`Lease.check`). `remove`, `policy` and
     `covered` become visible with the rest (see `DupsTables`)."""
-    output = normalise_output(output)
-    root = run_dir(output, run_id)
+    store = dups_store(spark, output)
     frames = [(PAIRS, pairs), (CLUSTERS, clusters), (GROUPS, groups)]
     if remove is not None:
         frames.append((REMOVE, remove))
     for name, frame in frames:
-        frame.write.mode("overwrite").parquet(f"{root}/{name}")
-        _fault_point(f"dups-after-{name}")
-    written = int(spark.read.parquet(f"{root}/{PAIRS}").agg(F.count(F.lit(1))).first()[0])
-    before_commit()
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record = spark.createDataFrame([(written, finished, policy, covered)], COMMIT_DDL)
-    record.coalesce(1).write.mode("overwrite").json(f"{output}/{COMMITS}/run_id={run_id}")
+        store.write_table(frame, name, run_id)
+    written = int(spark.read.parquet(store.table_dir(PAIRS, run_id)).agg(F.count(F.lit(1))).first()[0])
+    record = {"pairs": written, "finished": _now(), "keep": policy, "covered": covered}
+    store.commit(run_id, record, before_commit)
     return written
 
 
-def remove_old_runs(spark: SparkSession, output: str, keep: int = 2) -> None:
-    """Delete (driver-local OUTPUT only) uncommitted runs, committed runs older than the last
-    `keep`, and plain tables of an older layout. Call while holding OUTPUT's lease."""
-    root = local_path(normalise_output(output))
-    if root is None or not root.is_dir():
-        return
-    committed = committed_run_ids(spark, output)
-    kept = set(committed[-keep:])
-    for child in root.glob("run=*"):
-        if child.name[len("run=") :] not in kept:
-            shutil.rmtree(child, ignore_errors=True)
-    for child in (root / COMMITS).glob("run_id=*"):
-        if child.name[len("run_id=") :] not in kept:
-            shutil.rmtree(child, ignore_errors=True)
-    if committed:
-        for name in TABLES:
-            shutil.rmtree(root / name, ignore_errors=True)
+def remove_old_runs(spark: SparkSession, output: str) -> None:
+    """Delete uncommitted runs, committed runs but the last KEEP_RUNS, and plain tables of an
+    older layout (`RunStore.collect_garbage`). Call while holding OUTPUT's lease."""
+    dups_store(spark, output).collect_garbage()
 
 
-def _fault_point(name: str) -> None:
-    if os.environ.get(FAULT_ENV) == name:
-        os._exit(70)  # as abrupt as kill -9: no cleanup, no lease release
+def write_matches(
+    spark: SparkSession,
+    output: str,
+    run_id: str,
+    matches: DataFrame,
+    before_commit: Callable[[], None] = lambda: None,
+) -> tuple[int, int]:
+    """Write one match run's table, then its commit record; returns (matches, distinct
+    queries matched). Call while holding OUTPUT's lease (the run id is the lease's)."""
+    store = match_store(spark, output)
+    written = spark.read.parquet(store.write_table(matches, MATCHES, run_id))
+    row = written.agg(F.count(F.lit(1)).alias("n"), F.countDistinct("query").alias("q")).first()
+    counts = int(row["n"]), int(row["q"])
+    store.commit(run_id, {"matches": counts[0], "queries": counts[1], "finished": _now()}, before_commit)
+    return counts
+
+
+def read_matches(spark: SparkSession, location: str) -> DataFrame:
+    """The matches of the latest committed run of a match OUTPUT (MATCHES_SCHEMA), or of a
+    plain `matches` table an older version wrote there (UsageError when there is neither)."""
+    store = match_store(spark, location)
+    latest = store.latest()
+    if latest:
+        return store.read(MATCHES, [latest])
+    plain = f"{store.output}/{MATCHES}"
+    if not path_exists(spark, plain):
+        raise UsageError(f"{location} is not a `sparkhash match` OUTPUT (no committed run, no matches table)")
+    return spark.read.parquet(plain)

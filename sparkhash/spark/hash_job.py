@@ -4,10 +4,10 @@ One pass hashes the new or changed files (everything on the first run) and write
 table straight into the new run's directory (and, with crop_resistant, the segments table from
 the same hashed rows, kept by Spark in between: no image is decoded twice, no image bytes are
 cached or written); the counts come from the written files' footers, and the run is committed
-last (see `sparkhash.spark.tables`). The run holds OUTPUT's lease throughout
-(`sparkhash.spark.lease`); what INPUT holds against what OUTPUT knows — unreadable names,
-zero-byte, vanished and removed files — is `sparkhash.spark.inventory`. The command line is
-`sparkhash.cli.hash`.
+last (see `sparkhash.spark.tables` and its run store, `sparkhash.spark.runs`). The run holds
+OUTPUT's lease throughout (`sparkhash.spark.lease`); what INPUT holds against what OUTPUT
+knows — unreadable names, zero-byte, vanished and removed files — is `sparkhash.spark.inventory`.
+The command line is `sparkhash.cli.hash`.
 """
 
 from __future__ import annotations
@@ -120,10 +120,10 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
-    with lease.acquire(spark, output, "sparkhash hash") as held:
+    with tables.run_store(spark, output).acquire() as held:
         runs = tables.committed_runs(spark, output)
         _check_compatible(runs, algorithms, params, output)
-        tables.remove_uncommitted(output, [r.run_id for r in runs])
+        tables.remove_uncommitted(spark, output, [r.run_id for r in runs])
         return _hash_run(
             spark,
             config,
@@ -238,7 +238,7 @@ def _hash_run(
             )
         )
         if written == 0 and not removed:
-            tables.remove_run_files(output, run_id, (tables.HASHES,))
+            tables.remove_run_files(spark, output, run_id)
             return JobSummary(
                 files_seen,
                 0,
@@ -274,8 +274,7 @@ def _hash_run(
         removed=len(removed),
         vanished=len(vanished),
     )
-    held.check()  # a run that lost its lease while paused must not commit
-    tables.commit_run(spark, output, record)
+    tables.commit_run(spark, output, record, held.check)  # a run that lost its lease commits nothing
     return JobSummary(
         files_seen,
         record.hashed,

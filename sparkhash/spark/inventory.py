@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from sparkhash.errors import UsageError
 from sparkhash.spark import listing, tables
+from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.read import (
     BINARY_FILE_SCHEMA,
     LISTING_COLUMNS,
@@ -76,7 +77,7 @@ def _load_existing(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, li
         try:
             return binary_files_at(spark, paths), gone
         except AnalysisException as exc:
-            if "PATH_NOT_FOUND" not in str(exc):
+            if not is_path_not_found(exc):
                 raise
             gone += [p for p in paths if not os.path.exists(p)]
             paths = [p for p in paths if os.path.exists(p)]

@@ -32,25 +32,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from pyspark.sql import SparkSession
 
 from sparkhash.errors import UsageError
-from sparkhash.spark.paths import local_path
-from sparkhash.spark.tables import new_run_id, normalise_output
+from sparkhash.spark.paths import local_path, normalise_output
 
 LEASE_FILE = "_lease"
 #: A lease whose heartbeat is older than this is stale and may be taken over.
 LEASE_TIMEOUT_SECONDS = 120.0
 #: How often the holder refreshes its heartbeat.
 HEARTBEAT_SECONDS = 10.0
+
+
+def new_run_id() -> str:
+    """A unique id that sorts in commit order (UTC time to the microsecond, then random)."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
 
 
 class LeaseHeld(UsageError):
@@ -109,7 +115,8 @@ def _process_alive(pid: int) -> bool:
 
 
 class Store(Protocol):
-    """The few file operations a lease needs, on one file system."""
+    """The few file operations a lease and a run store (`sparkhash.spark.runs`) need, on one
+    file system."""
 
     def create_exclusive(self, path: str, data: bytes) -> bool: ...  # False if it exists
     def read(self, path: str) -> bytes | None: ...  # None if it does not exist
@@ -117,6 +124,8 @@ class Store(Protocol):
     def rename(self, source: str, target: str) -> bool: ...  # False if source is gone
     def delete(self, path: str) -> None: ...
     def mtime(self, path: str) -> float | None: ...
+    def list_dir(self, path: str) -> list[str]: ...  # names in a directory; [] if it does not exist
+    def delete_tree(self, path: str) -> None: ...  # a file or directory with its contents, if any
 
 
 class LocalStore:
@@ -160,6 +169,18 @@ class LocalStore:
             return os.stat(path).st_mtime
         except FileNotFoundError:
             return None
+
+    def list_dir(self, path: str) -> list[str]:
+        try:
+            return sorted(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def delete_tree(self, path: str) -> None:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            Path(path).unlink(missing_ok=True)
 
 
 class HadoopStore:
@@ -214,6 +235,14 @@ class HadoopStore:
         if not self._fs.exists(self._path(path)):
             return None
         return self._fs.getFileStatus(self._path(path)).getModificationTime() / 1000.0
+
+    def list_dir(self, path: str) -> list[str]:
+        if not self._fs.exists(self._path(path)):
+            return []
+        return sorted(str(status.getPath().getName()) for status in self._fs.listStatus(self._path(path)))
+
+    def delete_tree(self, path: str) -> None:
+        self._fs.delete(self._path(path), True)
 
 
 def store_for(spark: SparkSession | None, output: str) -> Store | None:

@@ -1,15 +1,18 @@
 """Paths and URIs as the jobs write them (binaryFile's `path`, OUTPUT directories).
 
 Spark writes file URIs percent-encoded (`file:/data/my%20photos/a.jpg`); Python on the driver
-needs the decoded local path. The one place that turns a URI into a local path.
+needs the decoded local path. The one place that turns a URI into a local path, an OUTPUT
+argument into the directory the jobs write, and that tells a Spark error about a missing path
+from the others.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["local_path"]
+__all__ = ["is_path_not_found", "local_path", "normalise_output"]
 
 
 def local_path(uri: str) -> Path | None:
@@ -24,3 +27,19 @@ def local_path(uri: str) -> Path | None:
     if "://" in uri or ":" in uri.split("/", 1)[0]:
         return None
     return Path(uri)
+
+
+def normalise_output(output: str | os.PathLike) -> str:
+    """An absolute path for scheme-less local outputs (Spark would resolve them against the
+    driver's working directory anyway); URIs are returned unchanged."""
+    output = os.fspath(output)
+    if "://" in output or output.startswith(("file:", "dbfs:")):
+        return output.rstrip("/")
+    return os.path.abspath(output)
+
+
+def is_path_not_found(exc: BaseException) -> bool:
+    """Whether a Spark error (AnalysisException, Py4J or Spark Connect) says a path does not
+    exist (error class PATH_NOT_FOUND, or Hadoop's "Path does not exist" of older versions)."""
+    text = str(exc)
+    return "PATH_NOT_FOUND" in text or "Path does not exist" in text

@@ -21,13 +21,15 @@ from sparkhash.spark.tables import normalise_output
 HASH_OUTPUT_ENTRIES = frozenset({"hashes", "segments", "removed", "runs", "_staging", "_lease"})
 #: Entries a `sparkhash dups` OUTPUT may hold (besides run=<id> directories).
 DUPS_OUTPUT_ENTRIES = frozenset({"pairs", "clusters", "groups", "commits", "_lease", "_SUCCESS"})
+#: Entries a `sparkhash match` OUTPUT may hold (besides run=<id> directories).
+MATCH_OUTPUT_ENTRIES = frozenset({"matches", "commits", "_lease", "_SUCCESS"})
 
 _GLOB = set("*?[]{}")
 
 
 def check_output(output: str, kind: str, input_path: str | None = None) -> None:
     """Refuse an OUTPUT that is a file, a directory of something else, inside INPUT or not
-    writable. `kind` is "hash" or "dups" (which entries an existing OUTPUT may hold)."""
+    writable. `kind` is "hash", "dups" or "match" (which entries an existing OUTPUT may hold)."""
     local = local_path(normalise_output(output))
     if local is None:
         return
@@ -48,7 +50,8 @@ def check_output(output: str, kind: str, input_path: str | None = None) -> None:
 def _ours(name: str, kind: str) -> bool:
     if kind == "hash":
         return name in HASH_OUTPUT_ENTRIES or name.startswith("_lease.")
-    return name in DUPS_OUTPUT_ENTRIES or name.startswith(("run=", "_lease."))
+    entries = MATCH_OUTPUT_ENTRIES if kind == "match" else DUPS_OUTPUT_ENTRIES
+    return name in entries or name.startswith(("run=", "_lease."))
 
 
 def input_root(input_path: str) -> Path | None:

@@ -24,7 +24,6 @@ skips zero-byte files, which must still get an error row), united with the batch
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -34,6 +33,7 @@ from pyspark.sql.types import BinaryType, LongType, StringType, StructField, Str
 
 from sparkhash.spark import tables
 from sparkhash.spark.api import normalise_algorithms, params_json
+from sparkhash.spark.faults import fault_point
 from sparkhash.spark.hash_job import HashJobConfig, JobSummary, _check_compatible, run_hash_job
 from sparkhash.spark.read import hadoop_path
 
@@ -47,9 +47,6 @@ BINARY_FILE_SCHEMA = StructType(
     ]
 )
 DEFAULT_MAX_FILES_PER_TRIGGER = 1000
-#: Test hook: "N" ends the driver process (os._exit(137), no clean-up) right after batch N
-#: committed its run, before Spark records the batch as done: what a job killed then leaves.
-FAULT_ENV = "SPARKHASH_STREAM_KILL_AFTER_BATCH"
 
 
 @dataclass(frozen=True)
@@ -140,8 +137,9 @@ def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, ba
         return JobSummary(0, 0, 0, 0, 0.0, None, tables.normalise_output(config.job.output))
     job = replace(config.job, input=batch_label(config.job.input, batch_id), files=tuple(paths))
     summary = run_hash_job(spark, job)
-    if os.environ.get(FAULT_ENV) == str(batch_id) and summary.run_id is not None:
-        os._exit(137)
+    if summary.run_id is not None:
+        # (tests) a driver killed after the batch's run committed, before Spark records the batch
+        fault_point(f"stream-after-commit-{batch_id}")
     return summary
 
 

@@ -8,12 +8,15 @@ Layout (every write is a plain Spark write, so any Hadoop file system works):
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
     OUTPUT/_lease                             the lease of the run writing now (sparkhash.spark.lease)
 
-A run is committed once its record exists. Spark's output committer moves a job's files into
-place only when the job succeeds, and the record is a single file written by a single task, so
-the record appears whole or not at all. Readers take only committed runs' directories, so
-whatever a crashed run left behind is ignored (and removed by the next run when OUTPUT is on a
-local or FUSE-mounted path; elsewhere it stays, unread, in an uncommitted `run_id=` directory;
-earlier versions' `_staging` leftovers are cleaned up too).
+Runs are written, committed, listed and collected by the run store (`sparkhash.spark.runs`,
+with this module's `LAYOUT`). A run is committed once its record exists. Spark's output
+committer moves a job's files into place only when the job succeeds, and the record is a single
+file written by a single task, so the record appears whole or not at all. Readers take only
+committed runs' directories, so whatever a crashed run left behind is ignored, and removed by
+the next run (wherever the run store can list OUTPUT: a driver-local path, or any Hadoop file
+system on classic Spark; under Spark Connect with a server-only OUTPUT it stays, unread;
+earlier versions' `_staging` leftovers are cleaned up too). Every committed run is kept: the
+history is what `read_hashes(current=False)` and incremental dups read.
 
 A file's *current* row is the one from the latest committed run that hashed it: a changed file
 is hashed again by a later run, and `read_hashes` returns exactly one row per path. A file
@@ -23,19 +26,16 @@ table): its rows stay in the history, but it has no current row until it is hash
 
 from __future__ import annotations
 
-import os
 import posixpath
-import shutil
-import uuid
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timezone
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
-from sparkhash.spark.paths import local_path
+from sparkhash.spark.lease import new_run_id  # noqa: F401 - re-exported: it used to live here
+from sparkhash.spark.paths import local_path, normalise_output
+from sparkhash.spark.runs import Layout, RunStore
 from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
 
 HASHES = "hashes"
@@ -76,39 +76,33 @@ RUNS_SCHEMA = StructType(
 )
 
 
-def new_run_id() -> str:
-    """A unique id that sorts in commit order (UTC time to the microsecond, then random)."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+#: The hash OUTPUT's layout in the run store: `<table>/run_id=<id>/`, records in `runs/`.
+LAYOUT = Layout(
+    kind="hash",
+    records=RUNS,
+    per_table=True,
+    tables=(HASHES, SEGMENTS, REMOVED),
+    record_schema=StructType([f for f in RUNS_SCHEMA.fields if f.name != "run_id"]),
+    obsolete=(STAGING,),
+)
 
 
-def normalise_output(output: str | os.PathLike) -> str:
-    """An absolute path for scheme-less local outputs (Spark would resolve them against the
-    driver's working directory anyway); URIs are returned unchanged."""
-    output = os.fspath(output)
-    if "://" in output or output.startswith(("file:", "dbfs:")):
-        return output.rstrip("/")
-    return os.path.abspath(output)
+def run_store(spark: SparkSession, output: str) -> RunStore:
+    """The run store of a hash OUTPUT (`sparkhash.spark.runs`)."""
+    return RunStore(spark, output, LAYOUT)
 
 
 def run_dir(output: str, table: str, run_id: str) -> str:
-    """Directory of one run's part of `table` (hashes, segments, runs) or its staging area."""
-    if table == STAGING:
-        return f"{output}/{STAGING}/{run_id}"
-    return f"{output}/{table}/run_id={run_id}"
+    """Directory of one run's part of `table` (hashes, segments, removed, runs)."""
+    output = normalise_output(output)
+    if table == RUNS:
+        return LAYOUT.record_dir(output, run_id)
+    return LAYOUT.table_dir(output, table, run_id)
 
 
 def committed_runs(spark: SparkSession, output: str) -> list[RunRecord]:
     """The committed runs of OUTPUT, oldest first ([] when there are none yet)."""
-    output = normalise_output(output)
-    local = local_path(output)
-    if local is not None and not (local / RUNS).is_dir():
-        return []
-    try:
-        rows = spark.read.schema(RUNS_SCHEMA).json(f"{output}/{RUNS}").collect()
-    except AnalysisException as exc:
-        if "PATH_NOT_FOUND" in str(exc) or "Path does not exist" in str(exc):
-            return []
-        raise
+    rows = run_store(spark, output).records()
     defaults = {f.name: f.default for f in fields(RunRecord) if isinstance(f.default, int)}
     records = [
         RunRecord(**{f.name: _or(row[f.name], defaults.get(f.name)) for f in fields(RunRecord)})
@@ -129,20 +123,17 @@ REMOVED_SCHEMA = StructType(
 def write_removed(spark: SparkSession, output: str, run_id: str, paths: list[str]) -> None:
     """Write the paths a run retires (before its commit record)."""
     frame = spark.createDataFrame([(p,) for p in paths], "path string")
-    frame.coalesce(1).write.mode("overwrite").parquet(run_dir(normalise_output(output), REMOVED, run_id))
+    run_store(spark, output).write_table(frame.coalesce(1), REMOVED, run_id)
 
 
-def commit_run(spark: SparkSession, output: str, record: RunRecord) -> None:
-    """Write the run's record: from now on readers include the run."""
-    output = normalise_output(output)
-    data = asdict(record)
-    frame = spark.createDataFrame([tuple(data[f.name] for f in fields(RunRecord))], RUNS_SCHEMA)
-    frame.drop("run_id").coalesce(1).write.mode("overwrite").json(run_dir(output, RUNS, record.run_id))
+def commit_run(spark: SparkSession, output: str, record: RunRecord, check=lambda: None) -> None:
+    """Write the run's record after `check()` (`Lease.check`): from now on readers include the run."""
+    run_store(spark, output).commit(record.run_id, asdict(record), check)
 
 
 def write_run_table(frame: DataFrame, output: str, table: str, run_id: str) -> None:
     """Write one run's rows of `table` (hashes or segments) into its run directory."""
-    frame.drop("run_id").write.mode("overwrite").parquet(run_dir(normalise_output(output), table, run_id))
+    run_store(frame.sparkSession, output).write_table(frame.drop("run_id"), table, run_id)
 
 
 def hashes_counts(spark: SparkSession, output: str, run_id: str) -> tuple[int, int]:
@@ -241,8 +232,7 @@ def read_segments(spark: SparkSession, output: str, current: bool = True) -> Dat
 def _read_runs(
     spark: SparkSession, output: str, table: str, schema: StructType, run_ids: list[str]
 ) -> DataFrame:
-    paths = [run_dir(output, table, run_id) for run_id in run_ids]
-    return spark.read.schema(schema).option("basePath", f"{output}/{table}").parquet(*paths)
+    return run_store(spark, output).read(table, run_ids, schema)
 
 
 def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
@@ -277,35 +267,13 @@ def path_exists(spark: SparkSession, path: str) -> bool:
         return True
 
 
-def remove_run_files(output: str, run_id: str, tables: tuple[str, ...] = (STAGING,)) -> bool:
-    """Delete a run's directories of `tables` when OUTPUT is driver-local; False if it is not."""
-    root = local_path(normalise_output(output))
-    if root is None:
-        return False
-    for table in tables:
-        target = root / (f"{STAGING}/{run_id}" if table == STAGING else f"{table}/run_id={run_id}")
-        shutil.rmtree(target, ignore_errors=True)
-    return True
+def remove_run_files(spark: SparkSession, output: str, run_id: str) -> None:
+    """Delete what an uncommitted run wrote (where the run store can: `RunStore.discard`)."""
+    run_store(spark, output).discard(run_id)
 
 
-def remove_uncommitted(output: str, committed: list[str]) -> list[str]:
-    """Delete what crashed runs left behind (driver-local OUTPUT only); returns their run ids.
-
-    A run in progress looks uncommitted: call this only while holding OUTPUT's lease
+def remove_uncommitted(spark: SparkSession, output: str, committed: list[str]) -> list[str]:
+    """Delete what crashed runs left behind (and earlier versions' `_staging`); returns their
+    run ids. A run in progress looks uncommitted: call this only while holding OUTPUT's lease
     (`sparkhash.spark.lease`), which keeps every other writer out."""
-    root = local_path(normalise_output(output))
-    if root is None or not root.is_dir():
-        return []
-    keep = set(committed)
-    leftovers: set[str] = set()
-    for table in (HASHES, SEGMENTS, REMOVED, RUNS):
-        for child in (root / table).glob("run_id=*"):
-            run_id = child.name[len("run_id=") :]
-            if run_id not in keep:
-                leftovers.add(run_id)
-    staging = root / STAGING
-    if staging.is_dir():
-        leftovers.update(child.name for child in staging.iterdir())
-    for run_id in leftovers:
-        remove_run_files(output, run_id, (STAGING, HASHES, SEGMENTS, REMOVED, RUNS))
-    return sorted(leftovers)
+    return run_store(spark, output).collect_garbage(committed)

@@ -23,14 +23,11 @@ from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.decode import DecodeOptions, ImageDecodeError
 from sparkhash.core.multi import compute_hashes
 from sparkhash.core.params import CROP_RESISTANT, SINGLE_ALGORITHMS, HashParams
+from sparkhash.spark.faults import fault_point
 
 #: Columns `batch_hasher` passes through unchanged from its input batches.
 PASSTHROUGH_COLUMNS: tuple[str, ...] = ("path", "length", "modification_time")
 SEGMENT_FIELDS: tuple[str, ...] = ("segment", "hash", "left", "top", "right", "bottom", "pixels")
-
-#: Test hook: when set to a file path that does not exist yet, the first Python worker to reach
-#: its second batch creates the file and exits abruptly (simulates a worker dying mid-task once).
-CRASH_ONCE_ENV = "SPARKHASH_TEST_CRASH_ONCE"
 
 MAX_ERROR_CHARS = 300
 
@@ -164,10 +161,8 @@ def batch_hasher(
 
     def hash_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         keep_freed_memory()  # a dedicated hashing process: reuse memory between images
-        crash_marker = os.environ.get(CRASH_ONCE_ENV)
         for number, batch in enumerate(batches):
-            if crash_marker and number == 1:
-                _crash_once(crash_marker)
+            fault_point(f"worker-batch-{number}")  # (tests) e.g. a worker dying mid-task once
             columns = _Columns(singles, with_segments)
             if "content" in batch.schema.names:
                 contents = batch.column("content")
@@ -193,14 +188,3 @@ def batch_hasher(
             yield out
 
     return hash_batches
-
-
-def _crash_once(marker: str) -> None:
-    """Exit the worker process abruptly, once per marker file (fault-injection tests only)."""
-    try:
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        return
-    os.write(fd, str(os.getpid()).encode())
-    os.close(fd)
-    os._exit(17)

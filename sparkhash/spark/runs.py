@@ -1,0 +1,211 @@
+"""The run store: how every sparkhash OUTPUT (hash, dups, match) is written, committed and read.
+
+A *run* writes its tables into directories of its own, then a *commit record*, last; readers
+take committed runs only, so a run that is killed, fails or loses its lease leaves the
+previous result readable and whole. One writer at a time holds OUTPUT's lease
+(`sparkhash.spark.lease`) while it writes; only under the lease is garbage collected.
+
+    store = RunStore(spark, output, LAYOUT)
+    with store.acquire() as held:                  # LeaseHeld: another run is writing
+        store.collect_garbage()                    # what killed runs left behind
+        store.write_table(frame, "pairs", held.run_id)
+        store.commit(held.run_id, {"pairs": n, ...}, held.check)
+    store.latest()                                 # the current run's id (or None)
+
+Each output keeps the layout it has always had (a `Layout`): the hash output one directory
+per table with a `run_id=<id>` directory per run (`<table>/run_id=<id>/`, records in `runs/`),
+as its readers union every committed run; dups and match one directory per run holding its
+tables (`run=<id>/<table>/`, records in `commits/`), as their readers take the latest run.
+Either way a commit record is `<records>/run_id=<id>/part-*.json`, one JSON line written by one
+Spark task: Spark's output committer moves it into place whole or not at all, so a run is
+committed exactly when its record directory holds a visible `.json` file.
+
+Listing and garbage collection go through the lease's `Store` (the driver's file system, or
+any Hadoop file system on classic Spark). Under Spark Connect with an OUTPUT only the server
+can reach there is no store: committed runs are listed by reading the records with Spark, and
+nothing is collected (uncommitted leftovers stay, unread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.types import StringType, StructField, StructType
+
+from sparkhash.spark import lease
+from sparkhash.spark.faults import fault_point
+from sparkhash.spark.paths import is_path_not_found, normalise_output
+
+RUN_ID = "run_id"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one kind of OUTPUT keeps its runs.
+
+    kind: hash, dups or match (the lease's command is `sparkhash <kind>`; fault points are
+    `<kind>-after-<table>` and `<kind>-before-commit`). records: the directory of commit
+    records. per_table: True for `<table>/run_id=<id>`, False for `run=<id>/<table>`.
+    tables: the tables a run may write. record_schema: a commit record's fields (run_id is
+    the record directory's). keep: committed runs kept by garbage collection (None: all, the
+    history; else the latest `keep`, the one before the latest for readers still reading it).
+    plain: entries of an older layout, removed once OUTPUT has a committed run. obsolete:
+    entries of earlier versions, always removed."""
+
+    kind: str
+    records: str
+    per_table: bool
+    tables: tuple[str, ...]
+    record_schema: StructType
+    keep: int | None = None
+    plain: tuple[str, ...] = ()
+    obsolete: tuple[str, ...] = ()
+
+    def table_dir(self, output: str, table: str, run_id: str) -> str:
+        """The directory of one run's part of `table`."""
+        if self.per_table:
+            return f"{output}/{table}/{RUN_ID}={run_id}"
+        return f"{output}/run={run_id}/{table}"
+
+    def record_dir(self, output: str, run_id: str) -> str:
+        return f"{output}/{self.records}/{RUN_ID}={run_id}"
+
+    def read_schema(self) -> StructType:
+        """The record schema with the run id (the partition column of the records directory)."""
+        return StructType([*self.record_schema.fields, StructField(RUN_ID, StringType(), True)])
+
+
+class RunStore:
+    """The runs of one OUTPUT laid out as `layout` says (see the module docstring)."""
+
+    def __init__(self, spark: SparkSession, output: str, layout: Layout) -> None:
+        self.spark, self.layout = spark, layout
+        self.output = normalise_output(output)
+        self._store = lease.store_for(spark, self.output)
+
+    # ------------------------------------------------------------------------- writing
+
+    def acquire(self) -> lease.Lease:
+        """Take OUTPUT's lease for a new run (its id is the lease's `run_id`), or LeaseHeld."""
+        return lease.acquire(self.spark, self.output, f"sparkhash {self.layout.kind}")
+
+    def table_dir(self, table: str, run_id: str) -> str:
+        return self.layout.table_dir(self.output, table, run_id)
+
+    def write_table(self, frame: DataFrame, table: str, run_id: str) -> str:
+        """Write one run's rows of `table` (Parquet) into its directory; returns the directory.
+        Invisible to readers until the run is committed."""
+        target = self.table_dir(table, run_id)
+        frame.write.mode("overwrite").parquet(target)
+        fault_point(f"{self.layout.kind}-after-{table}")
+        return target
+
+    def commit(self, run_id: str, values: dict, check: Callable[[], None] = lambda: None) -> None:
+        """Write the run's commit record (the layout's record fields from `values`), after
+        `check()` (`Lease.check`: raises when the run lost its lease, and nothing is committed).
+        From now on readers see the run."""
+        check()
+        fault_point(f"{self.layout.kind}-before-commit")
+        schema = self.layout.record_schema
+        record = self.spark.createDataFrame([tuple(values.get(f.name) for f in schema.fields)], schema)
+        record.coalesce(1).write.mode("overwrite").json(self.layout.record_dir(self.output, run_id))
+
+    def discard(self, run_id: str) -> None:
+        """Delete what an uncommitted run wrote (when there is a store; else it stays, unread)."""
+        if self._store is None:
+            return
+        for path in self._run_paths().get(run_id, []):
+            self._store.delete_tree(path)
+
+    # ------------------------------------------------------------------------- reading
+
+    def committed_ids(self) -> list[str]:
+        """Ids of the committed runs, oldest first ([] when there are none)."""
+        if self._store is None:
+            return sorted({row[RUN_ID] for row in self.records()})
+        root = f"{self.output}/{self.layout.records}"
+        ids = []
+        for name in self._store.list_dir(root):
+            if name.startswith(f"{RUN_ID}=") and any(
+                part.endswith(".json") and not part.startswith((".", "_"))
+                for part in self._store.list_dir(f"{root}/{name}")
+            ):
+                ids.append(name[len(RUN_ID) + 1 :])
+        return sorted(ids)
+
+    def latest(self) -> str | None:
+        """The id of the latest committed run, or None."""
+        ids = self.committed_ids()
+        return ids[-1] if ids else None
+
+    def records(self) -> list[Row]:
+        """Every committed run's record (record fields and run_id), oldest first."""
+        root = f"{self.output}/{self.layout.records}"
+        if self._store is not None and not self._store.list_dir(root):
+            return []
+        try:
+            rows = self.spark.read.schema(self.layout.read_schema()).json(root).collect()
+        except AnalysisException as exc:
+            if is_path_not_found(exc):
+                return []
+            raise
+        return sorted(rows, key=lambda row: row[RUN_ID])
+
+    def read(self, table: str, run_ids: list[str], schema: StructType | None = None) -> DataFrame:
+        """The rows of `table` written by these (committed) runs; in the per-table layout with
+        a `run_id` column (the directories' partition column)."""
+        reader = self.spark.read if schema is None else self.spark.read.schema(schema)
+        if self.layout.per_table:
+            reader = reader.option("basePath", f"{self.output}/{table}")
+        return reader.parquet(*[self.table_dir(table, run_id) for run_id in run_ids])
+
+    def record(self, run_id: str) -> Row | None:
+        """One committed run's record, or None."""
+        return (
+            self.spark.read.schema(self.layout.record_schema)
+            .json(self.layout.record_dir(self.output, run_id))
+            .first()
+        )
+
+    # ------------------------------------------------------------------------- garbage
+
+    def collect_garbage(self, committed: list[str] | None = None) -> list[str]:
+        """Delete uncommitted runs, committed runs beyond the layout's `keep`, and entries of
+        older layouts; returns the deleted runs' ids. A run in progress looks uncommitted:
+        call this only while holding OUTPUT's lease. `committed`: the committed ids, if known."""
+        if self._store is None:
+            return []
+        committed = self.committed_ids() if committed is None else committed
+        keep = self.layout.keep
+        kept = set(committed if keep is None else committed[-keep:] if keep > 0 else [])
+        deleted = []
+        for run_id, paths in sorted(self._run_paths().items()):
+            if run_id in kept:
+                continue
+            records = f"{self.output}/{self.layout.records}/"
+            # the record first: a run stops being committed before its tables go
+            for path in sorted(paths, key=lambda p: not p.startswith(records)):
+                self._store.delete_tree(path)
+            deleted.append(run_id)
+        entries = self.layout.obsolete + (self.layout.plain if committed else ())
+        for name in entries:
+            self._store.delete_tree(f"{self.output}/{name}")
+        return deleted
+
+    def _run_paths(self) -> dict[str, list[str]]:
+        """Every run directory on disk (tables and record), by run id."""
+        found: dict[str, list[str]] = {}
+        prefix = f"{RUN_ID}="
+        parents = [self.layout.records, *(self.layout.tables if self.layout.per_table else ())]
+        for parent in parents:
+            for name in self._store.list_dir(f"{self.output}/{parent}"):
+                if name.startswith(prefix):
+                    found.setdefault(name[len(prefix) :], []).append(f"{self.output}/{parent}/{name}")
+        if not self.layout.per_table:
+            for name in self._store.list_dir(self.output):
+                if name.startswith("run="):
+                    found.setdefault(name[len("run=") :], []).append(f"{self.output}/{name}")
+        return found
