@@ -7,10 +7,10 @@ import sys
 
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import SINGLE_ALGORITHMS
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, ParamsMismatch
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, MODES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

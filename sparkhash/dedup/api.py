@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.dedup import pairs as _pairs
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET
 
 __all__ = ["find_pairs", "hamming_distance"]
 

@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.keep import (
@@ -31,7 +30,7 @@ from sparkhash.dedup.keep import (
 )
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
-from sparkhash.dedup.plan import hash_bits
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, hash_bits
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError

@@ -29,16 +29,9 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET, hash_bits, word_columns, words_for
-from sparkhash.dedup.join import hash_pairs
-from sparkhash.dedup.pairs import (
-    ParamsMismatch,
-    checked_params,
-    hex_width,
-    make_plan,
-    valid_hashes,
-    with_words,
-)
+from sparkhash.dedup.join import join_within
+from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import UsageError
@@ -49,7 +42,6 @@ from sparkhash.spark.tables import local_path, read_hash_output
 QUERY_FORMATS = ("auto", "images", "output", "table")
 #: Columns tried, in order, for a query table's id when none is named.
 ID_COLUMNS = ("id", "query", "path")
-DEFAULT_THRESHOLD = 4
 
 MATCHES_SCHEMA = StructType(
     [
@@ -207,37 +199,37 @@ def read_queries(spark: SparkSession, query: str, lake_rows: DataFrame, config: 
 # ---------------------------------------------------------------------------------- the join
 
 
-def _check_widths(lake: DataFrame, queries: DataFrame) -> int:
-    """The lake's hex length; refuses queries of another length (other hash size or algorithm)."""
-    width = hex_width(lake)
+def _check_widths(lake: Prepared, queries: DataFrame) -> None:
+    """Refuses queries whose hex length is not the lake's (other hash size or algorithm)."""
     other = [r[0] for r in queries.select(F.length("hex")).distinct().collect()]
-    wrong = sorted(n for n in other if n != width)
+    wrong = sorted(n for n in other if n != lake.width)
     if wrong:
         raise QueryError(
-            f"query hashes have {', '.join(map(str, wrong))} hex digits, the lake's have {width}: "
+            f"query hashes have {', '.join(map(str, wrong))} hex digits, the lake's have {lake.width}: "
             "they were made with other parameters or another algorithm"
         )
-    return width
 
 
 def query_lake_pairs(
-    lake: DataFrame,
-    queries: DataFrame,
-    words: int,
-    nbits: int,
-    threshold: int,
-    hot_bucket: int = DEFAULT_HOT_BUCKET,
+    lake: Prepared, queries: DataFrame, threshold: int, hot_bucket: int = DEFAULT_HOT_BUCKET
 ) -> DataFrame:
     """(a_w.. = query hash, b_w.. = lake hash, distance) for every distinct pair within `threshold`.
 
-    lake, queries: rows with word columns w0..; the lake is the build side, the queries the
-    broadcast probe side."""
-    wcols = word_columns(words)
-    lake_distinct = lake.select(*wcols).distinct().localCheckpoint(eager=True)
+    lake: the prepared lake rows, the build side; queries: rows with its word columns, the
+    broadcast probe side. The plan is exact."""
+    wcols = lake.wcols
+    lake_distinct = lake.rows.select(*wcols).distinct().localCheckpoint(eager=True)
     query_distinct = queries.select(*wcols).distinct()
-    plan = make_plan(lake_distinct, nbits, words, min(threshold, nbits), "exact", hot_bucket=hot_bucket)
-    build = lake_distinct.withColumn("new", F.lit(False))
-    return hash_pairs(build, plan, probe=query_distinct, new_column="new", broadcast_probe=True)
+    pairs, _ = join_within(
+        lake_distinct,
+        threshold,
+        probe=query_distinct,
+        planner=planner_for("exact", hot_bucket=hot_bucket),
+        nbits=lake.nbits,
+        words=lake.words,
+        broadcast_probe=True,
+    )
+    return pairs
 
 
 def match_hashes(
@@ -246,17 +238,13 @@ def match_hashes(
     """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA).
 
     queries: (query, hex); lake: a hashes table (rows with errors are skipped)."""
-    lake_rows = valid_hashes(lake, algorithm).select("path", "hex")
-    width = _check_widths(lake_rows, queries)
-    params = checked_params([lake], algorithm)
-    words = words_for(width)
-    nbits = min(hash_bits(algorithm, params), 4 * width)
-    lake_members = with_words(lake_rows, words)
-    query_members = with_words(queries.select("query", "hex"), words)
-    pairs = query_lake_pairs(lake_members, query_members, words, nbits, threshold, hot_bucket)
-    wcols = word_columns(words)
+    prep = prepare([lake], algorithm)
+    _check_widths(prep, queries)
+    query_members = prep.with_words(queries.select("query", "hex"))
+    pairs = query_lake_pairs(prep, query_members, threshold, hot_bucket)
+    wcols = prep.wcols
     qa = query_members.select(*[F.col(w).alias(f"a_{w}") for w in wcols], "query")
-    lb = lake_members.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path")
+    lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path")
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
     return found.select(
         "query",
@@ -279,20 +267,17 @@ def match_segments(
     queries: (query, segment, hex); lake_segments: a segments table. threshold: the segment
     cutoff in bits (default: imagehash's, a quarter of the segment hash's bits). distance is the
     closest segment pair's, matched_segments the larger of the two directions' counts."""
-    params = checked_params([lake_segments], CROP_RESISTANT)
     lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
-    width = _check_widths(lake_rows, queries)
-    words = words_for(width)
-    nbits = min(hash_bits(CROP_RESISTANT, params), 4 * width)
-    cutoff = segment_cutoff(nbits) if threshold is None else threshold
-    lake_members = with_words(lake_rows, words)
-    query_members = with_words(queries.select("query", "segment", "hex"), words)
-    pairs = query_lake_pairs(lake_members, query_members, words, nbits, cutoff, hot_bucket)
-    wcols = word_columns(words)
+    prep = prepare([lake_segments], CROP_RESISTANT, lake_rows)
+    _check_widths(prep, queries)
+    cutoff = segment_cutoff(prep.nbits) if threshold is None else threshold
+    query_members = prep.with_words(queries.select("query", "segment", "hex"))
+    pairs = query_lake_pairs(prep, query_members, cutoff, hot_bucket)
+    wcols = prep.wcols
     qa = query_members.select(
         *[F.col(w).alias(f"a_{w}") for w in wcols], "query", F.col("segment").alias("sq")
     )
-    lb = lake_members.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
+    lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
     counted = found.groupBy("query", "path").agg(
         F.countDistinct("sq").alias("query_segments"),
