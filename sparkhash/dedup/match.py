@@ -34,7 +34,7 @@ from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prep
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
-from sparkhash.errors import UsageError
+from sparkhash.errors import QueryError
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
 from sparkhash.spark.tables import local_path, read_hash_output
@@ -52,10 +52,6 @@ MATCHES_SCHEMA = StructType(
         StructField("matched_segments", IntegerType(), True),
     ]
 )
-
-
-class QueryError(UsageError):
-    """The queries cannot be read or compared with the lake (a user error: one line, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +75,16 @@ class MatchConfig:
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise QueryError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+            raise QueryError(
+                f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}", "algorithm"
+            )
         if self.query_format not in QUERY_FORMATS:
             raise QueryError(
-                f"query format must be one of {', '.join(QUERY_FORMATS)}, not {self.query_format!r}"
+                f"query_format must be one of {', '.join(QUERY_FORMATS)}, not {self.query_format!r}",
+                "query_format",
             )
         if self.threshold is not None and self.threshold < 0:
-            raise QueryError(f"threshold must be >= 0, not {self.threshold}")
+            raise QueryError(f"threshold must be >= 0, not {self.threshold}", "threshold")
 
 
 # ---------------------------------------------------------------------------------- queries
@@ -313,7 +312,9 @@ def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: Mat
     if kind == "output":
         hashes, _ = read_hash_output(spark, query)
         if ROBUST not in hashes.columns:
-            raise QueryError(f"{query} has no robust signatures: hash it with --algorithms robust")
+            raise QueryError(
+                f"{query} has no robust signatures: hash it with robust in algorithms", "algorithms"
+            )
         _same_params(lake, hashes, ROBUST)
         return hashes.select("path", ROBUST, "params", *[c for c in ("error",) if c in hashes.columns])
     raise QueryError("robust queries are images or a `sparkhash hash` OUTPUT, not a table of hex hashes")
@@ -352,9 +353,11 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     lake, lake_segments = read_hash_output(spark, hashes)
     if config.algorithm == ROBUST:
         if ROBUST not in lake.columns:
-            raise QueryError(f"{hashes} has no robust signatures: hash it with --algorithms robust first")
+            raise QueryError(
+                f"{hashes} has no robust signatures: hash it with robust in algorithms first", "algorithms"
+            )
         if config.threshold is not None:
-            raise QueryError("robust has one operating point: --threshold does not apply to it")
+            raise QueryError("robust has one operating point: threshold does not apply to it", "threshold")
         needed = ["path", ROBUST, "params", *[c for c in ("error",) if c in lake.columns]]
         lake = lake.select(*needed).localCheckpoint(eager=True)
         return match_robust(robust_queries(spark, query, lake, config), lake)

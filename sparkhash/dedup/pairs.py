@@ -30,13 +30,9 @@ from sparkhash.dedup.plan import (
     word_columns,
     words_for,
 )
-from sparkhash.errors import UsageError
+from sparkhash.errors import ParamsMismatch
 
 DEFAULT_EXPAND_LIMIT = 100
-
-
-class ParamsMismatch(UsageError):
-    """Hashes made with different parameters cannot be compared."""
 
 
 @dataclass

@@ -42,7 +42,7 @@ from typing import Protocol
 
 from pyspark.sql import SparkSession
 
-from sparkhash.errors import UsageError
+from sparkhash.errors import LeaseHeld, LeaseLost
 from sparkhash.spark.paths import local_path
 from sparkhash.spark.tables import new_run_id, normalise_output
 
@@ -51,14 +51,6 @@ LEASE_FILE = "_lease"
 LEASE_TIMEOUT_SECONDS = 120.0
 #: How often the holder refreshes its heartbeat.
 HEARTBEAT_SECONDS = 10.0
-
-
-class LeaseHeld(UsageError):
-    """Another live run holds OUTPUT's lease."""
-
-
-class LeaseLost(UsageError):
-    """This run's lease was taken over (it was stale): the run must not commit."""
 
 
 @dataclass(frozen=True)
