@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from sparkhash.core.params import HashParams
 from sparkhash.dedup.join import hash_candidates
 from sparkhash.dedup.pairs import find_pairs
-from sparkhash.dedup.plan import exact_plan
+from sparkhash.dedup.plan import DEFAULT_RECALL, DEFAULT_THRESHOLD, exact_plan
 
 GROUP = 5
 DUP_RATE = 0.2
@@ -203,7 +203,7 @@ def run_exact(
     out: str,
     k: int,
     mode: str = "exact",
-    recall: float = 0.95,
+    recall: float = DEFAULT_RECALL,
     legacy: bool = False,
     two_sided: bool | None = None,
     plan_count: int | None = None,
@@ -274,7 +274,7 @@ def run_mllib(spark, path: str, k: int, tables: int, bucket: float) -> tuple[set
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--threshold", type=int, default=4)
+    parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
     parser.add_argument("--brute-full-max", type=int, default=100_000, help="full brute force up to this N")
     parser.add_argument("--mllib-sizes", default="10000", help="sizes at which MLlib LSH runs")
     parser.add_argument("--mllib-tables", type=int, default=8)

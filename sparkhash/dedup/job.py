@@ -147,7 +147,7 @@ def check_config(config: DupsConfig) -> None:
 
 def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFrame) -> None:
     """What needs the hashes table: the algorithm's column, the threshold against its bit
-    count, and --previous-run against the committed runs."""
+    count, and previous_run against the committed runs."""
     if config.algorithm not in hashes.columns:
         held = [c for c in hashes.columns if c in SINGLE_ALGORITHMS]
         raise UsageError(
@@ -231,7 +231,7 @@ def find_duplicates(
 
 
 def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(new, old) hashes of an incremental run: split at --previous-run, or the previous hashes table."""
+    """(new, old) hashes of an incremental run: split at previous_run, or the previous hashes table."""
     if args.previous_run:
         return hashes.filter(F.col("run_id") > args.previous_run), hashes.filter(
             F.col("run_id") <= args.previous_run
@@ -244,8 +244,8 @@ def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) ->
 def _robust_duplicates(
     spark: SparkSession, args: DupsConfig, hashes: DataFrame, progress: Progress
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
-    documented operating point (`--threshold` and the band options do not apply)."""
+    """algorithm robust: its own candidate join and verification (`dedup.robust`), at the
+    documented operating point (threshold and the band options do not apply)."""
     hashes, old = _split_previous(spark, args, hashes) if args.previous else (hashes, None)
     pairs = find_robust_pairs(hashes, old)
     attributes = valid_signatures(hashes)
