@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from sparkhash.core.params import HashParams
 from sparkhash.dedup.join import hash_candidates
 from sparkhash.dedup.pairs import find_pairs
+from sparkhash.dedup.plan import DEFAULT_RECALL, DEFAULT_THRESHOLD, exact_plan
 
 GROUP = 5
 DUP_RATE = 0.2
@@ -111,7 +112,7 @@ def brute_force(values: np.ndarray, k: int, rows: np.ndarray | None = None) -> t
 
 def legacy_exact_plan(nbits, words, threshold, count, sample=None, max_radius=2, hot_bucket=None, **_):
     """The plan before per-band radii (the baseline): k // (r+1) + 1 equal bands, one radius."""
-    from sparkhash.dedup import bands as B
+    from sparkhash.dedup import plan as B
 
     best = None
     sample = sample if sample is not None else np.zeros((0, words), dtype=np.uint64)
@@ -202,7 +203,7 @@ def run_exact(
     out: str,
     k: int,
     mode: str = "exact",
-    recall: float = 0.95,
+    recall: float = DEFAULT_RECALL,
     legacy: bool = False,
     two_sided: bool | None = None,
     plan_count: int | None = None,
@@ -210,21 +211,19 @@ def run_exact(
     """find_pairs, pairs written to Parquet: (result, seconds). `legacy`: with the baseline plan;
     `two_sided`: with the cheapest plan with (True) or without (False) a two-sided band;
     `plan_count`: with the plan the cost model picks for that many hashes."""
-    from sparkhash.dedup import pairs as pairs_module
-
     hashes = spark.read.parquet(path)
     t0 = time.perf_counter()
-    current = pairs_module.exact_plan
+    planner = None  # the mode's own
     if legacy:
-        pairs_module.exact_plan = legacy_exact_plan
+        planner = legacy_exact_plan
     elif two_sided is not None:
-        pairs_module.exact_plan = functools.partial(current, two_sided=two_sided)
+        planner = functools.partial(exact_plan, two_sided=two_sided)
     elif plan_count is not None:
-        pairs_module.exact_plan = lambda *a, **kw: current(*a[:3], plan_count, *a[4:], **kw)
-    try:
-        result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall)
-    finally:
-        pairs_module.exact_plan = current
+
+        def planner(nbits, words, threshold, count, *, sample):
+            return exact_plan(nbits, words, threshold, plan_count, sample=sample)
+
+    result = find_pairs(hashes, "phash", k, mode=mode, target_recall=recall, planner=planner)
     result.pairs.write.mode("overwrite").parquet(out)
     seconds = time.perf_counter() - t0
     return result, seconds
@@ -236,7 +235,7 @@ def count_candidates(spark, path: str, plan, fraction: float = 1.0) -> float:
     the join's cost without paying for a second full join."""
     from pyspark.sql import functions as F
 
-    from sparkhash.dedup.bands import hex_to_words
+    from sparkhash.dedup.join import hex_to_words
 
     df = spark.read.parquet(path)
     distinct = df.select(hex_to_words(F.col("phash"), 1)[0].alias("w0")).distinct()
@@ -252,7 +251,7 @@ def run_mllib(spark, path: str, k: int, tables: int, bucket: float) -> tuple[set
     from pyspark.ml.functions import array_to_vector
     from pyspark.sql import functions as F
 
-    from sparkhash.dedup.bands import hex_to_words
+    from sparkhash.dedup.join import hex_to_words
 
     df = spark.read.parquet(path)
     w = hex_to_words(F.col("phash"), 1)[0]
@@ -275,7 +274,7 @@ def run_mllib(spark, path: str, k: int, tables: int, bucket: float) -> tuple[set
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--threshold", type=int, default=4)
+    parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD)
     parser.add_argument("--brute-full-max", type=int, default=100_000, help="full brute force up to this N")
     parser.add_argument("--mllib-sizes", default="10000", help="sizes at which MLlib LSH runs")
     parser.add_argument("--mllib-tables", type=int, default=8)

@@ -30,9 +30,10 @@ from pyspark.sql import functions as F
 from sparkhash.core.params import HashParams
 from sparkhash.dedup.match import MatchConfig, match
 from sparkhash.dedup.pairs import find_pairs
+from sparkhash.dedup.plan import DEFAULT_THRESHOLD
 from sparkhash.spark.session import get_session
 
-K = 4
+K = DEFAULT_THRESHOLD
 
 
 def hexes(values: np.ndarray) -> list[str]:

@@ -3,6 +3,7 @@ detection on Apache Spark.
 
     from sparkhash import hash_images, find_pairs, clusters, read_hashes, hamming_distance
     from sparkhash import match, run_match, read_matches, run_hash_stream, parse_policy   # lake workflows
+    from sparkhash import UsageError, ParamsMismatch, DupsResult   # errors and result types
 
 The names below are imported on first use (PEP 562), so `import sparkhash` does not import
 pyspark; `sparkhash.core` is the portable imagehash drop-in (no Spark).
@@ -31,7 +32,6 @@ _LAZY: dict[str, str] = {
     "run_dups": "sparkhash.dedup.job",
     "read_dups": "sparkhash.dedup.output",
     "read_matches": "sparkhash.dedup.output",
-    "UsageError": "sparkhash.errors",
     "match": "sparkhash.dedup.match",
     "MatchConfig": "sparkhash.dedup.match",
     "run_match": "sparkhash.dedup.match",
@@ -40,6 +40,31 @@ _LAZY: dict[str, str] = {
     "run_hash_stream": "sparkhash.spark.stream",
     "KeepPolicy": "sparkhash.dedup.keep",
     "parse_policy": "sparkhash.dedup.keep",
+    # what the jobs and joins return
+    "JobSummary": "sparkhash.spark.hash_job",
+    "DupsResult": "sparkhash.dedup.job",
+    "PairsResult": "sparkhash.dedup.pairs",
+    "SegmentPairsResult": "sparkhash.dedup.segments",
+    "IncrementalResult": "sparkhash.dedup.incremental",
+    # every exception (sparkhash.errors: no pyspark)
+    **{
+        name: "sparkhash.errors"
+        for name in (
+            "UsageError",
+            "ParamsMismatch",
+            "QueryError",
+            "KeepPolicyError",
+            "IncompatibleOutputError",
+            "SparkUnavailable",
+            "LeaseHeld",
+            "LeaseLost",
+            "ImageDecodeError",
+            "EmptyImageError",
+            "NotAnImageError",
+            "TruncatedImageError",
+            "ImageTooLargeError",
+        )
+    },
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -34,7 +34,7 @@ def write_sample(directory: str, groups: int = 8, size: tuple[int, int] = (640, 
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise UsageError(f"{directory} is a file, not a directory")
     if groups < 1:
-        raise UsageError(f"--groups must be 1 or more, not {groups}")
+        raise UsageError(f"groups must be 1 or more, not {groups}", "groups")
     written = []
     for group in range(groups):
         image = _photo(*size, seed=group)

@@ -10,6 +10,7 @@ from spark_helpers import REPO, run_python
 
 from sparkhash.cli import main
 from sparkhash.core.params import HashParams
+from sparkhash.dedup.job import DupsConfig, run_dups
 from sparkhash.dedup.output import read_dups
 from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
 from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
@@ -43,11 +44,15 @@ def write_tables(spark, root, params: HashParams) -> None:
     spark.createDataFrame(segs, SEGMENTS_DDL).write.parquet(str(root / "segments"))
 
 
-def test_dups_command_full_and_incremental(spark, tmp_path):
+def test_dups_command_full_and_incremental(spark, tmp_path, capsys):
     write_tables(spark, tmp_path, HashParams())
     hashes = str(tmp_path / "hashes")
     full = tmp_path / "full"
+    capsys.readouterr()
     assert main(["dups", hashes, str(full), "--threshold", "3", "--segments"]) == 0
+    printed = capsys.readouterr().err.splitlines()  # the command prints the plans the job chose
+    assert any(line.startswith("sparkhash dups: exact k=3") for line in printed), printed
+    assert any(line.startswith("sparkhash dups: segments cutoff 16: exact") for line in printed), printed
     pairs, clusters = read_dups(spark, str(full)).pairs, read_dups(spark, str(full)).clusters
     assert pairs.columns == PAIRS_SCHEMA.names
     assert clusters.columns == CLUSTERS_SCHEMA.names
@@ -63,7 +68,12 @@ def test_dups_command_full_and_incremental(spark, tmp_path):
     # incremental: a first run over run r1's rows, then the r2 rows against it
     first = tmp_path / "v1" / "hashes"
     spark.read.parquet(hashes).filter("run_id = 'r1'").write.parquet(str(first))
-    assert main(["dups", str(first), str(tmp_path / "d1"), "--threshold", "3"]) == 0
+    seen: list[str] = []  # the library prints nothing: its plans go to `progress` and the result
+    result = run_dups(
+        spark, DupsConfig(hashes=str(first), output=str(tmp_path / "d1"), threshold=3), progress=seen.append
+    )
+    assert capsys.readouterr().err == ""
+    assert list(result.plans) == seen and len(seen) == 1 and seen[0].startswith("exact k=3")
     inc = tmp_path / "d2"
     assert (
         main(

@@ -8,10 +8,17 @@ from dataclasses import replace
 import pytest
 
 from sparkhash.core.params import HashParams
-from sparkhash.dedup.bands import exact_plan, hex_to_words, word_columns
-from sparkhash.dedup.join import hash_candidates, hash_pairs
+from sparkhash.dedup.join import hash_candidates, hash_pairs, hex_to_words
 from sparkhash.dedup.pairs import ParamsMismatch, find_pairs
-from sparkhash.dedup.plan import BUILD_ROWS_PER_PARTITION, Band, BandPlan, _sub_bands, bit_mask
+from sparkhash.dedup.plan import (
+    BUILD_ROWS_PER_PARTITION,
+    Band,
+    BandPlan,
+    _sub_bands,
+    bit_mask,
+    exact_plan,
+    word_columns,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -67,6 +74,25 @@ def test_exact_pairs_equal_brute_force(spark, nbits, k):
     got = {(r.path_a, r.path_b, r.distance) for r in result.pairs.collect()}
     assert got == brute_force(hexes, k)
     assert {d for *_, d in got} == set(range(k + 1))  # planted pairs at every distance up to k
+
+
+def test_a_given_planner_plans_the_join(spark):
+    """find_pairs(planner=...) asks that planner (with the sample and distinct count) and
+    joins on its plan: here the plan the model picks for 10^8 hashes, on 150 of them."""
+    k = 4
+    hexes = planted(150, 64, k, seed=11)
+    asked = []
+
+    def planner(nbits, words, threshold, count, *, sample):
+        asked.append((nbits, words, threshold, count, sample.shape))
+        return small_data(exact_plan(nbits, words, threshold, 10**8, sample=sample))
+
+    result = find_pairs(hashes_frame(spark, hexes), "phash", k, planner=planner)
+    got = {(r.path_a, r.path_b, r.distance) for r in result.pairs.collect()}
+    assert got == brute_force(hexes, k)
+    distinct = len(set(hexes))
+    assert asked == [(64, 1, k, distinct, (distinct, 1))]
+    assert result.plan.two_sided and not exact_plan(64, 1, k, distinct).two_sided  # the 10^8 plan
 
 
 def test_words_of_high_hex_values(spark):

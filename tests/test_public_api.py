@@ -17,6 +17,8 @@ def test_import_sparkhash_does_not_import_pyspark():
         "import sys, sparkhash; "
         "assert 'pyspark' not in sys.modules, 'pyspark imported'; "
         "sparkhash.HashParams; assert 'pyspark' not in sys.modules; "
+        "sparkhash.UsageError, sparkhash.QueryError, sparkhash.EmptyImageError; "
+        "assert 'pyspark' not in sys.modules, 'the errors imported pyspark'; "
         "print(sorted(sparkhash.__all__))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
@@ -27,8 +29,40 @@ def test_import_sparkhash_does_not_import_pyspark():
         "clusters",
         "read_hashes",
         "hamming_distance",
+        "DupsResult",
+        "PairsResult",
+        "JobSummary",
+        "UsageError",
+        "ParamsMismatch",
     ):
         assert name in out
+
+
+def test_every_exception_is_in_errors_and_exported():
+    import sparkhash.errors as errors
+
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == errors.__name__
+    }
+    assert {"UsageError", "ParamsMismatch", "QueryError", "LeaseHeld", "ImageDecodeError"} <= defined
+    assert defined <= set(sparkhash.__all__)
+    assert all(getattr(sparkhash, name) is getattr(errors, name) for name in defined)
+    # no exception class is defined anywhere else in the package
+    import pathlib
+    import re
+
+    root = pathlib.Path(sparkhash.__file__).parent
+    elsewhere = [
+        f"{path.relative_to(root)}: {m[1]}"
+        for path in root.rglob("*.py")
+        if path.name != "errors.py"
+        for m in re.finditer(
+            r"^class (\w+)\((\w*(Error|Exception|Mismatch|Held|Lost|Unavailable))\)", path.read_text(), re.M
+        )
+    ]
+    assert not elsewhere, elsewhere
 
 
 def test_unknown_attribute_is_an_attribute_error():

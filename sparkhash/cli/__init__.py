@@ -3,8 +3,9 @@
 Each sub-command lives in its own module of this package exposing `add_arguments(parser)`
 and `run(args) -> int`; only the chosen one is imported (Spark imports are slow). The
 modules only parse options: the work is done by the library, which takes typed configs
-(`HashJobConfig`, `DupsConfig`, ...) and raises `sparkhash.errors.UsageError` for requests
-the user can fix; `main` turns that into one line on stderr and exit code 2.
+(`HashJobConfig`, `DupsConfig`, ...), returns results (the commands print them) and raises
+`sparkhash.errors.UsageError` for requests the user can fix, naming config fields; `main`
+turns that into one line on stderr naming our flags instead (`cli.fields`) and exit code 2.
 
 Every failure ends with one line on stderr: a user error (exit 2), Ctrl-C (`interrupted`, exit
 130), or any other error (its first line, exit 1). `--debug` (anywhere on the command line)
@@ -22,6 +23,7 @@ import sys
 import warnings
 
 from sparkhash import __version__
+from sparkhash.cli.fields import flagged
 from sparkhash.errors import UsageError
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -70,12 +72,16 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     args = parser.parse_args([a for a in argv[1:] if a != "--debug"])
     args.debug = debug  # the commands start Spark quietly unless --debug
     if debug:
-        return int(module.run(args) or 0)
+        try:
+            return int(module.run(args) or 0)
+        except UsageError as exc:
+            exc.args = (flagged(exc, name),)  # the traceback's message in the command line's words
+            raise
     with _quiet_python():
         try:
             return int(module.run(args) or 0)
         except UsageError as exc:
-            print(f"sparkhash {name}: {one_line(exc)}", file=sys.stderr)
+            print(f"sparkhash {name}: {one_line(flagged(exc, name) or exc)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print(f"sparkhash {name}: interrupted", file=sys.stderr)
@@ -98,15 +104,18 @@ def _quiet_python():
             logging.disable(logging.NOTSET)
 
 
-def one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException | str) -> str:
     """The first meaningful line of an exception's message (for a Java exception through Py4J,
-    the Java exception's own message)."""
-    java = getattr(exc, "java_exception", None)
-    text = str(java.toString()) if java is not None and not str(exc).startswith("[") else str(exc)
+    the Java exception's own message), or of a message."""
+    if isinstance(exc, str):
+        text = exc
+    else:
+        java = getattr(exc, "java_exception", None)
+        text = str(java.toString()) if java is not None and not str(exc).startswith("[") else str(exc)
     for line in text.splitlines():
         if line.strip():
             return line.strip()
-    return type(exc).__name__
+    return "error" if isinstance(exc, str) else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -5,32 +5,44 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import SINGLE_ALGORITHMS
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, MODES, ParamsMismatch
+from sparkhash.dedup.plan import MODES
+from sparkhash.errors import ParamsMismatch
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    def defaults(name: str) -> dict:  # an option's default is the DupsConfig field's
+        return {"default": default(DupsConfig, name)}
+
     parser.add_argument("hashes", help="OUTPUT of `sparkhash hash` (current rows), or a Parquet hashes table")
     parser.add_argument(
         "output", help="output directory: one committed run of pairs, clusters, groups and remove"
     )
     parser.add_argument(
         "--algorithm",
-        default="phash",
+        **defaults("algorithm"),
         choices=SINGLE_ALGORITHMS,
         help="robust: sparkhash's own matcher (mirrors, crops, borders, captions) at its documented "
         "operating point; --threshold, --mode and the band options do not apply to it",
     )
     parser.add_argument(
-        "--threshold", type=int, default=4, help="largest Hamming distance of a pair (default 4)"
+        "--threshold",
+        type=int,
+        **defaults("threshold"),
+        help=f"largest Hamming distance of a pair (default {default(DupsConfig, 'threshold')})",
     )
-    parser.add_argument("--mode", choices=MODES, default="exact", help="exact (guaranteed) or approx (LSH)")
     parser.add_argument(
-        "--recall", type=float, default=0.95, help="approx mode: target recall at the threshold"
+        "--mode", choices=MODES, **defaults("mode"), help="exact (guaranteed) or approx (LSH)"
+    )
+    parser.add_argument(
+        "--recall",
+        type=float,
+        **defaults("recall"),
+        help=f"approx mode: target recall at the threshold (default {default(DupsConfig, 'recall')})",
     )
     parser.add_argument(
         "--segments",
@@ -40,7 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SEGMENTS",
         help="also match crop-resistant segments (default: the hash job's segments table of HASHES)",
     )
-    parser.add_argument("--region-cutoff", type=int, default=1, help="segments: matched segments needed (1)")
+    parser.add_argument(
+        "--region-cutoff",
+        type=int,
+        **defaults("region_cutoff"),
+        help=f"segments: matched segments needed ({default(DupsConfig, 'region_cutoff')})",
+    )
     parser.add_argument("--hamming-cutoff", type=float, default=None, help="segments: cutoff in bits")
     parser.add_argument(
         "--bit-error-rate", type=float, default=None, help="segments: cutoff as bit fraction (0.25)"
@@ -54,13 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expand-limit",
         type=int,
-        default=DEFAULT_EXPAND_LIMIT,
+        **defaults("expand_limit"),
         help="identical groups larger than this are written in compact form",
     )
     parser.add_argument(
         "--hot-bucket",
         type=int,
-        default=DEFAULT_HOT_BUCKET,
+        **defaults("hot_bucket"),
         help="band buckets larger than this are split on sub-bands",
     )
     parser.add_argument(
@@ -78,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--keep",
-        default="most-pixels",
+        **defaults("keep"),
         metavar="POLICY",
         help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
         "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing (read_dups(...).remove)",
@@ -92,13 +109,17 @@ def config_from_args(args: argparse.Namespace) -> DupsConfig:
     return DupsConfig(**{name: getattr(args, name) for name in names})
 
 
+def _print_progress(line: str) -> None:
+    print(f"sparkhash dups: {line}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_config(config)  # before Spark starts
     parse_policy(config.keep)  # a bad policy is refused before Spark starts
     spark = session_for(args, "sparkhash-dups")
     try:
-        result = run_dups(spark, config)
+        result = run_dups(spark, config, progress=_print_progress)
     except ParamsMismatch as exc:
         print(f"sparkhash dups: refusing to join: {exc}", file=sys.stderr)
         return 2

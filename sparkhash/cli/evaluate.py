@@ -19,12 +19,10 @@ import argparse
 import time
 from pathlib import Path
 
+from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
-from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, parse_algorithms
+from sparkhash.core.registry import ALGORITHMS, parse_algorithms
 from sparkhash.evaluation.runner import EvaluationRequest, evaluate
-
-DEFAULT_TARGET_FPRS = (0.0, 1e-4, 1e-3, 1e-2)
-DEFAULT_PLOT_FPR = 1e-3
 
 
 def _fpr_list(text: str) -> list[float]:
@@ -42,6 +40,10 @@ def _algorithm_list(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    algorithms, fprs, plot_fpr, reference = (
+        default(EvaluationRequest, name)
+        for name in ("algorithms", "target_fprs", "plot_fpr", "reference_edit")
+    )
     parser.add_argument("truth", help="labelled CSV with columns file,group[,edit]")
     parser.add_argument("output", help="directory for the tables and plots (created)")
     parser.add_argument(
@@ -53,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--algorithms",
         type=_algorithm_list,
-        default=list(DEFAULT_ALGORITHMS),
-        help=f"comma-separated from {','.join(ALGORITHMS)} (default: {','.join(DEFAULT_ALGORITHMS)})",
+        default=list(algorithms),
+        help=f"comma-separated from {','.join(ALGORITHMS)} (default: {','.join(algorithms)})",
     )
     parser.add_argument(
         "--max-threshold", type=int, help="largest threshold tabled (default: largest distance seen)"
@@ -62,17 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target-fpr",
         type=_fpr_list,
-        default=list(DEFAULT_TARGET_FPRS),
-        help="false-positive rates to pick thresholds for (default: 0,0.0001,0.001,0.01)",
+        default=list(fprs),
+        help=f"false-positive rates to pick thresholds for (default: {','.join(f'{v:g}' for v in fprs)})",
     )
     parser.add_argument(
         "--plot-fpr",
         type=float,
-        default=DEFAULT_PLOT_FPR,
-        help="target FPR of the per-edit recall plot and table (default: 0.001)",
+        default=plot_fpr,
+        help=f"target FPR of the per-edit recall plot and table (default: {plot_fpr:g})",
     )
     parser.add_argument(
-        "--reference-edit", default="orig", help="edit name of each group's original (default: orig)"
+        "--reference-edit",
+        default=reference,
+        help=f"edit name of each group's original (default: {reference})",
     )
     parser.add_argument(
         "--exclude-groups",

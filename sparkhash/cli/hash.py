@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
+from sparkhash.cli.fields import default
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
@@ -33,6 +34,9 @@ from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import local_session_settings
 from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
+
+#: The --dups options of a stream and the DupsConfig fields they set (`cli.fields` maps back).
+_DUPS_OPTIONS = {"dups_algorithm": "algorithm", "dups_threshold": "threshold", "keep": "keep"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,15 +103,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument(
         "--dups", metavar="DUPS_OUTPUT", help="keep this dups OUTPUT up to date after each micro-batch"
     )
+    algorithm, threshold, keep = (default(DupsConfig, name) for name in _DUPS_OPTIONS.values())
     stream.add_argument(
-        "--dups-algorithm", default="phash", choices=SINGLE_ALGORITHMS, help="--dups: algorithm"
+        "--dups-algorithm",
+        default=algorithm,
+        choices=SINGLE_ALGORITHMS,
+        help=f"--dups: algorithm ({algorithm})",
     )
     stream.add_argument(
-        "--dups-threshold", type=int, default=4, help="--dups: largest distance of a pair (4)"
+        "--dups-threshold",
+        type=int,
+        default=threshold,
+        help=f"--dups: largest distance of a pair ({threshold})",
     )
-    stream.add_argument(
-        "--keep", default="most-pixels", metavar="POLICY", help="--dups: keep policy (most-pixels)"
-    )
+    stream.add_argument("--keep", default=keep, metavar="POLICY", help=f"--dups: keep policy ({keep})")
     add_spark_arguments(parser.add_argument_group("Spark"))
 
 
@@ -147,8 +156,9 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
     if args.available_now and args.trigger_interval:
         raise UsageError("--available-now and --trigger-interval exclude each other")
     dups = None
-    dups_only = {"dups_algorithm": "phash", "dups_threshold": 4, "keep": "most-pixels"}
-    changed = [name for name, default in dups_only.items() if getattr(args, name) != default]
+    changed = [
+        option for option, name in _DUPS_OPTIONS.items() if getattr(args, option) != default(DupsConfig, name)
+    ]
     if changed and not args.dups:
         raise UsageError(f"--{changed[0].replace('_', '-')} needs --dups DUPS_OUTPUT")
     if args.dups:
@@ -160,7 +170,8 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
                 algorithm=args.dups_algorithm,
                 threshold=args.dups_threshold,
                 keep=args.keep,
-            )
+            ),
+            progress=lambda line: print(f"sparkhash dups: {line}", file=sys.stderr, flush=True),
         )
     return StreamConfig(
         job=job,

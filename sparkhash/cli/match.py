@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
 from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, check_output, run_match
+from sparkhash.dedup.plan import DEFAULT_THRESHOLD
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,16 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("hashes", help="the lake: a `sparkhash hash` OUTPUT or a Parquet hashes table")
     parser.add_argument("output", help="output directory (read it with sparkhash.read_matches)")
-    parser.add_argument("--algorithm", default="phash", choices=ALGORITHMS)
+    parser.add_argument("--algorithm", default=default(MatchConfig, "algorithm"), choices=ALGORITHMS)
     parser.add_argument(
         "--threshold",
         type=int,
-        default=None,
-        help="largest Hamming distance (default 4; crop_resistant: the segment cutoff, imagehash's 16 of 64 bits)",
+        default=default(MatchConfig, "threshold"),
+        help=f"largest Hamming distance (default {DEFAULT_THRESHOLD}; crop_resistant: the segment cutoff, "
+        "imagehash's 16 of 64 bits)",
     )
     parser.add_argument(
         "--query-format",
-        default="auto",
+        default=default(MatchConfig, "query_format"),
         choices=QUERY_FORMATS,
         help="what QUERY is (default: guessed from the path)",
     )
@@ -35,7 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hash-column", help="query table: hex column (default: the algorithm's name, else hash)"
     )
     parser.add_argument(
-        "--region-cutoff", type=int, default=1, help="crop_resistant: matched segments needed (1)"
+        "--region-cutoff",
+        type=int,
+        default=default(MatchConfig, "region_cutoff"),
+        help=f"crop_resistant: matched segments needed ({default(MatchConfig, 'region_cutoff')})",
     )
     parser.add_argument("--name-filter", help='image queries: glob on file names, e.g. "*.{jpg,png}"')
     parser.add_argument(

@@ -8,17 +8,20 @@ import sys
 import time
 from pathlib import Path
 
+from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.validate import check_at_least
 from sparkhash.dedup.output import read_dups
 from sparkhash.errors import UsageError
-from sparkhash.report.build import DEFAULT_MAX_MEMBERS, DEFAULT_TOP, ReportRequest, build_report
+from sparkhash.report.build import ReportRequest, build_report
 from sparkhash.report.hashes import find_hashes
-from sparkhash.report.page import DEFAULT_PAGE_SIZE
-from sparkhash.report.thumbnails import DEFAULT_SIZE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    top, max_members, size, page_size, workers = (
+        default(ReportRequest, name)
+        for name in ("top", "max_members", "thumbnail_size", "page_size", "workers")
+    )
     parser.add_argument("dups", help="output directory of `sparkhash dups` (pairs/, clusters/)")
     parser.add_argument("output", help="HTML file to write")
     parser.add_argument(
@@ -29,25 +32,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top",
         type=int,
-        default=DEFAULT_TOP,
-        help=f"clusters included, largest/most uncertain first (default {DEFAULT_TOP})",
+        default=top,
+        help=f"clusters included, largest/most uncertain first (default {top})",
     )
     parser.add_argument(
         "--max-members",
         type=int,
-        default=DEFAULT_MAX_MEMBERS,
-        help=f"images shown per cluster, kept file first (default {DEFAULT_MAX_MEMBERS})",
+        default=max_members,
+        help=f"images shown per cluster, kept file first (default {max_members})",
     )
-    parser.add_argument(
-        "--thumbnail-size", type=int, default=DEFAULT_SIZE, help=f"pixels (default {DEFAULT_SIZE})"
-    )
+    parser.add_argument("--thumbnail-size", type=int, default=size, help=f"pixels (default {size})")
     parser.add_argument(
         "--page-size",
         type=int,
-        default=DEFAULT_PAGE_SIZE,
-        help=f"clusters per page (default {DEFAULT_PAGE_SIZE})",
+        default=page_size,
+        help=f"clusters per page (default {page_size})",
     )
-    parser.add_argument("--workers", type=int, default=4, help="threads making thumbnails (default 4)")
+    parser.add_argument(
+        "--workers", type=int, default=workers, help=f"threads making thumbnails (default {workers})"
+    )
     add_spark_arguments(parser)
 
 
@@ -71,11 +74,11 @@ def thumbnail_progress(done: int, total: int) -> None:
 
 def check_args(args: argparse.Namespace) -> Path:
     """The report's path, after checking the options (UsageError, one line)."""
-    check_at_least(args.top, 1, "--top")
-    check_at_least(args.max_members, 1, "--max-members")
-    check_at_least(args.thumbnail_size, 16, "--thumbnail-size")
-    check_at_least(args.page_size, 1, "--page-size")
-    check_at_least(args.workers, 1, "--workers")
+    check_at_least(args.top, 1, "top")
+    check_at_least(args.max_members, 1, "max_members")
+    check_at_least(args.thumbnail_size, 16, "thumbnail_size")
+    check_at_least(args.page_size, 1, "page_size")
+    check_at_least(args.workers, 1, "workers")
     output = Path(os.path.abspath(args.output))
     if output.is_dir():
         raise UsageError(f"REPORT {args.output} is a directory; name the HTML file to write")

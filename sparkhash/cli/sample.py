@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from sparkhash.cli.fields import default
 from sparkhash.sample import write_sample
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", help="where to write the images")
-    parser.add_argument("--groups", type=int, default=8, help="near-duplicate groups (7 files each)")
+    groups = default(write_sample, "groups")
+    parser.add_argument(
+        "--groups", type=int, default=groups, help=f"near-duplicate groups (7 files each; default {groups})"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,15 +18,7 @@ from PIL import Image, ImageFilter  # noqa: F401
 from sparkhash.core.classes import ImageHash, ImageMultiHash
 from sparkhash.core.compat import _find_all_segments, _find_region
 from sparkhash.core.crop_resistant import crop_resistant_hash
-from sparkhash.core.decode import (
-    DecodeOptions,
-    EmptyImageError,
-    ImageDecodeError,
-    ImageTooLargeError,
-    NotAnImageError,
-    TruncatedImageError,
-    decode_image,
-)
+from sparkhash.core.decode import DecodeOptions, decode_image
 from sparkhash.core.hashes import (
     ANTIALIAS,
     HashFunc,
@@ -49,6 +41,13 @@ from sparkhash.core.hexcodec import (
 from sparkhash.core.multi import HashResult, Segment, compute_hashes
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
 from sparkhash.core.pdq import PDQ_QUALITY_FLOOR, pdq_hash, pdq_hash_dihedral
+from sparkhash.errors import (
+    EmptyImageError,
+    ImageDecodeError,
+    ImageTooLargeError,
+    NotAnImageError,
+    TruncatedImageError,
+)
 
 WhashMode = Literal["haar", "db4"]
 

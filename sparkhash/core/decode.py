@@ -14,34 +14,16 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from sparkhash.errors import (  # defined with every other exception (sparkhash.errors)
+    EmptyImageError,
+    ImageTooLargeError,
+    NotAnImageError,
+    TruncatedImageError,
+)
+
 #: Default pixel limit: 100 MP covers every camera and scanner image we expect; a 40 000 x
 #: 40 000 bomb (1.6 GP, 1.6 GB as 'L') is refused before decoding.
 DEFAULT_MAX_PIXELS = 100_000_000
-
-
-class ImageDecodeError(ValueError):
-    """Bytes that cannot be turned into an image. `reason` is a short machine-friendly tag."""
-
-    reason = "decode_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-
-class EmptyImageError(ImageDecodeError):
-    reason = "empty"
-
-
-class NotAnImageError(ImageDecodeError):
-    reason = "not_an_image"
-
-
-class TruncatedImageError(ImageDecodeError):
-    reason = "truncated"
-
-
-class ImageTooLargeError(ImageDecodeError):
-    reason = "too_large"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.dedup import pairs as _pairs
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD
 
 __all__ = ["find_pairs", "hamming_distance"]
 
@@ -25,14 +25,14 @@ _OPTIONAL = ("params", "error", "width", "height", "length")
 
 def find_pairs(
     df: DataFrame,
-    threshold: int = 4,
+    threshold: int = DEFAULT_THRESHOLD,
     *,
     id_col: str = "path",
     hash_col: str = "phash",
     algorithm: str | None = None,
     params_col: str = "params",
     mode: str = "exact",
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_RECALL,
     expand_limit: int = _pairs.DEFAULT_EXPAND_LIMIT,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
 ) -> _pairs.PairsResult:

@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET, BandPlan, hash_bits, word_columns, words_for
 from sparkhash.dedup.clusters import connected_components, with_keep
-from sparkhash.dedup.join import hash_pairs
-from sparkhash.dedup.pairs import (
-    DEFAULT_EXPAND_LIMIT,
-    checked_params,
-    expand_pairs,
-    grouped_members,
-    hex_width,
-    make_plan,
-    valid_hashes,
-    with_words,
+from sparkhash.dedup.join import join_within
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, expand_pairs, grouped_members, prepare, valid_hashes
+from sparkhash.dedup.plan import (
+    DEFAULT_HOT_BUCKET,
+    DEFAULT_RECALL,
+    DEFAULT_THRESHOLD,
+    BandPlan,
+    Planner,
+    planner_for,
 )
 
 
@@ -45,17 +43,18 @@ def find_pairs_incremental(
     old_pairs: DataFrame,
     old_clusters: DataFrame,
     algorithm: str = "phash",
-    threshold: int = 4,
+    threshold: int = DEFAULT_THRESHOLD,
     mode: str = "exact",
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_RECALL,
     expand_limit: int = DEFAULT_EXPAND_LIMIT,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    planner: Planner | None = None,
 ) -> IncrementalResult:
     """Extend a previous run (old hashes, its pairs and clusters) with newly hashed files.
 
     A path present in both tables is taken from `new_hashes`; its old pairs are kept as they were.
+    `planner` replaces mode, target_recall and hot_bucket (see `pairs.find_pairs`).
     """
-    params = checked_params([old_hashes, new_hashes], algorithm)
     new_rows = valid_hashes(new_hashes, algorithm).withColumn("new", F.lit(True))
     old_rows = (
         valid_hashes(old_hashes, algorithm)
@@ -63,17 +62,21 @@ def find_pairs_incremental(
         .withColumn("new", F.lit(False))
     )
     rows = old_rows.unionByName(new_rows)
-    hex_len = hex_width(rows)
-    words = words_for(hex_len)
-    nbits = min(hash_bits(algorithm, params), 4 * hex_len)
-    wcols = word_columns(words)
-    grouped = grouped_members(with_words(rows.select("path", "hex", "new"), words), words, incremental=True)
+    prep = prepare([old_hashes, new_hashes], algorithm, rows.select("path", "hex", "new"))
+    grouped = grouped_members(prep.rows, prep.words, incremental=True)
     distinct = grouped.filter(F.col("path") == F.col("anchor")).select(
-        *wcols, F.col("group_new").alias("new")
+        *prep.wcols, F.col("group_new").alias("new")
     )
-    plan = make_plan(distinct, nbits, words, threshold, mode, target_recall, hot_bucket)
-    hp = hash_pairs(distinct, plan, probe=distinct.filter(F.col("new")).select(*wcols), new_column="new")
-    new_pairs, groups = expand_pairs(grouped, hp, words, algorithm, expand_limit)
+    hp, plan = join_within(
+        distinct,
+        threshold,
+        probe=distinct.filter(F.col("new")).select(*prep.wcols),
+        planner=planner or planner_for(mode, target_recall, hot_bucket),
+        nbits=prep.nbits,
+        words=prep.words,
+        new_column="new",
+    )
+    new_pairs, groups = expand_pairs(grouped, hp, prep.words, algorithm, expand_limit)
     new_pairs = new_pairs.localCheckpoint(eager=True)
     pairs = (
         old_pairs.select(*new_pairs.columns)

@@ -5,12 +5,14 @@ anchor, algorithm, size: groups of identical hashes written in compact form) and
 (REMOVE_SCHEMA: the files not kept, `sparkhash.dedup.keep`) of one run under OUTPUT, committed
 together with the policy (`sparkhash.dedup.output`: read them with `read_dups`). The run holds
 OUTPUT's lease.
-The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`.
+The command line is `sparkhash.cli.dups`; this module takes a `DupsConfig`, reports how the
+pairs are found (the band plans) through a `progress` callback and in `DupsResult.plans`, and
+prints nothing.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -19,7 +21,6 @@ from pyspark.sql import functions as F
 from sparkhash.core.registry import SINGLE_ALGORITHMS
 from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.keep import (
@@ -31,13 +32,16 @@ from sparkhash.dedup.keep import (
 )
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
-from sparkhash.dedup.plan import hash_bits
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD, hash_bits
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
 from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.tables import committed_runs, read_hash_output
+
+_PREVIOUS_FIELDS = ("previous", "previous_hashes", "previous_run")
+_PREVIOUS_NEEDS = "previous needs previous_hashes or previous_run"
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,9 @@ class DupsConfig:
     hashes: str
     output: str | None = None
     algorithm: str = "phash"
-    threshold: int = 4
+    threshold: int = DEFAULT_THRESHOLD
     mode: str = "exact"
-    recall: float = 0.95
+    recall: float = DEFAULT_RECALL
     segments: str | None = None
     region_cutoff: int = 1
     hamming_cutoff: float | None = None
@@ -70,7 +74,8 @@ class DupsConfig:
 
 @dataclass(frozen=True)
 class DupsResult:
-    """What `run_dups` wrote: the pairs read back from OUTPUT and their count."""
+    """What `run_dups` wrote: the pairs read back from OUTPUT and their count; plans: how the
+    pairs were found, one line each (e.g. the band plan's `describe()`)."""
 
     pairs: DataFrame
     clusters: DataFrame
@@ -78,6 +83,15 @@ class DupsResult:
     written: int
     output: str
     run_id: str | None = None
+    plans: tuple[str, ...] = ()
+
+
+#: A run's progress lines go to this callback (the command line prints them as they come).
+Progress = Callable[[str], None]
+
+
+def no_progress(line: str) -> None:
+    """The default progress: nothing printed (the library never prints)."""
 
 
 def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
@@ -106,25 +120,27 @@ def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> Data
         return spark.read.parquet(segments)
     table = read_hash_output(spark, hashes)[1]
     if table is None:
-        raise UsageError(f"no segments table found for {hashes}; pass --segments PATH")
+        raise UsageError(f"no segments table found for {hashes}; give segments a PATH", "segments")
     return table
 
 
 def check_config(config: DupsConfig) -> None:
     """What can be refused before Spark starts (UsageError, one line)."""
     check_recall(config.recall)
-    check_at_least(config.threshold, 0, "--threshold")
-    check_at_least(config.region_cutoff, 1, "--region-cutoff")
-    check_at_least(config.hamming_cutoff, 0, "--hamming-cutoff")
-    check_at_least(config.expand_limit, 1, "--expand-limit")
-    check_at_least(config.hot_bucket, 1, "--hot-bucket")
-    check_at_least(config.segment_shared_limit, 1, "--segment-shared-limit")
+    check_at_least(config.threshold, 0, "threshold")
+    check_at_least(config.region_cutoff, 1, "region_cutoff")
+    check_at_least(config.hamming_cutoff, 0, "hamming_cutoff")
+    check_at_least(config.expand_limit, 1, "expand_limit")
+    check_at_least(config.hot_bucket, 1, "hot_bucket")
+    check_at_least(config.segment_shared_limit, 1, "segment_shared_limit")
     if config.bit_error_rate is not None and not 0 <= config.bit_error_rate <= 1:
-        raise UsageError(f"--bit-error-rate must be between 0 and 1, not {config.bit_error_rate}")
+        raise UsageError(
+            f"bit_error_rate must be between 0 and 1, not {config.bit_error_rate}", "bit_error_rate"
+        )
     if config.previous and not (config.previous_run or config.previous_hashes):
-        raise UsageError("--previous needs --previous-hashes or --previous-run")
+        raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)
     if (config.previous_run or config.previous_hashes) and not config.previous:
-        raise UsageError("--previous-run and --previous-hashes need --previous DUPS_OUTPUT")
+        raise UsageError("previous_run and previous_hashes need previous (a DUPS_OUTPUT)", _PREVIOUS_FIELDS)
     if not config.output:
         raise UsageError("no output directory given")
     preflight.check_output(config.output, "dups")
@@ -132,12 +148,13 @@ def check_config(config: DupsConfig) -> None:
 
 def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFrame) -> None:
     """What needs the hashes table: the algorithm's column, the threshold against its bit
-    count, and --previous-run against the committed runs."""
+    count, and previous_run against the committed runs."""
     if config.algorithm not in hashes.columns:
         held = [c for c in hashes.columns if c in SINGLE_ALGORITHMS]
         raise UsageError(
             f"HASHES {config.hashes} holds no {config.algorithm} hashes (it holds {', '.join(held) or 'none'}); "
-            "choose --algorithm among those"
+            "choose algorithm among those",
+            "algorithm",
         )
     if "params" in hashes.columns:
         bits = hash_bits(config.algorithm, checked_params([hashes], config.algorithm))
@@ -152,18 +169,22 @@ def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFr
         if config.previous_run not in runs:
             latest = f" (the latest is {max(runs)})" if runs else ""
             raise UsageError(
-                f"--previous-run {config.previous_run} is not a committed run of {config.hashes}{latest}"
+                f"previous_run {config.previous_run} is not a committed run of {config.hashes}{latest}",
+                "previous_run",
             )
 
 
-def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """Pairs, clusters and groups of `config` (not written). UsageError for an incomplete
-    incremental request, ParamsMismatch for hashes that cannot be compared."""
+def find_duplicates(
+    spark: SparkSession, config: DupsConfig, progress: Progress = no_progress
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """Pairs, clusters and groups of `config` (not written); each plan chosen goes to `progress`.
+    UsageError for an incomplete incremental request, ParamsMismatch for hashes that cannot be
+    compared."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
     check_against_hashes(spark, config, hashes)
     if args.algorithm == ROBUST:
-        return _robust_duplicates(spark, args, hashes)
+        return _robust_duplicates(spark, args, hashes, progress)
     common = dict(
         algorithm=args.algorithm,
         threshold=args.threshold,
@@ -182,12 +203,12 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
             previous.clusters,
             **common,
         )
-        print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
+        progress(result.plan.describe())
         pairs, groups, clusters = result.pairs, result.groups, result.clusters
         attributes = valid_hashes(hashes, args.algorithm).unionByName(valid_hashes(old, args.algorithm))
     else:
         result = find_pairs(hashes, **common)
-        print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
+        progress(result.plan.describe())
         pairs, groups, clusters = result.pairs, result.groups, None
         attributes = valid_hashes(hashes, args.algorithm)
     if args.segments:
@@ -201,7 +222,7 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
             shared_limit=args.segment_shared_limit,
             hot_bucket=args.hot_bucket,
         )
-        print(f"sparkhash dups: segments cutoff {seg.cutoff}: {seg.plan.describe()}", file=sys.stderr)
+        progress(f"segments cutoff {seg.cutoff}: {seg.plan.describe()}")
         pairs = pairs.unionByName(seg.pairs).dropDuplicates(["path_a", "path_b", "algorithm"])
         clusters = None
     pairs = pairs.localCheckpoint(eager=True)
@@ -211,21 +232,21 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
 
 
 def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(new, old) hashes of an incremental run: split at --previous-run, or the previous hashes table."""
+    """(new, old) hashes of an incremental run: split at previous_run, or the previous hashes table."""
     if args.previous_run:
         return hashes.filter(F.col("run_id") > args.previous_run), hashes.filter(
             F.col("run_id") <= args.previous_run
         )
     if args.previous_hashes:
         return hashes, read_hashes_table(spark, args.previous_hashes)
-    raise UsageError("--previous needs --previous-hashes or --previous-run")
+    raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)
 
 
 def _robust_duplicates(
-    spark: SparkSession, args: DupsConfig, hashes: DataFrame
+    spark: SparkSession, args: DupsConfig, hashes: DataFrame, progress: Progress
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
-    documented operating point (`--threshold` and the band options do not apply)."""
+    """algorithm robust: its own candidate join and verification (`dedup.robust`), at the
+    documented operating point (threshold and the band options do not apply)."""
     hashes, old = _split_previous(spark, args, hashes) if args.previous else (hashes, None)
     pairs = find_robust_pairs(hashes, old)
     attributes = valid_signatures(hashes)
@@ -240,21 +261,30 @@ def _robust_duplicates(
             valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
         )
     pairs = pairs.localCheckpoint(eager=True)
-    print(f"sparkhash dups: robust format {ROBUST_FORMAT}, default operating point", file=sys.stderr)
+    progress(f"robust format {ROBUST_FORMAT}, default operating point")
     clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
     groups = spark.createDataFrame([], "path string, anchor string, algorithm string, size long")
     return pairs, clusters, groups
 
 
-def run_dups(spark: SparkSession, config: DupsConfig, covered: str | None = None) -> DupsResult:
+def run_dups(
+    spark: SparkSession, config: DupsConfig, covered: str | None = None, progress: Progress = no_progress
+) -> DupsResult:
     """Find the duplicates of `config` and commit pairs, clusters (kept by `config.keep`),
     groups and remove as one new run of its output (`sparkhash.dedup.output`), holding the
-    output's lease meanwhile. `covered` is recorded with the run (`sparkhash.dedup.live`)."""
+    output's lease meanwhile. `covered` is recorded with the run (`sparkhash.dedup.live`).
+    How the pairs are found goes to `progress` as it is chosen, and into the result's plans."""
+    plans: list[str] = []
+
+    def report(line: str) -> None:
+        plans.append(line)
+        progress(line)
+
     check_config(config)
     policy = parse_policy(config.keep)
     with lease.acquire(spark, config.output, "sparkhash dups") as held:
         remove_old_runs(spark, config.output)  # what killed runs left behind
-        pairs, clusters, groups = find_duplicates(spark, config)
+        pairs, clusters, groups = find_duplicates(spark, config, report)
         attributes = keep_attributes(read_hashes_table(spark, config.hashes))
         if config.previous_hashes:
             attributes = attributes.unionByName(
@@ -285,4 +315,5 @@ def run_dups(spark: SparkSession, config: DupsConfig, covered: str | None = None
         written=written,
         output=config.output,
         run_id=held.run_id,
+        plans=tuple(plans),
     )

@@ -1,5 +1,8 @@
 """The banded join over distinct hashes: every pair within k found once, verified in the JVM.
 
+Its Spark columns come first: hex -> signed 64-bit words, Hamming distance, band keys (the
+planning maths, `BandPlan`, is numpy only in `sparkhash.dedup.plan`).
+
 Each candidate pair is verified in exactly one band — the first band on which the two hashes
 are within the band's radius — so no cross-band de-duplication shuffle is needed. On a
 two-sided band (build rows emit variants too) a pair meets in several rows of that band; only
@@ -12,23 +15,123 @@ all within k of each other.
 
 from __future__ import annotations
 
+import numpy as np
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.dedup.bands import (
+from sparkhash.dedup.plan import (
     BandPlan,
-    band_keys,
-    hamming,
+    Planner,
+    exact_plan,
+    join_partitions,
     signed,
     single_word,
-    sub_band_array,
     word_columns,
-    words_less,
 )
-from sparkhash.dedup.plan import join_partitions
 from sparkhash.spark.session import shuffle_partitions
 
 HOT_LIMIT_ROWS = 1_000_000
+#: Distinct hashes sampled to plan a join (the planner measures band collisions on them).
+SAMPLE_SIZE = 2000
+
+
+# ------------------------------------------------------- Spark columns: words, distances, keys
+
+
+def hex_to_words(hex_col: Column, words: int) -> list[Column]:
+    """Signed 64-bit words of a hex column, most significant word first.
+
+    Each word is built from two 32-bit halves (conv to decimal, then to long) so that values
+    >= 2^63 never pass through an overflowing cast.
+    """
+    padded = F.lpad(F.lower(hex_col), words * 16, "0")
+    out = []
+    for i in range(words):
+        hi = F.conv(F.substring(padded, 16 * i + 1, 8), 16, 10).cast("long")
+        lo = F.conv(F.substring(padded, 16 * i + 9, 8), 16, 10).cast("long")
+        out.append(F.shiftleft(hi, 32).bitwiseOR(lo))
+    return out
+
+
+def hamming(a: list[str], b: list[str], masks: tuple[int, ...] | None = None) -> Column:
+    """Hamming distance between word columns `a` and `b` (optionally restricted to masks), in the JVM."""
+    terms = []
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if masks is not None and masks[i] == 0:
+            continue
+        diff = F.col(x).bitwiseXOR(F.col(y))
+        if masks is not None and masks[i] != (1 << 64) - 1:
+            diff = diff.bitwiseAND(F.lit(signed(masks[i])))
+        terms.append(F.bit_count(diff))
+    if not terms:
+        return F.lit(0)
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total.cast("int")
+
+
+def words_less(a: list[str], b: list[str]) -> Column:
+    """Lexicographic (signed) order of two word tuples: a total order on distinct hashes."""
+    cond = F.col(a[-1]) < F.col(b[-1])
+    for x, y in zip(reversed(a[:-1]), reversed(b[:-1]), strict=True):
+        cond = (F.col(x) < F.col(y)) | ((F.col(x) == F.col(y)) & cond)
+    return cond
+
+
+def band_struct_array(plan: BandPlan, probe: bool) -> Column:
+    """Literal array of (band, m0.., f0..) structs: one per band variant of the side, i.e. within
+    the band's probe radius (probe) or build radius (build: the key alone unless two-sided)."""
+    items = []
+    for i, band in enumerate(plan.bands):
+        radius = plan.probe_radius(i) if probe else plan.build_radius(i)
+        flips = plan.probe_flips(band, radius)
+        for f in flips:
+            fields = [F.lit(i).alias("band"), F.lit(single_word(band)).alias("single")]
+            fields += [F.lit(signed(m)).alias(f"m{w}") for w, m in enumerate(band.masks)]
+            fields += [F.lit(signed(x)).alias(f"f{w}") for w, x in enumerate(f)]
+            items.append(F.struct(*fields))
+    return F.array(*items)
+
+
+def band_keys(
+    df: DataFrame, plan: BandPlan, probe: bool, keep: tuple[str, ...] = (), flips: bool = False
+) -> DataFrame:
+    """One row per (hash, band, variant of the side: see `band_struct_array`) with its bucket `key`.
+
+    key = the masked word (XOR flip) when the band lies in one word — exact, no collisions —
+    else xxhash64 of the masked words. Extra `keep` columns are carried along; `flips` adds
+    the variant's flip words as bf0.. (the two-sided rule needs them when a band spans words:
+    a single-word band's flip is key ^ (word & mask)).
+    """
+    wcols = word_columns(plan.words)
+    exploded = df.select(*wcols, *keep, F.explode(band_struct_array(plan, probe)).alias("b"))
+    parts = [F.col(w).bitwiseAND(F.col(f"b.m{i}")).bitwiseXOR(F.col(f"b.f{i}")) for i, w in enumerate(wcols)]
+    key = F.xxhash64(*parts)
+    for i in reversed(range(plan.words)):
+        key = F.when(F.col("b.single") == i, parts[i]).otherwise(key)
+    if plan.words == 1:
+        key = parts[0]
+    extra = [F.col(f"b.f{i}").alias(f"bf{i}") for i in range(plan.words)] if flips else []
+    return exploded.select(*wcols, *keep, *extra, F.col("b.band").alias("band"), key.alias("key"))
+
+
+def sub_band_array(plan: BandPlan) -> Column:
+    """Literal array of (band, sub, m0..) structs: the sub-bands of every band."""
+    items = []
+    for i, subs in enumerate(plan.sub_bands):
+        for j, sub in enumerate(subs):
+            fields = [F.lit(i).alias("band"), F.lit(j).alias("sub"), F.lit(single_word(sub)).alias("single")]
+            fields += [F.lit(signed(m)).alias(f"m{w}") for w, m in enumerate(sub.masks)]
+            items.append(F.struct(*fields))
+    if not items:
+        fields = [F.lit(-1).alias("band"), F.lit(-1).alias("sub"), F.lit(-1).alias("single")]
+        fields += [F.lit(0).cast("long").alias(f"m{w}") for w in range(plan.words)]
+        return F.filter(F.array(F.struct(*fields)), lambda s: s["band"] >= 0)
+    return F.array(*items)
+
+
+# -------------------------------------------------------------------------------- the join
 
 
 def _first_within(distances: list[Column], radius: int | list[int]) -> Column:
@@ -232,3 +335,42 @@ def hash_pairs(
         .select(*a, *b, distance.alias("distance"))
         .filter(F.col("distance") <= plan.threshold)
     )
+
+
+def plan_for(distinct: DataFrame, nbits: int, words: int, threshold: int, planner: Planner) -> BandPlan:
+    """The plan `planner` chooses for `distinct` (word columns w0..): its size and a sample."""
+    wcols = word_columns(words)
+    n = distinct.count()
+    fraction = min(1.0, 1.5 * SAMPLE_SIZE / max(n, 1))
+    rows = distinct.select(*wcols).sample(False, fraction, seed=17).limit(SAMPLE_SIZE).collect()
+    sample = np.array([list(r) for r in rows], dtype=np.int64).reshape(-1, words).view(np.uint64)
+    return planner(nbits, words, threshold, n, sample=sample)
+
+
+def join_within(
+    build: DataFrame,
+    k: int,
+    probe: DataFrame | None = None,
+    planner: Planner = exact_plan,
+    *,
+    nbits: int,
+    words: int,
+    new_column: str | None = None,
+    broadcast_probe: bool = False,
+) -> tuple[DataFrame, BandPlan]:
+    """Every pair of distinct hashes within Hamming distance `k`, and the plan that found them.
+
+    build: distinct hashes as word columns w0.. (`words` of them, `nbits` meaningful bits),
+    planned on by `planner` (`plan.planner_for(mode, ...)`, or any `Planner`) with k capped at
+    nbits. Returns a_w.., b_w.., distance:
+    - without `probe`: the pairs within build, a < b;
+    - with `probe` and `new_column` (a boolean column of build; probe = its true rows): an
+      incremental run, the pairs with at least one new side (a < b when both are new);
+    - with `probe` alone: every (probe = a, build = b) pair, equal hashes included, e.g. queries
+      against a lake (`broadcast_probe` sends the few queries to every task).
+    """
+    plan = plan_for(build, nbits, words, min(k, nbits), planner)
+    if probe is not None and new_column is None:  # nothing in build is a probe: all of it is "old"
+        build, new_column = build.withColumn("new", F.lit(False)), "new"
+    pairs = hash_pairs(build, plan, probe=probe, new_column=new_column, broadcast_probe=broadcast_probe)
+    return pairs, plan

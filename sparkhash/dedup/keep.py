@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from sparkhash.dedup.output import read_dups
-from sparkhash.errors import UsageError
+from sparkhash.errors import KeepPolicyError, UsageError
 
 NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path")
 PREFER = "prefer:"
@@ -38,10 +38,6 @@ REMOVE_SCHEMA = StructType(
         StructField("reason", StringType(), False),
     ]
 )
-
-
-class KeepPolicyError(UsageError):
-    """An unknown or malformed keep policy (a user error)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from pyspark.sql import SparkSession
 
-from sparkhash.dedup.job import DupsConfig, run_dups
+from sparkhash.dedup.job import DupsConfig, Progress, no_progress, run_dups
 from sparkhash.dedup.output import committed_run_ids, read_dups
 from sparkhash.spark.tables import committed_runs
 
@@ -26,9 +26,10 @@ def covered_run(spark: SparkSession, output: str) -> str | None:
     return read_dups(spark, output).covered
 
 
-def update_dups(spark: SparkSession, config: DupsConfig) -> str | None:
+def update_dups(spark: SparkSession, config: DupsConfig, progress: Progress = no_progress) -> str | None:
     """Bring the dups OUTPUT `config.output` up to the latest committed run of the hash OUTPUT
-    `config.hashes`. Returns the run now covered (None before the first run)."""
+    `config.hashes` (the run's plans go to `progress`). Returns the run now covered (None
+    before the first run)."""
     runs = committed_runs(spark, config.hashes)
     if not runs:
         return None
@@ -37,14 +38,16 @@ def update_dups(spark: SparkSession, config: DupsConfig) -> str | None:
     if covered == latest:
         return latest
     step = config if covered is None else replace(config, previous=config.output, previous_run=covered)
-    run_dups(spark, step, covered=latest)
+    run_dups(spark, step, covered=latest, progress=progress)
     return latest
 
 
-def dups_after_each_batch(config: DupsConfig) -> Callable[[SparkSession, int, object], None]:
+def dups_after_each_batch(
+    config: DupsConfig, progress: Progress = no_progress
+) -> Callable[[SparkSession, int, object], None]:
     """A hash stream's `on_batch` keeping the dups OUTPUT up to date (see `update_dups`)."""
 
     def on_batch(spark: SparkSession, batch_id: int, summary: object) -> None:
-        update_dups(spark, config)
+        update_dups(spark, config, progress)
 
     return on_batch

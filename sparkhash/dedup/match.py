@@ -31,20 +31,13 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
-from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET, hash_bits, word_columns, words_for
-from sparkhash.dedup.join import hash_pairs
+from sparkhash.dedup.join import join_within
 from sparkhash.dedup.output import match_store, read_matches, write_matches
-from sparkhash.dedup.pairs import (
-    ParamsMismatch,
-    checked_params,
-    hex_width,
-    make_plan,
-    valid_hashes,
-    with_words,
-)
+from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
-from sparkhash.errors import UsageError
+from sparkhash.errors import QueryError
 from sparkhash.spark import preflight
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
@@ -53,7 +46,6 @@ from sparkhash.spark.tables import local_path, read_hash_output
 QUERY_FORMATS = ("auto", "images", "output", "table")
 #: Columns tried, in order, for a query table's id when none is named.
 ID_COLUMNS = ("id", "query", "path")
-DEFAULT_THRESHOLD = 4
 
 MATCHES_SCHEMA = StructType(
     [
@@ -64,10 +56,6 @@ MATCHES_SCHEMA = StructType(
         StructField("matched_segments", IntegerType(), True),
     ]
 )
-
-
-class QueryError(UsageError):
-    """The queries cannot be read or compared with the lake (a user error: one line, exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -91,13 +79,16 @@ class MatchConfig:
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
-            raise QueryError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+            raise QueryError(
+                f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}", "algorithm"
+            )
         if self.query_format not in QUERY_FORMATS:
             raise QueryError(
-                f"query format must be one of {', '.join(QUERY_FORMATS)}, not {self.query_format!r}"
+                f"query_format must be one of {', '.join(QUERY_FORMATS)}, not {self.query_format!r}",
+                "query_format",
             )
         if self.threshold is not None and self.threshold < 0:
-            raise QueryError(f"threshold must be >= 0, not {self.threshold}")
+            raise QueryError(f"threshold must be >= 0, not {self.threshold}", "threshold")
 
 
 # ---------------------------------------------------------------------------------- queries
@@ -211,37 +202,37 @@ def read_queries(spark: SparkSession, query: str, lake_rows: DataFrame, config: 
 # ---------------------------------------------------------------------------------- the join
 
 
-def _check_widths(lake: DataFrame, queries: DataFrame) -> int:
-    """The lake's hex length; refuses queries of another length (other hash size or algorithm)."""
-    width = hex_width(lake)
+def _check_widths(lake: Prepared, queries: DataFrame) -> None:
+    """Refuses queries whose hex length is not the lake's (other hash size or algorithm)."""
     other = [r[0] for r in queries.select(F.length("hex")).distinct().collect()]
-    wrong = sorted(n for n in other if n != width)
+    wrong = sorted(n for n in other if n != lake.width)
     if wrong:
         raise QueryError(
-            f"query hashes have {', '.join(map(str, wrong))} hex digits, the lake's have {width}: "
+            f"query hashes have {', '.join(map(str, wrong))} hex digits, the lake's have {lake.width}: "
             "they were made with other parameters or another algorithm"
         )
-    return width
 
 
 def query_lake_pairs(
-    lake: DataFrame,
-    queries: DataFrame,
-    words: int,
-    nbits: int,
-    threshold: int,
-    hot_bucket: int = DEFAULT_HOT_BUCKET,
+    lake: Prepared, queries: DataFrame, threshold: int, hot_bucket: int = DEFAULT_HOT_BUCKET
 ) -> DataFrame:
     """(a_w.. = query hash, b_w.. = lake hash, distance) for every distinct pair within `threshold`.
 
-    lake, queries: rows with word columns w0..; the lake is the build side, the queries the
-    broadcast probe side."""
-    wcols = word_columns(words)
-    lake_distinct = lake.select(*wcols).distinct().localCheckpoint(eager=True)
+    lake: the prepared lake rows, the build side; queries: rows with its word columns, the
+    broadcast probe side. The plan is exact."""
+    wcols = lake.wcols
+    lake_distinct = lake.rows.select(*wcols).distinct().localCheckpoint(eager=True)
     query_distinct = queries.select(*wcols).distinct()
-    plan = make_plan(lake_distinct, nbits, words, min(threshold, nbits), "exact", hot_bucket=hot_bucket)
-    build = lake_distinct.withColumn("new", F.lit(False))
-    return hash_pairs(build, plan, probe=query_distinct, new_column="new", broadcast_probe=True)
+    pairs, _ = join_within(
+        lake_distinct,
+        threshold,
+        probe=query_distinct,
+        planner=planner_for("exact", hot_bucket=hot_bucket),
+        nbits=lake.nbits,
+        words=lake.words,
+        broadcast_probe=True,
+    )
+    return pairs
 
 
 def match_hashes(
@@ -250,17 +241,13 @@ def match_hashes(
     """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA).
 
     queries: (query, hex); lake: a hashes table (rows with errors are skipped)."""
-    lake_rows = valid_hashes(lake, algorithm).select("path", "hex")
-    width = _check_widths(lake_rows, queries)
-    params = checked_params([lake], algorithm)
-    words = words_for(width)
-    nbits = min(hash_bits(algorithm, params), 4 * width)
-    lake_members = with_words(lake_rows, words)
-    query_members = with_words(queries.select("query", "hex"), words)
-    pairs = query_lake_pairs(lake_members, query_members, words, nbits, threshold, hot_bucket)
-    wcols = word_columns(words)
+    prep = prepare([lake], algorithm)
+    _check_widths(prep, queries)
+    query_members = prep.with_words(queries.select("query", "hex"))
+    pairs = query_lake_pairs(prep, query_members, threshold, hot_bucket)
+    wcols = prep.wcols
     qa = query_members.select(*[F.col(w).alias(f"a_{w}") for w in wcols], "query")
-    lb = lake_members.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path")
+    lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path")
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
     return found.select(
         "query",
@@ -283,20 +270,17 @@ def match_segments(
     queries: (query, segment, hex); lake_segments: a segments table. threshold: the segment
     cutoff in bits (default: imagehash's, a quarter of the segment hash's bits). distance is the
     closest segment pair's, matched_segments the larger of the two directions' counts."""
-    params = checked_params([lake_segments], CROP_RESISTANT)
     lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
-    width = _check_widths(lake_rows, queries)
-    words = words_for(width)
-    nbits = min(hash_bits(CROP_RESISTANT, params), 4 * width)
-    cutoff = segment_cutoff(nbits) if threshold is None else threshold
-    lake_members = with_words(lake_rows, words)
-    query_members = with_words(queries.select("query", "segment", "hex"), words)
-    pairs = query_lake_pairs(lake_members, query_members, words, nbits, cutoff, hot_bucket)
-    wcols = word_columns(words)
+    prep = prepare([lake_segments], CROP_RESISTANT, lake_rows)
+    _check_widths(prep, queries)
+    cutoff = segment_cutoff(prep.nbits) if threshold is None else threshold
+    query_members = prep.with_words(queries.select("query", "segment", "hex"))
+    pairs = query_lake_pairs(prep, query_members, cutoff, hot_bucket)
+    wcols = prep.wcols
     qa = query_members.select(
         *[F.col(w).alias(f"a_{w}") for w in wcols], "query", F.col("segment").alias("sq")
     )
-    lb = lake_members.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
+    lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
     counted = found.groupBy("query", "path").agg(
         F.countDistinct("sq").alias("query_segments"),
@@ -332,7 +316,9 @@ def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: Mat
     if kind == "output":
         hashes, _ = read_hash_output(spark, query)
         if ROBUST not in hashes.columns:
-            raise QueryError(f"{query} has no robust signatures: hash it with --algorithms robust")
+            raise QueryError(
+                f"{query} has no robust signatures: hash it with robust in algorithms", "algorithms"
+            )
         _same_params(lake, hashes, ROBUST)
         return hashes.select("path", ROBUST, "params", *[c for c in ("error",) if c in hashes.columns])
     raise QueryError("robust queries are images or a `sparkhash hash` OUTPUT, not a table of hex hashes")
@@ -371,9 +357,11 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     lake, lake_segments = read_hash_output(spark, hashes)
     if config.algorithm == ROBUST:
         if ROBUST not in lake.columns:
-            raise QueryError(f"{hashes} has no robust signatures: hash it with --algorithms robust first")
+            raise QueryError(
+                f"{hashes} has no robust signatures: hash it with robust in algorithms first", "algorithms"
+            )
         if config.threshold is not None:
-            raise QueryError("robust has one operating point: --threshold does not apply to it")
+            raise QueryError("robust has one operating point: threshold does not apply to it", "threshold")
         needed = ["path", ROBUST, "params", *[c for c in ("error",) if c in lake.columns]]
         lake = lake.select(*needed).localCheckpoint(eager=True)
         return match_robust(robust_queries(spark, query, lake, config), lake)

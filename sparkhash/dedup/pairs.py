@@ -10,34 +10,29 @@ from the anchor; the `groups` table lists such groups (path, anchor, algorithm, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import HashParams
 from sparkhash.core.spec import HashSpec, spec_from_json, spec_of
-from sparkhash.dedup.bands import (
+from sparkhash.dedup.join import hex_to_words, join_within
+from sparkhash.dedup.plan import (
     DEFAULT_HOT_BUCKET,
+    DEFAULT_RECALL,
+    DEFAULT_THRESHOLD,
     BandPlan,
-    approx_plan,
-    exact_plan,
+    Planner,
     hash_bits,
-    hex_to_words,
+    planner_for,
     word_columns,
     words_for,
 )
-from sparkhash.dedup.join import hash_pairs
-from sparkhash.errors import UsageError
+from sparkhash.errors import ParamsMismatch
 
 DEFAULT_EXPAND_LIMIT = 100
-SAMPLE_SIZE = 2000
-MODES = ("exact", "approx")
-
-
-class ParamsMismatch(UsageError):
-    """Hashes made with different parameters cannot be compared."""
 
 
 @dataclass
@@ -105,29 +100,46 @@ def hex_width(rows: DataFrame) -> int:
     return lengths[0] if lengths else 16
 
 
-def make_plan(
-    distinct: DataFrame,
-    nbits: int,
-    words: int,
-    threshold: int,
-    mode: str = "exact",
-    target_recall: float = 0.95,
-    hot_bucket: int = DEFAULT_HOT_BUCKET,
-    count: int | None = None,
-) -> BandPlan:
-    """Choose bands for `distinct` (word columns) from a sample of it and its size."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    wcols = word_columns(words)
-    n = distinct.count() if count is None else count
-    fraction = min(1.0, 1.5 * SAMPLE_SIZE / max(n, 1))
-    rows = distinct.select(*wcols).sample(False, fraction, seed=17).limit(SAMPLE_SIZE).collect()
-    sample = np.array([list(r) for r in rows], dtype=np.int64).reshape(-1, words).view(np.uint64)
-    if mode == "exact":
-        return exact_plan(nbits, words, threshold, n, sample=sample, hot_bucket=hot_bucket)
-    return approx_plan(
-        nbits, words, threshold, n, target_recall=target_recall, sample=sample, hot_bucket=hot_bucket
-    )
+@dataclass(frozen=True)
+class Prepared:
+    """One algorithm's rows ready for the band join (`prepare`).
+
+    rows: the rows given (path, hex, ...) with word columns w0.. after their own; params: the
+    parameters they share (None without a params column); width: their hex length; words: the
+    64-bit words per hash; nbits: the meaningful bits (the algorithm's, at most 4 x width)."""
+
+    rows: DataFrame
+    params: HashParams | None
+    width: int
+    words: int
+    nbits: int
+
+    @property
+    def wcols(self) -> list[str]:
+        return word_columns(self.words)
+
+    def with_words(self, rows: DataFrame) -> DataFrame:
+        """Other rows with a hex column (e.g. queries of the same width) with these word columns."""
+        return with_words(rows, self.words)
+
+
+def prepare(tables: Sequence[DataFrame], algorithm: str, rows: DataFrame | None = None) -> Prepared:
+    """The checks and the rows of one band join: shared parameters, valid rows, width, words.
+
+    tables: the hash (or segment) tables the rows come from; those with a params column must
+    agree on `algorithm`'s parameters (`checked_params`, else ParamsMismatch). rows: the rows
+    to join, with a lower-case `hex` column (default: `valid_hashes` of the one table, path and
+    hex). Mixed hex lengths are refused (`hex_width`). Without params, the bits are the hex's.
+    """
+    with_params = [t for t in tables if "params" in t.columns]
+    params = checked_params(with_params, algorithm) if with_params else None
+    if rows is None:
+        (table,) = tables
+        rows = valid_hashes(table, algorithm).select("path", "hex")
+    width = hex_width(rows)
+    words = words_for(width)
+    nbits = 4 * width if params is None else min(hash_bits(algorithm, params), 4 * width)
+    return Prepared(with_words(rows, words), params, width, words, nbits)
 
 
 def with_words(rows: DataFrame, words: int) -> DataFrame:
@@ -221,27 +233,23 @@ def expand_pairs(
 def find_pairs(
     hashes: DataFrame,
     algorithm: str = "phash",
-    threshold: int = 4,
+    threshold: int = DEFAULT_THRESHOLD,
     mode: str = "exact",
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_RECALL,
     expand_limit: int = DEFAULT_EXPAND_LIMIT,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    planner: Planner | None = None,
 ) -> PairsResult:
     """All pairs of paths whose `algorithm` hashes are within Hamming distance `threshold`.
 
     exact: every such pair (guaranteed). approx: each pair at distance k found with probability
-    >= plan.expected_recall. Refuses hashes made with different parameters.
+    >= plan.expected_recall. `planner` (e.g. a benchmark's) replaces mode, target_recall and
+    hot_bucket. Refuses hashes made with different parameters.
     """
-    # Without a params column (hex hashes stored elsewhere) the hex width gives the bit count.
-    params = checked_params([hashes], algorithm) if "params" in hashes.columns else None
-    rows = valid_hashes(hashes, algorithm)
-    hex_len = hex_width(rows)
-    words = words_for(hex_len)
-    nbits = 4 * hex_len if params is None else min(hash_bits(algorithm, params), 4 * hex_len)
-    grouped = grouped_members(with_words(rows.select("path", "hex"), words), words)
-    wcols = word_columns(words)
-    distinct = grouped.filter(F.col("path") == F.col("anchor")).select(*wcols)
-    plan = make_plan(distinct, nbits, words, threshold, mode, target_recall, hot_bucket)
-    hp = hash_pairs(distinct, plan)
-    pairs, groups = expand_pairs(grouped, hp, words, algorithm, expand_limit)
+    prep = prepare([hashes], algorithm)
+    grouped = grouped_members(prep.rows, prep.words)
+    distinct = grouped.filter(F.col("path") == F.col("anchor")).select(*prep.wcols)
+    planner = planner or planner_for(mode, target_recall, hot_bucket)
+    hp, plan = join_within(distinct, threshold, planner=planner, nbits=prep.nbits, words=prep.words)
+    pairs, groups = expand_pairs(grouped, hp, prep.words, algorithm, expand_limit)
     return PairsResult(pairs=pairs, groups=groups, plan=plan)

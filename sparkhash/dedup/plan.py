@@ -12,8 +12,9 @@ rows within r_probe, and the two meet whenever the band distance is <= r_build +
 several join rows of one band; `canonical_build_flip` keeps exactly one.
 Approximate mode samples bits per band (bit-sampling LSH) to reach a target recall at k.
 
-No Spark here: the plans are tested without a JVM. `sparkhash.dedup.bands` turns them into
-Spark columns.
+No Spark here: the plans are tested without a JVM. `sparkhash.dedup.join` turns them into
+Spark columns. A `Planner` is what the join asks for a plan (`exact_plan`, `approx_plan` or any
+function of the same shape, e.g. a benchmark's baseline); `planner_for` names the two modes.
 """
 
 from __future__ import annotations
@@ -21,15 +22,23 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import combinations
+from typing import Protocol
 
 import numpy as np
 
 from sparkhash.core import registry
 from sparkhash.core.params import HashParams
 
-#: Buckets with more build rows than this are split on sub-bands (see pairs.py).
+#: Buckets with more build rows than this are split on sub-bands (see join.py).
 DEFAULT_HOT_BUCKET = 1000
+#: The join's modes (`planner_for`): a guaranteed plan, or LSH to a target recall.
+MODES = ("exact", "approx")
+#: The target recall of approx mode unless told.
+DEFAULT_RECALL = 0.95
+#: The largest Hamming distance of a pair unless told (dups, find_pairs, match).
+DEFAULT_THRESHOLD = 4
 
 
 def word_columns(words: int, prefix: str = "w") -> list[str]:
@@ -501,7 +510,7 @@ def approx_plan(
     words: int,
     threshold: int,
     count: int,
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_RECALL,
     sample: np.ndarray | None = None,
     seed: int = 0,
     max_bands: int = 64,
@@ -561,3 +570,23 @@ def single_word(band: Band) -> int:
     """Index of the only word a band touches, or -1 when it spans words."""
     used = [i for i, m in enumerate(band.masks) if m]
     return used[0] if len(used) == 1 else -1
+
+
+class Planner(Protocol):
+    """Chooses the bands for `count` distinct hashes of `nbits` bits in `words` words, given a
+    sample of them (rows of uint64 words): `exact_plan` and `approx_plan` have this shape."""
+
+    def __call__(
+        self, nbits: int, words: int, threshold: int, count: int, *, sample: np.ndarray
+    ) -> BandPlan: ...
+
+
+def planner_for(
+    mode: str = "exact", target_recall: float = DEFAULT_RECALL, hot_bucket: int = DEFAULT_HOT_BUCKET
+) -> Planner:
+    """The planner of a mode: exact (`exact_plan`) or approx (`approx_plan` to `target_recall`)."""
+    if mode == "exact":
+        return partial(exact_plan, hot_bucket=hot_bucket)
+    if mode == "approx":
+        return partial(approx_plan, target_recall=target_recall, hot_bucket=hot_bucket)
+    raise ValueError(f"mode must be one of {MODES}, not {mode!r}")

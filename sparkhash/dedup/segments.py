@@ -21,16 +21,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
-from sparkhash.dedup.bands import (
-    DEFAULT_HOT_BUCKET,
-    BandPlan,
-    hash_bits,
-    hex_to_words,
-    word_columns,
-    words_for,
-)
-from sparkhash.dedup.join import hash_pairs
-from sparkhash.dedup.pairs import checked_params, hex_width, make_plan
+from sparkhash.dedup.join import join_within
+from sparkhash.dedup.pairs import prepare
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, BandPlan, Planner, planner_for
 
 
 @dataclass
@@ -55,34 +48,34 @@ def find_segment_pairs(
     hamming_cutoff: float | None = None,
     bit_error_rate: float | None = None,
     mode: str = "exact",
-    target_recall: float = 0.95,
+    target_recall: float = DEFAULT_RECALL,
     shared_limit: int | None = None,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    planner: Planner | None = None,
 ) -> SegmentPairsResult:
     """Image pairs that match as crop-resistant multi-hashes (see module docstring).
 
     shared_limit: skip segment hashes shared by more than this many images (blank regions);
     this only lowers recall, never adds a pair matches() would reject. None keeps them all.
+    `planner` replaces mode, target_recall and hot_bucket (see `pairs.find_pairs`).
     """
-    params = checked_params([segments], CROP_RESISTANT)
     rows = segments.select("path", "segment", F.lower("hash").alias("hex"))
-    hex_len = hex_width(rows)
-    words = words_for(hex_len)
-    nbits = min(hash_bits(CROP_RESISTANT, params), 4 * hex_len)
-    cutoff = segment_cutoff(nbits, hamming_cutoff, bit_error_rate)
-    wcols = word_columns(words)
-    members = rows.select(
-        "path",
-        "segment",
-        *[c.alias(w) for c, w in zip(hex_to_words(F.col("hex"), words), wcols, strict=True)],
-    )
+    prep = prepare([segments], CROP_RESISTANT, rows)
+    cutoff = segment_cutoff(prep.nbits, hamming_cutoff, bit_error_rate)
+    wcols = prep.wcols
+    members = prep.rows.drop("hex")
     distinct = members.groupBy(*wcols).agg(F.countDistinct("path").alias("images"))
     if shared_limit is not None:
         distinct = distinct.filter(F.col("images") <= shared_limit)
         members = members.join(distinct.select(*wcols), wcols)
     distinct = distinct.select(*wcols).localCheckpoint(eager=True)
-    plan = make_plan(distinct, nbits, words, min(cutoff, nbits), mode, target_recall, hot_bucket)
-    hp = hash_pairs(distinct, plan)
+    hp, plan = join_within(
+        distinct,
+        cutoff,
+        planner=planner or planner_for(mode, target_recall, hot_bucket),
+        nbits=prep.nbits,
+        words=prep.words,
+    )
     same = distinct.select(
         *[F.col(w).alias(f"a_{w}") for w in wcols],
         *[F.col(w).alias(f"b_{w}") for w in wcols],

@@ -1,7 +1,7 @@
-"""Hamming distances exactly as the dups job computes them (sparkhash.dedup.bands).
+"""Hamming distances exactly as the dups job computes them (sparkhash.dedup.join).
 
 A hex hash becomes signed 64-bit word columns (`hex_to_words`), converted once per file, and
-a pair's distance is `bands.hamming` over the two files' words: bit_count of XOR in the JVM.
+a pair's distance is `join.hamming` over the two files' words: bit_count of XOR in the JVM.
 A null hash gives null words and a null distance.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.dedup.bands import hamming, hex_to_words, words_for
+from sparkhash.dedup.join import hamming, hex_to_words
+from sparkhash.dedup.plan import words_for
 
 
 def word_names(prefix: str, words: int) -> list[str]:
@@ -31,5 +32,5 @@ def with_words(df: DataFrame, hex_col: str, prefix: str, words: int) -> DataFram
 
 
 def distance(prefix_a: str, prefix_b: str, words: int) -> Column:
-    """Hamming distance between the words of two hashes (the dups job's `bands.hamming`)."""
+    """Hamming distance between the words of two hashes (the dups job's `join.hamming`)."""
     return hamming(word_names(prefix_a, words), word_names(prefix_b, words))

@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
-from sparkhash.dedup.bands import hamming
+from sparkhash.dedup.join import hamming
 from sparkhash.dedup.robust import ROBUST, find_robust_pairs
 from sparkhash.evaluation.hamming import distance, with_words, word_names, words_needed
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key

@@ -27,7 +27,7 @@ from sparkhash.core.params import CROP_RESISTANT, HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS
 from sparkhash.core.spec import HashSpec, specs_from_json
 from sparkhash.core.validate import check_at_least, check_hash_params
-from sparkhash.errors import UsageError
+from sparkhash.errors import IncompatibleOutputError, UsageError
 from sparkhash.spark import inventory, lease, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
@@ -51,11 +51,6 @@ from sparkhash.spark.read import (
 
 #: Error of a zero-byte file (the core's wording; such files never reach the hashing step).
 EMPTY_FILE_ERROR = "empty file (0 bytes)"
-
-
-class IncompatibleOutputError(UsageError):
-    """OUTPUT holds hashes of an algorithm made with another spec (parameters, decode settings,
-    format version), or of an algorithm the run does not compute."""
 
 
 @dataclass(frozen=True)
@@ -145,8 +140,8 @@ def check_config(config: HashJobConfig) -> tuple[str, ...]:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     check_hash_params(config.params, algorithms)
-    check_at_least(config.max_file_bytes, 1, "--max-file-bytes")
-    check_at_least(config.decode_options.max_pixels, 1, "--max-pixels")
+    check_at_least(config.max_file_bytes, 1, "max_file_bytes")
+    check_at_least(config.decode_options.max_pixels, 1, "max_pixels")
     preflight.check_output(config.output, "hash", config.input)
     return algorithms
 

@@ -44,7 +44,7 @@ from typing import Protocol
 
 from pyspark.sql import SparkSession
 
-from sparkhash.errors import UsageError
+from sparkhash.errors import LeaseHeld, LeaseLost
 from sparkhash.spark.paths import local_path, normalise_output
 
 LEASE_FILE = "_lease"
@@ -57,14 +57,6 @@ HEARTBEAT_SECONDS = 10.0
 def new_run_id() -> str:
     """A unique id that sorts in commit order (UTC time to the microsecond, then random)."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
-
-
-class LeaseHeld(UsageError):
-    """Another live run holds OUTPUT's lease."""
-
-
-class LeaseLost(UsageError):
-    """This run's lease was taken over (it was stale): the run must not commit."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pyspark.sql import SparkSession
 
 from sparkhash.conf import profile_settings
-from sparkhash.errors import UsageError
+from sparkhash.errors import SparkUnavailable
 
 #: How long a Spark Connect server (SPARK_REMOTE) may take to accept a connection.
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -42,10 +42,6 @@ appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
-
-
-class SparkUnavailable(UsageError):
-    """The Spark Connect server named by SPARK_REMOTE does not answer."""
 
 
 def check_connect_server(remote: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:

@@ -20,9 +20,10 @@ from urllib.parse import unquote
 import pyarrow as pa
 
 from sparkhash.core.allocator import keep_freed_memory
-from sparkhash.core.decode import DecodeOptions, ImageDecodeError
+from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.multi import compute_hashes
 from sparkhash.core.params import CROP_RESISTANT, SINGLE_ALGORITHMS, HashParams
+from sparkhash.errors import ImageDecodeError
 from sparkhash.spark.faults import fault_point
 
 #: Columns `batch_hasher` passes through unchanged from its input batches.
