@@ -107,8 +107,8 @@ class RunStore:
         """Write the run's commit record (the layout's record fields from `values`), after
         `check()` (`Lease.check`: raises when the run lost its lease, and nothing is committed).
         From now on readers see the run."""
-        check()
         fault_point(f"{self.layout.kind}-before-commit")
+        check()  # last, just before the record: a run paused past the lease timeout stops here
         schema = self.layout.record_schema
         record = self.spark.createDataFrame([tuple(values.get(f.name) for f in schema.fields)], schema)
         record.coalesce(1).write.mode("overwrite").json(self.layout.record_dir(self.output, run_id))
