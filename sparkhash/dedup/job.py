@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.registry import SINGLE_ALGORITHMS
-from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
+from sparkhash.core.registry import EXPLODED_TABLES, SINGLE_ALGORITHMS, get
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
-from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.keep import (
     DEFAULT_POLICY,
     keep_attributes,
@@ -29,14 +27,13 @@ from sparkhash.dedup.keep import (
     remove_listing,
     with_keep_policy,
 )
+from sparkhash.dedup.matchers import GROUPS_DDL, Previous, matcher_for
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
 from sparkhash.dedup.plan import hash_bits
-from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
-from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
-from sparkhash.spark.tables import committed_runs, read_hash_output
+from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
 
 
 @dataclass(frozen=True)
@@ -157,55 +154,35 @@ def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFr
 
 def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame, DataFrame, DataFrame]:
     """Pairs, clusters and groups of `config` (not written). UsageError for an incomplete
-    incremental request, ParamsMismatch for hashes that cannot be compared."""
+    incremental request, ParamsMismatch for hashes that cannot be compared.
+
+    The algorithm's matcher (its registry record's matcher kind, `dedup.matchers`) finds the
+    pairs; `segments` adds the pairs of the segments table's exploded matcher."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
     check_against_hashes(spark, config, hashes)
-    if args.algorithm == ROBUST:
-        return _robust_duplicates(spark, args, hashes)
-    common = dict(
-        algorithm=args.algorithm,
-        threshold=args.threshold,
-        mode=args.mode,
-        target_recall=args.recall,
-        expand_limit=args.expand_limit,
-        hot_bucket=args.hot_bucket,
-    )
+    old = previous = None
     if args.previous:
         hashes, old = _split_previous(spark, args, hashes)
-        previous = read_dups(spark, args.previous)
-        result = find_pairs_incremental(
-            old,
-            hashes,
-            previous.pairs,
-            previous.clusters,
-            **common,
-        )
-        print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
-        pairs, groups, clusters = result.pairs, result.groups, result.clusters
-        attributes = valid_hashes(hashes, args.algorithm).unionByName(valid_hashes(old, args.algorithm))
-    else:
-        result = find_pairs(hashes, **common)
-        print(f"sparkhash dups: {result.plan.describe()}", file=sys.stderr)
-        pairs, groups, clusters = result.pairs, result.groups, None
-        attributes = valid_hashes(hashes, args.algorithm)
+        earlier = read_dups(spark, args.previous)
+        previous = Previous(earlier.pairs, earlier.clusters)
+    record = get(config.algorithm)
+    found = matcher_for(record).duplicates(record, hashes, config, old, previous)
+    print(f"sparkhash dups: {found.plan}", file=sys.stderr)
+    pairs, groups, clusters = found.pairs, found.groups, found.clusters
     if args.segments:
-        seg = find_segment_pairs(
-            read_segments_table(spark, args.hashes, args.segments),
-            region_cutoff=args.region_cutoff,
-            hamming_cutoff=args.hamming_cutoff,
-            bit_error_rate=args.bit_error_rate,
-            mode=args.mode,
-            target_recall=args.recall,
-            shared_limit=args.segment_shared_limit,
-            hot_bucket=args.hot_bucket,
+        record = EXPLODED_TABLES[SEGMENTS]
+        seg = matcher_for(record).duplicates(
+            record, read_segments_table(spark, args.hashes, args.segments), config, None, None
         )
-        print(f"sparkhash dups: segments cutoff {seg.cutoff}: {seg.plan.describe()}", file=sys.stderr)
+        print(f"sparkhash dups: {seg.plan}", file=sys.stderr)
         pairs = pairs.unionByName(seg.pairs).dropDuplicates(["path_a", "path_b", "algorithm"])
         clusters = None
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
-        clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+        clusters = make_clusters(pairs, found.attributes.select("path", "pixels", "length"))
+    if groups is None:
+        groups = spark.createDataFrame([], GROUPS_DDL)
     return pairs, clusters, groups
 
 
@@ -218,31 +195,6 @@ def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) ->
     if args.previous_hashes:
         return hashes, read_hashes_table(spark, args.previous_hashes)
     raise UsageError("--previous needs --previous-hashes or --previous-run")
-
-
-def _robust_duplicates(
-    spark: SparkSession, args: DupsConfig, hashes: DataFrame
-) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """`--algorithm robust`: its own candidate join and verification (`dedup.robust`), at the
-    documented operating point (`--threshold` and the band options do not apply)."""
-    hashes, old = _split_previous(spark, args, hashes) if args.previous else (hashes, None)
-    pairs = find_robust_pairs(hashes, old)
-    attributes = valid_signatures(hashes)
-    if old is not None:
-        previous = read_dups(spark, args.previous).pairs.filter(F.col("algorithm") == ROBUST)
-        pairs = (
-            previous.select(*pairs.columns)
-            .unionByName(pairs)
-            .dropDuplicates(["path_a", "path_b", "algorithm"])
-        )
-        attributes = attributes.unionByName(
-            valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
-        )
-    pairs = pairs.localCheckpoint(eager=True)
-    print(f"sparkhash dups: robust format {ROBUST_FORMAT}, default operating point", file=sys.stderr)
-    clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
-    groups = spark.createDataFrame([], "path string, anchor string, algorithm string, size long")
-    return pairs, clusters, groups
 
 
 def run_dups(spark: SparkSession, config: DupsConfig, covered: str | None = None) -> DupsResult:

@@ -58,17 +58,20 @@ def find_segment_pairs(
     target_recall: float = 0.95,
     shared_limit: int | None = None,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    algorithm: str = CROP_RESISTANT,
 ) -> SegmentPairsResult:
     """Image pairs that match as crop-resistant multi-hashes (see module docstring).
 
+    segments: the exploded table of `algorithm` (a multi-hash algorithm: crop_resistant's
+    segments table, or any table of path, segment, hash rows).
     shared_limit: skip segment hashes shared by more than this many images (blank regions);
     this only lowers recall, never adds a pair matches() would reject. None keeps them all.
     """
-    params = checked_params([segments], CROP_RESISTANT)
+    params = checked_params([segments], algorithm)
     rows = segments.select("path", "segment", F.lower("hash").alias("hex"))
     hex_len = hex_width(rows)
     words = words_for(hex_len)
-    nbits = min(hash_bits(CROP_RESISTANT, params), 4 * hex_len)
+    nbits = min(hash_bits(algorithm, params), 4 * hex_len)
     cutoff = segment_cutoff(nbits, hamming_cutoff, bit_error_rate)
     wcols = word_columns(words)
     members = rows.select(
@@ -116,7 +119,7 @@ def find_segment_pairs(
     pairs = counted.filter(F.greatest("segments_a", "segments_b") >= region_cutoff).select(
         "path_a",
         "path_b",
-        F.lit(CROP_RESISTANT).alias("algorithm"),
+        F.lit(algorithm).alias("algorithm"),
         F.col("distance").cast("int").alias("distance"),
         F.greatest("segments_a", "segments_b").cast("int").alias("matched_segments"),
         F.col("segments_a").cast("int").alias("segments_a"),
