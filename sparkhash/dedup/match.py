@@ -48,7 +48,8 @@ from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
-from sparkhash.spark.tables import HASHES, SEGMENTS, local_path, read_hash_output
+from sparkhash.spark.record_tables import record_table
+from sparkhash.spark.tables import local_path, read_hash_output
 
 QUERY_FORMATS = ("auto", "images", "output", "table")
 #: Columns tried, in order, for a query table's id when none is named.
@@ -371,13 +372,6 @@ def match_robust(queries: DataFrame, lake: DataFrame, algorithm: str = "robust")
         F.lit(None).cast("int").alias("distance"),
         F.col("matched_segments").cast("int").alias("matched_segments"),
     )
-
-
-def record_table(record: Algorithm, hashes: DataFrame, segments: DataFrame | None) -> DataFrame | None:
-    """The table holding `record`'s output in a hash OUTPUT read as (hashes, segments): the
-    hashes table for a single-hash algorithm, its exploded table for a multi-hash one (None
-    when the OUTPUT has none)."""
-    return {HASHES: hashes, SEGMENTS: segments}.get(record.table)
 
 
 def _with_error(lake: DataFrame, *columns: str) -> list[str]:

@@ -16,9 +16,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.registry import get
-from sparkhash.dedup.match import record_table
 from sparkhash.dedup.matchers import matcher_for
 from sparkhash.evaluation.truth import path_key
+from sparkhash.spark.record_tables import record_table
 
 CHECK_COLUMNS = ["algorithm", "threshold", "evaluation_pairs", "dups_pairs", "same"]
 

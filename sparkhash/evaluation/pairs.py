@@ -18,10 +18,10 @@ from pyspark.sql import functions as F
 from sparkhash.core.params import CROP_RESISTANT
 from sparkhash.core.registry import HAMMING, HAMMING_EXPLODED, VERIFIED, get
 from sparkhash.dedup.bands import hamming
-from sparkhash.dedup.match import record_table
 from sparkhash.dedup.matchers import matcher_for
 from sparkhash.evaluation.hamming import distance, with_words, word_names, words_needed
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key
+from sparkhash.spark.record_tables import record_table
 
 HISTOGRAM_COLUMNS = ["algorithm", "distance", "positive", "edit", "pairs"]
 

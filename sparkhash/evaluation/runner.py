@@ -11,13 +11,13 @@ from pyspark.sql import functions as F
 
 from sparkhash.core.params import HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS, get
-from sparkhash.dedup.match import record_table
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
 from sparkhash.evaluation.join_check import check_join
 from sparkhash.evaluation.pairs import distance_histogram
 from sparkhash.evaluation.summary import join_check_markdown, markdown_summary
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
+from sparkhash.spark.record_tables import record_table
 
 
 @dataclass(frozen=True)
