@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.registry import EXPLODED_TABLES, SINGLE_ALGORITHMS, get
+from sparkhash.core.registry import EXPLODED_TABLES, REGISTRY, SINGLE_ALGORITHMS, Algorithm, get
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.bands import DEFAULT_HOT_BUCKET
 from sparkhash.dedup.clusters import clusters as make_clusters
@@ -33,6 +33,7 @@ from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
 from sparkhash.dedup.plan import hash_bits
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
+from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
 
 
@@ -41,7 +42,8 @@ class DupsConfig:
     """One run of the near-duplicate job (the options of `sparkhash dups`).
 
     hashes: a `sparkhash hash` OUTPUT or a Parquet hashes table; segments: None (no segment
-    matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path;
+    matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path (for a
+    multi-hash `algorithm` such as crop_resistant: where its table is, "auto" when None);
     previous + previous_hashes or previous_run: an incremental run on top of a previous output.
     """
 
@@ -95,15 +97,24 @@ def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
     return table
 
 
-def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> DataFrame:
-    """The segments table: a given Parquet path; else, for `auto`, the segments of the hash job
-    OUTPUT given as HASHES, or the directory `segments` next to a plain hashes table."""
+def read_segments_table(
+    spark: SparkSession, hashes: str, segments: str, record: Algorithm = EXPLODED_TABLES[SEGMENTS]
+) -> DataFrame:
+    """The exploded table of `record` (the segments table): a given Parquet path; else, for
+    `auto`, the one of the hash job OUTPUT given as HASHES, or the directory next to a plain
+    hashes table."""
     if segments != "auto":
         return spark.read.parquet(segments)
-    table = read_hash_output(spark, hashes)[1]
+    table = record_table(record, *read_hash_output(spark, hashes))
     if table is None:
-        raise UsageError(f"no segments table found for {hashes}; pass --segments PATH")
+        raise UsageError(f"no {record.table} table found for {hashes}; pass --segments PATH")
     return table
+
+
+def _exploded(config: DupsConfig) -> bool:
+    """Whether `config.algorithm` has several signatures per image, in rows of its own table."""
+    record = REGISTRY.get(config.algorithm)
+    return record is not None and record.multi
 
 
 def check_config(config: DupsConfig) -> None:
@@ -121,6 +132,10 @@ def check_config(config: DupsConfig) -> None:
         raise UsageError("--previous needs --previous-hashes or --previous-run")
     if (config.previous_run or config.previous_hashes) and not config.previous:
         raise UsageError("--previous-run and --previous-hashes need --previous DUPS_OUTPUT")
+    if config.previous and _exploded(config):
+        raise UsageError(
+            f"--previous does not apply to --algorithm {config.algorithm}: its table is joined whole"
+        )
     if not config.output:
         raise UsageError("no output directory given")
     preflight.check_output(config.output, "dups")
@@ -128,7 +143,10 @@ def check_config(config: DupsConfig) -> None:
 
 def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFrame) -> None:
     """What needs the hashes table: the algorithm's column, the threshold against its bit
-    count, and --previous-run against the committed runs."""
+    count, and --previous-run against the committed runs. (A multi-hash algorithm's rows are in
+    its own table, read later; its cutoff is `hamming_cutoff`.)"""
+    if _exploded(config):
+        return
     if config.algorithm not in hashes.columns:
         held = [c for c in hashes.columns if c in SINGLE_ALGORITHMS]
         raise UsageError(
@@ -157,7 +175,9 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
     incremental request, ParamsMismatch for hashes that cannot be compared.
 
     The algorithm's matcher (its registry record's matcher kind, `dedup.matchers`) finds the
-    pairs; `segments` adds the pairs of the segments table's exploded matcher."""
+    pairs in the table the record writes (the hashes table, or its exploded table: `segments`
+    then names where, "auto" or a path); for a single-hash algorithm `segments` adds the pairs
+    of the segments table's exploded matcher."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
     check_against_hashes(spark, config, hashes)
@@ -167,10 +187,13 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
         earlier = read_dups(spark, args.previous)
         previous = Previous(earlier.pairs, earlier.clusters)
     record = get(config.algorithm)
-    found = matcher_for(record).duplicates(record, hashes, config, old, previous)
+    table = (
+        read_segments_table(spark, args.hashes, args.segments or "auto", record) if record.multi else hashes
+    )
+    found = matcher_for(record).duplicates(record, table, config, old, previous)
     print(f"sparkhash dups: {found.plan}", file=sys.stderr)
     pairs, groups, clusters = found.pairs, found.groups, found.clusters
-    if args.segments:
+    if args.segments and not record.multi:
         record = EXPLODED_TABLES[SEGMENTS]
         seg = matcher_for(record).duplicates(
             record, read_segments_table(spark, args.hashes, args.segments), config, None, None
@@ -180,7 +203,8 @@ def find_duplicates(spark: SparkSession, config: DupsConfig) -> tuple[DataFrame,
         clusters = None
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
-        clusters = make_clusters(pairs, found.attributes.select("path", "pixels", "length"))
+        attributes = found.attributes if found.attributes is not None else keep_attributes(hashes)
+        clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
     if groups is None:
         groups = spark.createDataFrame([], GROUPS_DDL)
     return pairs, clusters, groups
