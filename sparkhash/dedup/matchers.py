@@ -38,6 +38,7 @@ from sparkhash.core.registry import (
     REGISTRY,
     VERIFIED,
     Algorithm,
+    get,
 )
 from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
 from sparkhash.dedup.incremental import find_pairs_incremental
@@ -151,7 +152,9 @@ def _verified_duplicates(
             valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
         )
     groups = hashes.sparkSession.createDataFrame([], GROUPS_DDL)
-    return Found(pairs, groups, None, attributes, f"robust format {ROBUST_FORMAT}, default operating point")
+    return Found(
+        pairs, groups, None, attributes, f"{record.name} format {ROBUST_FORMAT}, default operating point"
+    )
 
 
 # ------------------------------------------------------------------------------- all pairs within
@@ -204,8 +207,6 @@ assert set(MATCHERS) == set(MATCHER_KINDS), "every matcher kind of the registry 
 def matcher_for(record: Algorithm | str) -> Matcher:
     """The matcher of an algorithm (its record, or its name: ValueError for an unknown one)."""
     if isinstance(record, str):
-        from sparkhash.core.registry import get
-
         record = get(record)
     return MATCHERS[record.matcher]
 
