@@ -15,6 +15,7 @@ from sparkhash.core.params import HashParams
 from sparkhash.core.registry import ALGORITHMS, MATCHER_KINDS, REGISTRY
 from sparkhash.dedup.matchers import MATCHERS, link_text, matcher_for
 from sparkhash.dedup.output import read_dups
+from sparkhash.report.build import _link_text
 
 
 def test_every_kind_has_a_matcher_and_every_record_a_kind():
@@ -29,6 +30,13 @@ def test_the_report_names_a_pair_by_its_matcher_kind():
     assert link_text("robust", None, 41) == "robust (41 inliers)"
     assert link_text("robust", None, float("nan")) == "robust"
     assert link_text("an_older_algorithm", 5, None) == "an_older_algorithm 5"  # a table from elsewhere
+    links = [  # as the report's pandas rows hold them: counts as floats, NaN for none
+        {"algorithm": "phash", "distance": 3, "matched_segments": float("nan")},
+        None,
+        {"algorithm": "robust", "distance": None, "matched_segments": 41.0},
+        {"algorithm": "crop_resistant", "distance": 1, "matched_segments": 2.0},
+    ]
+    assert _link_text(links) == "phash 3, robust (41 inliers), crop_resistant 1 (2 segments)"
 
 
 @pytest.mark.spark
