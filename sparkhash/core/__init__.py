@@ -3,7 +3,8 @@
     import sparkhash.core as imagehash
     h = imagehash.phash(Image.open("a.jpg"))
 
-plus `compute_hashes(bytes_or_image, algorithms, params)` to get several hashes from one decode.
+plus `compute_hashes(bytes_or_image, algorithms, params)` to get several hashes from one decode,
+and PDQ (`pdq_hash`, `pdq_hash_dihedral`: Meta's 256-bit hash, bit-identical with `pdqhash`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sparkhash.core.hexcodec import (
 )
 from sparkhash.core.multi import HashResult, Segment, compute_hashes
 from sparkhash.core.params import ALGORITHMS, SINGLE_ALGORITHMS, HashParams
+from sparkhash.core.pdq import PDQ_QUALITY_FLOOR, pdq_hash, pdq_hash_dihedral
 
 WhashMode = Literal["haar", "db4"]
 
@@ -84,6 +86,9 @@ __all__ = [
     "hex_to_hash",
     "hex_to_multihash",
     "old_hex_to_hash",
+    "PDQ_QUALITY_FLOOR",
+    "pdq_hash",
+    "pdq_hash_dihedral",
     "phash",
     "phash_simple",
     "whash",
