@@ -220,6 +220,12 @@ def _robust(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> 
     return robust.to_text(robust.compute(image))
 
 
+def _pdq(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> tuple[ImageHash, int]:
+    from sparkhash.core import pdq  # numba is loaded only when pdq is asked for
+
+    return pdq.pdq_hash(image)
+
+
 def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
     size = p.segmentation_image_size
     pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
@@ -258,6 +264,10 @@ _SEGMENT_ROWS: tuple[Field, ...] = (
 
 def _segment_cells(segments: list[Segment]) -> list[tuple]:
     return [(int(s.index), str(s.hash), *(int(b) for b in s.box), int(s.pixels)) for s in segments]
+
+
+def _pdq_cells(value: tuple[ImageHash, int]) -> tuple[str, int]:
+    return (str(value[0]), int(value[1]))
 
 
 # ---------------------------------------------------------------------------- the records
@@ -360,6 +370,17 @@ _RECORDS: tuple[Algorithm, ...] = (
         bits=False,
         draft_side=256,
         matcher=VERIFIED,
+    ),
+    Algorithm(
+        # Meta's PDQ (sparkhash.core.pdq): 256 bits as 64 hex digits, bit-identical with pdqhash,
+        # and its quality 0..100 (below pdq.PDQ_QUALITY_FLOOR the hash is unreliable)
+        "pdq",
+        _pdq,
+        (),
+        lambda p: 256,
+        columns=(Field("pdq"), Field("pdq_quality", "int32")),
+        cells=_pdq_cells,
+        matcher=HAMMING,
     ),
 )
 
