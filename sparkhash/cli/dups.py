@@ -7,7 +7,7 @@ import sys
 
 from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
-from sparkhash.core.registry import SINGLE_ALGORITHMS
+from sparkhash.core.registry import ALGORITHMS
 from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.plan import MODES
@@ -25,9 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--algorithm",
         **defaults("algorithm"),
-        choices=SINGLE_ALGORITHMS,
+        choices=ALGORITHMS,
         help="robust: sparkhash's own matcher (mirrors, crops, borders, captions) at its documented "
-        "operating point; --threshold, --mode and the band options do not apply to it",
+        "operating point; --threshold, --mode and the band options do not apply to it. "
+        "crop_resistant: segment matching alone (the segment options apply, --segments may name its table)",
     )
     parser.add_argument(
         "--threshold",

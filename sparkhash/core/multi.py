@@ -115,12 +115,13 @@ def compute_hashes(
     result = HashResult(width=width, height=height, mode=image.mode)
     for algorithm in algorithms:
         record = REGISTRY[algorithm]
+        value = record.kernel(thumbs, p, image, grey)
         if record.multi:
-            result.signatures[algorithm] = record.kernel(thumbs, p, image, grey)
-        elif not record.bits:  # a signature string of sparkhash's own (robust)
-            result.hashes[algorithm] = record.kernel(thumbs, p, image, grey)
-        else:
-            result.hashes[algorithm] = ImageHash(record.kernel(thumbs, p, image, grey))
+            result.signatures[algorithm] = value
+        elif isinstance(value, numpy.ndarray):  # hash bits
+            result.hashes[algorithm] = ImageHash(value)
+        else:  # the kernel's own value: robust's signature text, or e.g. (hash, quality)
+            result.hashes[algorithm] = value
     return result
 
 

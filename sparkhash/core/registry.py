@@ -3,9 +3,13 @@
 Everything that depends on which algorithms exist reads this module: `compute_hashes`
 (thumbnail sizes and kernels), `HashParams.for_algorithm` (the fields that change the bits),
 `SEGMENT_HASHES`, the band planner's bit counts, the command line's algorithm choices and
-name parsing, the Spark tables (single hashes are columns of the hashes table, multi-hash
-signatures rows of their own table) and evaluation. Adding an algorithm means one `Algorithm`
-record in `_RECORDS` plus its kernel (see docs/architecture.md).
+name parsing, the Spark tables (each record declares its output fields once: columns of the
+hashes table, or rows of an exploded table; `sparkhash.spark.schemas` generates the Spark schema
+and the Arrow UDF its Arrow form from them) and matching (each record names its matcher kind;
+`sparkhash.dedup.matchers` maps the kind to the implementation that `dups`, `match`, `evaluate`
+and the report call). Adding an algorithm means one `Algorithm` record in `_RECORDS` plus its
+kernel (see docs/architecture.md). No code outside this module and the kernels branches on an
+algorithm's name (tests/test_architecture.py).
 
 A kernel is called as `kernel(thumbs, params, image, grey)`: `thumbs` gives LANCZOS greyscale
 thumbnails (`thumbs.pixels(width, height)`, `thumbs.size`, `thumbs.crop(box)`), `image` is
@@ -30,6 +34,35 @@ from sparkhash.core.results import Segment
 
 if TYPE_CHECKING:
     from sparkhash.core.params import HashParams
+
+# ---------------------------------------------------------------------------- matcher kinds
+
+#: Hamming distance on one hex column of the hashes table (`Algorithm.hash_field`), banded join.
+HAMMING = "hamming"
+#: Hamming distance on the rows of an exploded table (one row per signature, `segment` numbers
+#: them, `hash` holds the hex): two images match through their close rows (crop_resistant's
+#: segments; any fixed set of signatures such as the 8 dihedral hashes of PDQ).
+HAMMING_EXPLODED = "hamming_exploded"
+#: No distance: a candidate join, then a verifier accepts or rejects each candidate pair (robust).
+VERIFIED = "verified"
+MATCHER_KINDS: tuple[str, ...] = (HAMMING, HAMMING_EXPLODED, VERIFIED)
+
+#: Types an output field may have (the Spark and Arrow types follow in sparkhash.spark.schemas).
+FIELD_TYPES: tuple[str, ...] = ("string", "int32", "int64")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One output field: a column of the hashes table, or a field of an exploded row."""
+
+    name: str
+    type: str = "string"
+    nullable: bool = True
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"field {self.name}: type must be one of {FIELD_TYPES}, not {self.type!r}")
 
 
 @dataclass(frozen=True)
@@ -56,6 +89,15 @@ class Algorithm:
     format_version  the format of its hashes: 1 as first shipped, bumped whenever the kernel
                  changes what a hash means; part of its hash spec (`sparkhash.core.spec`), so
                  hashes of different versions are never compared. Not a user setting.
+    matcher      its matcher kind (HAMMING, HAMMING_EXPLODED or VERIFIED): how `dups`, `match`,
+                 `evaluate` and the report find and show its pairs (`sparkhash.dedup.matchers`)
+    columns      its columns of the hashes table (default: one string column named `name`;
+                 none for a multi-hash algorithm)
+    rows         a multi-hash algorithm: the fields of one row of its exploded table `table`
+                 (after the table's `path`; `segment` numbers the rows, `hash` is the hex)
+    count_column a multi-hash algorithm: the hashes-table column counting its rows per image
+    cells        its value in `HashResult` -> the values of `columns` (a tuple; default:
+                 `(str(value),)`), or for a multi-hash algorithm -> the list of row tuples of `rows`
     """
 
     name: str
@@ -72,6 +114,29 @@ class Algorithm:
     bits: bool = True
     draft_side: int | None = None
     format_version: int = 1
+    matcher: str = HAMMING
+    columns: tuple[Field, ...] = ()
+    rows: tuple[Field, ...] = ()
+    count_column: str | None = None
+    cells: Callable[[Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.matcher not in MATCHER_KINDS:
+            raise ValueError(f"{self.name}: matcher must be one of {MATCHER_KINDS}, not {self.matcher!r}")
+        if self.multi:
+            if self.columns or not self.rows or self.matcher != HAMMING_EXPLODED:
+                raise ValueError(
+                    f"{self.name}: a multi-hash algorithm has rows (no columns), matched exploded"
+                )
+        elif not self.columns:
+            object.__setattr__(self, "columns", (Field(self.name),))
+        if self.cells is None:
+            object.__setattr__(self, "cells", _hex_cell)
+
+    @property
+    def hash_field(self) -> str:
+        """The field the matcher compares: the record's own column, or `hash` of its rows."""
+        return "hash" if self.multi else self.name
 
     def hex_width(self, params: HashParams) -> int:
         """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
@@ -155,6 +220,12 @@ def _robust(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> 
     return robust.to_text(robust.compute(image))
 
 
+def _pdq(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> tuple[ImageHash, int]:
+    from sparkhash.core import pdq  # numba is loaded only when pdq is asked for
+
+    return pdq.pdq_hash(image)
+
+
 def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
     size = p.segmentation_image_size
     pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
@@ -169,6 +240,34 @@ def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = N
         Segment(index=i, hash=ImageHash(inner(thumbs.crop(box), p)), box=box, pixels=int(found[i][4]))
         for i, box in enumerate(boxes)
     ]
+
+
+# ---------------------------------------------------------------------------- output cells
+
+
+def _hex_cell(value: Any) -> tuple[str]:
+    return (str(value),)
+
+
+#: One crop-resistant segment: its number, hash, box in original-image pixels as Image.crop
+#: used it (right/bottom exclusive) and pixel count in the segmentation image (S x S).
+_SEGMENT_ROWS: tuple[Field, ...] = (
+    Field("segment", "int32", False),
+    Field("hash", "string", False),
+    Field("left", "int32", False),
+    Field("top", "int32", False),
+    Field("right", "int32", False),
+    Field("bottom", "int32", False),
+    Field("pixels", "int32", False),
+)
+
+
+def _segment_cells(segments: list[Segment]) -> list[tuple]:
+    return [(int(s.index), str(s.hash), *(int(b) for b in s.box), int(s.pixels)) for s in segments]
+
+
+def _pdq_cells(value: tuple[ImageHash, int]) -> tuple[str, int]:
+    return (str(value[0]), int(value[1]))
 
 
 # ---------------------------------------------------------------------------- the records
@@ -258,6 +357,10 @@ _RECORDS: tuple[Algorithm, ...] = (
         table="segments",
         inner="segment_hash",
         imagehash="crop_resistant_hash",
+        matcher=HAMMING_EXPLODED,
+        rows=_SEGMENT_ROWS,
+        count_column="segment_count",
+        cells=_segment_cells,
     ),
     Algorithm(
         "robust",
@@ -267,6 +370,18 @@ _RECORDS: tuple[Algorithm, ...] = (
         bits=False,
         draft_side=256,
         format_version=2,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
+        matcher=VERIFIED,
+    ),
+    Algorithm(
+        # Meta's PDQ (sparkhash.core.pdq): 256 bits as 64 hex digits, bit-identical with pdqhash,
+        # and its quality 0..100 (below pdq.PDQ_QUALITY_FLOOR the hash is unreliable)
+        "pdq",
+        _pdq,
+        (),
+        lambda p: 256,
+        columns=(Field("pdq"), Field("pdq_quality", "int32")),
+        cells=_pdq_cells,
+        matcher=HAMMING,
     ),
 )
 
@@ -284,6 +399,8 @@ SINGLE_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if not r.mul
 #: Several signatures per image, each in rows of its own table.
 MULTI_ALGORITHMS: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.multi)
 CROP_RESISTANT = "crop_resistant"
+#: The exploded tables (name -> the record writing it), in canonical order.
+EXPLODED_TABLES: dict[str, Algorithm] = {r.table: r for r in _RECORDS if r.multi}
 #: Segment hash functions crop_resistant_hash may use in the jobs.
 SEGMENT_HASHES: tuple[str, ...] = tuple(r.name for r in _RECORDS if r.segment_hash)
 

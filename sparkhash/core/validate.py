@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import REGISTRY
 from sparkhash.errors import UsageError
 
 #: The longest hash `sparkhash dups` joins (bits).
@@ -29,30 +30,33 @@ MAX_HASH_SIZE = 32
 MAX_COLORHASH_BINBITS = 40
 
 
-_HASH_SIZE_ALGORITHMS = ("ahash", "phash", "phash_simple", "dhash", "dhash_vertical", "whash")
-
-
 def _power_of_two(value: int) -> bool:
     return value > 0 and value & (value - 1) == 0
 
 
 def check_hash_params(params: HashParams, algorithms: Iterable[str]) -> None:
-    """Raise UsageError (one line) unless `params` suit every algorithm in `algorithms`."""
-    wanted = set(algorithms)
-    if CROP_RESISTANT in wanted:
-        wanted.add(params.segment_hash)
+    """Raise UsageError (one line) unless `params` suit every algorithm in `algorithms`.
+
+    Each range belongs to a `HashParams` field and is checked when a requested algorithm's
+    bits depend on that field (the registry record's `fields`, and those of its `inner` algorithm)."""
+    wanted: set[str] = set()
+    for record in (REGISTRY[a] for a in algorithms if a in REGISTRY):
+        wanted.update(record.fields)
+        inner = REGISTRY.get(getattr(params, record.inner)) if record.inner else None
+        wanted.update(inner.fields if inner else ())
+    if "segmentation_image_size" in wanted:
         _check_segmentation(params)
-    if wanted & set(_HASH_SIZE_ALGORITHMS) and not 2 <= params.hash_size <= MAX_HASH_SIZE:
+    if "hash_size" in wanted and not 2 <= params.hash_size <= MAX_HASH_SIZE:
         raise UsageError(
             f"hash_size must be between 2 and {MAX_HASH_SIZE}, not {params.hash_size} "
             f"({MAX_HASH_SIZE} gives {MAX_JOIN_BITS}-bit hashes, the most dups can join)",
             "hash_size",
         )
-    if wanted & {"phash", "phash_simple"} and params.highfreq_factor < 1:
+    if "highfreq_factor" in wanted and params.highfreq_factor < 1:
         raise UsageError(
             f"highfreq_factor must be 1 or more, not {params.highfreq_factor}", "highfreq_factor"
         )
-    if "whash" in wanted:
+    if "whash_mode" in wanted:
         if not _power_of_two(params.hash_size):
             raise UsageError(
                 f"whash needs a hash_size that is a power of two, not {params.hash_size}", "hash_size"
@@ -65,7 +69,7 @@ def check_hash_params(params: HashParams, algorithms: Iterable[str]) -> None:
             )
         if params.whash_mode not in ("haar", "db4"):
             raise UsageError(f"whash_mode must be haar or db4, not {params.whash_mode!r}", "whash_mode")
-    if "colorhash" in wanted and not 1 <= params.colorhash_binbits <= MAX_COLORHASH_BINBITS:
+    if "colorhash_binbits" in wanted and not 1 <= params.colorhash_binbits <= MAX_COLORHASH_BINBITS:
         raise UsageError(
             f"colorhash_binbits must be between 1 and {MAX_COLORHASH_BINBITS}, not {params.colorhash_binbits}",
             "colorhash_binbits",

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.registry import SINGLE_ALGORITHMS
-from sparkhash.core.robust import FORMAT_VERSION as ROBUST_FORMAT
+from sparkhash.core.registry import EXPLODED_TABLES, REGISTRY, SINGLE_ALGORITHMS, Algorithm, get
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.clusters import clusters as make_clusters
-from sparkhash.dedup.incremental import find_pairs_incremental
 from sparkhash.dedup.keep import (
     DEFAULT_POLICY,
     keep_attributes,
@@ -30,15 +28,15 @@ from sparkhash.dedup.keep import (
     remove_listing,
     with_keep_policy,
 )
+from sparkhash.dedup.matchers import GROUPS_DDL, Previous, matcher_for
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
-from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params, find_pairs, valid_hashes
+from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD, hash_bits
-from sparkhash.dedup.robust import ROBUST, find_robust_pairs, valid_signatures
-from sparkhash.dedup.segments import find_segment_pairs
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
 from sparkhash.spark.paths import is_path_not_found
-from sparkhash.spark.tables import committed_runs, read_hash_output
+from sparkhash.spark.record_tables import record_table
+from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
 
 _PREVIOUS_FIELDS = ("previous", "previous_hashes", "previous_run")
 _PREVIOUS_NEEDS = "previous needs previous_hashes or previous_run"
@@ -49,7 +47,8 @@ class DupsConfig:
     """One run of the near-duplicate job (the options of `sparkhash dups`).
 
     hashes: a `sparkhash hash` OUTPUT or a Parquet hashes table; segments: None (no segment
-    matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path;
+    matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path (for a
+    multi-hash `algorithm` such as crop_resistant: where its table is, "auto" when None);
     previous + previous_hashes or previous_run: an incremental run on top of a previous output.
     """
 
@@ -113,15 +112,24 @@ def read_hashes_table(spark: SparkSession, path: str) -> DataFrame:
     return table
 
 
-def read_segments_table(spark: SparkSession, hashes: str, segments: str) -> DataFrame:
-    """The segments table: a given Parquet path; else, for `auto`, the segments of the hash job
-    OUTPUT given as HASHES, or the directory `segments` next to a plain hashes table."""
+def read_segments_table(
+    spark: SparkSession, hashes: str, segments: str, record: Algorithm = EXPLODED_TABLES[SEGMENTS]
+) -> DataFrame:
+    """The exploded table of `record` (the segments table): a given Parquet path; else, for
+    `auto`, the one of the hash job OUTPUT given as HASHES, or the directory next to a plain
+    hashes table."""
     if segments != "auto":
         return spark.read.parquet(segments)
-    table = read_hash_output(spark, hashes)[1]
+    table = record_table(record, *read_hash_output(spark, hashes))
     if table is None:
-        raise UsageError(f"no segments table found for {hashes}; give segments a PATH", "segments")
+        raise UsageError(f"no {record.table} table found for {hashes}; give segments a PATH", "segments")
     return table
+
+
+def _exploded(config: DupsConfig) -> bool:
+    """Whether `config.algorithm` has several signatures per image, in rows of its own table."""
+    record = REGISTRY.get(config.algorithm)
+    return record is not None and record.multi
 
 
 def check_config(config: DupsConfig) -> None:
@@ -141,6 +149,11 @@ def check_config(config: DupsConfig) -> None:
         raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)
     if (config.previous_run or config.previous_hashes) and not config.previous:
         raise UsageError("previous_run and previous_hashes need previous (a DUPS_OUTPUT)", _PREVIOUS_FIELDS)
+    if config.previous and _exploded(config):
+        raise UsageError(
+            f"previous does not apply to algorithm {config.algorithm}: its table is joined whole",
+            ("previous", "algorithm"),
+        )
     if not config.output:
         raise UsageError("no output directory given")
     preflight.check_output(config.output, "dups")
@@ -148,7 +161,10 @@ def check_config(config: DupsConfig) -> None:
 
 def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFrame) -> None:
     """What needs the hashes table: the algorithm's column, the threshold against its bit
-    count, and previous_run against the committed runs."""
+    count, and previous_run against the committed runs. (A multi-hash algorithm's rows are in
+    its own table, read later; its cutoff is `hamming_cutoff`.)"""
+    if _exploded(config):
+        return
     if config.algorithm not in hashes.columns:
         held = [c for c in hashes.columns if c in SINGLE_ALGORITHMS]
         raise UsageError(
@@ -179,55 +195,41 @@ def find_duplicates(
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """Pairs, clusters and groups of `config` (not written); each plan chosen goes to `progress`.
     UsageError for an incomplete incremental request, ParamsMismatch for hashes that cannot be
-    compared."""
+    compared.
+
+    The algorithm's matcher (its registry record's matcher kind, `dedup.matchers`) finds the
+    pairs in the table the record writes (the hashes table, or its exploded table: `segments`
+    then names where, "auto" or a path); for a single-hash algorithm `segments` adds the pairs
+    of the segments table's exploded matcher."""
     args = config
     hashes = read_hashes_table(spark, args.hashes)
     check_against_hashes(spark, config, hashes)
-    if args.algorithm == ROBUST:
-        return _robust_duplicates(spark, args, hashes, progress)
-    common = dict(
-        algorithm=args.algorithm,
-        threshold=args.threshold,
-        mode=args.mode,
-        target_recall=args.recall,
-        expand_limit=args.expand_limit,
-        hot_bucket=args.hot_bucket,
-    )
+    old = previous = None
     if args.previous:
         hashes, old = _split_previous(spark, args, hashes)
-        previous = read_dups(spark, args.previous)
-        result = find_pairs_incremental(
-            old,
-            hashes,
-            previous.pairs,
-            previous.clusters,
-            **common,
+        earlier = read_dups(spark, args.previous)
+        previous = Previous(earlier.pairs, earlier.clusters)
+    record = get(config.algorithm)
+    table = (
+        read_segments_table(spark, args.hashes, args.segments or "auto", record) if record.multi else hashes
+    )
+    found = matcher_for(record).duplicates(record, table, config, old, previous)
+    progress(found.plan)
+    pairs, groups, clusters = found.pairs, found.groups, found.clusters
+    if args.segments and not record.multi:
+        record = EXPLODED_TABLES[SEGMENTS]
+        seg = matcher_for(record).duplicates(
+            record, read_segments_table(spark, args.hashes, args.segments), config, None, None
         )
-        progress(result.plan.describe())
-        pairs, groups, clusters = result.pairs, result.groups, result.clusters
-        attributes = valid_hashes(hashes, args.algorithm).unionByName(valid_hashes(old, args.algorithm))
-    else:
-        result = find_pairs(hashes, **common)
-        progress(result.plan.describe())
-        pairs, groups, clusters = result.pairs, result.groups, None
-        attributes = valid_hashes(hashes, args.algorithm)
-    if args.segments:
-        seg = find_segment_pairs(
-            read_segments_table(spark, args.hashes, args.segments),
-            region_cutoff=args.region_cutoff,
-            hamming_cutoff=args.hamming_cutoff,
-            bit_error_rate=args.bit_error_rate,
-            mode=args.mode,
-            target_recall=args.recall,
-            shared_limit=args.segment_shared_limit,
-            hot_bucket=args.hot_bucket,
-        )
-        progress(f"segments cutoff {seg.cutoff}: {seg.plan.describe()}")
+        progress(seg.plan)
         pairs = pairs.unionByName(seg.pairs).dropDuplicates(["path_a", "path_b", "algorithm"])
         clusters = None
     pairs = pairs.localCheckpoint(eager=True)
     if clusters is None:
+        attributes = found.attributes if found.attributes is not None else keep_attributes(hashes)
         clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
+    if groups is None:
+        groups = spark.createDataFrame([], GROUPS_DDL)
     return pairs, clusters, groups
 
 
@@ -240,31 +242,6 @@ def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) ->
     if args.previous_hashes:
         return hashes, read_hashes_table(spark, args.previous_hashes)
     raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)
-
-
-def _robust_duplicates(
-    spark: SparkSession, args: DupsConfig, hashes: DataFrame, progress: Progress
-) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """algorithm robust: its own candidate join and verification (`dedup.robust`), at the
-    documented operating point (threshold and the band options do not apply)."""
-    hashes, old = _split_previous(spark, args, hashes) if args.previous else (hashes, None)
-    pairs = find_robust_pairs(hashes, old)
-    attributes = valid_signatures(hashes)
-    if old is not None:
-        previous = read_dups(spark, args.previous).pairs.filter(F.col("algorithm") == ROBUST)
-        pairs = (
-            previous.select(*pairs.columns)
-            .unionByName(pairs)
-            .dropDuplicates(["path_a", "path_b", "algorithm"])
-        )
-        attributes = attributes.unionByName(
-            valid_signatures(old).join(attributes.select("path"), "path", "left_anti")
-        )
-    pairs = pairs.localCheckpoint(eager=True)
-    progress(f"robust format {ROBUST_FORMAT}, default operating point")
-    clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
-    groups = spark.createDataFrame([], "path string, anchor string, algorithm string, size long")
-    return pairs, clusters, groups
 
 
 def run_dups(

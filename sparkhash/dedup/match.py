@@ -15,9 +15,12 @@ Queries come as
 
 `run_match` writes them as a committed run of a match OUTPUT (`sparkhash.dedup.output`).
 
-crop_resistant matches multi-hashes as `sparkhash.dedup.segments` does for pairs: a (query,
-lake image) match when at least `region_cutoff` segments of one have a segment of the other
-within the segment cutoff (imagehash's ImageMultiHash.matches, in either direction).
+How an algorithm matches is its registry record's matcher kind (`sparkhash.dedup.matchers`):
+`match` calls the kind's implementation here (`match_lake_hamming`, `match_lake_exploded`,
+`match_lake_verified`), never a test of the algorithm's name. An exploded algorithm
+(crop_resistant) matches multi-hashes as `sparkhash.dedup.segments` does for pairs: a (query,
+lake image) match when at least `region_cutoff` rows of one have a row of the other within the
+row cutoff (imagehash's ImageMultiHash.matches, in either direction).
 """
 
 from __future__ import annotations
@@ -31,16 +34,18 @@ from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
+from sparkhash.core.registry import Algorithm, get
 from sparkhash.dedup.join import join_within
 from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
-from sparkhash.dedup.robust import ROBUST, find_robust_pairs
+from sparkhash.dedup.robust import find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import QueryError
 from sparkhash.spark import preflight
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
+from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.tables import local_path, read_hash_output
 
 QUERY_FORMATS = ("auto", "images", "output", "table")
@@ -125,22 +130,27 @@ def image_queries(
     options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
     files = binary_files(spark, source, config.name_filter, config.recursive)
     hashed = hash_images(files, (algorithm,), params, options).where(F.col("error").isNull())
-    if algorithm == CROP_RESISTANT:
-        seg = hashed.select("path", F.explode("segments").alias("s"))
+    record = get(algorithm)
+    if record.multi:
+        seg = hashed.select("path", F.explode(record.table).alias("s"))
         return seg.select(
-            F.col("path").alias("query"), F.col("s.segment").alias("segment"), F.lower("s.hash").alias("hex")
+            F.col("path").alias("query"),
+            F.col("s.segment").alias("segment"),
+            F.lower(f"s.{record.hash_field}").alias("hex"),
         )
-    return hashed.select(F.col("path").alias("query"), F.lower(F.col(algorithm)).alias("hex"))
+    return hashed.select(F.col("path").alias("query"), F.lower(F.col(record.hash_field)).alias("hex"))
 
 
 def output_queries(spark: SparkSession, source: str, algorithm: str, lake_rows: DataFrame) -> DataFrame:
     """The current rows of a hash OUTPUT (or hashes table) as queries; refuses other parameters."""
+    record = get(algorithm)
     hashes, segments = read_hash_output(spark, source)
-    if algorithm == CROP_RESISTANT:
-        if segments is None:
-            raise QueryError(f"{source} has no segments table: it was not hashed with crop_resistant")
-        _same_params(lake_rows, segments, algorithm)
-        return segments.select(F.col("path").alias("query"), "segment", F.lower("hash").alias("hex"))
+    if record.multi:
+        rows = record_table(record, hashes, segments)
+        if rows is None:
+            raise QueryError(f"{source} has no {record.table} table: it was not hashed with {algorithm}")
+        _same_params(lake_rows, rows, algorithm)
+        return rows.select(F.col("path").alias("query"), "segment", F.lower(record.hash_field).alias("hex"))
     if algorithm not in hashes.columns:
         raise QueryError(f"{source} has no {algorithm} hashes (columns: {', '.join(hashes.columns)})")
     _same_params(lake_rows, hashes, algorithm)
@@ -154,8 +164,8 @@ def table_queries(
     """A CSV (with a header) or Parquet table of hex hashes with an id column, as queries.
 
     The hash column is `hash_column`, else the algorithm's name, else `hash`; the id column is
-    `id_column`, else the first of id, query, path. For crop_resistant every row is one segment
-    hash of its id (an optional `segment` column numbers them)."""
+    `id_column`, else the first of id, query, path. For an exploded algorithm (crop_resistant)
+    every row is one segment hash of its id (an optional `segment` column numbers them)."""
     if source.lower().endswith(".csv"):
         table = spark.read.option("header", "true").csv(source)
     else:
@@ -172,7 +182,7 @@ def table_queries(
     rows = table.where(F.col(hash_col).isNotNull())
     query = F.col(id_col).cast("string").alias("query")
     hex_col = F.lower(F.trim(F.col(hash_col))).alias("hex")
-    if algorithm == CROP_RESISTANT:
+    if get(algorithm).multi:
         segment = F.col("segment").cast("int") if "segment" in columns else F.monotonically_increasing_id()
         return rows.select(query, segment.alias("segment"), hex_col)
     return rows.select(query, hex_col)
@@ -186,9 +196,10 @@ def _same_params(lake_rows: DataFrame, query_rows: DataFrame, algorithm: str) ->
 
 
 def read_queries(spark: SparkSession, query: str, lake_rows: DataFrame, config: MatchConfig) -> DataFrame:
-    """The queries in normal form: (query, hex), or (query, segment, hex) for crop_resistant.
+    """The queries in normal form: (query, hex), or (query, segment, hex) for an exploded
+    algorithm (crop_resistant).
 
-    lake_rows: the lake's hashes (or segments, for crop_resistant) table with its params column."""
+    lake_rows: the lake's hashes (or exploded, e.g. segments) table with its params column."""
     kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
     if kind == "images":
         return image_queries(
@@ -264,14 +275,16 @@ def match_segments(
     threshold: int | None = None,
     region_cutoff: int = 1,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
+    algorithm: str = CROP_RESISTANT,
 ) -> DataFrame:
-    """(query, lake path) pairs that match as crop-resistant multi-hashes (MATCHES_SCHEMA).
+    """(query, lake path) pairs that match as multi-hashes (MATCHES_SCHEMA), e.g. crop-resistant.
 
-    queries: (query, segment, hex); lake_segments: a segments table. threshold: the segment
-    cutoff in bits (default: imagehash's, a quarter of the segment hash's bits). distance is the
-    closest segment pair's, matched_segments the larger of the two directions' counts."""
+    queries: (query, segment, hex); lake_segments: the exploded table of `algorithm` (a
+    segments table). threshold: the segment cutoff in bits (default: imagehash's, a quarter of
+    the segment hash's bits). distance is the closest segment pair's, matched_segments the
+    larger of the two directions' counts."""
     lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
-    prep = prepare([lake_segments], CROP_RESISTANT, lake_rows)
+    prep = prepare([lake_segments], algorithm, lake_rows)
     _check_widths(prep, queries)
     cutoff = segment_cutoff(prep.nbits) if threshold is None else threshold
     query_members = prep.with_words(queries.select("query", "segment", "hex"))
@@ -291,7 +304,7 @@ def match_segments(
     return counted.where(matched >= region_cutoff).select(
         "query",
         "path",
-        F.lit(CROP_RESISTANT).alias("algorithm"),
+        F.lit(algorithm).alias("algorithm"),
         F.col("distance").cast("int").alias("distance"),
         matched.cast("int").alias("matched_segments"),
     )
@@ -303,25 +316,27 @@ _QUERY_MARK = "sparkhash-query:"  # no file system URI starts so
 
 
 def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: MatchConfig) -> DataFrame:
-    """Robust queries as hashes rows (path = query id, robust, params, error): images hashed
-    with the lake's parameters, or a hash OUTPUT's current rows (other parameters refused).
-    A table of stored signatures is refused: robust signatures are not hex hashes."""
+    """Queries of a verified algorithm (robust) as hashes rows (path = query id, its column,
+    params, error): images hashed with the lake's parameters, or a hash OUTPUT's current rows
+    (other parameters refused). A table of stored signatures is refused: robust signatures are
+    not hex hashes."""
+    name = config.algorithm
     kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
     if kind == "images":
-        params_text = _lake_params(lake, ROBUST)
+        params_text = _lake_params(lake, name)
         options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
         files = binary_files(spark, query, config.name_filter, config.recursive)
-        hashed = hash_images(files, (ROBUST,), HashParams.from_json(params_text), options)
-        return hashed.select("path", ROBUST, "params", "error")
+        hashed = hash_images(files, (name,), HashParams.from_json(params_text), options)
+        return hashed.select("path", name, "params", "error")
     if kind == "output":
         hashes, _ = read_hash_output(spark, query)
-        if ROBUST not in hashes.columns:
+        if name not in hashes.columns:
             raise QueryError(
-                f"{query} has no robust signatures: hash it with robust in algorithms", "algorithms"
+                f"{query} has no {name} signatures: hash it with {name} in algorithms", "algorithms"
             )
-        _same_params(lake, hashes, ROBUST)
-        return hashes.select("path", ROBUST, "params", *[c for c in ("error",) if c in hashes.columns])
-    raise QueryError("robust queries are images or a `sparkhash hash` OUTPUT, not a table of hex hashes")
+        _same_params(lake, hashes, name)
+        return hashes.select("path", name, "params", *[c for c in ("error",) if c in hashes.columns])
+    raise QueryError(f"{name} queries are images or a `sparkhash hash` OUTPUT, not a table of hex hashes")
 
 
 def _unmarked(marked: F.Column) -> F.Column:
@@ -329,7 +344,7 @@ def _unmarked(marked: F.Column) -> F.Column:
     return F.substring(marked, len(_QUERY_MARK) + 1, 1 << 30)
 
 
-def match_robust(queries: DataFrame, lake: DataFrame) -> DataFrame:
+def match_robust(queries: DataFrame, lake: DataFrame, algorithm: str = "robust") -> DataFrame:
     """(query, lake path) pairs that robust's verification accepts (MATCHES_SCHEMA; distance is
     null, matched_segments the inlier count). The dups path's incremental join does the work:
     the queries are its new rows, the lake its old ones, so lake pairs are never searched;
@@ -343,45 +358,77 @@ def match_robust(queries: DataFrame, lake: DataFrame) -> DataFrame:
     return across.select(
         _unmarked(marked_query).alias("query"),
         F.when(a_is_query, F.col("path_b")).otherwise(F.col("path_a")).alias("path"),
-        F.lit(ROBUST).alias("algorithm"),
+        F.lit(algorithm).alias("algorithm"),
         F.lit(None).cast("int").alias("distance"),
         F.col("matched_segments").cast("int").alias("matched_segments"),
     )
 
 
+def _with_error(lake: DataFrame, *columns: str) -> list[str]:
+    return [*columns, *[c for c in ("error",) if c in lake.columns]]
+
+
+def match_lake_hamming(
+    spark: SparkSession, query: str, location: str, lake: DataFrame, record: Algorithm, config: MatchConfig
+) -> DataFrame:
+    """HAMMING: the queries' hashes against the lake's column of the algorithm (`match_hashes`)."""
+    algorithm = record.name
+    if record.hash_field not in lake.columns:
+        raise QueryError(f"{location} has no {algorithm} hashes (columns: {', '.join(lake.columns)})")
+    # The lake is read several times (parameter and length checks, distinct hashes, paths of the
+    # matches): materialise just the columns needed once, not the current-row window each time.
+    lake = lake.select(*_with_error(lake, "path", record.hash_field, "params")).localCheckpoint(eager=True)
+    queries = read_queries(spark, query, lake, config)
+    threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
+    return match_hashes(queries, lake, algorithm, threshold, config.hot_bucket)
+
+
+def match_lake_exploded(
+    spark: SparkSession,
+    query: str,
+    location: str,
+    rows: DataFrame | None,
+    record: Algorithm,
+    config: MatchConfig,
+) -> DataFrame:
+    """HAMMING_EXPLODED: the queries' rows against the lake's exploded table (`match_segments`)."""
+    if rows is None:
+        raise QueryError(f"{location} has no {record.table} table: hash it with {record.name} first")
+    rows = rows.select("path", "segment", record.hash_field, "params").localCheckpoint(eager=True)
+    queries = read_queries(spark, query, rows, config)
+    return match_segments(
+        queries, rows, config.threshold, config.region_cutoff, config.hot_bucket, algorithm=record.name
+    )
+
+
+def match_lake_verified(
+    spark: SparkSession, query: str, location: str, lake: DataFrame, record: Algorithm, config: MatchConfig
+) -> DataFrame:
+    """VERIFIED: candidates + verification of the queries against the lake (`match_robust`)."""
+    name = record.name
+    if name not in lake.columns:
+        raise QueryError(
+            f"{location} has no {name} signatures: hash it with {name} in algorithms first", "algorithms"
+        )
+    if config.threshold is not None:
+        raise QueryError(f"{name} has one operating point: threshold does not apply to it", "threshold")
+    lake = lake.select(*_with_error(lake, "path", name, "params")).localCheckpoint(eager=True)
+    return match_robust(robust_queries(spark, query, lake, config), lake, name)
+
+
 def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | None = None) -> DataFrame:
     """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA).
 
-    Raises QueryError for queries that cannot be read or were hashed with other parameters."""
+    The algorithm's matcher kind (its registry record) chooses the implementation
+    (`sparkhash.dedup.matchers`). Raises QueryError for queries that cannot be read or were
+    hashed with other parameters."""
+    from sparkhash.dedup.matchers import matcher_for  # it imports this module's implementations
+
     config = config or MatchConfig()
+    record = get(config.algorithm)
     lake, lake_segments = read_hash_output(spark, hashes)
-    if config.algorithm == ROBUST:
-        if ROBUST not in lake.columns:
-            raise QueryError(
-                f"{hashes} has no robust signatures: hash it with robust in algorithms first", "algorithms"
-            )
-        if config.threshold is not None:
-            raise QueryError("robust has one operating point: threshold does not apply to it", "threshold")
-        needed = ["path", ROBUST, "params", *[c for c in ("error",) if c in lake.columns]]
-        lake = lake.select(*needed).localCheckpoint(eager=True)
-        return match_robust(robust_queries(spark, query, lake, config), lake)
-    # The lake is read several times (parameter and length checks, distinct hashes, paths of the
-    # matches): materialise just the columns needed once, not the current-row window each time.
-    if config.algorithm == CROP_RESISTANT:
-        if lake_segments is None:
-            raise QueryError(f"{hashes} has no segments table: hash it with crop_resistant first")
-        lake_segments = lake_segments.select("path", "segment", "hash", "params").localCheckpoint(eager=True)
-        queries = read_queries(spark, query, lake_segments, config)
-        return match_segments(
-            queries, lake_segments, config.threshold, config.region_cutoff, config.hot_bucket
-        )
-    if config.algorithm not in lake.columns:
-        raise QueryError(f"{hashes} has no {config.algorithm} hashes (columns: {', '.join(lake.columns)})")
-    needed = ["path", config.algorithm, "params", *[c for c in ("error",) if c in lake.columns]]
-    lake = lake.select(*needed).localCheckpoint(eager=True)
-    queries = read_queries(spark, query, lake, config)
-    threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
-    return match_hashes(queries, lake, config.algorithm, threshold, config.hot_bucket)
+    table = record_table(record, lake, lake_segments)
+    return matcher_for(record).lake(spark, query, hashes, table, record, config)
 
 
 @dataclass(frozen=True)

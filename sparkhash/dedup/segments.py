@@ -52,15 +52,18 @@ def find_segment_pairs(
     shared_limit: int | None = None,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
     planner: Planner | None = None,
+    algorithm: str = CROP_RESISTANT,
 ) -> SegmentPairsResult:
     """Image pairs that match as crop-resistant multi-hashes (see module docstring).
 
+    segments: the exploded table of `algorithm` (a multi-hash algorithm: crop_resistant's
+    segments table, or any table of path, segment, hash rows).
     shared_limit: skip segment hashes shared by more than this many images (blank regions);
     this only lowers recall, never adds a pair matches() would reject. None keeps them all.
     `planner` replaces mode, target_recall and hot_bucket (see `pairs.find_pairs`).
     """
     rows = segments.select("path", "segment", F.lower("hash").alias("hex"))
-    prep = prepare([segments], CROP_RESISTANT, rows)
+    prep = prepare([segments], algorithm, rows)
     cutoff = segment_cutoff(prep.nbits, hamming_cutoff, bit_error_rate)
     wcols = prep.wcols
     members = prep.rows.drop("hex")
@@ -109,7 +112,7 @@ def find_segment_pairs(
     pairs = counted.filter(F.greatest("segments_a", "segments_b") >= region_cutoff).select(
         "path_a",
         "path_b",
-        F.lit(CROP_RESISTANT).alias("algorithm"),
+        F.lit(algorithm).alias("algorithm"),
         F.col("distance").cast("int").alias("distance"),
         F.greatest("segments_a", "segments_b").cast("int").alias("matched_segments"),
         F.col("segments_a").cast("int").alias("segments_a"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
-from sparkhash.core.params import CROP_RESISTANT, HashParams
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import EXPLODED_TABLES
 from sparkhash.spark.api import hash_images, hashes_table, segments_table
 from sparkhash.spark.tables import path_exists, read_hash_output
 
@@ -29,7 +30,10 @@ def hash_labelled_files(
     files = spark.read.format("binaryFile").load(paths)
     hashed = hash_images(files, algorithms=algorithms, params=params).drop("content").cache()
     hashed.count()
-    segments = segments_table(hashed, "evaluate") if CROP_RESISTANT in algorithms else None
+    with_segments = (
+        EXPLODED_TABLES["segments"].name in algorithms
+    )  # the multi-hash algorithm writing segments
+    segments = segments_table(hashed, "evaluate") if with_segments else None
     return hashes_table(hashed, "evaluate"), segments
 
 

@@ -1,8 +1,8 @@
 """Cross-check: does the dups job's banded join find exactly the pairs the evaluation counts?
 
 The evaluation forms all labelled pairs; `sparkhash dups` never does, it band-joins. For each
-algorithm this runs the dups job's own pair finder (exact mode, identical-hash groups fully
-expanded) on the labelled files at one threshold and compares its pair count with the
+algorithm this runs the dups job's own pair finder (its matcher kind's, exact mode,
+identical-hash groups fully expanded) on the labelled files at one threshold and compares its pair count with the
 evaluation's tp + fp at that threshold. Every pair the finder returns is verified within the
 threshold, so equal counts mean equal pair sets: the table's numbers are what users get.
 """
@@ -15,11 +15,10 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import CROP_RESISTANT
-from sparkhash.dedup.pairs import find_pairs
-from sparkhash.dedup.robust import ROBUST
-from sparkhash.dedup.segments import find_segment_pairs
+from sparkhash.core.registry import get
+from sparkhash.dedup.matchers import matcher_for
 from sparkhash.evaluation.truth import path_key
+from sparkhash.spark.record_tables import record_table
 
 CHECK_COLUMNS = ["algorithm", "threshold", "evaluation_pairs", "dups_pairs", "same"]
 
@@ -42,20 +41,14 @@ def check_join(
     for algorithm in algorithms:
         at = metrics[(metrics["algorithm"] == algorithm) & (metrics["threshold"] == threshold)]
         expected = int(at["tp"].iloc[0] + at["fp"].iloc[0]) if len(at) else None
-        if algorithm == ROBUST:  # its pairs are the dups job's own (robust_distances): nothing to compare
+        record = get(algorithm)
+        matcher = matcher_for(record)
+        if not matcher.distances:  # its pairs are the dups job's own (robust_distances): nothing to compare
             continue
-        if algorithm == CROP_RESISTANT:
-            if segments is None:
-                continue
-            found = find_segment_pairs(_labelled_only(segments, labelled), hamming_cutoff=threshold).pairs
-        else:
-            found = find_pairs(
-                _labelled_only(hashes, labelled),
-                algorithm=algorithm,
-                threshold=threshold,
-                expand_limit=1 << 40,
-            ).pairs
-        count = found.count()
+        table = record_table(record, hashes, segments)
+        if table is None:
+            continue
+        count = matcher.within(record, _labelled_only(table, labelled), threshold).count()
         rows.append(
             {
                 "algorithm": algorithm,

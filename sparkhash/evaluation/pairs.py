@@ -16,10 +16,12 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.core.params import CROP_RESISTANT
+from sparkhash.core.registry import HAMMING, HAMMING_EXPLODED, VERIFIED, get
 from sparkhash.dedup.join import hamming
-from sparkhash.dedup.robust import ROBUST, find_robust_pairs
+from sparkhash.dedup.matchers import matcher_for
 from sparkhash.evaluation.hamming import distance, with_words, word_names, words_needed
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key
+from sparkhash.spark.record_tables import record_table
 
 HISTOGRAM_COLUMNS = ["algorithm", "distance", "positive", "edit", "pairs"]
 
@@ -52,8 +54,9 @@ def _edit_of_pair(reference_edit: str) -> Column:
     )
 
 
-def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
-    """(key_a, key_b, crop_resistant): the closest pair of segments of two labelled files.
+def segment_distances(labelled: DataFrame, segments: DataFrame, algorithm: str = CROP_RESISTANT) -> DataFrame:
+    """(key_a, key_b, <algorithm>): the closest pair of segments (rows of an exploded table, e.g.
+    crop_resistant's) of two labelled files.
 
     A pair "matches at threshold t" when at least one segment of one file is within Hamming t
     of a segment of the other: imagehash's `ImageMultiHash.matches` with region_cutoff=1 and
@@ -69,20 +72,27 @@ def segment_distances(labelled: DataFrame, segments: DataFrame) -> DataFrame:
         a.join(b, F.col("key_a") < F.col("key_b"))
         .select("key_a", "key_b", distance("a_h", "b_h", words).alias("d"))
         .groupBy("key_a", "key_b")
-        .agg(F.min("d").alias(CROP_RESISTANT))
+        .agg(F.min("d").alias(algorithm))
     )
 
 
-def robust_distances(labelled: DataFrame, hashes: DataFrame) -> DataFrame:
-    """(key_a, key_b, robust = 0): the pairs the dups job's robust path reports among the labelled
-    files (candidate join + verification, as `sparkhash dups --algorithm robust`). Robust has no
-    distance: a reported pair is at 0, every other pair never matches (null)."""
+def robust_distances(labelled: DataFrame, hashes: DataFrame, algorithm: str = "robust") -> DataFrame:
+    """(key_a, key_b, <algorithm> = 0): the pairs the dups job's matcher of a verified algorithm
+    (robust: candidate join + verification, as `sparkhash dups --algorithm robust`) reports among
+    the labelled files. There is no distance: a reported pair is at 0, every other pair never
+    matches (null)."""
     mine = hashes.withColumn("key", path_key(F.col("path"))).join(labelled.select("key"), "key", "left_semi")
-    found = find_robust_pairs(mine.drop("key"))
+    record = get(algorithm)
+    found = matcher_for(record).within(record, mine.drop("key"), 0)
     ka, kb = path_key(F.col("path_a")), path_key(F.col("path_b"))
     return found.select(
-        F.least(ka, kb).alias("key_a"), F.greatest(ka, kb).alias("key_b"), F.lit(0).alias(ROBUST)
+        F.least(ka, kb).alias("key_a"), F.greatest(ka, kb).alias("key_b"), F.lit(0).alias(algorithm)
     ).distinct()
+
+
+#: The distance columns of the matcher kinds that are not computed in the pair self-join
+#: (HAMMING is: one hex column per algorithm), by kind: (labelled, table, algorithm) -> (key_a, key_b, algorithm).
+_DISTANCES = {HAMMING_EXPLODED: segment_distances, VERIFIED: robust_distances}
 
 
 def distance_histogram(
@@ -96,17 +106,21 @@ def distance_histogram(
 
     labelled: (key, group, edit) from `read_truth`; hashes: the hash table (path + one hex
         column per single-image algorithm; rows with an `error` count as not hashed);
-        segments: the segments table, needed for "crop_resistant". `edit` in the result is
-        set only for (reference, edited) pairs.
+        segments: the segments table, needed for an exploded algorithm ("crop_resistant"). `edit`
+        in the result is set only for (reference, edited) pairs. Each algorithm's distances come
+        from its matcher kind (its registry record).
     """
-    single = [a for a in algorithms if a not in (CROP_RESISTANT, ROBUST)]
+    records = {a: get(a) for a in algorithms}
+    single = [a for a in algorithms if records[a].matcher == HAMMING]
     unknown = [a for a in single if a not in hashes.columns]
     if unknown:
         raise ValueError(f"hash table has no column for {unknown}; it has {hashes.columns}")
-    if CROP_RESISTANT in algorithms and segments is None:
-        raise ValueError("crop_resistant needs the segments table")
-    if ROBUST in algorithms and ROBUST not in hashes.columns:
-        raise ValueError(f"hash table has no column for robust; it has {hashes.columns}")
+    others = [a for a in algorithms if records[a].matcher != HAMMING]
+    for a in others:
+        if records[a].multi and record_table(records[a], hashes, segments) is None:
+            raise ValueError(f"{a} needs the {records[a].table} table")
+        if not records[a].multi and a not in hashes.columns:
+            raise ValueError(f"hash table has no column for {a}; it has {hashes.columns}")
     if "error" in hashes.columns:
         hashes = hashes.where(F.col("error").isNull())
     widths = hex_widths(hashes, single)
@@ -118,15 +132,11 @@ def distance_histogram(
         files = with_words(files, a, a, words[a])
     columns = ["key", "group", "edit", *[n for a in single for n in word_names(a, words[a])]]
     pairs = _side(files, "a", columns).join(_side(files, "b", columns), F.col("key_a") < F.col("key_b"))
-    if CROP_RESISTANT in algorithms:
-        pairs = pairs.join(segment_distances(labelled, segments), ["key_a", "key_b"], "left")
-    if ROBUST in algorithms:
-        pairs = pairs.join(robust_distances(labelled, hashes), ["key_a", "key_b"], "left")
+    for a in others:
+        table = record_table(records[a], hashes, segments)
+        pairs = pairs.join(_DISTANCES[records[a].matcher](labelled, table, a), ["key_a", "key_b"], "left")
     distances = {a: _pair_distance(a, words[a]) for a in single}
-    if ROBUST in algorithms:
-        distances[ROBUST] = F.col(ROBUST)
-    if CROP_RESISTANT in algorithms:
-        distances[CROP_RESISTANT] = F.col(CROP_RESISTANT)
+    distances.update({a: F.col(a) for a in others})
     stacked = pairs.select(
         (F.col("group_a") == F.col("group_b")).alias("positive"),
         _edit_of_pair(reference_edit).alias("edit"),

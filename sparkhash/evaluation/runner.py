@@ -9,14 +9,15 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkhash.core.params import CROP_RESISTANT, HashParams
-from sparkhash.core.registry import DEFAULT_ALGORITHMS
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import DEFAULT_ALGORITHMS, get
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
 from sparkhash.evaluation.join_check import check_join
 from sparkhash.evaluation.pairs import distance_histogram
 from sparkhash.evaluation.summary import join_check_markdown, markdown_summary
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
+from sparkhash.spark.record_tables import record_table
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,8 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
     labelled = labelled.cache()
     algorithms = request.algorithms
     hashes, segments = hash_tables(spark, labelled, request.hashes, algorithms, request.params)
-    if CROP_RESISTANT in algorithms and segments is None:
-        algorithms = tuple(a for a in algorithms if a != CROP_RESISTANT)
+    # an algorithm whose table the hashes lack (no segments table: no crop_resistant) is left out
+    algorithms = tuple(a for a in algorithms if record_table(get(a), hashes, segments) is not None)
     histogram = distance_histogram(labelled, hashes, algorithms, segments, request.reference_edit)
     order = {a: i for i, a in enumerate(algorithms)}
     histogram = histogram.sort_values(

@@ -12,6 +12,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.dedup.keep import read_policy
+from sparkhash.dedup.matchers import link_text
 from sparkhash.report.clusters import cluster_stats, file_attributes, ranked, read_dups, top_members, totals
 from sparkhash.report.page import DEFAULT_PAGE_SIZE, render_page
 from sparkhash.report.thumbnails import DEFAULT_SIZE, make_thumbnails
@@ -56,20 +57,13 @@ def _int(value) -> int | None:
 
 
 def _link_text(links) -> str:
-    """'phash 3' or 'crop_resistant 0 (2 segments)' for the pairs joining a member to the kept file."""
+    """'phash 3', 'crop_resistant 0 (2 segments)' or 'robust (41 inliers)' for the pairs joining
+    a member to the kept file: each algorithm's matcher kind says how (`dedup.matchers.link_text`)."""
     parts = []
     for link in links if links is not None else []:
         if link is None:
             continue
-        algorithm, distance, matched = link["algorithm"], link["distance"], link["matched_segments"]
-        has_matched = matched is not None and not (isinstance(matched, float) and math.isnan(matched))
-        if algorithm == "robust":  # no distance: the verifier's RANSAC inliers
-            text = f"robust ({int(matched)} inliers)" if has_matched else "robust"
-        else:
-            text = f"{algorithm} {distance}"
-            if has_matched:
-                text += f" ({int(matched)} segments)"
-        parts.append(text)
+        parts.append(link_text(link["algorithm"], link["distance"], link["matched_segments"]))
     return ", ".join(parts)
 
 

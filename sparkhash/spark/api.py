@@ -30,8 +30,8 @@ from sparkhash.core import spec
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import SINGLE_ALGORITHMS, HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS as _DEFAULTS
-from sparkhash.core.registry import parse_algorithms
-from sparkhash.spark.schemas import SEGMENT_STRUCT, SEGMENTS_SCHEMA, hashes_schema
+from sparkhash.core.registry import EXPLODED_TABLES, Algorithm, parse_algorithms
+from sparkhash.spark.schemas import exploded_schema, hashes_schema, row_struct
 from sparkhash.spark.udf import batch_hasher
 
 #: What `hash_images` computes when not told otherwise: every algorithm.
@@ -53,10 +53,14 @@ def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECO
 
 
 def hashed_schema(algorithms: tuple[str, ...]) -> StructType:
-    """Schema of `hash_images`' output: the hashes columns (without run_id) plus `segments`."""
+    """Schema of `hash_images`' output: the hashes columns (without run_id) plus one array
+    column per exploded table (`segments`: the rows of that table for the image)."""
     fields = [f for f in hashes_schema(algorithms).fields if f.name != "run_id"]
     position = [f.name for f in fields].index("error")
-    fields.insert(position, StructField("segments", ArrayType(SEGMENT_STRUCT, False), True))
+    fields[position:position] = [
+        StructField(table, ArrayType(row_struct(record), False), True)
+        for table, record in EXPLODED_TABLES.items()
+    ]
     return StructType(fields)
 
 
@@ -164,14 +168,20 @@ def hashes_table(hashed: DataFrame, run_id: str) -> DataFrame:
     )
 
 
-def segments_table(hashed: DataFrame, run_id: str) -> DataFrame:
-    """The segments table's rows (`schemas.SEGMENTS_SCHEMA`): one per crop-resistant segment
-    (none when crop_resistant was not requested or the image failed)."""
-    exploded = hashed.select("path", "params", F.explode("segments").alias("s"))
+def exploded_table(hashed: DataFrame, record: Algorithm, run_id: str) -> DataFrame:
+    """The rows of a multi-hash algorithm's exploded table (`schemas.exploded_schema(record)`):
+    one per signature (none when the algorithm was not requested or the image failed)."""
+    exploded = hashed.select("path", "params", F.explode(record.table).alias("s"))
     values = {"path": F.col("path"), "params": F.col("params"), "run_id": F.lit(run_id)}
     return exploded.select(
         *[
             values.get(f.name, F.col(f"s.{f.name}")).cast(f.dataType).alias(f.name)
-            for f in SEGMENTS_SCHEMA.fields
+            for f in exploded_schema(record).fields
         ]
     )
+
+
+def segments_table(hashed: DataFrame, run_id: str) -> DataFrame:
+    """The segments table's rows (`schemas.SEGMENTS_SCHEMA`): one per crop-resistant segment
+    (none when crop_resistant was not requested or the image failed)."""
+    return exploded_table(hashed, EXPLODED_TABLES["segments"], run_id)

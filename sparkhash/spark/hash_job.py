@@ -23,20 +23,20 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkhash.core.decode import DecodeOptions
-from sparkhash.core.params import CROP_RESISTANT, HashParams
-from sparkhash.core.registry import DEFAULT_ALGORITHMS
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY
 from sparkhash.core.spec import HashSpec, specs_from_json
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import IncompatibleOutputError, UsageError
 from sparkhash.spark import inventory, lease, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
+    exploded_table,
     hash_files,
     hash_images,
     hashes_table,
     normalise_algorithms,
     params_json,
-    segments_table,
 )
 from sparkhash.spark.inventory import list_input
 from sparkhash.spark.read import (
@@ -211,7 +211,9 @@ def _hash_run(
     # until the commit record exists). With segments too, the hashed rows (no image bytes) are
     # kept by Spark between the two writes, so no image is read or decoded twice.
     run_id = held.run_id
-    with_segments = CROP_RESISTANT in algorithms
+    # the multi-hash algorithms' exploded tables (crop_resistant's `segments`)
+    exploded = [REGISTRY[a] for a in algorithms if REGISTRY[a].multi]
+    with_segments = bool(exploded)
     if with_segments:
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -245,8 +247,9 @@ def _hash_run(
                 vanished=len(vanished),
             )
         segments = 0
-        if with_segments:
-            tables.write_run_table(segments_table(rows, run_id), output, tables.SEGMENTS, run_id)
+        for record in exploded:
+            tables.write_run_table(exploded_table(rows, record, run_id), output, record.table, run_id)
+        if any(record.table == tables.SEGMENTS for record in exploded):
             segments = tables.segments_count(spark, output, run_id)
     finally:
         if with_segments:

@@ -4,6 +4,11 @@ hashes   one row per input file (exactly one, also when the file cannot be hashe
 segments one row per crop-resistant segment of a hashed file
 pairs    one row per near-duplicate pair found by the dups job
 clusters one row per file that belongs to a duplicate cluster
+
+The algorithms' own fields are not declared here: each registry record declares its columns
+of the hashes table, or the rows of its exploded table (`sparkhash.core.registry.Field`), and
+the Spark types below are generated from them (the Arrow UDF takes its Arrow schema from these,
+via Spark's `to_arrow_schema`).
 """
 
 from __future__ import annotations
@@ -18,11 +23,21 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from sparkhash.core.params import SINGLE_ALGORITHMS
+from sparkhash.core.registry import EXPLODED_TABLES, REGISTRY, SINGLE_ALGORITHMS, Algorithm, Field
+
+#: Spark type of each registry field type.
+SPARK_TYPES = {"string": StringType(), "int32": IntegerType(), "int64": LongType()}
+
+
+def spark_field(field: Field) -> StructField:
+    """The Spark form of a registry record's output field."""
+    return StructField(field.name, SPARK_TYPES[field.type], field.nullable)
 
 
 def hashes_schema(algorithms: tuple[str, ...] = SINGLE_ALGORITHMS) -> StructType:
-    """Schema of the hashes table: one hex column per requested single-image algorithm."""
+    """Schema of the hashes table: the columns of each requested single-image algorithm (its
+    record's `columns`: usually one hex column named after it), and the row counts of the
+    exploded tables."""
     return StructType(
         [
             StructField("path", StringType(), False),
@@ -30,8 +45,12 @@ def hashes_schema(algorithms: tuple[str, ...] = SINGLE_ALGORITHMS) -> StructType
             StructField("modification_time", TimestampType(), True),
             StructField("width", IntegerType(), True),
             StructField("height", IntegerType(), True),
-            *[StructField(a, StringType(), True) for a in algorithms if a in SINGLE_ALGORITHMS],
-            StructField("segment_count", IntegerType(), True),
+            *[spark_field(c) for a in algorithms if a in SINGLE_ALGORITHMS for c in REGISTRY[a].columns],
+            *[
+                StructField(r.count_column, IntegerType(), True)
+                for r in EXPLODED_TABLES.values()
+                if r.count_column
+            ],
             StructField("error", StringType(), True),
             StructField("params", StringType(), False),
             StructField("run_id", StringType(), False),
@@ -39,29 +58,26 @@ def hashes_schema(algorithms: tuple[str, ...] = SINGLE_ALGORITHMS) -> StructType
     )
 
 
-#: One crop-resistant segment of an image (the hash job's `segments` array elements).
-SEGMENT_STRUCT = StructType(
-    [
-        StructField("segment", IntegerType(), False),
-        StructField("hash", StringType(), False),
-        # bounding box in original-image pixels, as Image.crop used it (right/bottom exclusive)
-        StructField("left", IntegerType(), False),
-        StructField("top", IntegerType(), False),
-        StructField("right", IntegerType(), False),
-        StructField("bottom", IntegerType(), False),
-        # pixel count of the segment in the segmentation image (S x S)
-        StructField("pixels", IntegerType(), False),
-    ]
-)
+def row_struct(record: Algorithm) -> StructType:
+    """One row of a multi-hash algorithm's exploded table (its record's `rows`)."""
+    return StructType([spark_field(f) for f in record.rows])
 
-SEGMENTS_SCHEMA = StructType(
-    [
-        StructField("path", StringType(), False),
-        *SEGMENT_STRUCT.fields,
-        StructField("params", StringType(), False),
-        StructField("run_id", StringType(), False),
-    ]
-)
+
+def exploded_schema(record: Algorithm) -> StructType:
+    """Schema of a multi-hash algorithm's exploded table: path, its rows' fields, params, run_id."""
+    return StructType(
+        [
+            StructField("path", StringType(), False),
+            *row_struct(record).fields,
+            StructField("params", StringType(), False),
+            StructField("run_id", StringType(), False),
+        ]
+    )
+
+
+#: One crop-resistant segment of an image (the hash job's `segments` array elements).
+SEGMENT_STRUCT = row_struct(EXPLODED_TABLES["segments"])
+SEGMENTS_SCHEMA = exploded_schema(EXPLODED_TABLES["segments"])
 
 PAIRS_SCHEMA = StructType(
     [

@@ -22,20 +22,15 @@ import pyarrow as pa
 from sparkhash.core.allocator import keep_freed_memory
 from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.multi import compute_hashes
-from sparkhash.core.params import CROP_RESISTANT, SINGLE_ALGORITHMS, HashParams
+from sparkhash.core.params import HashParams
+from sparkhash.core.registry import REGISTRY, Algorithm
 from sparkhash.errors import ImageDecodeError
 from sparkhash.spark.faults import fault_point
 
 #: Columns `batch_hasher` passes through unchanged from its input batches.
 PASSTHROUGH_COLUMNS: tuple[str, ...] = ("path", "length", "modification_time")
-SEGMENT_FIELDS: tuple[str, ...] = ("segment", "hash", "left", "top", "right", "bottom", "pixels")
 
 MAX_ERROR_CHARS = 300
-
-_SEGMENT_TYPE = pa.struct(
-    [pa.field(name, pa.string() if name == "hash" else pa.int32(), False) for name in SEGMENT_FIELDS]
-)
-SEGMENTS_TYPE = pa.list_(pa.field("element", _SEGMENT_TYPE, False))
 
 
 def error_message(exc: BaseException) -> str:
@@ -76,46 +71,44 @@ def read_file(path: str, max_file_bytes: int | None = None) -> bytes:
 
 
 class _Columns:
-    """Output columns of one batch, appended to image by image."""
+    """Output columns of one batch, appended to image by image.
 
-    def __init__(self, singles: list[str], with_segments: bool) -> None:
-        self.singles, self.with_segments = singles, with_segments
+    Each requested algorithm's record says which columns it fills (`columns`, from its value
+    by `cells`) or which exploded-table array (`table`, rows from `cells`, counted in
+    `count_column`); the Arrow types are the output schema's (generated from the records)."""
+
+    def __init__(self, records: list[Algorithm]) -> None:
+        self.singles = [r for r in records if not r.multi]
+        self.exploded = [r for r in records if r.multi]
         self.keep: list[int] = []
         self.width: list[int | None] = []
         self.height: list[int | None] = []
-        self.hexes: dict[str, list[str | None]] = {a: [] for a in singles}
-        self.segment_count: list[int | None] = []
-        self.segments: list[list[dict] | None] = []
+        self.values: dict[str, list] = {c.name: [] for r in self.singles for c in r.columns}
+        self.values.update({r.table: [] for r in self.exploded})
+        self.values.update({r.count_column: [] for r in self.exploded if r.count_column})
         self.error: list[str | None] = []
 
     def add(self, row: int, content: bytes, algorithms, params, decode_options) -> None:
         self.keep.append(row)
         try:
             result = compute_hashes(content, algorithms, params, decode_options)
-            hexes = [str(result.hashes[a]) for a in self.singles]
-            segments = None
-            if self.with_segments:
-                segments = [
-                    {
-                        "segment": int(s.index),
-                        "hash": str(s.hash),
-                        "left": int(s.box[0]),
-                        "top": int(s.box[1]),
-                        "right": int(s.box[2]),
-                        "bottom": int(s.box[3]),
-                        "pixels": int(s.pixels),
-                    }
-                    for s in (result.segments or [])
-                ]
+            values: dict[str, object] = {}
+            for record in self.singles:
+                cells = record.cells(result.hashes[record.name])
+                values.update(zip((c.name for c in record.columns), cells, strict=True))
+            for record in self.exploded:
+                names = [f.name for f in record.rows]
+                rows = record.cells(result.signatures.get(record.name) or [])
+                values[record.table] = [dict(zip(names, cells, strict=True)) for cells in rows]
+                if record.count_column:
+                    values[record.count_column] = len(rows)
         except Exception as exc:  # one bad file must never fail the task
             self.fail(row, error_message(exc), keep=False)
             return
         self.width.append(int(result.width))
         self.height.append(int(result.height))
-        for algorithm, value in zip(self.singles, hexes, strict=True):
-            self.hexes[algorithm].append(value)
-        self.segments.append(segments)
-        self.segment_count.append(None if segments is None else len(segments))
+        for name, column in self.values.items():
+            column.append(values[name])
         self.error.append(None)
 
     def fail(self, row: int, message: str, keep: bool = True) -> None:
@@ -123,10 +116,8 @@ class _Columns:
             self.keep.append(row)
         self.width.append(None)
         self.height.append(None)
-        for values in self.hexes.values():
-            values.append(None)
-        self.segments.append(None)
-        self.segment_count.append(None)
+        for column in self.values.values():
+            column.append(None)
         self.error.append(message)
 
     def batch(self, source: pa.RecordBatch, schema: pa.Schema, params_json: str) -> pa.RecordBatch:
@@ -135,15 +126,14 @@ class _Columns:
         arrays = {name: kept.column(name).cast(schema.field(name).type) for name in PASSTHROUGH_COLUMNS}
         arrays["width"] = pa.array(self.width, pa.int32())
         arrays["height"] = pa.array(self.height, pa.int32())
-        for algorithm, values in self.hexes.items():
-            arrays[algorithm] = pa.array(values, pa.string())
-        arrays["segment_count"] = pa.array(self.segment_count, pa.int32())
-        arrays["segments"] = (
-            pa.array(self.segments, SEGMENTS_TYPE) if self.with_segments else pa.nulls(rows, SEGMENTS_TYPE)
-        )
+        for name, values in self.values.items():
+            arrays[name] = pa.array(values, schema.field(name).type)
         arrays["error"] = pa.array(self.error, pa.string())
         arrays["params"] = pa.array([params_json] * rows, pa.string())
-        return pa.RecordBatch.from_arrays([arrays[f.name] for f in schema], schema=schema)
+        # what no requested algorithm fills (e.g. `segments` without crop_resistant): nulls
+        return pa.RecordBatch.from_arrays(
+            [arrays[f.name] if f.name in arrays else pa.nulls(rows, f.type) for f in schema], schema=schema
+        )
 
 
 def batch_hasher(
@@ -157,14 +147,13 @@ def batch_hasher(
     """The mapInArrow function: batches with path/length/modification_time (and `content`, or
     else the files are read by path, up to `max_file_bytes`) in, batches of `schema` (the Arrow
     form of `sparkhash.spark.api.hashed_schema(algorithms)`) out."""
-    singles = [a for a in algorithms if a in SINGLE_ALGORITHMS]
-    with_segments = CROP_RESISTANT in algorithms
+    records = [REGISTRY[a] for a in algorithms]
 
     def hash_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         keep_freed_memory()  # a dedicated hashing process: reuse memory between images
         for number, batch in enumerate(batches):
             fault_point(f"worker-batch-{number}")  # (tests) e.g. a worker dying mid-task once
-            columns = _Columns(singles, with_segments)
+            columns = _Columns(records)
             if "content" in batch.schema.names:
                 contents = batch.column("content")
                 for row in range(batch.num_rows):
