@@ -3,13 +3,20 @@
 The pixel limit is checked on the header (``Image.open`` is lazy) before any pixel memory is
 allocated, which is what stops decompression bombs. EXIF orientation is off by default because
 imagehash does not apply it, and hashes must match theirs.
+
+Reduced decoding (`DecodeOptions(decode="reduced")`) is opt-in and NOT bit-exact with imagehash:
+a JPEG is decoded at the smallest DCT scale (Pillow's `draft`: 1/2, 1/4 or 1/8) that still
+gives every requested algorithm its working size (the registry's `reduced` sizes); other
+formats have no cheaper decode in Pillow and are decoded in full, as in exact mode.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -17,6 +24,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 #: Default pixel limit: 100 MP covers every camera and scanner image we expect; a 40 000 x
 #: 40 000 bomb (1.6 GP, 1.6 GB as 'L') is refused before decoding.
 DEFAULT_MAX_PIXELS = 100_000_000
+
+#: `DecodeOptions.decode` values: "exact" decodes every pixel (imagehash's bits, the default);
+#: "reduced" decodes JPEGs at a reduced DCT scale (other bits, a fraction of the cost).
+DECODE_MODES = ("exact", "reduced")
 
 
 class ImageDecodeError(ValueError):
@@ -51,22 +62,65 @@ class DecodeOptions:
     max_pixels: refuse images with more pixels than this (None: no limit).
     apply_exif_orientation: rotate/flip by the EXIF orientation tag first (breaks parity with
         imagehash, which hashes the stored pixel order).
+    decode: "exact" (every pixel: imagehash's bits) or "reduced" (JPEGs decoded at the
+        smallest DCT scale that keeps each requested algorithm's working size: a fraction of
+        the cost, NOT imagehash's bits; other formats as in exact mode).
+
+    The options that change the bits are written with every hash (`params_fields`), so hashes
+    made with different ones are never compared or mixed in one OUTPUT.
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     apply_exif_orientation: bool = False
+    decode: str = "exact"
+
+    def __post_init__(self) -> None:
+        if self.decode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {self.decode!r}")
+
+    @property
+    def reduced(self) -> bool:
+        return self.decode == "reduced"
+
+    def params_fields(self) -> dict:
+        """The options that change the bits, as written into the `params` JSON of every hash
+        row: only those not at their default (`exif_orientation`: true, `decode`: "reduced"),
+        so the params of default runs are what they always were."""
+        fields: dict = {}
+        if self.apply_exif_orientation:
+            fields["exif_orientation"] = True
+        if self.decode != "exact":
+            fields["decode"] = self.decode
+        return fields
+
+    @classmethod
+    def from_params(cls, params: str | dict) -> DecodeOptions:
+        """The bit-changing options recorded in a `params` JSON (text or parsed), other options
+        at their defaults: how to decode new images so their hashes compare with those rows."""
+        data = json.loads(params) if isinstance(params, str) else params
+        return cls(
+            apply_exif_orientation=bool(data.get("exif_orientation", False)),
+            decode=data.get("decode", "exact"),
+        )
 
 
 def decode_image(
     data: bytes | bytearray | memoryview,
     options: DecodeOptions = DecodeOptions(),
     draft_side: int | None = None,
+    reduced_size: Callable[[tuple[int, int]], tuple[int, int] | None] | None = None,
 ) -> Image.Image:
     """Decode encoded image bytes into a fully loaded PIL image (first frame of animations).
 
     draft_side: decode a JPEG reduced (Pillow's `draft`, DCT scaling by 1/2..1/8) to the
     smallest size keeping at least this many pixels on the longer side (not bit-exact with a
     full decode: only for algorithms of sparkhash's own, such as robust).
+    reduced_size: in reduced mode (`options.decode`), the smallest (width, height) the caller
+    needs for an image of the file's size (None: the full image); a JPEG is decoded at the
+    smallest DCT scale giving at least that on both sides. Ignored in exact mode.
+
+    A JPEG decoded reduced has `info["original_size"]`, the size of the file's image (after
+    EXIF orientation when applied), for the hashes table.
 
     Raises a subclass of ImageDecodeError: EmptyImageError, NotAnImageError,
     TruncatedImageError or ImageTooLargeError, each with a one-line message.
@@ -92,12 +146,17 @@ def decode_image(
         raise ImageTooLargeError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of {options.max_pixels}"
         )
+    wanted = None
+    if options.reduced and reduced_size is not None and image.format == "JPEG":
+        wanted = reduced_size((width, height))
     if draft_side and image.format == "JPEG" and max(width, height) > draft_side:
         scale = draft_side / max(width, height)
-        image.draft(
-            "L" if image.mode == "L" else "RGB", (math.ceil(width * scale), math.ceil(height * scale))
-        )
-        image.info["original_size"] = (width, height)  # the file's size, for the hashes table
+        side = (math.ceil(width * scale), math.ceil(height * scale))
+        wanted = side if wanted is None else (max(wanted[0], side[0]), max(wanted[1], side[1]))
+    if wanted is not None and wanted[0] <= width // 2 and wanted[1] <= height // 2:
+        # The mode stays the file's (RGB stays RGB, L stays L): only the scale changes.
+        image.draft(image.mode, (max(1, wanted[0]), max(1, wanted[1])))
+    drafted = image.size != (width, height)
     try:
         image.load()
     except OSError as exc:
@@ -108,7 +167,12 @@ def decode_image(
     except (SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
         raise NotAnImageError(f"cannot decode image data: {type(exc).__name__}: {exc}") from None
     if options.apply_exif_orientation:
+        decoded = image.size
         image = ImageOps.exif_transpose(image)
+        if image.size != decoded:  # rotated by a quarter turn
+            width, height = height, width
+    if drafted:
+        image.info["original_size"] = (width, height)  # the file's size, for the hashes table
     return image
 
 

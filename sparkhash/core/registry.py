@@ -53,6 +53,9 @@ class Algorithm:
     bits         True: the kernel returns hash bits compared by Hamming distance (an ImageHash);
                  False: it returns a signature string of sparkhash's own, compared by its own
                  verifier (robust), with `draft_side` the JPEG reduced-decoding size it allows
+    reduced      the smallest decoded (width, height) it works from, for a file of a size, in
+                 reduced decoding (`DecodeOptions(decode="reduced")`); None: `draft_side` on
+                 the longer side when set, else the full image
     """
 
     name: str
@@ -68,6 +71,7 @@ class Algorithm:
     segment_hash: bool = False
     bits: bool = True
     draft_side: int | None = None
+    reduced: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
 
     def hex_width(self, params: HashParams) -> int:
         """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
@@ -104,6 +108,42 @@ def _whash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
 
 
 def _segmentation_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.segmentation_image_size, p.segmentation_image_size)
+
+
+# ---------------------------------------------------------------------------- reduced decoding
+
+#: Reduced decoding keeps at least this many decoded pixels per thumbnail pixel on each side
+#: (LANCZOS then still reduces by 2x or more, as it does from a full decode of a photo).
+REDUCED_MARGIN = 2
+#: whash without `whash_image_scale` and colorhash read the whole decoded image; reduced, its
+#: shorter side keeps at least this many pixels (whash's scale is then >= 128, colorhash's
+#: histogram counts >= 16k pixels).
+REDUCED_MIN_SIDE = 128
+
+
+def _reduced_thumbnail(thumbnail: Callable) -> Callable[[tuple[int, int], HashParams], tuple[int, int]]:
+    def size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+        width, height = thumbnail(size, p)
+        return (REDUCED_MARGIN * width, REDUCED_MARGIN * height)
+
+    return size
+
+
+def _reduced_whole(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE)
+
+
+def _reduced_whash(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    if p.whash_image_scale is None:  # the scale follows the decoded size
+        side = max(REDUCED_MIN_SIDE, REDUCED_MARGIN * p.hash_size)
+        return (side, side)
+    return (REDUCED_MARGIN * p.whash_image_scale, REDUCED_MARGIN * p.whash_image_scale)
+
+
+def _reduced_segmentation(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    """The segmentation image's size: imagehash resizes to it whatever the aspect, so a
+    reduced image as large keeps the segmentation a reduction, never an enlargement."""
     return (p.segmentation_image_size, p.segmentation_image_size)
 
 
@@ -183,6 +223,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.average_hash,
         imagehash="average_hash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_ahash_size),
     ),
     Algorithm(
         "phash",
@@ -193,6 +234,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.phash,
         imagehash="phash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_phash_size),
     ),
     Algorithm(
         "phash_simple",
@@ -203,6 +245,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.phash_simple,
         imagehash="phash_simple",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_phash_size),
     ),
     Algorithm(
         "dhash",
@@ -213,6 +256,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.dhash,
         imagehash="dhash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_dhash_size),
     ),
     Algorithm(
         "dhash_vertical",
@@ -223,6 +267,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.dhash_vertical,
         imagehash="dhash_vertical",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_dhash_vertical_size),
     ),
     Algorithm(
         "whash",
@@ -233,6 +278,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.whash,
         imagehash="whash",
         segment_hash=True,
+        reduced=_reduced_whash,
     ),
     Algorithm(
         "colorhash",
@@ -241,6 +287,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         lambda p: 14 * p.colorhash_binbits,
         function=H.colorhash,
         imagehash="colorhash",
+        reduced=_reduced_whole,
     ),
     Algorithm(
         "crop_resistant",
@@ -258,6 +305,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         table="segments",
         inner="segment_hash",
         imagehash="crop_resistant_hash",
+        reduced=_reduced_segmentation,
     ),
     Algorithm(
         "robust",

@@ -20,7 +20,6 @@ within the segment cutoff (imagehash's ImageMultiHash.matches, in either directi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -127,7 +126,7 @@ def image_queries(
 
     Images that cannot be hashed are left out (there is nothing to match them with)."""
     params = HashParams.from_json(params_text)
-    options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
+    options = DecodeOptions.from_params(params_text)
     files = binary_files(spark, source, config.name_filter, config.recursive)
     hashed = hash_images(files, (algorithm,), params, options).where(F.col("error").isNull())
     if algorithm == CROP_RESISTANT:
@@ -321,7 +320,7 @@ def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: Mat
     kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
     if kind == "images":
         params_text = _lake_params(lake, ROBUST)
-        options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
+        options = DecodeOptions.from_params(params_text)
         files = binary_files(spark, query, config.name_filter, config.recursive)
         hashed = hash_images(files, (ROBUST,), HashParams.from_json(params_text), options)
         return hashed.select("path", ROBUST, "params", "error")

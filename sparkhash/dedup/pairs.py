@@ -17,6 +17,7 @@ import numpy as np
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import HashParams
 from sparkhash.dedup.bands import (
     DEFAULT_HOT_BUCKET,
@@ -50,14 +51,23 @@ class PairsResult:
 
 
 def checked_params(tables: list[DataFrame], algorithm: str) -> HashParams:
-    """The parameters of `algorithm` shared by all rows of `tables`; raises ParamsMismatch if they differ."""
+    """The parameters of `algorithm` shared by all rows of `tables`; raises ParamsMismatch if they
+    differ (its parameters, or the decode options recorded with them: EXIF rotation, reduced)."""
     texts: set[str] = set()
     for table in tables:
         texts |= {r[0] for r in table.select("params").distinct().collect()}
     if not texts:
         return HashParams()
+    # The decode options that change the bits (EXIF rotation, reduced decoding) count too.
     by_subset = {
-        json.dumps(HashParams.from_json(t).for_algorithm(algorithm), sort_keys=True): t for t in texts
+        json.dumps(
+            {
+                **HashParams.from_json(t).for_algorithm(algorithm),
+                **DecodeOptions.from_params(t).params_fields(),
+            },
+            sort_keys=True,
+        ): t
+        for t in texts
     }
     if len(by_subset) > 1:
         raise ParamsMismatch(

@@ -47,12 +47,14 @@ def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple
 
 
 def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS) -> str:
-    """The `params` value written with every row: HashParams' canonical JSON, plus
-    `"exif_orientation":true` when EXIF rotation is on (it changes the bits)."""
-    if not decode_options.apply_exif_orientation:
+    """The `params` value written with every row: HashParams' canonical JSON, plus the decode
+    options that change the bits (`DecodeOptions.params_fields`: `"exif_orientation":true` when
+    EXIF rotation is on, `"decode":"reduced"` for reduced decoding)."""
+    flags = decode_options.params_fields()
+    if not flags:
         return params.to_json()
     data = json.loads(params.to_json())
-    data["exif_orientation"] = True
+    data.update(flags)
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
