@@ -12,6 +12,10 @@ sparkhash runs cold: its cache of resampling coefficients is cleared before ever
 glibc's malloc is tuned as in the Spark workers (sparkhash.core.allocator), for both libraries
 in this one process; --malloc-defaults measures without it.
 Prints ms/image and the speed-up ratio; --markdown prints a table for BENCHMARKS.md.
+
+Reduced decoding (`DecodeOptions(decode="reduced")`, not imagehash's bits) is timed in the same
+loop on the same bytes: all eight and phash from bytes, exact vs reduced, interleaved per image
+(best of --repeat each), so the gain is a ratio measured under the same load.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from PIL import Image
 import sparkhash.core as core
 from sparkhash.core import resample
 from sparkhash.core.allocator import keep_freed_memory
+from sparkhash.core.decode import DecodeOptions
+
+REDUCED = DecodeOptions(decode="reduced")
 
 FUNCTIONS = {
     "ahash": "average_hash",
@@ -64,11 +71,36 @@ def cold() -> None:
     resample.clear_cache()
 
 
-def sparkhash_all(data: bytes) -> dict[str, str]:
-    result = core.compute_hashes(data)
+def sparkhash_all(data: bytes, options: DecodeOptions | None = None) -> dict[str, str]:
+    result = core.compute_hashes(data, decode_options=options)
     out = {alg: str(h) for alg, h in result.hashes.items()}
     out["crop_resistant"] = str(result.multihash())
     return out
+
+
+REDUCED_CASES = {
+    "all 8": lambda data, options: sparkhash_all(data, options),
+    "phash": lambda data, options: core.compute_hashes(data, ("phash",), decode_options=options),
+}
+
+
+def reduced_gain(name: str, function, blobs: list[bytes], repeat: int) -> tuple[str, float, float]:
+    """(name, exact ms/image, reduced ms/image): both from bytes, interleaved, best of `repeat`."""
+    t_exact = t_reduced = 0.0
+    for data in blobs:
+        best_exact = best_reduced = float("inf")
+        for _ in range(repeat):
+            cold()
+            t0 = time.perf_counter()
+            function(data, None)
+            cold()
+            t1 = time.perf_counter()
+            function(data, REDUCED)
+            t2 = time.perf_counter()
+            best_exact, best_reduced = min(best_exact, t1 - t0), min(best_reduced, t2 - t1)
+        t_exact += best_exact
+        t_reduced += best_reduced
+    return name, t_exact / len(blobs) * 1000, t_reduced / len(blobs) * 1000
 
 
 def main() -> None:
@@ -116,6 +148,7 @@ def main() -> None:
         mismatches += sum(ref[a] != ours[a] for a in ref)
     n = len(blobs)
     rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
+    reduced_rows = [reduced_gain(name, f, blobs, args.repeat) for name, f in REDUCED_CASES.items()]
 
     for alg, fn in FUNCTIONS.items():
         ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
@@ -151,6 +184,17 @@ def main() -> None:
     else:
         for name, ref, ours in rows:
             print(f"{name:<24} imagehash {ref:8.1f} ms   sparkhash {ours:8.1f} ms   x{ref / ours:5.1f}")
+    print(
+        f"# reduced decoding: same files, same run, exact vs reduced interleaved per image (best of {args.repeat})"
+    )
+    if args.markdown:
+        print("| from bytes | exact ms/image | reduced ms/image | reduced gain |")
+        print("|---|---:|---:|---:|")
+        for name, exact, reduced in reduced_rows:
+            print(f"| {name} | {exact:.1f} | {reduced:.1f} | {exact / reduced:.1f}x |")
+    else:
+        for name, exact, reduced in reduced_rows:
+            print(f"{name:<24} exact {exact:8.1f} ms   reduced {reduced:8.1f} ms   x{exact / reduced:5.1f}")
     if mismatches:
         raise SystemExit(f"{mismatches} hashes differ from imagehash")
 
