@@ -84,9 +84,9 @@ REDUCED_CASES = {
 }
 
 
-def reduced_gain(name: str, function, blobs: list[bytes], repeat: int) -> tuple[str, float, float]:
-    """(name, exact ms/image, reduced ms/image): both from bytes, interleaved, best of `repeat`."""
-    t_exact = t_reduced = 0.0
+def reduced_gain(function, blobs: list[bytes], repeat: int) -> list[tuple[float, float]]:
+    """(exact s, reduced s) per file: both from bytes, interleaved, best of `repeat`."""
+    times = []
     for data in blobs:
         best_exact = best_reduced = float("inf")
         for _ in range(repeat):
@@ -98,9 +98,50 @@ def reduced_gain(name: str, function, blobs: list[bytes], repeat: int) -> tuple[
             function(data, REDUCED)
             t2 = time.perf_counter()
             best_exact, best_reduced = min(best_exact, t1 - t0), min(best_reduced, t2 - t1)
-        t_exact += best_exact
-        t_reduced += best_reduced
-    return name, t_exact / len(blobs) * 1000, t_reduced / len(blobs) * 1000
+        times.append((best_exact, best_reduced))
+    return times
+
+
+def imagehash_rows(blobs: list[bytes], decoded: list, repeat: int) -> tuple[list, int]:
+    """(rows of (what, imagehash ms, sparkhash ms), hashes that differ): all eight from bytes,
+    then each function alone on the decoded image."""
+    rows = []
+    t_ref = t_ours = 0.0
+    mismatches = 0
+    n = len(blobs)
+    for data in blobs:
+        best_ref = best_ours = float("inf")
+        for _ in range(repeat):  # interleaved, best of N per image, as the rows below
+            t0 = time.perf_counter()
+            ref = imagehash_all(data)
+            cold()
+            t1 = time.perf_counter()
+            ours = sparkhash_all(data)
+            t2 = time.perf_counter()
+            best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
+        t_ref += best_ref
+        t_ours += best_ours
+        mismatches += sum(ref[a] != ours[a] for a in ref)
+    rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
+
+    for alg, fn in FUNCTIONS.items():
+        ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
+        t_ref = t_ours = 0.0
+        for image in decoded:
+            best_ref = best_ours = float("inf")
+            for _ in range(repeat):  # interleaved, best of N: robust to a busy machine
+                t0 = time.perf_counter()
+                a = str(ref_fn(image))
+                cold()
+                t1 = time.perf_counter()
+                b = str(our_fn(image))
+                t2 = time.perf_counter()
+                best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
+            t_ref += best_ref
+            t_ours += best_ours
+            mismatches += a != b
+        rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
+    return rows, mismatches
 
 
 def main() -> None:
@@ -109,6 +150,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use N evenly spaced images")
     parser.add_argument("--repeat", type=int, default=3, help="per-algorithm timing: best of N per image")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--reduced-only",
+        action="store_true",
+        help="time only exact vs reduced decoding (no imagehash rows): quicker on a busy machine",
+    )
     parser.add_argument(
         "--malloc-defaults",
         action="store_true",
@@ -128,52 +174,25 @@ def main() -> None:
     megapixels = sum(im.size[0] * im.size[1] for im in decoded) / len(decoded) / 1e6
 
     # Warm-up (imports, pywt/scipy plans) on one image, not timed.
-    imagehash_all(blobs[0]), sparkhash_all(blobs[0])
-
-    rows = []
-    t_ref = t_ours = 0.0
-    mismatches = 0
-    for data in blobs:
-        best_ref = best_ours = float("inf")
-        for _ in range(args.repeat):  # interleaved, best of N per image, as the rows below
-            t0 = time.perf_counter()
-            ref = imagehash_all(data)
-            cold()
-            t1 = time.perf_counter()
-            ours = sparkhash_all(data)
-            t2 = time.perf_counter()
-            best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
-        t_ref += best_ref
-        t_ours += best_ours
-        mismatches += sum(ref[a] != ours[a] for a in ref)
+    imagehash_all(blobs[0]), sparkhash_all(blobs[0]), sparkhash_all(blobs[0], REDUCED)
     n = len(blobs)
-    rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
-    reduced_rows = [reduced_gain(name, f, blobs, args.repeat) for name, f in REDUCED_CASES.items()]
-
-    for alg, fn in FUNCTIONS.items():
-        ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
-        t_ref = t_ours = 0.0
-        for image in decoded:
-            best_ref = best_ours = float("inf")
-            for _ in range(args.repeat):  # interleaved, best of N: robust to a busy machine
-                t0 = time.perf_counter()
-                a = str(ref_fn(image))
-                cold()
-                t1 = time.perf_counter()
-                b = str(our_fn(image))
-                t2 = time.perf_counter()
-                best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
-            t_ref += best_ref
-            t_ours += best_ours
-            mismatches += a != b
-        rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
+    rows, mismatches = ([], 0) if args.reduced_only else imagehash_rows(blobs, decoded, args.repeat)
+    jpeg = [im.format == "JPEG" for im in decoded]
+    reduced_rows = []
+    for name, function in REDUCED_CASES.items():
+        times = reduced_gain(function, blobs, args.repeat)
+        for label, keep in ((f"{name}, all {n} files", [True] * n), (f"{name}, the {sum(jpeg)} JPEGs", jpeg)):
+            chosen = [t for t, k in zip(times, keep, strict=True) if k]
+            if chosen:
+                exact, reduced = (sum(t[i] for t in chosen) / len(chosen) * 1000 for i in (0, 1))
+                reduced_rows.append((label, exact, reduced))
 
     print(
         f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
     )
     print(
-        f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
+        f"# hashes compared: {0 if args.reduced_only else n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)"
     )
     if args.markdown:

@@ -147,7 +147,12 @@ def main() -> None:
     args = parser.parse_args()
     algorithms = parse_algorithms(args.algorithms)
     started = time.monotonic()
-    spark = get_session(master="local[*]", profile="local", app_name="eval-reduced")
+    spark = get_session(
+        master="local[*]",
+        profile="local",
+        app_name="eval-reduced",
+        extra={"spark.ui.showConsoleProgress": "false"},
+    )
     seconds = hash_both(spark, args.corpus.resolve(), args.work, algorithms)
     drifts = drift(spark, args.work, algorithms)
     scores = quality(spark, args.corpus.resolve(), args.work, algorithms)
