@@ -110,7 +110,8 @@ def drift(spark, work: Path, algorithms: tuple[str, ...]) -> list[tuple[str, int
 
 
 def quality(spark, root: Path, work: Path, algorithms: tuple[str, ...]) -> dict[str, dict]:
-    """Per mode: {algorithm: (threshold, fpr, {edit: (found, copies)})} at the default thresholds."""
+    """Per mode: {algorithm: (threshold, fpr, {edit: (found, copies)}, recall over all positive
+    pairs)} at the default thresholds."""
     params = HashParams()
     out = {}
     for mode in MODES:
@@ -133,6 +134,7 @@ def quality(spark, root: Path, work: Path, algorithms: tuple[str, ...]) -> dict[
                 t,
                 float(row["fpr"].iloc[0]) if len(row) else float("nan"),
                 {r.edit: (int(r.found), int(r.copies)) for r in edits.itertuples()},
+                float(row["recall"].iloc[0]) if len(row) else float("nan"),
             )
         out[mode] = per_algorithm
     return out
@@ -170,23 +172,31 @@ def main() -> None:
 
     print("\n## recall per edit and FPR at the dups job's default thresholds (exact -> reduced)\n")
     edits = sorted({e for a in algorithms for e in scores["exact"][a][2]})
-    print(f"{bar} algorithm (t) {bar} FPR {bar} " + f" {bar} ".join(edits) + f" {bar} worst loss {bar}")
+    head = f" {bar} ".join(
+        ["algorithm (t)", "FPR", "recall, all pairs", *edits, "copies lost / found", "worst loss"]
+    )
+    print(f"{bar} {head} {bar}")
     if args.markdown:
-        print("|---|---|" + "---|" * (len(edits) + 1))
+        print("|---|---|---|" + "---|" * (len(edits) + 2))
     for algorithm in algorithms:
-        t, fpr_exact, exact = scores["exact"][algorithm]
-        _, fpr_reduced, reduced = scores["reduced"][algorithm]
-        cells, losses = [], []
+        t, fpr_exact, exact, recall_exact = scores["exact"][algorithm]
+        _, fpr_reduced, reduced, recall_reduced = scores["reduced"][algorithm]
+        cells, losses, lost, found = [], [], 0, 0
         for edit in edits:
             (fe, ce), (fr, cr) = exact.get(edit, (0, 0)), reduced.get(edit, (0, 0))
             re, rr = (fe / ce if ce else float("nan")), (fr / cr if cr else float("nan"))
             losses.append(re - rr)
+            lost, found = lost + max(0, fe - fr), found + max(0, fr - fe)
             cells.append(f"{re:.2f}" if fe == fr else f"{re:.2f}->{rr:.2f}")
-        print(
-            f"{bar} {algorithm} ({t}) {bar} {fpr_exact:.2e}->{fpr_reduced:.2e} {bar} "
-            + f" {bar} ".join(cells)
-            + f" {bar} {max(losses):+.3f} {bar}"
-        )
+        row = [
+            f"{algorithm} ({t})",
+            f"{fpr_exact:.2e}->{fpr_reduced:.2e}",
+            f"{recall_exact:.3f}->{recall_reduced:.3f}",
+            *cells,
+            f"{lost} / {found}",
+            f"{max(losses):+.3f}",
+        ]
+        print(f"{bar} " + f" {bar} ".join(row) + f" {bar}")
     print(f"\n# {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
