@@ -12,6 +12,10 @@ sparkhash runs cold: its cache of resampling coefficients is cleared before ever
 glibc's malloc is tuned as in the Spark workers (sparkhash.core.allocator), for both libraries
 in this one process; --malloc-defaults measures without it.
 Prints ms/image and the speed-up ratio; --markdown prints a table for BENCHMARKS.md.
+
+Reduced decoding (`DecodeOptions(decode="reduced")`, not imagehash's bits) is timed in the same
+loop on the same bytes: all eight and phash from bytes, exact vs reduced, interleaved per image
+(best of --repeat each), so the gain is a ratio measured under the same load.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from PIL import Image
 import sparkhash.core as core
 from sparkhash.core import resample
 from sparkhash.core.allocator import keep_freed_memory
+from sparkhash.core.decode import DecodeOptions
+
+REDUCED = DecodeOptions(decode="reduced")
 
 FUNCTIONS = {
     "ahash": "average_hash",
@@ -64,11 +71,77 @@ def cold() -> None:
     resample.clear_cache()
 
 
-def sparkhash_all(data: bytes) -> dict[str, str]:
-    result = core.compute_hashes(data)
+def sparkhash_all(data: bytes, options: DecodeOptions | None = None) -> dict[str, str]:
+    result = core.compute_hashes(data, decode_options=options)
     out = {alg: str(h) for alg, h in result.hashes.items()}
     out["crop_resistant"] = str(result.multihash())
     return out
+
+
+REDUCED_CASES = {
+    "all 8": lambda data, options: sparkhash_all(data, options),
+    "phash": lambda data, options: core.compute_hashes(data, ("phash",), decode_options=options),
+}
+
+
+def reduced_gain(function, blobs: list[bytes], repeat: int) -> list[tuple[float, float]]:
+    """(exact s, reduced s) per file: both from bytes, interleaved, best of `repeat`."""
+    times = []
+    for data in blobs:
+        best_exact = best_reduced = float("inf")
+        for _ in range(repeat):
+            cold()
+            t0 = time.perf_counter()
+            function(data, None)
+            cold()
+            t1 = time.perf_counter()
+            function(data, REDUCED)
+            t2 = time.perf_counter()
+            best_exact, best_reduced = min(best_exact, t1 - t0), min(best_reduced, t2 - t1)
+        times.append((best_exact, best_reduced))
+    return times
+
+
+def imagehash_rows(blobs: list[bytes], decoded: list, repeat: int) -> tuple[list, int]:
+    """(rows of (what, imagehash ms, sparkhash ms), hashes that differ): all eight from bytes,
+    then each function alone on the decoded image."""
+    rows = []
+    t_ref = t_ours = 0.0
+    mismatches = 0
+    n = len(blobs)
+    for data in blobs:
+        best_ref = best_ours = float("inf")
+        for _ in range(repeat):  # interleaved, best of N per image, as the rows below
+            t0 = time.perf_counter()
+            ref = imagehash_all(data)
+            cold()
+            t1 = time.perf_counter()
+            ours = sparkhash_all(data)
+            t2 = time.perf_counter()
+            best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
+        t_ref += best_ref
+        t_ours += best_ours
+        mismatches += sum(ref[a] != ours[a] for a in ref)
+    rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
+
+    for alg, fn in FUNCTIONS.items():
+        ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
+        t_ref = t_ours = 0.0
+        for image in decoded:
+            best_ref = best_ours = float("inf")
+            for _ in range(repeat):  # interleaved, best of N: robust to a busy machine
+                t0 = time.perf_counter()
+                a = str(ref_fn(image))
+                cold()
+                t1 = time.perf_counter()
+                b = str(our_fn(image))
+                t2 = time.perf_counter()
+                best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
+            t_ref += best_ref
+            t_ours += best_ours
+            mismatches += a != b
+        rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
+    return rows, mismatches
 
 
 def main() -> None:
@@ -77,6 +150,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="use N evenly spaced images")
     parser.add_argument("--repeat", type=int, default=3, help="per-algorithm timing: best of N per image")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--reduced-only",
+        action="store_true",
+        help="time only exact vs reduced decoding (no imagehash rows): quicker on a busy machine",
+    )
     parser.add_argument(
         "--malloc-defaults",
         action="store_true",
@@ -96,51 +174,25 @@ def main() -> None:
     megapixels = sum(im.size[0] * im.size[1] for im in decoded) / len(decoded) / 1e6
 
     # Warm-up (imports, pywt/scipy plans) on one image, not timed.
-    imagehash_all(blobs[0]), sparkhash_all(blobs[0])
-
-    rows = []
-    t_ref = t_ours = 0.0
-    mismatches = 0
-    for data in blobs:
-        best_ref = best_ours = float("inf")
-        for _ in range(args.repeat):  # interleaved, best of N per image, as the rows below
-            t0 = time.perf_counter()
-            ref = imagehash_all(data)
-            cold()
-            t1 = time.perf_counter()
-            ours = sparkhash_all(data)
-            t2 = time.perf_counter()
-            best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
-        t_ref += best_ref
-        t_ours += best_ours
-        mismatches += sum(ref[a] != ours[a] for a in ref)
+    imagehash_all(blobs[0]), sparkhash_all(blobs[0]), sparkhash_all(blobs[0], REDUCED)
     n = len(blobs)
-    rows.append(("all 8 (decode + hash)", t_ref / n * 1000, t_ours / n * 1000))
-
-    for alg, fn in FUNCTIONS.items():
-        ref_fn, our_fn = getattr(imagehash, fn), getattr(core, fn)
-        t_ref = t_ours = 0.0
-        for image in decoded:
-            best_ref = best_ours = float("inf")
-            for _ in range(args.repeat):  # interleaved, best of N: robust to a busy machine
-                t0 = time.perf_counter()
-                a = str(ref_fn(image))
-                cold()
-                t1 = time.perf_counter()
-                b = str(our_fn(image))
-                t2 = time.perf_counter()
-                best_ref, best_ours = min(best_ref, t1 - t0), min(best_ours, t2 - t1)
-            t_ref += best_ref
-            t_ours += best_ours
-            mismatches += a != b
-        rows.append((alg, t_ref / n * 1000, t_ours / n * 1000))
+    rows, mismatches = ([], 0) if args.reduced_only else imagehash_rows(blobs, decoded, args.repeat)
+    jpeg = [im.format == "JPEG" for im in decoded]
+    reduced_rows = []
+    for name, function in REDUCED_CASES.items():
+        times = reduced_gain(function, blobs, args.repeat)
+        for label, keep in ((f"{name}, all {n} files", [True] * n), (f"{name}, the {sum(jpeg)} JPEGs", jpeg)):
+            chosen = [t for t, k in zip(times, keep, strict=True) if k]
+            if chosen:
+                exact, reduced = (sum(t[i] for t in chosen) / len(chosen) * 1000 for i in (0, 1))
+                reduced_rows.append((label, exact, reduced))
 
     print(
         f"# core benchmark: {n} images, mean {megapixels:.2f} MP, {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
     )
     print(
-        f"# hashes compared: {n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
+        f"# hashes compared: {0 if args.reduced_only else n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)"
     )
     if args.markdown:
@@ -151,6 +203,17 @@ def main() -> None:
     else:
         for name, ref, ours in rows:
             print(f"{name:<24} imagehash {ref:8.1f} ms   sparkhash {ours:8.1f} ms   x{ref / ours:5.1f}")
+    print(
+        f"# reduced decoding: same files, same run, exact vs reduced interleaved per image (best of {args.repeat})"
+    )
+    if args.markdown:
+        print("| from bytes | exact ms/image | reduced ms/image | reduced gain |")
+        print("|---|---:|---:|---:|")
+        for name, exact, reduced in reduced_rows:
+            print(f"| {name} | {exact:.1f} | {reduced:.1f} | {exact / reduced:.1f}x |")
+    else:
+        for name, exact, reduced in reduced_rows:
+            print(f"{name:<24} exact {exact:8.1f} ms   reduced {reduced:8.1f} ms   x{exact / reduced:5.1f}")
     if mismatches:
         raise SystemExit(f"{mismatches} hashes differ from imagehash")
 

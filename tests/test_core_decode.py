@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zlib
 
@@ -13,7 +14,10 @@ from images import encode, in_mode, smooth_rgb
 from PIL import Image
 
 import sparkhash.core as core
+from sparkhash.core import spec
 from sparkhash.core.decode import DecodeOptions
+from sparkhash.core.multi import reduced_size
+from sparkhash.core.params import HashParams
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -141,3 +145,93 @@ def test_limit_above_pillows_own_allows_large_headers_and_restores_pillow_limit(
         core.decode_image(bomb, DecodeOptions(max_pixels=None))  # then the data is short
     assert not isinstance(info.value, core.ImageTooLargeError)
     assert Image.MAX_IMAGE_PIXELS == saved
+
+
+# ---------------------------------------------------------------------------- reduced decoding
+
+REDUCED = DecodeOptions(decode="reduced")
+EIGHT = ("ahash", "phash", "phash_simple", "dhash", "dhash_vertical", "whash", "colorhash", "crop_resistant")
+
+
+def _all_hex(result) -> dict[str, object]:
+    out: dict[str, object] = {a: str(h) for a, h in result.hashes.items()}
+    out["segments"] = [(str(s.hash), s.box, s.pixels) for s in result.segments or []]
+    return out
+
+
+def test_decode_mode_is_validated_and_recorded_only_when_not_the_default():
+    with pytest.raises(ValueError, match="decode must be one of exact, reduced"):
+        DecodeOptions(decode="fast")
+    params = HashParams()
+    exact = json.loads(spec.params_json(params, DecodeOptions()))
+    assert "decode" not in exact and "exif_orientation" not in exact  # exact runs' params unchanged
+    assert json.loads(spec.params_json(params, REDUCED))["decode"] == "reduced"
+    both = DecodeOptions(apply_exif_orientation=True, decode="reduced")
+    text = spec.params_json(params, both)
+    assert json.loads(text)["exif_orientation"] is True
+    assert spec.settings_from_json(text) == (params, both)
+    assert spec.settings_from_json('{"hash_size":8}') == (params, DecodeOptions())
+    assert spec.spec_of("phash", params, REDUCED) != spec.spec_of("phash", params, DecodeOptions())
+
+
+@pytest.mark.parametrize(
+    "algorithms, decoded",
+    [
+        (("phash",), (200, 150)),  # 32 x 32 thumbnail, 2x margin: 1/8 gives 200 x 150 >= 64 x 64
+        (("dhash", "ahash"), (200, 150)),
+        (("colorhash",), (200, 150)),  # >= 128 on the shorter side
+        (("phash", "crop_resistant"), (400, 300)),  # segmentation image 300 x 300: 1/4
+        (EIGHT, (400, 300)),
+    ],
+)
+def test_reduced_jpeg_is_decoded_at_the_smallest_scale_keeping_the_working_sizes(algorithms, decoded):
+    data = encode(smooth_rgb(1600, 1200, seed=3), "JPEG", quality=90)
+    p = core.HashParams()
+    image = core.decode_image(data, REDUCED, reduced_size=lambda size: reduced_size(algorithms, size, p))
+    assert image.size == decoded
+    assert image.info["original_size"] == (1600, 1200)
+    # exact mode ignores the request: every pixel, as imagehash decodes it
+    full = core.decode_image(data, reduced_size=lambda size: reduced_size(algorithms, size, p))
+    assert full.size == (1600, 1200) and "original_size" not in full.info
+
+
+def test_reduced_hashes_describe_the_file_and_stay_close_to_exact():
+    data = encode(smooth_rgb(1600, 1200, seed=4), "JPEG", quality=90)
+    exact = core.compute_hashes(data, EIGHT)
+    reduced = core.compute_hashes(data, EIGHT, decode_options=REDUCED)
+    assert (reduced.width, reduced.height, reduced.mode) == (1600, 1200, "RGB")  # the file's size
+    for algorithm in ("ahash", "phash", "dhash", "whash", "colorhash"):
+        assert exact.hashes[algorithm] - reduced.hashes[algorithm] <= 8, algorithm
+    # segment boxes are in the file's pixels, like exact mode's
+    assert reduced.segments
+    for s in reduced.segments:
+        left, top, right, bottom = s.box
+        assert 0 <= left < right <= 1600 and 0 <= top < bottom <= 1200
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "TIFF", "BMP"])
+def test_reduced_equals_exact_where_no_cheaper_decode_exists(fmt):
+    image = smooth_rgb(1200, 900, seed=5)
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    data = encode(image if fmt != "GIF" else image.convert("P"), fmt, **options)
+    assert _all_hex(core.compute_hashes(data, EIGHT, decode_options=REDUCED)) == _all_hex(
+        core.compute_hashes(data, EIGHT)
+    )
+
+
+def test_reduced_equals_exact_for_a_jpeg_too_small_to_reduce():
+    data = encode(smooth_rgb(120, 100, seed=6), "JPEG", quality=90)  # phash needs 64 x 64: no 1/2
+    assert _all_hex(core.compute_hashes(data, EIGHT, decode_options=REDUCED)) == _all_hex(
+        core.compute_hashes(data, EIGHT)
+    )
+
+
+def test_reduced_with_exif_orientation_reports_the_rotated_file_size():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    data = encode(smooth_rgb(1600, 1200, seed=7), "JPEG", exif=exif.tobytes(), quality=90)
+    options = DecodeOptions(apply_exif_orientation=True, decode="reduced")
+    result = core.compute_hashes(data, ["phash", "crop_resistant"], decode_options=options)
+    assert (result.width, result.height) == (1200, 1600)
+    for s in result.segments:
+        assert s.box[2] <= 1200 and s.box[3] <= 1600

@@ -16,7 +16,7 @@ from pyspark.sql import SparkSession
 from sparkhash.cli.fields import default
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
-from sparkhash.core.decode import DEFAULT_MAX_PIXELS, DecodeOptions
+from sparkhash.core.decode import DECODE_MODES, DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
 from sparkhash.dedup.job import DupsConfig
 from sparkhash.dedup.keep import parse_policy
@@ -72,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--exif-orientation", action="store_true", help="apply EXIF rotation first (not imagehash's bits)"
+    )
+    parser.add_argument(
+        "--decode",
+        choices=DECODE_MODES,
+        default="exact",
+        help="exact: every pixel, imagehash's bits (default); reduced: JPEGs decoded at 1/2-1/8 "
+        "scale, several times faster, NOT imagehash's bits (an OUTPUT holds one mode only)",
     )
     parser.add_argument(
         "--retry-errors", action="store_true", help="hash again unchanged files that failed before"
@@ -133,7 +140,9 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
         algorithms=algorithms,
         params=params,
         decode_options=DecodeOptions(
-            max_pixels=args.max_pixels or None, apply_exif_orientation=args.exif_orientation
+            max_pixels=args.max_pixels or None,
+            apply_exif_orientation=args.exif_orientation,
+            decode=args.decode,
         ),
         name_filter=args.name_filter,
         recursive=not args.no_recursive,

@@ -3,6 +3,11 @@
 The pixel limit is checked on the header (``Image.open`` is lazy) before any pixel memory is
 allocated, which is what stops decompression bombs. EXIF orientation is off by default because
 imagehash does not apply it, and hashes must match theirs.
+
+Reduced decoding (`DecodeOptions(decode="reduced")`) is opt-in and NOT bit-exact with imagehash:
+a JPEG is decoded at the smallest DCT scale (Pillow's `draft`: 1/2, 1/4 or 1/8) that still
+gives every requested algorithm its working size (the registry's `reduced` sizes); other
+formats have no cheaper decode in Pillow and are decoded in full, as in exact mode.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,6 +31,10 @@ from sparkhash.errors import (  # defined with every other exception (sparkhash.
 #: 40 000 bomb (1.6 GP, 1.6 GB as 'L') is refused before decoding.
 DEFAULT_MAX_PIXELS = 100_000_000
 
+#: `DecodeOptions.decode` values: "exact" decodes every pixel (imagehash's bits, the default);
+#: "reduced" decodes JPEGs at a reduced DCT scale (other bits, a fraction of the cost).
+DECODE_MODES = ("exact", "reduced")
+
 
 @dataclass(frozen=True)
 class DecodeOptions:
@@ -33,27 +43,47 @@ class DecodeOptions:
     max_pixels: refuse images with more pixels than this (None: no limit).
     apply_exif_orientation: rotate/flip by the EXIF orientation tag first (breaks parity with
         imagehash, which hashes the stored pixel order).
+    decode: "exact" (every pixel: imagehash's bits) or "reduced" (JPEGs decoded at the
+        smallest DCT scale that keeps each requested algorithm's working size: a fraction of
+        the cost, NOT imagehash's bits; other formats as in exact mode).
 
     A field that changes the decoded pixels (hence the bits) is declared with
     `metadata={"spec": <name>}`: it then enters every algorithm's hash spec under that name
-    (`sparkhash.core.spec`), and hashes made with other values are never compared. Its default
+    (`sparkhash.core.spec`), is written into the `params` of every row when not at its default,
+    and hashes made with other values are never compared or mixed in one OUTPUT. Its default
     must never change (a row that does not mention it is read as made with the default).
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     apply_exif_orientation: bool = field(default=False, metadata={"spec": "exif_orientation"})
+    decode: str = field(default="exact", metadata={"spec": "decode"})
+
+    def __post_init__(self) -> None:
+        if self.decode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {self.decode!r}")
+
+    @property
+    def reduced(self) -> bool:
+        return self.decode == "reduced"
 
 
 def decode_image(
     data: bytes | bytearray | memoryview,
     options: DecodeOptions = DecodeOptions(),
     draft_side: int | None = None,
+    reduced_size: Callable[[tuple[int, int]], tuple[int, int] | None] | None = None,
 ) -> Image.Image:
     """Decode encoded image bytes into a fully loaded PIL image (first frame of animations).
 
     draft_side: decode a JPEG reduced (Pillow's `draft`, DCT scaling by 1/2..1/8) to the
     smallest size keeping at least this many pixels on the longer side (not bit-exact with a
     full decode: only for algorithms of sparkhash's own, such as robust).
+    reduced_size: in reduced mode (`options.decode`), the smallest (width, height) the caller
+    needs for an image of the file's size (None: the full image); a JPEG is decoded at the
+    smallest DCT scale giving at least that on both sides. Ignored in exact mode.
+
+    A JPEG decoded reduced has `info["original_size"]`, the size of the file's image (after
+    EXIF orientation when applied), for the hashes table.
 
     Raises a subclass of ImageDecodeError: EmptyImageError, NotAnImageError,
     TruncatedImageError or ImageTooLargeError, each with a one-line message.
@@ -79,12 +109,17 @@ def decode_image(
         raise ImageTooLargeError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of {options.max_pixels}"
         )
+    wanted = None
+    if options.reduced and reduced_size is not None and image.format == "JPEG":
+        wanted = reduced_size((width, height))
     if draft_side and image.format == "JPEG" and max(width, height) > draft_side:
         scale = draft_side / max(width, height)
-        image.draft(
-            "L" if image.mode == "L" else "RGB", (math.ceil(width * scale), math.ceil(height * scale))
-        )
-        image.info["original_size"] = (width, height)  # the file's size, for the hashes table
+        side = (math.ceil(width * scale), math.ceil(height * scale))
+        wanted = side if wanted is None else (max(wanted[0], side[0]), max(wanted[1], side[1]))
+    if wanted is not None and wanted[0] <= width // 2 and wanted[1] <= height // 2:
+        # The mode stays the file's (RGB stays RGB, L stays L): only the scale changes.
+        image.draft(image.mode, (max(1, wanted[0]), max(1, wanted[1])))
+    drafted = image.size != (width, height)
     try:
         image.load()
     except OSError as exc:
@@ -95,7 +130,12 @@ def decode_image(
     except (SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
         raise NotAnImageError(f"cannot decode image data: {type(exc).__name__}: {exc}") from None
     if options.apply_exif_orientation:
+        decoded = image.size
         image = ImageOps.exif_transpose(image)
+        if image.size != decoded:  # rotated by a quarter turn
+            width, height = height, width
+    if drafted:
+        image.info["original_size"] = (width, height)  # the file's size, for the hashes table
     return image
 
 

@@ -5,9 +5,16 @@ segmentation), all LANCZOS thumbnails made together (one per distinct size, phas
 phash_simple share theirs, sizes of equal width share their first resampling pass), and
 crop-resistant segments cropped from the greyscale image. Results are bit-exact with the single
 functions.
+
+Reduced decoding (`DecodeOptions(decode="reduced")`, not imagehash's bits) decodes a JPEG at
+the smallest DCT scale giving every requested algorithm its registry `reduced` size, then
+hashes that image as usual; width, height and segment boxes stay in the file's pixels.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 import numpy
 from PIL import Image
@@ -107,7 +114,12 @@ def compute_hashes(
         # Reduced JPEG decoding only when every requested algorithm allows it (robust alone).
         drafts = [REGISTRY[a].draft_side for a in algorithms]
         draft = max(drafts) if drafts and all(drafts) else None
-        image = decode_image(source, decode_options or _DEFAULT_DECODE, draft_side=draft)
+        image = decode_image(
+            source,
+            decode_options or _DEFAULT_DECODE,
+            draft_side=draft,
+            reduced_size=lambda size: reduced_size(algorithms, size, p),
+        )
 
     grey = image if image.mode == "L" else image.convert("L")
     thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
@@ -117,7 +129,7 @@ def compute_hashes(
         record = REGISTRY[algorithm]
         value = record.kernel(thumbs, p, image, grey)
         if record.multi:
-            result.signatures[algorithm] = value
+            result.signatures[algorithm] = _in_file_pixels(value, image.size, (width, height))
         elif isinstance(value, numpy.ndarray):  # hash bits
             result.hashes[algorithm] = ImageHash(value)
         else:  # the kernel's own value: robust's signature text, or e.g. (hash, quality)
@@ -140,3 +152,43 @@ def _thumbnail_sizes(
         except (AssertionError, OverflowError, ValueError):  # whash_scale's errors
             continue
     return [(w, h) for w, h in sizes if w > 0 and h > 0]
+
+
+def reduced_size(algorithms: tuple[str, ...], size: tuple[int, int], p: HashParams) -> tuple[int, int] | None:
+    """The smallest decoded (width, height) that gives every algorithm its working size in
+    reduced decoding, for a file of `size`; None when one of them needs the full image (or
+    has parameters its own kernel will refuse)."""
+    width = height = 1
+    for algorithm in algorithms:
+        record = REGISTRY[algorithm]
+        try:
+            if record.reduced is not None:
+                w, h = record.reduced(size, p)
+            elif record.draft_side:  # the longer side it keeps (robust)
+                scale = min(1.0, record.draft_side / max(size))
+                w, h = math.ceil(size[0] * scale), math.ceil(size[1] * scale)
+            else:
+                return None
+        except (AssertionError, OverflowError, ValueError, TypeError):
+            return None
+        width, height = max(width, int(w)), max(height, int(h))
+    return (width, height)
+
+
+def _in_file_pixels(signatures: list, decoded: tuple[int, int], original: tuple[int, int]) -> list:
+    """Segment boxes of a reduced decode scaled to the file's pixels (unchanged otherwise)."""
+    if decoded == original:
+        return signatures
+    sx, sy = original[0] / decoded[0], original[1] / decoded[1]
+    return [
+        dataclasses.replace(
+            s,
+            box=(
+                min(original[0], round(s.box[0] * sx)),
+                min(original[1], round(s.box[1] * sy)),
+                min(original[0], round(s.box[2] * sx)),
+                min(original[1], round(s.box[3] * sy)),
+            ),
+        )
+        for s in signatures
+    ]

@@ -98,6 +98,9 @@ class Algorithm:
     count_column a multi-hash algorithm: the hashes-table column counting its rows per image
     cells        its value in `HashResult` -> the values of `columns` (a tuple; default:
                  `(str(value),)`), or for a multi-hash algorithm -> the list of row tuples of `rows`
+    reduced      the smallest decoded (width, height) it works from, for a file of a size, in
+                 reduced decoding (`DecodeOptions(decode="reduced")`); None: `draft_side` on
+                 the longer side when set, else the full image
     """
 
     name: str
@@ -119,6 +122,7 @@ class Algorithm:
     rows: tuple[Field, ...] = ()
     count_column: str | None = None
     cells: Callable[[Any], Any] | None = None
+    reduced: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
 
     def __post_init__(self) -> None:
         if self.matcher not in MATCHER_KINDS:
@@ -173,6 +177,42 @@ def _whash_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
 
 
 def _segmentation_size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (p.segmentation_image_size, p.segmentation_image_size)
+
+
+# ---------------------------------------------------------------------------- reduced decoding
+
+#: Reduced decoding keeps at least this many decoded pixels per thumbnail pixel on each side
+#: (LANCZOS then still reduces by 2x or more, as it does from a full decode of a photo).
+REDUCED_MARGIN = 2
+#: whash without `whash_image_scale` and colorhash read the whole decoded image; reduced, its
+#: shorter side keeps at least this many pixels (whash's scale is then >= 128, colorhash's
+#: histogram counts >= 16k pixels).
+REDUCED_MIN_SIDE = 128
+
+
+def _reduced_thumbnail(thumbnail: Callable) -> Callable[[tuple[int, int], HashParams], tuple[int, int]]:
+    def size(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+        width, height = thumbnail(size, p)
+        return (REDUCED_MARGIN * width, REDUCED_MARGIN * height)
+
+    return size
+
+
+def _reduced_whole(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    return (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE)
+
+
+def _reduced_whash(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    if p.whash_image_scale is None:  # the scale follows the decoded size
+        side = max(REDUCED_MIN_SIDE, REDUCED_MARGIN * p.hash_size)
+        return (side, side)
+    return (REDUCED_MARGIN * p.whash_image_scale, REDUCED_MARGIN * p.whash_image_scale)
+
+
+def _reduced_segmentation(size: tuple[int, int], p: HashParams) -> tuple[int, int]:
+    """The segmentation image's size: imagehash resizes to it whatever the aspect, so a
+    reduced image as large keeps the segmentation a reduction, never an enlargement."""
     return (p.segmentation_image_size, p.segmentation_image_size)
 
 
@@ -282,6 +322,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.average_hash,
         imagehash="average_hash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_ahash_size),
     ),
     Algorithm(
         "phash",
@@ -292,6 +333,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.phash,
         imagehash="phash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_phash_size),
     ),
     Algorithm(
         "phash_simple",
@@ -302,6 +344,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.phash_simple,
         imagehash="phash_simple",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_phash_size),
     ),
     Algorithm(
         "dhash",
@@ -312,6 +355,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.dhash,
         imagehash="dhash",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_dhash_size),
     ),
     Algorithm(
         "dhash_vertical",
@@ -322,6 +366,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.dhash_vertical,
         imagehash="dhash_vertical",
         segment_hash=True,
+        reduced=_reduced_thumbnail(_dhash_vertical_size),
     ),
     Algorithm(
         "whash",
@@ -332,6 +377,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         function=H.whash,
         imagehash="whash",
         segment_hash=True,
+        reduced=_reduced_whash,
     ),
     Algorithm(
         "colorhash",
@@ -340,6 +386,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         lambda p: 14 * p.colorhash_binbits,
         function=H.colorhash,
         imagehash="colorhash",
+        reduced=_reduced_whole,
     ),
     Algorithm(
         "crop_resistant",
@@ -361,6 +408,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         rows=_SEGMENT_ROWS,
         count_column="segment_count",
         cells=_segment_cells,
+        reduced=_reduced_segmentation,
     ),
     Algorithm(
         "robust",

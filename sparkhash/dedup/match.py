@@ -25,16 +25,15 @@ row cutoff (imagehash's ImageMultiHash.matches, in either direction).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
-from sparkhash.core.decode import DecodeOptions
 from sparkhash.core.params import ALGORITHMS, CROP_RESISTANT, HashParams
 from sparkhash.core.registry import Algorithm, get
+from sparkhash.core.spec import settings_from_json
 from sparkhash.dedup.join import join_within
 from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
@@ -126,8 +125,7 @@ def image_queries(
     """Images at `source` hashed with the lake's parameters: (query, hex) or (query, segment, hex).
 
     Images that cannot be hashed are left out (there is nothing to match them with)."""
-    params = HashParams.from_json(params_text)
-    options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
+    params, options = settings_from_json(params_text)
     files = binary_files(spark, source, config.name_filter, config.recursive)
     hashed = hash_images(files, (algorithm,), params, options).where(F.col("error").isNull())
     record = get(algorithm)
@@ -324,9 +322,9 @@ def robust_queries(spark: SparkSession, query: str, lake: DataFrame, config: Mat
     kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
     if kind == "images":
         params_text = _lake_params(lake, name)
-        options = DecodeOptions(apply_exif_orientation=bool(json.loads(params_text).get("exif_orientation")))
+        params, options = settings_from_json(params_text)
         files = binary_files(spark, query, config.name_filter, config.recursive)
-        hashed = hash_images(files, (name,), HashParams.from_json(params_text), options)
+        hashed = hash_images(files, (name,), params, options)
         return hashed.select("path", name, "params", "error")
     if kind == "output":
         hashes, _ = read_hash_output(spark, query)
