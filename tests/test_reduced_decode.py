@@ -13,6 +13,7 @@ from spark_helpers import file_uri
 import sparkhash.core as core
 from sparkhash.cli import main
 from sparkhash.core.decode import DecodeOptions
+from sparkhash.dedup.output import read_matches
 from sparkhash.dedup.pairs import ParamsMismatch, checked_params, find_pairs
 from sparkhash.spark.tables import read_hashes
 
@@ -65,10 +66,11 @@ def test_the_job_hashes_reduced_like_the_core_and_records_the_mode(spark, photos
 
 def test_adding_reduced_hashes_to_an_exact_output_is_refused(spark, photos, outputs, capsys):
     exact_out, reduced_out = outputs
-    for out, mode in ((exact_out, "reduced"), (reduced_out, "exact")):
+    for out, mode, held in ((exact_out, "reduced", "exact"), (reduced_out, "exact", "reduced")):
         argv = ["hash", str(photos), str(out), "--algorithms", "phash,dhash", "--decode", mode]
         line = refused(capsys, argv)
-        assert "Use another OUTPUT" in line and '"decode":"reduced"' in line
+        assert f'made with decode "{held}", this run asks for "{mode}"' in line
+        assert "another OUTPUT" in line
 
 
 def test_exact_and_reduced_hashes_are_never_joined_as_one_table(spark, photos, outputs, capsys, tmp_path):
@@ -103,6 +105,6 @@ def test_image_queries_are_hashed_in_the_lakes_decode_mode(spark, photos, output
     out = tmp_path / "m"
     argv = ["match", str(photos), str(reduced_out), str(out), "--algorithm", "phash", "--threshold", "0"]
     assert main(argv) == 0
-    found = spark.read.parquet(str(out / "matches")).collect()
+    found = read_matches(spark, str(out)).collect()
     itself = {(r["query"], r["path"]) for r in found if r["query"] == r["path"]}
     assert len(itself) == 3, found
