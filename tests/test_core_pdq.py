@@ -65,6 +65,11 @@ def test_synthetic_sizes(kind, size):
     _assert_parity(kind(*size, seed=sum(size)))
 
 
+def test_image_in_several_memory_blocks():
+    """Pillow keeps a large image in several blocks (no zero-copy view): numpy's copy is used."""
+    _assert_parity(noise_rgb(2900, 1500, seed=8).resize((2900, 1500)))
+
+
 @pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "LA", "P", "CMYK", "1", "I;16", "I", "F"])
 @pytest.mark.parametrize("size", [(4, 9), (64, 64), (211, 150)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_modes(mode, size):

@@ -144,7 +144,7 @@ def _pillow_pixels(image: Image.Image) -> numpy.ndarray:
 
         try:
             exported = pyarrow.array(image)
-        except ValueError:  # rows not contiguous (a large image in several blocks)
+        except (ValueError, TypeError, NotImplementedError):  # e.g. rows in several memory blocks
             exported = None
         if exported is not None:
             flat = exported.flatten() if pyarrow.types.is_fixed_size_list(exported.type) else exported
