@@ -205,12 +205,10 @@ def _quality(a: numpy.ndarray) -> int:
 
 
 def _dct16(a: numpy.ndarray) -> numpy.ndarray:
-    """dct64To16: T = D A, then B = T D^T, each a float32 sum of float32 products accumulated
-    in index order from 0 (cumulative sums are sequential; the last one is the sum)."""
-    products = _DCT[:, :, None] * a[None, :, :]  # [i, k, j] = D[i, k] * A[k, j]
-    t = numpy.cumsum(products, axis=1, dtype=numpy.float32)[:, -1, :]
-    products = t[:, None, :] * _DCT[None, :, :]  # [i, j, k] = T[i, k] * D[j, k]
-    return numpy.cumsum(products, axis=2, dtype=numpy.float32)[:, :, -1]
+    """dct64To16: the 16 x 16 low frequencies of the 64 x 64 DCT (`pdq_kernels.dct64_to_16`)."""
+    from sparkhash.core import pdq_kernels as K
+
+    return K.dct64_to_16(numpy.ascontiguousarray(a, dtype=numpy.float32), _DCT)
 
 
 def _bits(dct: numpy.ndarray) -> numpy.ndarray:

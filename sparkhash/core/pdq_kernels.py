@@ -297,3 +297,24 @@ def cols_box_sampled(x, w, slot, out):  # pragma: no cover - compiled
                 out[slot[oi], j] = s[j] / d
         li += 1
         oi += 1
+
+
+@numba.njit(**_JIT)
+def dct64_to_16(a, d):  # pragma: no cover - compiled
+    """dct64To16: T = D A (16 x 64), then B = T D^T (16 x 16); every entry a float32 sum of
+    float32 products accumulated from 0 in index order, as the reference's loops do."""
+    t = numpy.empty((16, 64), numpy.float32)
+    for i in range(16):
+        for j in range(64):
+            s = numpy.float32(0)
+            for k in range(64):
+                s += d[i, k] * a[k, j]
+            t[i, j] = s
+    b = numpy.empty((16, 16), numpy.float32)
+    for i in range(16):
+        for j in range(16):
+            s = numpy.float32(0)
+            for k in range(64):
+                s += t[i, k] * d[j, k]
+            b[i, j] = s
+    return b
