@@ -81,18 +81,22 @@ def test_a_given_planner_plans_the_join(spark):
     joins on its plan: here the plan the model picks for 10^8 hashes, on 150 of them."""
     k = 4
     hexes = planted(150, 64, k, seed=11)
-    asked = []
+    asked, given = [], []
 
     def planner(nbits, words, threshold, count, *, sample):
         asked.append((nbits, words, threshold, count, sample.shape))
-        return small_data(exact_plan(nbits, words, threshold, 10**8, sample=sample))
+        given.append(small_data(exact_plan(nbits, words, threshold, 10**8, sample=sample)))
+        return given[-1]
 
     result = find_pairs(hashes_frame(spark, hexes), "phash", k, planner=planner)
     got = {(r.path_a, r.path_b, r.distance) for r in result.pairs.collect()}
     assert got == brute_force(hexes, k)
     distinct = len(set(hexes))
     assert asked == [(64, 1, k, distinct, (distinct, 1))]
-    assert result.plan.two_sided and not exact_plan(64, 1, k, distinct).two_sided  # the 10^8 plan
+    assert result.plan is given[0]
+    # not the plan of 150 hashes (equality bands): in-band probing, as for 10^8
+    assert max(result.plan.band_radius(i) for i in range(len(result.plan.bands))) > 0
+    assert exact_plan(64, 1, k, distinct).radius == 0
 
 
 def test_words_of_high_hex_values(spark):

@@ -96,6 +96,9 @@ def _dct_matrix() -> numpy.ndarray:
 
 _DCT = _dct_matrix()  # 16 x 64
 
+#: [c, v] = v * (0.299, 0.587, 0.114)[c] in float64: numpy's uint8 * float products.
+_LUMA_TABLES = numpy.arange(256, dtype=numpy.float64)[None, :] * numpy.array([[0.299], [0.587], [0.114]])
+
 # Sign patterns of the dihedral transforms of a DCT (index parity of rows i / columns j).
 _ODD = (numpy.arange(16) % 2 == 1).astype(numpy.float32) * 2 - 1  # +1 odd, -1 even
 _ROW_SIGN = _ODD[:, None]
@@ -106,10 +109,10 @@ _CHECKER = _ODD[:, None] * _ODD[None, :]  # +1 where i + j is even
 def pdq_pixels(image: Image.Image | numpy.ndarray) -> numpy.ndarray:
     """The RGB pixels PDQ hashes, as pdqhash's users pass them: `numpy.asarray(image.convert("RGB"))`.
 
-    An 'L' image (or a 2-D uint8 array) is returned as a read-only rows x cols x 3 view that
-    repeats the grey value, which is what convert("RGB") does, without copying. A uint8
-    array of shape (rows, cols, 3 or 4) is used as is (a fourth channel is ignored, as
-    pdqhash ignores it).
+    Read-only views where possible: an 'RGB' or 'RGBA' image gives Pillow's own 4-byte pixels
+    (rows x cols x 4; the fourth byte is ignored, as convert("RGB") drops it), an 'L' image
+    (or a 2-D uint8 array) a rows x cols x 3 view repeating the grey value, which is what
+    convert("RGB") makes of it. A uint8 array of shape (rows, cols, 3 or 4) is used as is.
     """
     if isinstance(image, numpy.ndarray):
         array = image
@@ -120,15 +123,40 @@ def pdq_pixels(image: Image.Image | numpy.ndarray) -> numpy.ndarray:
                 f"PDQ needs uint8 pixels of shape (rows, cols), (rows, cols, 3) or (rows, cols, 4); "
                 f"got {array.dtype} {array.shape}"
             )
-    elif image.mode in ("RGB", "L"):
-        array = numpy.asarray(image)
     else:
-        array = numpy.asarray(image.convert("RGB"))
+        if image.mode not in ("RGB", "RGBA", "L"):
+            image = image.convert("RGB")
+        array = _pillow_pixels(image)
     if array.ndim == 2:
         array = numpy.lib.stride_tricks.as_strided(
             array, (*array.shape, 3), (*array.strides, 0), writeable=False
         )
     return array
+
+
+def _pillow_pixels(image: Image.Image) -> numpy.ndarray:
+    """An 'RGB', 'RGBA' or 'L' image's pixels: Pillow's own buffer through the Arrow C data
+    interface (Pillow >= 11.2; no copy: 'RGB' is stored as 4 bytes a pixel) when the image
+    sits in one memory block, else numpy's copy."""
+    width, height = image.size
+    if hasattr(image, "__arrow_c_array__") and width * height > 0:
+        import pyarrow
+
+        try:
+            exported = pyarrow.array(image)
+        except (ValueError, TypeError, NotImplementedError):  # e.g. rows in several memory blocks
+            exported = None
+        if exported is not None:
+            flat = exported.flatten() if pyarrow.types.is_fixed_size_list(exported.type) else exported
+            pixels = flat.to_numpy(zero_copy_only=True)
+            channels = pixels.size // (width * height)
+            if (
+                pixels.dtype == numpy.uint8
+                and channels in (1, 4)
+                and pixels.size == width * height * channels
+            ):
+                return pixels.reshape((height, width) if channels == 1 else (height, width, 4))
+    return numpy.asarray(image)
 
 
 def _sample_slots(n: int) -> tuple[numpy.ndarray, int, numpy.ndarray]:
@@ -149,13 +177,16 @@ def _blurred_64x64(rgb: numpy.ndarray) -> numpy.ndarray:
     rows, cols = rgb.shape[:2]
     along_rows = (cols + 127) // 128  # computeJaroszFilterWindowSize(cols, 64)
     along_cols = (rows + 127) // 128
-    blurred = K.luma_rows_box(rgb, along_rows)
+    if rgb.shape[2] == 4 and rgb.flags.c_contiguous and numpy.little_endian:
+        blurred = K.luma_rows_box_packed(rgb.view(numpy.uint32)[:, :, 0], along_rows)  # pass 1
+    else:
+        blurred = K.luma_rows_box(rgb, _LUMA_TABLES, along_rows)
     col_slot, n_cols, col_position = _sample_slots(cols)
-    # sampled[c, r]: the image after passes 1-3 at sampled column c, every row r.
+    # sampled[c, r]: the image after passes 2 and 3 at sampled column c, every row r.
     sampled = K.cols_box_rows_box(blurred, along_cols, along_rows, col_slot, n_cols)
     row_slot, n_rows, row_position = _sample_slots(rows)
     out = numpy.empty((n_rows, n_cols), numpy.float32)
-    K.box_down_sampled(numpy.ascontiguousarray(sampled.T), along_cols, row_slot, out, 0)  # pass 4
+    K.cols_box_sampled(numpy.ascontiguousarray(sampled.T), along_cols, row_slot, out)  # pass 4
     return out[row_position][:, col_position]
 
 
@@ -174,12 +205,10 @@ def _quality(a: numpy.ndarray) -> int:
 
 
 def _dct16(a: numpy.ndarray) -> numpy.ndarray:
-    """dct64To16: T = D A, then B = T D^T, each a float32 sum of float32 products accumulated
-    in index order from 0 (cumulative sums are sequential; the last one is the sum)."""
-    products = _DCT[:, :, None] * a[None, :, :]  # [i, k, j] = D[i, k] * A[k, j]
-    t = numpy.cumsum(products, axis=1, dtype=numpy.float32)[:, -1, :]
-    products = t[:, None, :] * _DCT[None, :, :]  # [i, j, k] = T[i, k] * D[j, k]
-    return numpy.cumsum(products, axis=2, dtype=numpy.float32)[:, :, -1]
+    """dct64To16: the 16 x 16 low frequencies of the 64 x 64 DCT (`pdq_kernels.dct64_to_16`)."""
+    from sparkhash.core import pdq_kernels as K
+
+    return K.dct64_to_16(numpy.ascontiguousarray(a, dtype=numpy.float32), _DCT)
 
 
 def _bits(dct: numpy.ndarray) -> numpy.ndarray:

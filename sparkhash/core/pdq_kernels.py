@@ -13,10 +13,11 @@ the float32 luma with a box of `w` pixels by a *running* float32 sum, one pixel 
 Every `+=` and `-=` rounds to float32, so the blurred value depends on the whole history of
 the sum along its row or column: no cumulative-sum difference, float64 filter or
 re-association gives the same bits. The only freedom is *which* running sums run together.
-These kernels run one running sum per lane of a vector (one per column when filtering down
-the columns, one per row of a strip when filtering along rows, after a small transposition),
-each lane doing exactly the reference's sequence of float32 operations. numba compiles
-without fast-math: no re-association, no fused multiply-add, IEEE float32 division.
+Down the columns, every column's running sum is a lane of one vector loop over the row;
+along the rows, four rows' running sums run interleaved (independent dependency chains, so
+the processor overlaps them; transposing strips of rows for vector lanes measured slower).
+Each running sum does exactly the reference's sequence of float32 operations: numba compiles
+without fast-math (no re-association, no fused multiply-add, IEEE float32 division).
 
 The reference filters `(rows, then columns) x 2` and then keeps 64 x 64 samples. Only the
 last column pass at 64 columns, and only the divisions of the second row pass at those 64
@@ -30,158 +31,178 @@ import numpy
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
-#: Rows filtered together along their length (vector lanes of the row passes).
-STRIP = 16
-
 
 @numba.njit(**_JIT)
-def box_down(x, out, w):  # pragma: no cover - compiled
-    """The reference's 1-D box filter of full window `w` down axis 0 of `x`, every column a lane:
-    out[oi, j] for every oi. The four phases are `box1DFloat`'s: grow the window without writing,
-    grow it writing, slide it, shrink it writing; division by the current window size."""
-    n, m = x.shape
+def rows4(x, out, w, n):  # pragma: no cover - compiled
+    """The reference's 1-D box filter (`box1DFloat`, full window w) along x[0:4, :n], four rows
+    interleaved, into out[0:4, :n]. Its four phases: grow the window without writing, grow it
+    writing, slide it (add the entering pixel, then subtract the leaving one), shrink it
+    writing; each output is the float32 sum divided by the current window size."""
     h = (w + 2) // 2  # 7 -> 4, 8 -> 5
-    s = numpy.zeros(m, numpy.float32)
+    s0 = s1 = s2 = s3 = numpy.float32(0)
     ri = 0
     for _ in range(h - 1):
-        for j in range(m):
-            s[j] += x[ri, j]
+        s0 += x[0, ri]
+        s1 += x[1, ri]
+        s2 += x[2, ri]
+        s3 += x[3, ri]
         ri += 1
     cws = h - 1
     oi = 0
     for _ in range(w - h + 1):
         cws += 1
         d = numpy.float32(cws)
-        for j in range(m):
-            s[j] += x[ri, j]
-            out[oi, j] = s[j] / d
+        s0 += x[0, ri]
+        s1 += x[1, ri]
+        s2 += x[2, ri]
+        s3 += x[3, ri]
+        out[0, oi] = s0 / d
+        out[1, oi] = s1 / d
+        out[2, oi] = s2 / d
+        out[3, oi] = s3 / d
         ri += 1
         oi += 1
     li = 0
     d = numpy.float32(w)
     for _ in range(n - w):
-        for j in range(m):
-            s[j] += x[ri, j]  # add first, then subtract: the reference's order
-            s[j] -= x[li, j]
-            out[oi, j] = s[j] / d
+        s0 += x[0, ri]
+        s0 -= x[0, li]
+        s1 += x[1, ri]
+        s1 -= x[1, li]
+        s2 += x[2, ri]
+        s2 -= x[2, li]
+        s3 += x[3, ri]
+        s3 -= x[3, li]
+        out[0, oi] = s0 / d
+        out[1, oi] = s1 / d
+        out[2, oi] = s2 / d
+        out[3, oi] = s3 / d
         ri += 1
         li += 1
         oi += 1
     for _ in range(h - 1):
         cws -= 1
         d = numpy.float32(cws)
-        for j in range(m):
-            s[j] -= x[li, j]
-            out[oi, j] = s[j] / d
+        s0 -= x[0, li]
+        s1 -= x[1, li]
+        s2 -= x[2, li]
+        s3 -= x[3, li]
+        out[0, oi] = s0 / d
+        out[1, oi] = s1 / d
+        out[2, oi] = s2 / d
+        out[3, oi] = s3 / d
         li += 1
         oi += 1
 
 
 @numba.njit(**_JIT)
-def box_down_sampled(x, w, slot, out, c0):  # pragma: no cover - compiled
-    """`box_down`'s running sums, dividing and writing only the output rows oi with
-    slot[oi] >= 0, to out[slot[oi], c0:c0 + m]."""
-    n, m = x.shape
+def _put4(out, slot, r0, d, s0, s1, s2, s3):  # pragma: no cover - compiled
+    out[slot, r0] = s0 / d
+    out[slot, r0 + 1] = s1 / d
+    out[slot, r0 + 2] = s2 / d
+    out[slot, r0 + 3] = s3 / d
+
+
+@numba.njit(**_JIT)
+def rows4_sampled(x, w, n, slot, out, r0):  # pragma: no cover - compiled
+    """`rows4`'s running sums, dividing and writing only the outputs oi with slot[oi] >= 0:
+    out[slot[oi], r0 + g] for row g of the four."""
     h = (w + 2) // 2
-    s = numpy.zeros(m, numpy.float32)
+    s0 = s1 = s2 = s3 = numpy.float32(0)
     ri = 0
     for _ in range(h - 1):
-        for j in range(m):
-            s[j] += x[ri, j]
+        s0 += x[0, ri]
+        s1 += x[1, ri]
+        s2 += x[2, ri]
+        s3 += x[3, ri]
         ri += 1
     cws = h - 1
     oi = 0
     for _ in range(w - h + 1):
         cws += 1
-        for j in range(m):
-            s[j] += x[ri, j]
+        s0 += x[0, ri]
+        s1 += x[1, ri]
+        s2 += x[2, ri]
+        s3 += x[3, ri]
         if slot[oi] >= 0:
-            d = numpy.float32(cws)
-            for j in range(m):
-                out[slot[oi], c0 + j] = s[j] / d
+            _put4(out, slot[oi], r0, numpy.float32(cws), s0, s1, s2, s3)
         ri += 1
         oi += 1
     li = 0
     for _ in range(n - w):
-        for j in range(m):
-            s[j] += x[ri, j]
-            s[j] -= x[li, j]
+        s0 += x[0, ri]
+        s0 -= x[0, li]
+        s1 += x[1, ri]
+        s1 -= x[1, li]
+        s2 += x[2, ri]
+        s2 -= x[2, li]
+        s3 += x[3, ri]
+        s3 -= x[3, li]
         if slot[oi] >= 0:
-            d = numpy.float32(w)
-            for j in range(m):
-                out[slot[oi], c0 + j] = s[j] / d
+            _put4(out, slot[oi], r0, numpy.float32(w), s0, s1, s2, s3)
         ri += 1
         li += 1
         oi += 1
     for _ in range(h - 1):
         cws -= 1
-        for j in range(m):
-            s[j] -= x[li, j]
+        s0 -= x[0, li]
+        s1 -= x[1, li]
+        s2 -= x[2, li]
+        s3 -= x[3, li]
         if slot[oi] >= 0:
-            d = numpy.float32(cws)
-            for j in range(m):
-                out[slot[oi], c0 + j] = s[j] / d
+            _put4(out, slot[oi], r0, numpy.float32(cws), s0, s1, s2, s3)
         li += 1
         oi += 1
 
 
 @numba.njit(**_JIT)
-def _luma_strip(rgb, r0, k1, strip):  # pragma: no cover - compiled
-    """Luma of rows r0..r0+k1 of the image, transposed into strip[column, row - r0]:
-    float32(r * 0.299 + g * 0.587 + b * 0.114) evaluated in float64 left to right, as the
-    pdqhash bindings do in numpy before handing float32 luma to the C++ code."""
-    C = rgb.shape[1]
-    for k in range(k1):
-        for j in range(C):
-            strip[j, k] = numpy.float32(
-                (rgb[r0 + k, j, 0] * 0.299 + rgb[r0 + k, j, 1] * 0.587) + rgb[r0 + k, j, 2] * 0.114
-            )
-    for k in range(k1, strip.shape[1]):  # unused lanes of the last strip
-        for j in range(C):
-            strip[j, k] = 0
-
-
-@numba.njit(**_JIT)
-def luma_rows_box(rgb, wr):  # pragma: no cover - compiled
-    """Luma of rgb (rows x cols x 3 uint8), then the first box pass along the rows (window
-    wr): STRIP rows at a time are transposed so that their running sums are the lanes of
-    `box_down`. Returns rows x cols float32."""
+def luma_rows_box(rgb, tables, wr):  # pragma: no cover - compiled
+    """Luma of rgb (rows x cols x 3 or 4 uint8, any strides), then the first box pass along
+    the rows (window wr). Luma = float32(r * 0.299 + g * 0.587 + b * 0.114) evaluated in
+    float64 left to right, as the pdqhash bindings do in numpy; the three float64 products
+    are looked up (tables[c, v] = v * coefficient c: the same doubles). Returns rows x cols."""
     R = rgb.shape[0]
     C = rgb.shape[1]
-    out = numpy.empty((R, C), numpy.float32)
-    strip = numpy.empty((C, STRIP), numpy.float32)
-    blurred = numpy.empty((C, STRIP), numpy.float32)
-    for r0 in range(0, R, STRIP):
-        k1 = min(STRIP, R - r0)
-        _luma_strip(rgb, r0, k1, strip)
-        box_down(strip, blurred, wr)
-        for k in range(k1):
+    out = numpy.empty((R + 3, C), numpy.float32)
+    luma = numpy.zeros((4, C), numpy.float32)
+    for r0 in range(0, R, 4):
+        for k in range(min(4, R - r0)):
             for j in range(C):
-                out[r0 + k, j] = blurred[j, k]
-    return out
+                luma[k, j] = numpy.float32(
+                    (tables[0, rgb[r0 + k, j, 0]] + tables[1, rgb[r0 + k, j, 1]])
+                    + tables[2, rgb[r0 + k, j, 2]]
+                )
+        rows4(luma, out[r0 : r0 + 4], wr, C)
+    return out[:R]
 
 
 @numba.njit(**_JIT)
-def _emit_row(row, oi, strip, wr, slot_cols, sampled, R):  # pragma: no cover - compiled
-    """Row oi of the column pass goes into the transposed strip; a full strip (or the last row)
-    gets the second row pass, keeping the sampled columns: sampled[slot, rows of the strip]."""
-    C = row.shape[0]
-    k = oi % STRIP
-    for j in range(C):
-        strip[j, k] = row[j]
-    if k == STRIP - 1 or oi == R - 1:
-        box_down_sampled(strip[:, : k + 1], wr, slot_cols, sampled, oi - k)
+def luma_rows_box_packed(pixels, wr):  # pragma: no cover - compiled
+    """`luma_rows_box` of 4-byte pixels read as little-endian uint32 (r | g << 8 | b << 16 | x << 24):
+    Pillow's own RGB storage. Whole words let the luma loop vectorise; same values."""
+    R, C = pixels.shape
+    out = numpy.empty((R + 3, C), numpy.float32)
+    luma = numpy.zeros((4, C), numpy.float32)
+    for r0 in range(0, R, 4):
+        for k in range(min(4, R - r0)):
+            for j in range(C):
+                v = pixels[r0 + k, j]
+                luma[k, j] = numpy.float32(
+                    ((v & 255) * 0.299 + ((v >> 8) & 255) * 0.587) + ((v >> 16) & 255) * 0.114
+                )
+        rows4(luma, out[r0 : r0 + 4], wr, C)
+    return out[:R]
 
 
 @numba.njit(**_JIT)
 def cols_box_rows_box(x, wc, wr, slot_cols, n_sampled):  # pragma: no cover - compiled
-    """The first box pass down the columns (window wc, every column a lane), each output row
-    streamed into the second pass along the rows (window wr), which keeps only the sampled
-    columns. Returns sampled (n_sampled x rows): the rows-filtered image at those columns."""
+    """The first box pass down the columns (window wc, every column a lane of the vector loop),
+    each four output rows then given the second pass along the rows (window wr, `rows4_sampled`),
+    which keeps only the sampled columns. Returns sampled (n_sampled x rows): the image after
+    three passes at the sampled columns."""
     R, C = x.shape
-    sampled = numpy.empty((n_sampled, R), numpy.float32)
-    strip = numpy.empty((C, STRIP), numpy.float32)
-    row = numpy.empty(C, numpy.float32)
+    sampled = numpy.empty((n_sampled, R + 3), numpy.float32)  # room for a last partial four
+    rows = numpy.zeros((4, C), numpy.float32)
     w = wc
     h = (w + 2) // 2
     s = numpy.zeros(C, numpy.float32)
@@ -195,30 +216,105 @@ def cols_box_rows_box(x, wc, wr, slot_cols, n_sampled):  # pragma: no cover - co
     for _ in range(w - h + 1):
         cws += 1
         d = numpy.float32(cws)
+        k = oi % 4
         for j in range(C):
             s[j] += x[ri, j]
-            row[j] = s[j] / d
-        _emit_row(row, oi, strip, wr, slot_cols, sampled, R)
+            rows[k, j] = s[j] / d
+        if k == 3 or oi == R - 1:
+            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
         ri += 1
         oi += 1
     li = 0
     d = numpy.float32(w)
     for _ in range(R - w):
+        k = oi % 4
         for j in range(C):
             s[j] += x[ri, j]
             s[j] -= x[li, j]
-            row[j] = s[j] / d
-        _emit_row(row, oi, strip, wr, slot_cols, sampled, R)
+            rows[k, j] = s[j] / d
+        if k == 3 or oi == R - 1:
+            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
         ri += 1
         li += 1
         oi += 1
     for _ in range(h - 1):
         cws -= 1
         d = numpy.float32(cws)
+        k = oi % 4
         for j in range(C):
             s[j] -= x[li, j]
-            row[j] = s[j] / d
-        _emit_row(row, oi, strip, wr, slot_cols, sampled, R)
+            rows[k, j] = s[j] / d
+        if k == 3 or oi == R - 1:
+            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
         li += 1
         oi += 1
-    return sampled
+    return sampled[:, :R]
+
+
+@numba.njit(**_JIT)
+def cols_box_sampled(x, w, slot, out):  # pragma: no cover - compiled
+    """The last box pass down the columns of x (window w, every column a lane), dividing and
+    writing only the output rows oi with slot[oi] >= 0, to out[slot[oi], :]."""
+    n, m = x.shape
+    h = (w + 2) // 2
+    s = numpy.zeros(m, numpy.float32)
+    ri = 0
+    for _ in range(h - 1):
+        for j in range(m):
+            s[j] += x[ri, j]
+        ri += 1
+    cws = h - 1
+    oi = 0
+    for _ in range(w - h + 1):
+        cws += 1
+        for j in range(m):
+            s[j] += x[ri, j]
+        if slot[oi] >= 0:
+            d = numpy.float32(cws)
+            for j in range(m):
+                out[slot[oi], j] = s[j] / d
+        ri += 1
+        oi += 1
+    li = 0
+    for _ in range(n - w):
+        for j in range(m):
+            s[j] += x[ri, j]
+            s[j] -= x[li, j]
+        if slot[oi] >= 0:
+            d = numpy.float32(w)
+            for j in range(m):
+                out[slot[oi], j] = s[j] / d
+        ri += 1
+        li += 1
+        oi += 1
+    for _ in range(h - 1):
+        cws -= 1
+        for j in range(m):
+            s[j] -= x[li, j]
+        if slot[oi] >= 0:
+            d = numpy.float32(cws)
+            for j in range(m):
+                out[slot[oi], j] = s[j] / d
+        li += 1
+        oi += 1
+
+
+@numba.njit(**_JIT)
+def dct64_to_16(a, d):  # pragma: no cover - compiled
+    """dct64To16: T = D A (16 x 64), then B = T D^T (16 x 16); every entry a float32 sum of
+    float32 products accumulated from 0 in index order, as the reference's loops do."""
+    t = numpy.empty((16, 64), numpy.float32)
+    for i in range(16):
+        for j in range(64):
+            s = numpy.float32(0)
+            for k in range(64):
+                s += d[i, k] * a[k, j]
+            t[i, j] = s
+    b = numpy.empty((16, 16), numpy.float32)
+    for i in range(16):
+        for j in range(16):
+            s = numpy.float32(0)
+            for k in range(64):
+                s += t[i, k] * d[j, k]
+            b[i, j] = s
+    return b
