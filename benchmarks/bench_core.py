@@ -195,7 +195,7 @@ def main() -> None:
         f"# hashes compared: {0 if args.reduced_only else n * 8 * 2}, mismatches: {mismatches}; BLAS threads: "
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}; malloc: {'tuned' if tuned else 'defaults'} (both libraries)"
     )
-    if args.markdown:
+    if args.markdown and rows:
         print("| what | imagehash ms/image | sparkhash ms/image | speed-up |")
         print("|---|---:|---:|---:|")
         for name, ref, ours in rows:
