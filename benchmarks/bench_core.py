@@ -313,7 +313,7 @@ def main() -> None:
             f"# pdq: baseline pdqhash {pdqhash.__version__} (decode + convert('RGB') + numpy.asarray + compute); "
             f"first sparkhash pdq call in this process {pdq_first_call:.2f} s (numba compile or cache load)"
         )
-    if args.markdown:
+    if args.markdown and rows:
         print("| what | imagehash (pdq: pdqhash) ms/image | sparkhash ms/image | speed-up |")
         print("|---|---:|---:|---:|")
         for name, ref, ours in rows:
