@@ -98,6 +98,8 @@ _DCT = _dct_matrix()  # 16 x 64
 
 #: [c, v] = v * (0.299, 0.587, 0.114)[c] in float64: numpy's uint8 * float products.
 _LUMA_TABLES = numpy.arange(256, dtype=numpy.float64)[None, :] * numpy.array([[0.299], [0.587], [0.114]])
+_NO_RGB = numpy.zeros((1, 1, 3), numpy.uint8)  # placeholders for the pixel argument not used
+_NO_PACKED = numpy.zeros((1, 1), numpy.uint32)
 
 # Sign patterns of the dihedral transforms of a DCT (index parity of rows i / columns j).
 _ODD = (numpy.arange(16) % 2 == 1).astype(numpy.float32) * 2 - 1  # +1 odd, -1 even
@@ -177,13 +179,17 @@ def _blurred_64x64(rgb: numpy.ndarray) -> numpy.ndarray:
     rows, cols = rgb.shape[:2]
     along_rows = (cols + 127) // 128  # computeJaroszFilterWindowSize(cols, 64)
     along_cols = (rows + 127) // 128
-    if rgb.shape[2] == 4 and rgb.flags.c_contiguous and numpy.little_endian:
-        blurred = K.luma_rows_box_packed(rgb.view(numpy.uint32)[:, :, 0], along_rows)  # pass 1
-    else:
-        blurred = K.luma_rows_box(rgb, _LUMA_TABLES, along_rows)
     col_slot, n_cols, col_position = _sample_slots(cols)
-    # sampled[c, r]: the image after passes 2 and 3 at sampled column c, every row r.
-    sampled = K.cols_box_rows_box(blurred, along_cols, along_rows, col_slot, n_cols)
+    # sampled[c, r]: the image after passes 1-3 at sampled column c, every row r.
+    if rgb.shape[2] == 4 and rgb.flags.c_contiguous and numpy.little_endian:
+        packed = rgb.view(numpy.uint32)[:, :, 0]  # Pillow's RGBX words
+        sampled = K.three_passes(
+            packed, _NO_RGB, _LUMA_TABLES, True, along_rows, along_cols, col_slot, n_cols
+        )
+    else:
+        sampled = K.three_passes(
+            _NO_PACKED, rgb, _LUMA_TABLES, False, along_rows, along_cols, col_slot, n_cols
+        )
     row_slot, n_rows, row_position = _sample_slots(rows)
     out = numpy.empty((n_rows, n_cols), numpy.float32)
     K.cols_box_sampled(numpy.ascontiguousarray(sampled.T), along_cols, row_slot, out)  # pass 4

@@ -21,7 +21,8 @@ without fast-math (no re-association, no fused multiply-add, IEEE float32 divisi
 
 The reference filters `(rows, then columns) x 2` and then keeps 64 x 64 samples. Only the
 last column pass at 64 columns, and only the divisions of the second row pass at those 64
-columns, are needed; their running sums still run over every pixel.
+columns, are needed; their running sums still run over every pixel. The first three passes
+are streamed (`three_passes`), so the only full-size array is the decoded image.
 """
 
 from __future__ import annotations
@@ -156,98 +157,89 @@ def rows4_sampled(x, w, n, slot, out, r0):  # pragma: no cover - compiled
 
 
 @numba.njit(**_JIT)
-def luma_rows_box(rgb, tables, wr):  # pragma: no cover - compiled
-    """Luma of rgb (rows x cols x 3 or 4 uint8, any strides), then the first box pass along
-    the rows (window wr). Luma = float32(r * 0.299 + g * 0.587 + b * 0.114) evaluated in
-    float64 left to right, as the pdqhash bindings do in numpy; the three float64 products
-    are looked up (tables[c, v] = v * coefficient c: the same doubles). Returns rows x cols."""
-    R = rgb.shape[0]
-    C = rgb.shape[1]
-    out = numpy.empty((R + 3, C), numpy.float32)
-    luma = numpy.zeros((4, C), numpy.float32)
-    for r0 in range(0, R, 4):
-        for k in range(min(4, R - r0)):
-            for j in range(C):
-                luma[k, j] = numpy.float32(
-                    (tables[0, rgb[r0 + k, j, 0]] + tables[1, rgb[r0 + k, j, 1]])
-                    + tables[2, rgb[r0 + k, j, 2]]
-                )
-        rows4(luma, out[r0 : r0 + 4], wr, C)
-    return out[:R]
+def three_passes(
+    packed, rgb, tables, packed_flag, wr, wc, slot_cols, n_sampled
+):  # pragma: no cover - compiled
+    """Luma, box pass 1 along the rows (window wr), pass 2 down the columns (window wc) and
+    pass 3 along the rows, streamed four rows at a time so no full-size intermediate image is
+    written: pass 1's rows go to a ring of the last rows pass 2 still reads (its window plus
+    a group), pass 2's output rows to `rows4_sampled`, which keeps only the sampled columns.
 
+    Pixels: `packed` (rows x cols uint32, little-endian r | g << 8 | b << 16 | x << 24:
+    Pillow's own RGB storage, whose whole words let the luma loop vectorise) when packed_flag,
+    else `rgb` (rows x cols x 3 or 4 uint8, any strides) with the float64 products looked up
+    in `tables` (tables[c, v] = v * coefficient c: the same doubles). Either way luma =
+    float32(r * 0.299 + g * 0.587 + b * 0.114) evaluated in float64 left to right, as the
+    pdqhash bindings compute it in numpy.
 
-@numba.njit(**_JIT)
-def luma_rows_box_packed(pixels, wr):  # pragma: no cover - compiled
-    """`luma_rows_box` of 4-byte pixels read as little-endian uint32 (r | g << 8 | b << 16 | x << 24):
-    Pillow's own RGB storage. Whole words let the luma loop vectorise; same values."""
-    R, C = pixels.shape
-    out = numpy.empty((R + 3, C), numpy.float32)
-    luma = numpy.zeros((4, C), numpy.float32)
-    for r0 in range(0, R, 4):
-        for k in range(min(4, R - r0)):
-            for j in range(C):
-                v = pixels[r0 + k, j]
-                luma[k, j] = numpy.float32(
-                    ((v & 255) * 0.299 + ((v >> 8) & 255) * 0.587) + ((v >> 16) & 255) * 0.114
-                )
-        rows4(luma, out[r0 : r0 + 4], wr, C)
-    return out[:R]
-
-
-@numba.njit(**_JIT)
-def cols_box_rows_box(x, wc, wr, slot_cols, n_sampled):  # pragma: no cover - compiled
-    """The first box pass down the columns (window wc, every column a lane of the vector loop),
-    each four output rows then given the second pass along the rows (window wr, `rows4_sampled`),
-    which keeps only the sampled columns. Returns sampled (n_sampled x rows): the image after
-    three passes at the sampled columns."""
-    R, C = x.shape
-    sampled = numpy.empty((n_sampled, R + 3), numpy.float32)  # room for a last partial four
-    rows = numpy.zeros((4, C), numpy.float32)
+    Pass 2 is the reference's four phases written per output row oi: rows 0..h-2 are added
+    first; then row oi + h - 1 enters (growing, then sliding with row oi + h - 1 - w leaving
+    after it), and at the end only rows leave; the divisor is the current window size.
+    Returns sampled (n_sampled x rows): the image after three passes at the sampled columns."""
+    if packed_flag:
+        R, C = packed.shape
+    else:
+        R = rgb.shape[0]
+        C = rgb.shape[1]
     w = wc
-    h = (w + 2) // 2
+    h = (w + 2) // 2  # 7 -> 4, 8 -> 5
+    ring_rows = 4 * ((w + 8) // 4) + 4  # a multiple of 4 (groups never wrap), > w + 5
+    ring = numpy.empty((ring_rows, C), numpy.float32)
+    luma = numpy.zeros((4, C), numpy.float32)
+    rows = numpy.zeros((4, C), numpy.float32)
+    sampled = numpy.empty((n_sampled, R + 3), numpy.float32)  # room for a last partial group
     s = numpy.zeros(C, numpy.float32)
-    ri = 0
-    for _ in range(h - 1):
-        for j in range(C):
-            s[j] += x[ri, j]
-        ri += 1
-    cws = h - 1
-    oi = 0
-    for _ in range(w - h + 1):
-        cws += 1
-        d = numpy.float32(cws)
-        k = oi % 4
-        for j in range(C):
-            s[j] += x[ri, j]
-            rows[k, j] = s[j] / d
-        if k == 3 or oi == R - 1:
-            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
-        ri += 1
-        oi += 1
-    li = 0
-    d = numpy.float32(w)
-    for _ in range(R - w):
-        k = oi % 4
-        for j in range(C):
-            s[j] += x[ri, j]
-            s[j] -= x[li, j]
-            rows[k, j] = s[j] / d
-        if k == 3 or oi == R - 1:
-            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
-        ri += 1
-        li += 1
-        oi += 1
-    for _ in range(h - 1):
-        cws -= 1
-        d = numpy.float32(cws)
-        k = oi % 4
-        for j in range(C):
-            s[j] -= x[li, j]
-            rows[k, j] = s[j] / d
-        if k == 3 or oi == R - 1:
-            rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)
-        li += 1
-        oi += 1
+    added = 0  # rows added before the first output (pass 2's first phase)
+    oi = 0  # next output row of pass 2
+    for r0 in range(0, R, 4):
+        for k in range(min(4, R - r0)):
+            if packed_flag:
+                for j in range(C):
+                    v = packed[r0 + k, j]
+                    luma[k, j] = numpy.float32(
+                        ((v & 255) * 0.299 + ((v >> 8) & 255) * 0.587) + ((v >> 16) & 255) * 0.114
+                    )
+            else:
+                for j in range(C):
+                    luma[k, j] = numpy.float32(
+                        (tables[0, rgb[r0 + k, j, 0]] + tables[1, rgb[r0 + k, j, 1]])
+                        + tables[2, rgb[r0 + k, j, 2]]
+                    )
+        g = r0 % ring_rows
+        rows4(luma, ring[g : g + 4], wr, C)  # pass 1
+        produced = min(r0 + 4, R)
+        while added < h - 1 and added < produced:
+            x = ring[added % ring_rows]
+            for j in range(C):
+                s[j] += x[j]
+            added += 1
+        if added < h - 1:
+            continue
+        while oi < R and min(oi + h - 1, R - 1) < produced:  # pass 2, as far as rows allow
+            k = oi % 4
+            if oi <= w - h:  # growing, writing
+                x = ring[(oi + h - 1) % ring_rows]
+                d = numpy.float32(oi + h)
+                for j in range(C):
+                    s[j] += x[j]
+                    rows[k, j] = s[j] / d
+            elif oi <= R - h:  # sliding: add the entering row, then subtract the leaving one
+                x = ring[(oi + h - 1) % ring_rows]
+                y = ring[(oi + h - 1 - w) % ring_rows]
+                d = numpy.float32(w)
+                for j in range(C):
+                    s[j] += x[j]
+                    s[j] -= y[j]
+                    rows[k, j] = s[j] / d
+            else:  # shrinking
+                y = ring[(oi + h - 1 - w) % ring_rows]
+                d = numpy.float32(w - (oi - (R - h)))
+                for j in range(C):
+                    s[j] -= y[j]
+                    rows[k, j] = s[j] / d
+            if k == 3 or oi == R - 1:
+                rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)  # pass 3
+            oi += 1
     return sampled[:, :R]
 
 
