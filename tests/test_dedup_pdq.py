@@ -70,11 +70,12 @@ def test_dups_of_pdq_equals_brute_force(spark, lake):
     got = {(r.path_a, r.path_b, r.distance) for r in pairs.collect()}
     expected = brute_force_pairs(lake["files"], K)
     assert got == expected
+    files = lake["files"]
     copies = {
-        (file_uri(lake["files"][0]), file_uri(lake["files"][5])),
-        (file_uri(lake["files"][1]), file_uri(lake["files"][6])),
+        tuple(sorted((file_uri(files[0]), file_uri(files[5])))),
+        tuple(sorted((file_uri(files[1]), file_uri(files[6])))),
     }
-    assert copies <= {tuple(sorted(p[:2])) for p in expected}  # the edited copies are found
+    assert copies <= {p[:2] for p in expected}  # the edited copies are found (pairs are path_a < path_b)
     assert {r.algorithm for r in pairs.collect()} == {"pdq"}
 
 
