@@ -60,6 +60,8 @@ HEARTBEAT_SECONDS = 10.0
 CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite"
 #: What a refused conditional create says (S3A: HTTP 412 PreconditionFailed on close).
 CREATE_REFUSED = ("PreconditionFailed", "FileAlreadyExistsException", "Status Code: 412")
+#: What a file system that does not know CONDITIONAL_CREATE says ("Unknown mandatory key ...").
+OPTION_UNKNOWN = ("IllegalArgumentException", "mandatory key", "UnsupportedOperationException")
 
 
 class LeaseHeld(UsageError):
@@ -193,8 +195,10 @@ class HadoopStore:
                 return False
             raise
         try:
-            stream.write(bytearray(data))
-            stream.close()  # an object store's PUT happens here, and its precondition is checked
+            try:
+                stream.write(bytearray(data))
+            finally:
+                stream.close()  # an object store's PUT happens here, and its precondition is checked
         except Py4JJavaError as exc:
             if any(sign in str(exc) for sign in CREATE_REFUSED):
                 return False  # another writer's object got there first
@@ -205,15 +209,13 @@ class HadoopStore:
         """An output stream that creates `target` only if it does not exist. Where the file
         system knows CONDITIONAL_CREATE (S3A in Hadoop 3.5), the write is a conditional PUT
         (`If-None-Match: *`), so of two writers that both found no lease only one succeeds
-        (the other's close fails); other file systems refuse the unknown mandatory option and
-        get `create(overwrite=False)`, atomic on HDFS, ABFS and GCS."""
-        from py4j.protocol import Py4JJavaError
-
+        (the other's close fails). Other file systems refuse the unknown mandatory option and
+        get `create(overwrite=False)` (or ignore it): atomic on HDFS, ABFS and GCS."""
         try:
             builder = self._fs.createFile(target).overwrite(False)
             return builder.must(CONDITIONAL_CREATE, True).build()
-        except Py4JJavaError as exc:
-            if "IllegalArgumentException" not in str(exc) and "UnsupportedOperationException" not in str(exc):
+        except Exception as exc:  # PySpark turns Java's IllegalArgumentException into its own
+            if not any(sign in f"{type(exc).__name__}: {exc}" for sign in OPTION_UNKNOWN):
                 raise
         return self._fs.create(target, False)
 
