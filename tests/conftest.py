@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
 
 import pytest
+
+#: Folder of the JARs that give Spark an s3a:// file system (hadoop-aws and the AWS SDK bundle).
+#: `.ci/fetch_jars.sh` fetches them into ~/.cache/sparkhash/jars/s3-hadoop-<version> (the Hadoop
+#: of the installed pyspark), where the tests find them; this variable names another folder.
+#: Without them the s3a tests (tests/test_s3a.py) are skipped, except under CI, where they fail.
+S3_JARS_ENV = "SPARKHASH_S3_JARS"
+
+
+def s3_jars() -> list[str]:
+    folder = os.environ.get(S3_JARS_ENV)
+    if not folder:
+        import pyspark
+
+        client = glob.glob(os.path.join(os.path.dirname(pyspark.__file__), "jars", "hadoop-client-api-*.jar"))
+        version = os.path.basename(client[0])[len("hadoop-client-api-") : -len(".jar")] if client else "?"
+        cache = os.environ.get("SPARKHASH_JAR_CACHE", os.path.expanduser("~/.cache/sparkhash/jars"))
+        folder = os.path.join(cache, f"s3-hadoop-{version}")
+        if not os.path.exists(os.path.join(folder, ".complete")):
+            return []
+    return sorted(glob.glob(os.path.join(folder, "*.jar")))
+
 
 # Spark's Python workers must run the same interpreter as the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -16,11 +38,9 @@ os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 def spark():
     from sparkhash.spark.session import get_session
 
-    session = get_session(
-        master="local[2]",
-        profile="local",
-        app_name="sparkhash-tests",
-        extra={"spark.sql.shuffle.partitions": "4", "spark.ui.showConsoleProgress": "false"},
-    )
+    extra = {"spark.sql.shuffle.partitions": "4", "spark.ui.showConsoleProgress": "false"}
+    if s3_jars():  # on the one session from the start: JARs cannot be added to a running one
+        extra["spark.jars"] = ",".join(s3_jars())
+    session = get_session(master="local[2]", profile="local", app_name="sparkhash-tests", extra=extra)
     yield session
     session.stop()

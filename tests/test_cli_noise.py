@@ -3,17 +3,19 @@ an unreachable Spark Connect server and Ctrl-C each end with one line."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 from spark_helpers import REPO, write_image_set
 
-from sparkhash.spark import lease
+from sparkhash.spark import lease, session
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -64,6 +66,45 @@ def test_unanswering_spark_connect_server_fails_fast_in_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "does not answer" in lines[0]
+
+
+def test_silent_spark_connect_server_fails_within_the_timeout_in_one_line(tmp_path):
+    """A server that accepts the connection and never says a word (the case that used to hang
+    for good): the gRPC handshake times out after CONNECT_TIMEOUT_SECONDS."""
+    accepted: list[socket.socket] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+
+        def accept_and_stay_silent() -> None:
+            with contextlib.suppress(OSError):  # the listening socket is closed at the end
+                while True:
+                    accepted.append(server.accept()[0])
+
+        threading.Thread(target=accept_and_stay_silent, daemon=True).start()
+        write_image_set(tmp_path / "in", count=1, seed=1)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                command("hash", str(tmp_path / "in"), str(tmp_path / "out")),
+                env=environment(SPARK_REMOTE=f"sc://127.0.0.1:{port}"),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            for connection in accepted:
+                connection.close()
+    elapsed = time.monotonic() - started
+    assert accepted, "the command never connected"
+    assert elapsed < session.CONNECT_TIMEOUT_SECONDS + 50  # start-up, then the 10 s timeout
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], done.stderr
+    assert f"does not answer within {session.CONNECT_TIMEOUT_SECONDS:.0f} s" in lines[0]
+    assert "handshake" in lines[0]
+    assert not (tmp_path / "out").exists()
 
 
 def test_ctrl_c_ends_with_one_line_and_releases_the_lease(tmp_path):

@@ -16,6 +16,7 @@ from sparkhash.dedup.matchers import link_text
 from sparkhash.report.clusters import cluster_stats, file_attributes, ranked, read_dups, top_members, totals
 from sparkhash.report.page import DEFAULT_PAGE_SIZE, render_page
 from sparkhash.report.thumbnails import DEFAULT_SIZE, make_thumbnails
+from sparkhash.spark.paths import hadoop_reader
 
 DEFAULT_TOP = 1000
 DEFAULT_MAX_MEMBERS = 24
@@ -133,7 +134,9 @@ def build_report(spark: SparkSession, request: ReportRequest) -> ReportResult:
             columns=["cluster", "path", "keep", "length", "width", "height", "rank", "kept_links", "nearest"]
         )
     )
-    thumbs = make_thumbnails(members["path"], request.thumbnail_size, request.workers, request.progress)
+    thumbs = make_thumbnails(
+        members["path"], request.thumbnail_size, request.workers, request.progress, hadoop_reader(spark)
+    )
     data = page_data(top, members, thumbs, request.page_size)
     summary = {
         **asdict(total),

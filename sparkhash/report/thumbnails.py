@@ -2,7 +2,8 @@
 
 Paths are those the jobs wrote (binaryFile URIs): `file:` and plain paths are read directly,
 `dbfs:/x` through Databricks' /dbfs mount, other schemes (s3a://, gs://, hdfs://, abfss://)
-with pyarrow's file systems. Anything that cannot be read or decoded yields None, and the page
+through the session's Hadoop file systems when there is one on this side (classic Spark: the
+jobs' own settings and credentials), else with pyarrow's file systems. Anything that cannot be read or decoded yields None, and the page
 shows a placeholder instead: a missing file never stops the report.
 """
 
@@ -33,12 +34,15 @@ class Thumbnail:
     error: str | None = None
 
 
-def read_bytes(uri: str) -> bytes:
-    """The file's bytes, locally or through pyarrow's file systems."""
+def read_bytes(uri: str, remote: Callable[[str], bytes] | None = None) -> bytes:
+    """The file's bytes: locally, with `remote` (`sparkhash.spark.paths.hadoop_reader`), or
+    through pyarrow's file systems."""
     path = local_path(uri)
     if path is not None:
         with open(path, "rb") as fh:
             return fh.read()
+    if remote is not None:
+        return remote(uri)
     from pyarrow import fs
 
     scheme, rest = uri.split("://", 1)
@@ -49,10 +53,12 @@ def read_bytes(uri: str) -> bytes:
         return fh.read()
 
 
-def make_thumbnail(uri: str, size: int = DEFAULT_SIZE) -> Thumbnail:
+def make_thumbnail(
+    uri: str, size: int = DEFAULT_SIZE, remote: Callable[[str], bytes] | None = None
+) -> Thumbnail:
     """Read and shrink one image (EXIF orientation applied, as a viewer shows it)."""
     try:
-        data = read_bytes(uri)
+        data = read_bytes(uri, remote)
     except OSError as exc:
         return Thumbnail(None, None, None, None, exc.strerror or type(exc).__name__)
     except Exception as exc:  # noqa: BLE001 - any other reading problem becomes a placeholder too
@@ -78,15 +84,17 @@ def make_thumbnails(
     size: int = DEFAULT_SIZE,
     workers: int = 4,
     progress: Callable[[int, int], None] | None = None,
+    remote: Callable[[str], bytes] | None = None,
 ) -> dict[str, Thumbnail]:
     """Thumbnails of many images, a few at a time (decoding releases the GIL).
 
-    `progress(done, total)` is called as thumbnails complete (for a progress line)."""
+    `progress(done, total)` is called as thumbnails complete (for a progress line); `remote`
+    reads the files that are not driver-local (see `read_bytes`)."""
     unique = list(dict.fromkeys(uris))
     out: dict[str, Thumbnail] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for done, (uri, thumb) in enumerate(
-            zip(unique, pool.map(lambda u: make_thumbnail(u, size), unique), strict=True), start=1
+            zip(unique, pool.map(lambda u: make_thumbnail(u, size, remote), unique), strict=True), start=1
         ):
             out[uri] = thumb
             if progress is not None:

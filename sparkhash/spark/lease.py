@@ -16,9 +16,12 @@ Where the lease can be created atomically:
 - OUTPUT that the driver's Python can reach (local disk, NFS/FUSE mounts, dbfs:/ via /dbfs):
   `os.open(O_CREAT | O_EXCL)`; this holds under Spark Connect too when client and server share
   the path.
-- Any other Hadoop file system on classic Spark: `FileSystem.create(path, overwrite=False)`
-  through the JVM — atomic on HDFS, ABFS and GCS; on S3 only with conditional writes
-  (S3A's create performs a check-then-write otherwise).
+- Any other Hadoop file system on classic Spark, through the JVM: on S3A (Hadoop 3.5, as in the
+  pyspark 4.3 wheel) `createFile(path)` with `fs.option.create.conditional.overwrite`, a
+  conditional PUT (`If-None-Match: *`) that S3 refuses when the object exists — atomic, where a
+  plain create(overwrite=false) is a check-then-write; elsewhere `FileSystem.create(path,
+  overwrite=False)` — atomic on HDFS, ABFS and GCS. (An S3A older than Hadoop 3.5, or an S3
+  store without conditional writes, gets the check-then-write: run one writer at a time there.)
 - Spark Connect with an OUTPUT only the server can reach: the client has neither the path nor
   the JVM, so no lease is taken (`acquire` returns a lease that holds nothing, `held` False).
   Run one writer at a time there.
@@ -57,6 +60,14 @@ HEARTBEAT_SECONDS = 10.0
 def new_run_id() -> str:
     """A unique id that sorts in commit order (UTC time to the microsecond, then random)."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+
+
+#: Hadoop's create option for a conditional create (S3A sends `If-None-Match: *`).
+CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite"
+#: What a refused conditional create says (S3A: HTTP 412 PreconditionFailed on close).
+CREATE_REFUSED = ("PreconditionFailed", "FileAlreadyExistsException", "Status Code: 412")
+#: What a file system that does not know CONDITIONAL_CREATE says ("Unknown mandatory key ...").
+OPTION_UNKNOWN = ("IllegalArgumentException", "mandatory key", "UnsupportedOperationException")
 
 
 @dataclass(frozen=True)
@@ -189,17 +200,37 @@ class HadoopStore:
     def create_exclusive(self, path: str, data: bytes) -> bool:
         from py4j.protocol import Py4JJavaError
 
+        target = self._path(path)
         try:
-            stream = self._fs.create(self._path(path), False)
+            stream = self._create_new(target)
         except Py4JJavaError:
-            if self._fs.exists(self._path(path)):
+            if self._fs.exists(target):
                 return False
             raise
         try:
-            stream.write(bytearray(data))
-        finally:
-            stream.close()
+            try:
+                stream.write(bytearray(data))
+            finally:
+                stream.close()  # an object store's PUT happens here, and its precondition is checked
+        except Py4JJavaError as exc:
+            if any(sign in str(exc) for sign in CREATE_REFUSED):
+                return False  # another writer's object got there first
+            raise
         return True
+
+    def _create_new(self, target):
+        """An output stream that creates `target` only if it does not exist. Where the file
+        system knows CONDITIONAL_CREATE (S3A in Hadoop 3.5), the write is a conditional PUT
+        (`If-None-Match: *`), so of two writers that both found no lease only one succeeds
+        (the other's close fails). Other file systems refuse the unknown mandatory option and
+        get `create(overwrite=False)` (or ignore it): atomic on HDFS, ABFS and GCS."""
+        try:
+            builder = self._fs.createFile(target).overwrite(False)
+            return builder.must(CONDITIONAL_CREATE, True).build()
+        except Exception as exc:  # PySpark turns Java's IllegalArgumentException into its own
+            if not any(sign in f"{type(exc).__name__}: {exc}" for sign in OPTION_UNKNOWN):
+                raise
+        return self._fs.create(target, False)
 
     def read(self, path: str) -> bytes | None:
         if not self._fs.exists(self._path(path)):

@@ -9,10 +9,11 @@ from the others.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["is_path_not_found", "local_path", "normalise_output"]
+__all__ = ["hadoop_reader", "is_path_not_found", "local_path", "normalise_output"]
 
 
 def local_path(uri: str) -> Path | None:
@@ -43,3 +44,25 @@ def is_path_not_found(exc: BaseException) -> bool:
     exist (error class PATH_NOT_FOUND, or Hadoop's "Path does not exist" of older versions)."""
     text = str(exc)
     return "PATH_NOT_FOUND" in text or "Path does not exist" in text
+
+
+def hadoop_reader(spark) -> Callable[[str], bytes] | None:
+    """A function that reads a whole file through the session's Hadoop file systems (on classic
+    Spark: s3a://, abfss://, gs://, hdfs://... with the very settings and credentials the jobs
+    use), or None when the session has no JVM on this side (Spark Connect)."""
+    try:
+        jvm, conf = spark._jvm, spark._jsc.hadoopConfiguration()  # noqa: SLF001 - classic Spark only
+    except Exception:  # noqa: BLE001 - Spark Connect has no JVM gateway
+        return None
+    if jvm is None:
+        return None
+
+    def read(uri: str) -> bytes:
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        stream = path.getFileSystem(conf).open(path)
+        try:
+            return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+        finally:
+            stream.close()
+
+    return read

@@ -8,6 +8,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
@@ -15,7 +16,8 @@ from pyspark.sql import SparkSession
 from sparkhash.conf import profile_settings
 from sparkhash.errors import SparkUnavailable
 
-#: How long a Spark Connect server (SPARK_REMOTE) may take to accept a connection.
+#: How long a Spark Connect server (SPARK_REMOTE) may take to accept a connection and answer
+#: the gRPC handshake.
 CONNECT_TIMEOUT_SECONDS = 10.0
 #: Spark Connect's default port.
 CONNECT_DEFAULT_PORT = 15002
@@ -46,10 +48,12 @@ appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 
 def check_connect_server(remote: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
     """Raise SparkUnavailable (one line) unless `remote` (sc://host:port/;...) accepts a TCP
-    connection within `timeout` seconds. Spark Connect's client would otherwise retry silently
-    for minutes."""
+    connection and completes the gRPC (HTTP/2) handshake within `timeout` seconds in all.
+    Spark Connect's client would otherwise retry silently for minutes, or wait forever on a
+    server that accepts connections and never answers."""
     parts = urlsplit(remote.split(";", 1)[0])
     host, port = parts.hostname or "localhost", parts.port or CONNECT_DEFAULT_PORT
+    deadline = time.monotonic() + timeout
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as exc:
@@ -57,6 +61,32 @@ def check_connect_server(remote: str, timeout: float = CONNECT_TIMEOUT_SECONDS) 
             f"Spark Connect server {host}:{port} (SPARK_REMOTE) does not answer within {timeout:.0f} s: "
             f"{exc.strerror or exc}"
         ) from None
+    if not _grpc_handshake(remote, max(deadline - time.monotonic(), 0.1)):
+        raise SparkUnavailable(
+            f"Spark Connect server {host}:{port} (SPARK_REMOTE) does not answer within {timeout:.0f} s: "
+            "it accepts connections but never completes the gRPC handshake"
+        )
+
+
+def _grpc_handshake(remote: str, timeout: float) -> bool:
+    """Whether a gRPC channel to `remote`, built as Spark Connect's client builds it (TLS and
+    token included), becomes ready within `timeout` seconds: the server must answer HTTP/2's
+    connection preface. True when that cannot be checked here (the client's own error, for a
+    malformed URL or missing packages, says more)."""
+    try:
+        import grpc
+        from pyspark.sql.connect.client.core import DefaultChannelBuilder
+
+        channel = DefaultChannelBuilder(remote).toChannel()
+    except Exception:  # noqa: BLE001 - see the docstring
+        return True
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+        return True
+    except grpc.FutureTimeoutError:
+        return False
+    finally:
+        channel.close()
 
 
 def quiet_java_options(existing: str | None = None) -> str:
@@ -85,8 +115,8 @@ def get_session(
     conf/cluster.conf.
 
     With `quiet` (the commands, unless --debug), a driver JVM started here logs nothing below
-    FATAL to the console, and a Spark Connect server that does not accept a connection within
-    CONNECT_TIMEOUT_SECONDS raises SparkUnavailable.
+    FATAL to the console. A Spark Connect server that does not accept a connection and answer
+    the gRPC handshake within CONNECT_TIMEOUT_SECONDS raises SparkUnavailable.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
