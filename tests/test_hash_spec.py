@@ -219,3 +219,26 @@ def test_main_output_is_read_extended_with_an_algorithm_and_deduplicated(spark, 
     run_dups(spark, DupsConfig(hashes=str(hashes), output=str(dups), algorithm="dhash", threshold=8))
     pairs = {(r["path_a"], r["path_b"]) for r in read_dups(spark, str(dups)).pairs.collect()}
     assert (uri["a.jpg"], uri["a_copy.jpg"]) in pairs and (uri["b.jpg"], uri["e.jpg"]) in pairs
+
+
+@pytest.mark.spark
+def test_a_rerun_without_algorithms_keeps_making_what_output_holds(spark, capsys, tmp_path):
+    """A scheduled `sparkhash hash IN OUT` with no --algorithms does not add the defaults to an
+    OUTPUT made with fewer (which would re-hash every file): it makes OUTPUT's own algorithms."""
+    from sparkhash.spark.tables import committed_runs, read_hashes
+
+    images = tmp_path / "images"
+    write_image_set(images, count=2, seed=5)
+    out = str(tmp_path / "out")
+    assert main(["hash", str(images), out, "--algorithms", "phash"]) == 0
+    write_image_set(tmp_path / "images" / "more", count=1, seed=6)
+    capsys.readouterr()
+    assert main(["hash", str(images), out]) == 0
+    assert " 1 hashed" in capsys.readouterr().out  # only the new file, with phash alone
+    assert [r.algorithms for r in committed_runs(spark, out)] == ["phash", "phash"]
+    rows = read_hashes(spark, out).collect()
+    assert len(rows) == 3 and all(r["phash"] for r in rows) and "dhash" not in read_hashes(spark, out).columns
+    # a new OUTPUT without --algorithms gets the imagehash defaults
+    fresh = str(tmp_path / "fresh")
+    assert main(["hash", str(images), fresh]) == 0
+    assert committed_runs(spark, fresh)[-1].algorithms == ",".join(registry.DEFAULT_ALGORITHMS)

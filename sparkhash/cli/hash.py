@@ -47,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--algorithms",
-        default=",".join(DEFAULT_ALGORITHMS),
-        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: the imagehash ones, {','.join(DEFAULT_ALGORITHMS)})",
+        default=None,
+        help=f"comma-separated, from {','.join(ALGORITHMS)} (default: the ones OUTPUT already holds; for a new "
+        f"OUTPUT the imagehash ones, {','.join(DEFAULT_ALGORITHMS)}). Naming more adds them to every file",
     )
     parser.add_argument(
         "--name-filter", help='glob on file names, e.g. "*.{jpg,jpeg,png}" (default: every file)'
@@ -131,7 +132,7 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
     """The job configuration described by parsed command-line arguments."""
     params = hash_params_from_args(args)
     try:
-        algorithms = normalise_algorithms(args.algorithms)
+        algorithms = None if args.algorithms is None else normalise_algorithms(args.algorithms)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return HashJobConfig(

@@ -59,7 +59,9 @@ class HashJobConfig:
 
     input: str
     output: str
-    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    #: None: the algorithms OUTPUT already holds (so a scheduled re-run keeps making what it
+    #: made), or DEFAULT_ALGORITHMS for a new OUTPUT. Naming more adds them (see `_lacking`).
+    algorithms: tuple[str, ...] | None = None
     params: HashParams = field(default_factory=HashParams)
     decode_options: DecodeOptions = field(default_factory=DecodeOptions)
     name_filter: str | None = None
@@ -110,13 +112,14 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     is refused with LeaseHeld, and only under the lease are crashed runs' leftovers removed."""
     started = time.perf_counter()
     output = tables.normalise_output(config.output)
-    algorithms = check_config(config)
+    check_config(config)
     params = params_json(config.params, config.decode_options)
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
     with tables.run_store(spark, output).acquire() as held:
         runs = tables.committed_runs(spark, output)
+        algorithms = run_algorithms(config, runs)
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(spark, output, [r.run_id for r in runs])
         return _hash_run(
@@ -132,17 +135,36 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         )
 
 
-def check_config(config: HashJobConfig) -> tuple[str, ...]:
+def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
     """Refuse (UsageError, one line) what could only give a run of error rows, or a run `dups`
-    could not join, before any work; returns the algorithms in canonical order."""
-    try:
-        algorithms = normalise_algorithms(config.algorithms)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    check_hash_params(config.params, algorithms)
+    could not join, before any work; returns the algorithms asked for in canonical order (None:
+    OUTPUT's own, known once its runs are read: `run_algorithms` checks them then)."""
+    algorithms = _requested(config)
+    if algorithms is not None:
+        check_hash_params(config.params, algorithms)
     check_at_least(config.max_file_bytes, 1, "max_file_bytes")
     check_at_least(config.decode_options.max_pixels, 1, "max_pixels")
     preflight.check_output(config.output, "hash", config.input)
+    return algorithms
+
+
+def _requested(config: HashJobConfig) -> tuple[str, ...] | None:
+    if config.algorithms is None:
+        return None
+    try:
+        return normalise_algorithms(config.algorithms)
+    except ValueError as exc:
+        raise UsageError(str(exc), "algorithms") from None
+
+
+def run_algorithms(config: HashJobConfig, runs: list[tables.RunRecord]) -> tuple[str, ...]:
+    """The algorithms a run makes: those asked for, else those OUTPUT holds (its committed runs'),
+    else DEFAULT_ALGORITHMS; their parameters checked (UsageError)."""
+    algorithms = _requested(config)
+    if algorithms is None:
+        held = [a for run in runs for a in run.algorithms.split(",") if a]
+        algorithms = normalise_algorithms(tuple(dict.fromkeys(held)) or DEFAULT_ALGORITHMS)
+        check_hash_params(config.params, algorithms)
     return algorithms
 
 

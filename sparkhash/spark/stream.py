@@ -32,9 +32,15 @@ from pyspark.sql.streaming import StreamingQuery
 from pyspark.sql.types import BinaryType, LongType, StringType, StructField, StructType, TimestampType
 
 from sparkhash.spark import tables
-from sparkhash.spark.api import normalise_algorithms, params_json
+from sparkhash.spark.api import params_json
 from sparkhash.spark.faults import fault_point
-from sparkhash.spark.hash_job import HashJobConfig, JobSummary, _check_compatible, run_hash_job
+from sparkhash.spark.hash_job import (
+    HashJobConfig,
+    JobSummary,
+    _check_compatible,
+    run_algorithms,
+    run_hash_job,
+)
 from sparkhash.spark.read import hadoop_path
 
 #: The binaryFile source's schema, given explicitly (a stream cannot infer it).
@@ -148,7 +154,7 @@ def check_output(spark: SparkSession, job: HashJobConfig) -> None:
     the stream starts rather than in its first batch."""
     runs = tables.committed_runs(spark, job.output)
     _check_compatible(
-        runs, normalise_algorithms(job.algorithms), params_json(job.params, job.decode_options), job.output
+        runs, run_algorithms(job, runs), params_json(job.params, job.decode_options), job.output
     )
 
 
