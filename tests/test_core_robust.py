@@ -51,12 +51,39 @@ def test_mirror_negates_odd_horizontal_frequencies() -> None:
     assert np.allclose(robust.low_dct(x[:, ::-1]), robust.low_dct(x) * robust.MIRROR_SIGNS)
 
 
-def test_global_hash_of_the_mirror_is_the_mirrored_hash() -> None:
-    content = np.asarray(_scene(2).convert("L"))
-    normal, mirrored = robust.global_hashes(content)
-    flipped = robust.global_hashes(np.ascontiguousarray(content[:, ::-1]))
-    assert flipped == (mirrored, normal)
-    assert normal != mirrored
+def _orient(pixels: np.ndarray, o: int) -> np.ndarray:
+    """Orientation o of a picture (`robust.ORIENTATIONS`): transpose, then mirror, then flip."""
+    x = pixels.T if o & 4 else pixels
+    x = x[:, ::-1] if o & 1 else x
+    return np.ascontiguousarray(x[::-1] if o & 2 else x)
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_global_hashes_of_every_orientation_come_from_one_dct(o: int) -> None:
+    content = np.asarray(_scene(2, (400, 300)).convert("L"))
+    hashes = robust.global_hashes(content)
+    assert len(set(hashes)) == robust.ORIENTATIONS
+    assert robust.global_hashes(_orient(content, o))[0] == hashes[o]
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_every_orientation_shares_a_candidate_row_hash(o: int) -> None:
+    content = np.asarray(_scene(3, (400, 300)).convert("L"))
+    rows = {robust.global_hashes(content)[k] for k in robust.CANDIDATE_ORIENTATIONS}
+    turned = robust.global_hashes(_orient(content, o))
+    assert rows & {turned[k] for k in robust.CANDIDATE_ORIENTATIONS}
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_orientation_matrix_maps_pixels_like_the_orientation(o: int) -> None:
+    w, h = 5, 3
+    m = robust.orientation_matrix(o, w, h)
+    picture = np.arange(w * h).reshape(h, w)
+    turned = _orient(picture, o)
+    for y in range(h):
+        for x in range(w):  # pixel centres in continuous coordinates
+            u, v, _ = m @ [x + 0.5, y + 0.5, 1.0]
+            assert turned[int(v), int(u)] == picture[y, x]
 
 
 def test_bands_are_whole_slices_only() -> None:
@@ -69,10 +96,11 @@ def test_bands_are_whole_slices_only() -> None:
 
 def test_global_bands_stay_selective_in_a_lake() -> None:
     # One global band hit makes a candidate: the chance that two unrelated images share a band
-    # value (2 orientations each, 2 bands) must stay negligible at a million images.
+    # value (4 candidate orientations each, 2 bands) must stay negligible at a million images.
     bits = 4 * robust.BAND_DIGITS[robust.GLOBAL]
     bands = 16 // robust.BAND_DIGITS[robust.GLOBAL]
-    random_candidates = (1e6**2 / 2) * 4 * bands / 2**bits
+    rows = len(robust.CANDIDATE_ORIENTATIONS)
+    random_candidates = (1e6**2 / 2) * rows * rows * bands / 2**bits
     assert random_candidates < 10_000
 
 
@@ -110,6 +138,23 @@ def test_other_format_versions_are_refused() -> None:
     data[0] = robust.FORMAT_VERSION + 1
     with pytest.raises(ValueError, match="format"):
         robust.RobustSignature.from_bytes(bytes(data))
+
+
+def test_text_form_round_trips_and_other_versions_are_refused() -> None:
+    sig = _sig(_scene(5))
+    text = robust.to_text(sig)
+    back = robust.from_text(text)
+    assert back.global_hashes == sig.global_hashes
+    assert [kind for kind, _ in robust.text_rows(text)].count(robust.GLOBAL) == len(
+        robust.CANDIDATE_ORIENTATIONS
+    )
+    old = text.replace(robust.TEXT_TAG + ";", "v2;", 1)
+    with pytest.raises(ValueError, match="format"):
+        robust.from_text(old)
+    with pytest.raises(ValueError, match="format"):
+        robust.text_rows(old)
+    with pytest.raises(ValueError, match="format"):
+        robust.from_text(text.split(";", 1)[1])  # the format 2 layout: G;D0;D1;P
 
 
 def test_blank_images_have_no_rows() -> None:
