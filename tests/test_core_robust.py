@@ -254,3 +254,122 @@ def test_dark_look_alikes_do_not_match(pair: tuple[str, str]) -> None:
     """Dark game portraits on black: same layout, other drawings (a rider added, another pose)."""
     a, b = (_photo(f"../distractors/{name}") for name in pair)
     assert not robust.verify_pair(a, b).match
+
+
+# ---------------------------------------------------------------- format 3: turns, keystones, overlays, relations
+
+
+def _keystone(im: Image.Image, share: float) -> Image.Image:
+    """The right edge shrunk by `share` of the height at top and bottom (a photo of a screen)."""
+    w, h = im.size
+    d = h * share
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0, 0], [w, d], [w, h - d], [0, h]])
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = tuple(np.linalg.solve(np.array(rows, float), np.array(rhs, float)))
+    return im.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=(0, 0, 0))
+
+
+def _sticker(im: Image.Image) -> Image.Image:
+    out = im.copy()
+    w, h = out.size
+    draw = ImageDraw.Draw(out)
+    r = min(w, h) // 7
+    draw.ellipse((w - 3 * r, r, w - r, 3 * r), fill=(255, 205, 40), outline=(120, 80, 0), width=3)
+    draw.text((w - 2 * r - 10, 2 * r), "LOL", fill=(0, 0, 0))
+    return out
+
+
+FORMAT3_EDITS = {
+    "rot90": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "rot180": lambda im: im.transpose(Image.Transpose.ROTATE_180),
+    "vflip": ImageOps.flip,
+    "transpose": lambda im: im.transpose(Image.Transpose.TRANSPOSE),
+    "rotate30": lambda im: im.rotate(30, resample=Image.BICUBIC, expand=True, fillcolor=(255, 255, 255)),
+    "rotate_minus_45": lambda im: im.rotate(-45, resample=Image.BICUBIC, expand=True),
+    "keystone": lambda im: _keystone(im, 0.08),
+    "sticker": _sticker,
+}
+
+
+@pytest.mark.parametrize("edit", list(FORMAT3_EDITS))
+def test_generated_format3_copy_matches_its_original(edit: str) -> None:
+    original = _scene(10)
+    verdict = robust.verify_pair(_sig(original), _sig(FORMAT3_EDITS[edit](original)))
+    assert verdict.match, verdict
+
+
+def _relation(original: Image.Image, copy: Image.Image) -> robust.Relation:
+    a, b = _sig(original), _sig(copy)
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match, verdict
+    return robust.relation(a, b, verdict)
+
+
+def test_relation_of_a_crop_names_it_and_its_box() -> None:
+    original = _scene(12)
+    w, h = original.size
+    rel = _relation(original, original.crop((w // 4, h // 5, w, h)))
+    assert rel.relation == "crop"
+    assert rel.box_a == pytest.approx((0.25, 0.2, 1.0, 1.0), abs=0.05)
+    assert rel.box_b == pytest.approx((0.0, 0.0, 1.0, 1.0), abs=0.05)
+    back = _relation(original.crop((w // 4, h // 5, w, h)), original)  # the other way round
+    assert back.relation == "contains"
+    assert back.box_b == pytest.approx((0.25, 0.2, 1.0, 1.0), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("turn", "degrees"), [(Image.Transpose.ROTATE_90, -90.0), (Image.Transpose.ROTATE_270, 90.0)]
+)
+def test_relation_of_a_quarter_turn_is_rotation_90(turn, degrees: float) -> None:
+    original = _scene(13)
+    rel = _relation(original, original.transpose(turn))
+    assert rel.relation == "rotation"
+    assert rel.rotation == pytest.approx(degrees, abs=1.0)  # clockwise positive
+    assert not rel.mirrored
+
+
+def test_relation_of_mirror_keystone_sticker_and_frame() -> None:
+    original = _scene(14)
+    assert _relation(original, ImageOps.mirror(original)).relation == "mirror"
+    assert "perspective" in _relation(original, _keystone(original, 0.1)).relation.split("+")
+    sticker = _relation(original, _sticker(original))
+    assert sticker.relation == "overlay" and 0.02 < sticker.differing < 0.3
+    framed = _relation(original, ImageOps.expand(original, border=40, fill=(0, 0, 0)))
+    assert framed.relation == "framed"
+    assert framed.box_a == pytest.approx((0.0, 0.0, 1.0, 1.0), abs=0.05)
+
+
+def test_generated_look_alikes_with_a_changed_region_do_not_match() -> None:
+    """Another picture of the same layout with one region redrawn (a different shape, not a
+    flat sticker) is not an overlay unless everything else agrees tightly."""
+    original = _scene(15)
+    other = _scene(16)
+    w, h = original.size
+    mixed = original.copy()
+    mixed.paste(other.crop((0, 0, w // 2, h)), (0, 0))  # half of another picture
+    assert not robust.verify_pair(_sig(original), _sig(mixed)).match
+
+
+@needs_photos
+@pytest.mark.parametrize("group", ["g001", "g006", "g026"])
+def test_photo_relations(group: str) -> None:
+    orig = _photo(f"{group}/orig.jpg")
+
+    def rel(edit: str) -> robust.Relation:
+        b = _photo(f"{group}/{edit}")
+        verdict = robust.verify_pair(orig, b)
+        assert verdict.match, (edit, verdict)
+        return robust.relation(orig, b, verdict)
+
+    crop = rel("crop25_corner.jpg")
+    assert crop.relation == "crop" and crop.box_a == pytest.approx((0.25, 0.25, 1.0, 1.0), abs=0.05)
+    side = rel("crop40_side.jpg")
+    assert side.relation == "crop" and side.box_a == pytest.approx((0.0, 0.0, 0.6, 1.0), abs=0.05)
+    turn = rel("rot270.jpg")
+    assert turn.relation == "rotation" and turn.rotation == pytest.approx(90.0, abs=1.0)
+    assert rel("emoji_overlay.jpg").relation == "overlay"
+    assert rel("mirror.jpg").relation == "mirror"

@@ -648,10 +648,11 @@ class Verdict:
     transform: np.ndarray | None = None  # 3 x 3: B's content frame -> A's content frame
     reason: str = ""
     look: Appearance | None = None
-    rotation: float = 0.0  # degrees, counter-clockwise as seen, of B relative to A (after the flip)
+    rotation: float = 0.0  # of the transform B -> A at B's centre, degrees (y down; see `relation`)
     scale: float = 1.0  # B -> A linear scale (content frames)
     perspective: bool = False  # the transform is a homography
     overlay: bool = False  # accepted with a compact differing region (sticker, emoji, text)
+    swapped: bool = False  # verify_pair: the transform maps A -> B (found with B as reference)
 
 
 def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> bool:
@@ -921,7 +922,26 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0
     )
     inside &= corner_fill(a.thumbnail)
+    if _resampled(m):
+        # B was resampled twice off the pixel grid (by the edit, then by this warp): its
+        # thumbnail is softer than A's; compare both at the same softness.
+        ta = cv2.GaussianBlur(ta, (0, 0), SOFTEN_SIGMA)
+        warped = cv2.GaussianBlur(warped, (0, 0), SOFTEN_SIGMA)
     return _measure(a, b, ta, warped, inside, m, True)
+
+
+#: Gaussian blur (thumbnail pixels) of both thumbnails when the transform is off the pixel grid.
+SOFTEN_SIGMA = 0.8
+
+
+def _resampled(m: np.ndarray) -> bool:
+    """Is the transform (3 x 3) off the pixel grid: a rotation more than 1.5 degrees away from
+    a quarter turn, or a perspective?"""
+    m = _homogeneous(m)
+    if abs(m[2, 0]) + abs(m[2, 1]) > 1e-9:
+        return True
+    _, rot, _ = describe(m)
+    return abs((rot + 45.0) % 90.0 - 45.0) > 1.5
 
 
 def _mirror_matrix(width: int) -> np.ndarray:
@@ -929,10 +949,16 @@ def _mirror_matrix(width: int) -> np.ndarray:
     return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 
-def describe(m: np.ndarray) -> tuple[bool, float, float]:
-    """(mirrored, rotation degrees, scale) of a 3 x 3 transform (B -> A), read from its linear
-    part: mirrored when it flips orientation, the rotation after undoing that flip."""
-    lin = m[:2, :2] / m[2, 2]
+def describe(m: np.ndarray, at: tuple[float, float] = (0.0, 0.0)) -> tuple[bool, float, float]:
+    """(mirrored, rotation degrees, scale) of a 3 x 3 transform (B -> A), read from its
+    Jacobian at the point `at` of B (the linear part for an affine m): mirrored when it flips
+    orientation, the rotation after undoing that flip."""
+    m = _homogeneous(m)
+    x, y = at
+    w = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    u = (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / w
+    v = (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / w
+    lin = (m[:2, :2] - np.outer([u, v], m[2, :2])) / w
     mirrored = float(np.linalg.det(lin)) < 0
     if mirrored:
         lin = lin @ np.diag([-1.0, 1.0])
@@ -965,7 +991,7 @@ def _judge(
     look = appearance(a, b, m_b)
     match = _agrees(look, vcfg, vcfg.min_correlation)
     overlay = not match and _overlaid(look, vcfg)
-    _, rot, _ = describe(m_b)
+    _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
     return Verdict(
         match or overlay,
         look.correlation,
@@ -1007,33 +1033,32 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             maxIters=2000,
             confidence=0.995,
         )
+        tries = []  # (transform B -> A, inlier mask, perspective), judged in order
         n_sim = 0
         if m is not None:
             inl = inl.ravel().astype(bool)
             n_sim = int(inl.sum())
             if n_sim >= vcfg.min_inliers:
-                verdict = _judge(a, b, _homogeneous(m) @ to_b, dst[inl], n_sim, bool(o), vcfg, False)
-                if verdict is not None:
-                    if verdict.match:
-                        return verdict
-                    if verdict.score > best.score:
-                        best = verdict
-        # A keystone (a photo of a screen): a homography, when it explains clearly more.
-        if len(matches) < vcfg.homography_min_inliers:
-            continue
-        h, hin = cv2.findHomography(src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995)
-        if h is None:
-            continue
-        hin = hin.ravel().astype(bool)
-        n_h = int(hin.sum())
-        if n_h < max(vcfg.homography_min_inliers, vcfg.homography_gain * n_sim):
-            continue
-        m_b = h @ to_b
-        quad = _quad(b, m_b)
-        if not cv2.isContourConvex(quad.reshape(-1, 1, 2)) or _keystone(quad) > vcfg.max_keystone:
-            continue
-        verdict = _judge(a, b, m_b, dst[hin], n_h, bool(o), vcfg, True)
-        if verdict is not None:
+                tries.append((_homogeneous(m) @ to_b, inl, False))
+        # A keystone (a photo of a screen): a homography, judged first when it explains clearly
+        # more matches than the similarity (so the verdict says perspective).
+        if len(matches) >= vcfg.homography_min_inliers:
+            h, hin = cv2.findHomography(
+                src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995
+            )
+            if h is not None:
+                hin = hin.ravel().astype(bool)
+                quad = _quad(b, h @ to_b)
+                if (
+                    int(hin.sum()) >= max(vcfg.homography_min_inliers, vcfg.homography_gain * n_sim)
+                    and cv2.isContourConvex(quad.reshape(-1, 1, 2))
+                    and _keystone(quad) <= vcfg.max_keystone
+                ):
+                    tries.insert(0, (h @ to_b, hin, True))
+        for m_b, mask, perspective in tries:
+            verdict = _judge(a, b, m_b, dst[mask], int(mask.sum()), bool(o), vcfg, perspective)
+            if verdict is None:
+                continue
             if verdict.match:
                 return verdict
             if verdict.score > best.score:
@@ -1105,7 +1130,94 @@ def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEF
     if v.match:
         return v
     w = verify(b, a, vcfg)
+    w.swapped = True
     return w if w.match or w.score > v.score else v
+
+
+#: A matched box covering at least this share of its image counts as the whole image.
+WHOLE = 0.9
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How B relates to A, for a matching `verify_pair` verdict (see `relation`)."""
+
+    relation: str  # "+"-joined RELATIONS, B relative to A, e.g. "crop", "rotation+mirror", "same"
+    rotation: float  # degrees B is turned clockwise relative to A (after the flip), (-180, 180]
+    mirrored: bool
+    scale: float  # B's picture size / A's (linear, content frames)
+    box_a: tuple[float, float, float, float]  # the matched part of A: x0, y0, x1, y1 fractions
+    box_b: tuple[float, float, float, float]  # the matched part of B
+    differing: float  # share of the matched part that differs (disagreeing cells)
+    score: float  # correlation of the matched parts
+
+
+def _image_box(sig: RobustSignature, points: np.ndarray) -> tuple[float, float, float, float]:
+    """Bounding box of content-frame points as fractions of the decoded image (through sig.box)."""
+    x0, y0, x1, y1 = sig.box
+    xs = np.clip(points[:, 0] / sig.width, 0, 1) * (x1 - x0) + x0
+    ys = np.clip(points[:, 1] / sig.height, 0, 1) * (y1 - y0) + y0
+    return (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+
+
+def _box_area(box: tuple[float, float, float, float]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relation:
+    """What a matching verdict of `verify_pair(a, b)` says B is, relative to A.
+
+    crop: B shows part of A (B's matched box is the whole of B, A's is not); framed: B shows
+    the whole of A inside more (a border, caption bars, a screenshot or app window: B's
+    matched box is not the whole of B); contains: B shows A and more of the picture (A is a
+    crop of B: B's content is not trimmed); mirror, rotation (off by more than 1.5 degrees),
+    perspective, overlay (a sticker/emoji/text over part of it); same when none applies.
+    """
+    m = _homogeneous(verdict.transform)
+    ref, other = (b, a) if verdict.swapped else (a, b)  # m maps other -> ref
+    poly, _, _ = _overlap(ref, other, m)
+    poly = np.asarray(poly, np.float64).reshape(-1, 2)
+    if len(poly) < 3:
+        poly = _corners(ref.width, ref.height).astype(np.float64)
+    back = cv2.perspectiveTransform(poly[None], np.linalg.inv(m))[0]
+    box_ref, box_other = _image_box(ref, poly), _image_box(other, back)
+    if verdict.swapped:  # express everything as B relative to A
+        m = np.linalg.inv(m)
+        box_a, box_b = box_other, box_ref
+    else:
+        box_a, box_b = box_ref, box_other
+    mirrored, rot, scale = describe(m, (b.width / 2, b.height / 2))  # m: B -> A; B turned by -rot
+    rot = -rot
+    rot = 180.0 if abs(rot + 180.0) < 1e-9 else rot
+    whole_a, whole_b = _box_area(box_a) >= WHOLE, _box_area(box_b) >= WHOLE
+    kinds = []
+    if whole_b and not whole_a:
+        kinds.append("crop")
+    elif whole_a and not whole_b:
+        trimmed = _box_area(b.box) < WHOLE
+        kinds.append("framed" if trimmed else "contains")
+    elif not whole_a and not whole_b:
+        kinds.append("crop")
+    if mirrored:
+        kinds.append("mirror")
+    if abs(rot) > 1.5:
+        kinds.append("rotation")
+    if verdict.perspective:
+        kinds.append("perspective")
+    if verdict.overlay:
+        kinds.append("overlay")
+    look = verdict.look
+    differing = 1.0 - look.cells if look is not None else 0.0
+    return Relation(
+        "+".join(kinds) or "same",
+        round(rot, 1),
+        mirrored,
+        1.0 / scale if scale > 0 else 0.0,
+        box_a,
+        box_b,
+        differing,
+        verdict.score,
+    )
 
 
 CHROMA_CELL = 4
