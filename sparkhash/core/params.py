@@ -36,7 +36,7 @@ class HashParams:
     segmentation_image_size: int = 300
     #: format of robust signatures (sparkhash.core.robust.FORMAT_VERSION); hashes of
     #: different versions are never compared (the dups job refuses mixed params)
-    robust_version: int = 2
+    robust_version: int = 3
 
     def __post_init__(self) -> None:
         if self.segment_hash not in SEGMENT_HASHES:
