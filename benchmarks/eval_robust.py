@@ -7,8 +7,7 @@ Simulates exactly the two stages of the Spark `dups` job for robust:
 1. candidates: banded joins on the fixed-width hex candidate rows (`robust.candidate_rows`):
    two rows match when one band (a fixed slice of hex digits) is equal; buckets holding rows
    of more than `--max-bucket` images are dropped (hot buckets); a pair of images is a
-   candidate when its global rows share a band, or when at least `robust.MIN_DESCRIPTOR_HITS`
-   distinct descriptor-band hits join them;
+   candidate when its hits per kind pass `robust.is_candidate` (`robust.MIN_HITS`);
 2. verification (`robust.verify`) of the candidate pairs only.
 
 Recall is per edit: the share of (orig, edited copy) pairs of a group reported. The false-
@@ -18,6 +17,7 @@ Baselines (phash, dhash, crop_resistant) are brute-force Hamming distances on al
 largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
 
 --hard DIR writes harder variants of every group's original there (once) and reports them.
+--lake DIR does the same with the format-3 kinds of copies at other strengths (`lake_edits`).
 --extra-distractors DIR adds other unrelated images (not in the corpus) to the FPR count.
 """
 

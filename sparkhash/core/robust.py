@@ -625,6 +625,7 @@ class VerifyConfig:
     # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
     overlay_max_share: float = 0.25  # its bounding box / overlap cells
     overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
+    overlay_max_detail: float = 0.5  # share of the high-pass energy inside it (A or B)
     # ... and the rest agrees tightly: far tighter than `min_correlation` / `min_detail` (other
     # photos of one scene, tile variants, recoloured sprites agree there at 0.95-0.97)
     overlay_correlation: float = 0.985
@@ -680,6 +681,11 @@ def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     overlap, so another photo of the same scene (differences spread all over) stays apart."""
     rest = look.rest
     if rest is None or look.region_share > vcfg.overlay_max_share or look.compact < vcfg.overlay_min_compact:
+        return False
+    # The overlay hides a small part of the picture: in at least one of the two images the
+    # region holds a small share of the detail. Two screenshots of one app page with other
+    # photos in it agree on the page, and the photos hold most of the detail of both.
+    if look.region_detail > vcfg.overlay_max_detail:
         return False
     if rest.texture >= vcfg.min_texture and rest.detail < vcfg.overlay_detail:
         return False
@@ -802,6 +808,7 @@ class Appearance:
     # the largest 8-connected region of disagreeing grey cells (see `_overlaid`):
     region: tuple[float, float, float, float] | None = None  # its box in A's content frame, fractions
     region_share: float = 0.0  # its bounding box / overlap cells
+    region_detail: float = 1.0  # share of the high-pass energy inside it (the smaller of A's, B's)
     compact: float = 0.0  # share of the disagreeing cells inside it
     rest: Appearance | None = None  # the same measures outside its bounding box
 
@@ -906,7 +913,17 @@ def _measure(
         rest = inside.copy()
         rest[max(0, (y - 1) * CELL) : (y + h + 1) * CELL, max(0, (x - 1) * CELL) : (x + w + 1) * CELL] = 0
         look.rest = _measure(a, b, ta, warped, rest, m, False)
+        box = np.zeros_like(mask)
+        box[y * CELL : (y + h) * CELL, x * CELL : (x + w) * CELL] = True
+        look.region_detail = min(_detail_share(ta, box, mask), _detail_share(warped, box, mask))
     return look
+
+
+def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
+    """Share of a thumbnail's high-pass energy over `mask` that lies inside `box`."""
+    hp = (t - cv2.GaussianBlur(t, (0, 0), 1.5)) ** 2
+    total = float(hp[mask].sum())
+    return float(hp[mask & box].sum()) / total if total > 1e-6 else 1.0
 
 
 def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appearance:
@@ -922,9 +939,11 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0
     )
     inside &= corner_fill(a.thumbnail)
-    if _resampled(m):
-        # B was resampled twice off the pixel grid (by the edit, then by this warp): its
-        # thumbnail is softer than A's; compare both at the same softness.
+    bh, bw = b.thumbnail.shape
+    if _resampled(m) or describe(mt, (bw / 2, bh / 2))[2] > UPSAMPLED:
+        # B was resampled twice off the pixel grid (by the edit, then by this warp), or its
+        # thumbnail is enlarged by the warp: it is softer than A's; compare both at the same
+        # softness.
         ta = cv2.GaussianBlur(ta, (0, 0), SOFTEN_SIGMA)
         warped = cv2.GaussianBlur(warped, (0, 0), SOFTEN_SIGMA)
     return _measure(a, b, ta, warped, inside, m, True)
@@ -932,6 +951,8 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
 
 #: Gaussian blur (thumbnail pixels) of both thumbnails when the transform is off the pixel grid.
 SOFTEN_SIGMA = 0.8
+#: ... or enlarges B's thumbnail by more than this (linear) into A's.
+UPSAMPLED = 1.1
 
 
 def _resampled(m: np.ndarray) -> bool:
