@@ -2,11 +2,11 @@
 
     python benchmarks/bench_robust_dedup.py --sizes 100000,300000,1000000 --legacy-max 100000
 
-Synthetic robust signatures in the stored text form (`robust.to_text`: `G;D0;D1;P`): random
-64-bit global hashes (normal and mirrored), 160 random 256-bit descriptors per orientation
+Synthetic robust signatures in the stored text form (`robust.to_text`: `v3;G;D0;D1;P`): random
+64-bit global hashes (one per candidate orientation), 160 random 256-bit descriptors per orientation
 (the mirrored set independent of the normal one), and one fixed valid payload P (a grey
 64 x 48 thumbnail and 160 keypoints per orientation) shared by every image. Planted pairs:
-the last `--dup-rate` of the images are copies of the first ones: both global hashes with
+the last `--dup-rate` of the images are copies of the first ones: all global hashes with
 `--global-flips` random bits flipped, `--shared` of the descriptors of each orientation copied
 with 0 to `--descriptor-flips` random bits flipped (the rest new random ones).
 
@@ -50,6 +50,9 @@ _B64 = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 #: Offset of the two global hashes in the payload's binary head, and the head rounded up to
 #: whole base64 groups (re-encoded per image).
 _GLOBAL_AT = struct.calcsize("<BBHH4f")
+#: Bytes of the global hashes of one image (8 orientations x 64 bits) and the text's version field.
+G_BYTES = 8 * len(robust.CANDIDATE_ORIENTATIONS)
+_TAG = (robust.TEXT_TAG + ";").encode()
 _HEAD_BYTES = -(-struct.calcsize(robust._HEAD) // 3) * 3
 
 
@@ -73,13 +76,13 @@ def payload(seed: int = 7) -> str:
         256,
         192,
         (0.0, 0.0, 1.0, 1.0),
-        (0, 0),
+        (0,) * robust.ORIENTATIONS,
         points,
         [np.zeros((ROWS, 32), np.uint8)] * 2,
         thumb.astype(np.uint8),
         None,
     )
-    return robust.to_text(sig).split(";")[3]
+    return robust.text_parts(robust.to_text(sig))[3]
 
 
 def _hex(data: np.ndarray) -> np.ndarray:
@@ -113,11 +116,11 @@ class Synthetic:
     def originals(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """(globals (m, 16) uint8, descriptors (m, 2, ROWS, 32) uint8) of images start..stop-1,
         a function of the image index only (a copy regenerates its original)."""
-        g = np.empty((stop - start, 16), np.uint8)
+        g = np.empty((stop - start, G_BYTES), np.uint8)
         d = np.empty((stop - start, 2, ROWS, 32), np.uint8)
         for k, i in enumerate(range(start, stop)):
             rng = np.random.default_rng([i, 1])
-            g[k] = rng.integers(0, 256, 16, np.uint8)
+            g[k] = rng.integers(0, 256, G_BYTES, np.uint8)
             d[k] = rng.integers(0, 256, (2, ROWS, 32), np.uint8)
         return g, d
 
@@ -128,12 +131,12 @@ class Synthetic:
         if copy.any():
             k = np.nonzero(copy)[0]
             src = np.arange(start, stop)[k] - first_copy
-            og = np.empty((len(k), 16), np.uint8)
+            og = np.empty((len(k), G_BYTES), np.uint8)
             od = np.empty((len(k), 2, ROWS, 32), np.uint8)
             for j, s in enumerate(src):
                 og[j : j + 1], od[j : j + 1] = self.originals(int(s), int(s) + 1)
             rng = np.random.default_rng([start, 2])
-            for half in (0, 8):  # normal and mirrored global hash
+            for half in range(0, G_BYTES, 8):  # the global hash of each orientation
                 part = og[:, half : half + 8].copy()
                 _flip(rng, part, np.full(len(k), self.global_flips))
                 og[:, half : half + 8] = part
@@ -147,10 +150,11 @@ class Synthetic:
                     _flip(rng, shared, rng.integers(0, self.descriptor_flips + 1, self.shared))
                     d[k[j], o, put] = shared
         m = stop - start
-        width = 32 + 1 + 2 * (ROWS * 64 + 1) + len(self.tail) - 1
+        pos = len(_TAG) + 2 * G_BYTES
+        width = pos + 2 * (ROWS * 64 + 1) + len(self.tail)
         text = np.empty((m, width), np.uint8)
-        text[:, :32] = _hex(g)
-        pos = 32
+        text[:, : len(_TAG)] = np.frombuffer(_TAG, np.uint8)
+        text[:, len(_TAG) : pos] = _hex(g)
         for o in (0, 1):
             text[:, pos] = ord(";")
             text[:, pos + 1 : pos + 1 + ROWS * 64] = _hex(d[:, o].reshape(m, ROWS * 32))
@@ -158,8 +162,8 @@ class Synthetic:
         text[:, pos:] = self.tail
         # the payload's head repeats the global hashes (struct "<Q", verification reads them there)
         head = np.tile(self.head, (m, 1))
-        head[:, _GLOBAL_AT : _GLOBAL_AT + 8] = g[:, 7::-1]
-        head[:, _GLOBAL_AT + 8 : _GLOBAL_AT + 16] = g[:, 15:7:-1]
+        for k, o in enumerate(robust.CANDIDATE_ORIENTATIONS):
+            head[:, _GLOBAL_AT + 8 * o : _GLOBAL_AT + 8 * o + 8] = g[:, 8 * k : 8 * k + 8][:, ::-1]
         text[:, pos + 1 : pos + 1 + len(self.head) // 3 * 4] = _base64(head)
         offsets = pa.py_buffer((np.arange(m + 1, dtype=np.int64) * width).tobytes())
         texts = pa.LargeStringArray.from_buffers(m, offsets, pa.py_buffer(text.tobytes()))
@@ -210,6 +214,8 @@ def legacy_candidate_pairs(valid):
     (path, kind, band, hex) string rows, a global distinct, bucket sizes, a join back, a self-join."""
     from pyspark.sql import functions as F
 
+    from sparkhash.dedup.robust import candidates_of_hits
+
     def slices(column: str, width: int, limit: int | None = None):
         count = f"floor(length({column}) / {width})"
         if limit is not None:
@@ -221,9 +227,9 @@ def legacy_candidate_pairs(valid):
 
     parts = valid.select("path", F.split("hex", ";").alias("p")).select(
         "path",
-        F.col("p").getItem(0).alias("g"),
-        F.col("p").getItem(1).alias("d0"),
-        F.col("p").getItem(2).alias("d1"),
+        F.col("p").getItem(1).alias("g"),
+        F.col("p").getItem(2).alias("d0"),
+        F.col("p").getItem(3).alias("d1"),
     )
     limit = robust.DEFAULT_CONFIG.band_rows
     g = parts.select("path", F.lit(robust.GLOBAL).alias("kind"), F.explode(slices("g", 16)).alias("row"))
@@ -251,13 +257,7 @@ def legacy_candidate_pairs(valid):
     a = members.select(F.col("path").alias("path_a"), "kind", "band", "key")
     b = members.select(F.col("path").alias("path_b"), "kind", "band", "key")
     hits = a.join(b, ["kind", "band", "key"]).filter(F.col("path_a") < F.col("path_b"))
-    counts = hits.groupBy("path_a", "path_b").agg(
-        F.sum(F.when(F.col("kind") == robust.GLOBAL, 1).otherwise(0)).alias("g"),
-        F.sum(F.when(F.col("kind") == robust.DESCRIPTOR, 1).otherwise(0)).alias("d"),
-    )
-    return counts.filter((F.col("g") >= 1) | (F.col("d") >= robust.MIN_DESCRIPTOR_HITS)).select(
-        "path_a", "path_b"
-    )
+    return candidates_of_hits(hits, "path_a", "path_b", F.lit)
 
 
 # ---------------------------------------------------------------- measuring

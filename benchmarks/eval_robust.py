@@ -7,8 +7,7 @@ Simulates exactly the two stages of the Spark `dups` job for robust:
 1. candidates: banded joins on the fixed-width hex candidate rows (`robust.candidate_rows`):
    two rows match when one band (a fixed slice of hex digits) is equal; buckets holding rows
    of more than `--max-bucket` images are dropped (hot buckets); a pair of images is a
-   candidate when its global rows share a band, or when at least `robust.MIN_DESCRIPTOR_HITS`
-   distinct descriptor-band hits join them;
+   candidate when its hits per kind pass `robust.is_candidate` (`robust.MIN_HITS`);
 2. verification (`robust.verify`) of the candidate pairs only.
 
 Recall is per edit: the share of (orig, edited copy) pairs of a group reported. The false-
@@ -18,6 +17,7 @@ Baselines (phash, dhash, crop_resistant) are brute-force Hamming distances on al
 largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
 
 --hard DIR writes harder variants of every group's original there (once) and reports them.
+--lake DIR does the same with the format-3 kinds of copies at other strengths (`lake_edits`).
 --extra-distractors DIR adds other unrelated images (not in the corpus) to the FPR count.
 """
 
@@ -197,7 +197,85 @@ def hard_edits(im: Image.Image):
     yield "jpeg_q20", im
 
 
-def build_hard(rows, outdir: str) -> list[tuple[str, int, str]]:
+def _keystone(im: Image.Image, left: float, top: float) -> Image.Image:
+    """The left edge shrunk by `left` of the height at each end, the top edge by `top` of the width."""
+    w, h = im.size
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[w * top, h * left], [w - w * top, 0], [w, h], [0, h - h * left]])
+    coeffs = _perspective_coeffs(dst, src)
+    return im.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=(0, 0, 0))
+
+
+def _perspective_coeffs(dst: np.ndarray, src: np.ndarray) -> tuple[float, ...]:
+    """PIL's 8 coefficients mapping output (dst) points to input (src) points."""
+    a, b = [], []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        a.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        b.append(u)
+        a.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        b.append(v)
+    return tuple(np.linalg.solve(np.array(a, float), np.array(b, float)))
+
+
+def lake_edits(im: Image.Image):
+    """Copies of the kinds format 3 was built for (turns, flips, rotations, keystones, stickers,
+    frames, deep crops, meme bars) at other strengths and with other overlays than the dev
+    corpus's: measured, never tuned on."""
+    w, h = im.size
+    s = min(w, h)
+    yield "rot90", im.transpose(Image.Transpose.ROTATE_90)
+    yield "rot180", im.transpose(Image.Transpose.ROTATE_180)
+    yield "transpose", im.transpose(Image.Transpose.TRANSPOSE)
+    yield "transverse_crop", im.transpose(Image.Transpose.TRANSVERSE).crop((0, 0, h * 85 // 100, w))
+    yield "rotate15_black", im.rotate(-15, resample=Image.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    yield "rotate30", im.rotate(30, resample=Image.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    yield "rotate45", im.rotate(45, resample=Image.BICUBIC, expand=True, fillcolor=(128, 128, 128))
+    yield "rotate95", im.rotate(95, resample=Image.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    yield "keystone_left12", _keystone(im, 0.06, 0.0)
+    yield "keystone_top8", _keystone(im, 0.0, 0.04)
+    c = im.copy()
+    d = ImageDraw.Draw(c)
+    r = s // 8
+    d.regular_polygon((w - w // 6, h // 5, r), 5, fill=(40, 160, 255), outline=(255, 255, 255))
+    d.rectangle(
+        (w - w // 6 - r, h // 5 + r + 4, w - w // 6 + r, h // 5 + r + 4 + r // 2), fill=(250, 250, 250)
+    )
+    d.text((w - w // 6 - r + 4, h // 5 + r + 6), "NEW!", fill=(200, 0, 0))
+    yield "sticker_top_right", c
+    c = im.copy()
+    d = ImageDraw.Draw(c)
+    d.rounded_rectangle((w // 3, h - h // 4, w - w // 4, h - h // 12), radius=8, fill=(20, 20, 20))
+    d.text((w // 3 + 10, h - h // 4 + 10), "@someone - reposted", fill=(255, 255, 255))
+    yield "text_box", c
+    page = Image.new("RGB", (w, h * 3 // 2), (250, 250, 250))
+    d = ImageDraw.Draw(page)
+    d.rectangle((0, 0, w, h // 10), fill=(60, 90, 160))
+    d.text((10, h // 30), "Album - 14 photos", fill=(255, 255, 255))
+    small = im.resize((w * 6 // 10, h * 6 // 10), Image.BILINEAR)
+    page.paste(small, (w // 10, h // 6))
+    for k in range(6):
+        y = h // 6 + small.height + 16 + 18 * k
+        d.rectangle((w // 10, y, w // 10 + (w * (7 - k)) // 10, y + 8), fill=(200, 200, 200))
+    yield "screenshot_page", page
+    frame = Image.new("RGB", (w * 5 // 4, h), (235, 235, 240))
+    d = ImageDraw.Draw(frame)
+    d.rectangle((0, 0, w // 5, h), fill=(45, 45, 60))
+    for k in range(8):
+        d.text((10, 20 + 30 * k), f"folder {k}", fill=(220, 220, 220))
+    small = im.resize((w * 9 // 10, h * 9 // 10), Image.BILINEAR)
+    frame.paste(small, (w // 5 + w // 40, h // 20))
+    yield "app_sidebar", frame
+    yield "crop_area30", im.crop((w // 5, h // 6, w // 5 + w * 55 // 100, h // 6 + h * 55 // 100))
+    yield "crop_side45", im.crop((w * 55 // 100, 0, w, h))
+    meme = Image.new("RGB", (w, h + h // 5), (255, 255, 255))
+    meme.paste(im, (0, h // 5))
+    ImageDraw.Draw(meme).text((w // 4, h // 15), "when the photo is too good", fill=(0, 0, 0))
+    yield "meme_white_top", meme
+    small = im.transpose(Image.Transpose.ROTATE_270).resize((h * 6 // 10, w * 6 // 10), Image.BILINEAR)
+    yield "rot270_small", small
+
+
+def build_hard(rows, outdir: str, make=None) -> list[tuple[str, int, str]]:
     truth = os.path.join(outdir, "truth.csv")
     if os.path.exists(truth):
         return read_truth(outdir)
@@ -210,7 +288,7 @@ def build_hard(rows, outdir: str) -> list[tuple[str, int, str]]:
         os.makedirs(gdir, exist_ok=True)
         im.save(os.path.join(gdir, "orig.jpg"), "JPEG", quality=95)
         out.append((os.path.join("images", f"g{group:03d}", "orig.jpg"), group, "orig"))
-        for name, edited in hard_edits(im):
+        for name, edited in (make or hard_edits)(im):
             q = 20 if name == "jpeg_q20" else 88
             f = os.path.join("images", f"g{group:03d}", f"{name}.jpg")
             edited.convert("RGB").save(os.path.join(outdir, f), "JPEG", quality=q)
@@ -321,6 +399,9 @@ def main() -> None:
     ap.add_argument("--cache", default="/tmp/robust_sigs.pkl")
     ap.add_argument("--max-bucket", type=int, default=robust.MAX_BUCKET_IMAGES)
     ap.add_argument("--hard", help="directory for the harder variants (built once)")
+    ap.add_argument(
+        "--lake", help="directory for the format-3 kinds of copies at other strengths (built once)"
+    )
     ap.add_argument("--extra-distractors", help="tree of images to draw other distractors from")
     ap.add_argument("--extra-count", type=int, default=400)
     ap.add_argument("--baselines", action="store_true")
@@ -330,13 +411,14 @@ def main() -> None:
     rows = read_truth(args.corpus)
     all_rows = list(rows)
     hard_rows = build_hard(rows, args.hard) if args.hard else []
+    lake_rows = build_hard(rows, args.lake, lake_edits) if args.lake else []
     extra = (
         extra_distractors(args.extra_distractors, args.extra_count, set()) if args.extra_distractors else []
     )
     top = max(g for _, g, _ in rows) + 1
     extra_rows = [(p, top + k, "distractor") for k, p in enumerate(extra)]
     t = time.perf_counter()
-    sigs = signatures([p for p, _, _ in all_rows + hard_rows + extra_rows], args.cache)
+    sigs = signatures([p for p, _, _ in all_rows + hard_rows + lake_rows + extra_rows], args.cache)
     print(
         f"signatures: {len(sigs)} in {time.perf_counter() - t:.1f} s; low detail: "
         f"{sum(s.low_detail for s in sigs.values())} ({[p for p, s in sigs.items() if s.low_detail][:8]})"
@@ -354,6 +436,17 @@ def main() -> None:
                 sigs,
                 args.max_bucket,
                 "harder variants + corpus distractors",
+                args.verbose,
+            )
+        )
+    if lake_rows:
+        distractors = [r for r in rows if r[2] == "distractor"]
+        results.append(
+            evaluate(
+                lake_rows + distractors,
+                sigs,
+                args.max_bucket,
+                "lake variants + corpus distractors",
                 args.verbose,
             )
         )

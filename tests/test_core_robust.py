@@ -51,12 +51,39 @@ def test_mirror_negates_odd_horizontal_frequencies() -> None:
     assert np.allclose(robust.low_dct(x[:, ::-1]), robust.low_dct(x) * robust.MIRROR_SIGNS)
 
 
-def test_global_hash_of_the_mirror_is_the_mirrored_hash() -> None:
-    content = np.asarray(_scene(2).convert("L"))
-    normal, mirrored = robust.global_hashes(content)
-    flipped = robust.global_hashes(np.ascontiguousarray(content[:, ::-1]))
-    assert flipped == (mirrored, normal)
-    assert normal != mirrored
+def _orient(pixels: np.ndarray, o: int) -> np.ndarray:
+    """Orientation o of a picture (`robust.ORIENTATIONS`): transpose, then mirror, then flip."""
+    x = pixels.T if o & 4 else pixels
+    x = x[:, ::-1] if o & 1 else x
+    return np.ascontiguousarray(x[::-1] if o & 2 else x)
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_global_hashes_of_every_orientation_come_from_one_dct(o: int) -> None:
+    content = np.asarray(_scene(2, (400, 300)).convert("L"))
+    hashes = robust.global_hashes(content)
+    assert len(set(hashes)) == robust.ORIENTATIONS
+    assert robust.global_hashes(_orient(content, o))[0] == hashes[o]
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_every_orientation_shares_a_candidate_row_hash(o: int) -> None:
+    content = np.asarray(_scene(3, (400, 300)).convert("L"))
+    rows = {robust.global_hashes(content)[k] for k in robust.CANDIDATE_ORIENTATIONS}
+    turned = robust.global_hashes(_orient(content, o))
+    assert rows & {turned[k] for k in robust.CANDIDATE_ORIENTATIONS}
+
+
+@pytest.mark.parametrize("o", range(robust.ORIENTATIONS))
+def test_orientation_matrix_maps_pixels_like_the_orientation(o: int) -> None:
+    w, h = 5, 3
+    m = robust.orientation_matrix(o, w, h)
+    picture = np.arange(w * h).reshape(h, w)
+    turned = _orient(picture, o)
+    for y in range(h):
+        for x in range(w):  # pixel centres in continuous coordinates
+            u, v, _ = m @ [x + 0.5, y + 0.5, 1.0]
+            assert turned[int(v), int(u)] == picture[y, x]
 
 
 def test_bands_are_whole_slices_only() -> None:
@@ -69,10 +96,11 @@ def test_bands_are_whole_slices_only() -> None:
 
 def test_global_bands_stay_selective_in_a_lake() -> None:
     # One global band hit makes a candidate: the chance that two unrelated images share a band
-    # value (2 orientations each, 2 bands) must stay negligible at a million images.
+    # value (4 candidate orientations each, 2 bands) must stay negligible at a million images.
     bits = 4 * robust.BAND_DIGITS[robust.GLOBAL]
     bands = 16 // robust.BAND_DIGITS[robust.GLOBAL]
-    random_candidates = (1e6**2 / 2) * 4 * bands / 2**bits
+    rows = len(robust.CANDIDATE_ORIENTATIONS)
+    random_candidates = (1e6**2 / 2) * rows * rows * bands / 2**bits
     assert random_candidates < 10_000
 
 
@@ -110,6 +138,23 @@ def test_other_format_versions_are_refused() -> None:
     data[0] = robust.FORMAT_VERSION + 1
     with pytest.raises(ValueError, match="format"):
         robust.RobustSignature.from_bytes(bytes(data))
+
+
+def test_text_form_round_trips_and_other_versions_are_refused() -> None:
+    sig = _sig(_scene(5))
+    text = robust.to_text(sig)
+    back = robust.from_text(text)
+    assert back.global_hashes == sig.global_hashes
+    assert [kind for kind, _ in robust.text_rows(text)].count(robust.GLOBAL) == len(
+        robust.CANDIDATE_ORIENTATIONS
+    )
+    old = text.replace(robust.TEXT_TAG + ";", "v2;", 1)
+    with pytest.raises(ValueError, match="format"):
+        robust.from_text(old)
+    with pytest.raises(ValueError, match="format"):
+        robust.text_rows(old)
+    with pytest.raises(ValueError, match="format"):
+        robust.from_text(text.split(";", 1)[1])  # the format 2 layout: G;D0;D1;P
 
 
 def test_blank_images_have_no_rows() -> None:
@@ -209,3 +254,122 @@ def test_dark_look_alikes_do_not_match(pair: tuple[str, str]) -> None:
     """Dark game portraits on black: same layout, other drawings (a rider added, another pose)."""
     a, b = (_photo(f"../distractors/{name}") for name in pair)
     assert not robust.verify_pair(a, b).match
+
+
+# ---------------------------------------------------------------- format 3: turns, keystones, overlays, relations
+
+
+def _keystone(im: Image.Image, share: float) -> Image.Image:
+    """The right edge shrunk by `share` of the height at top and bottom (a photo of a screen)."""
+    w, h = im.size
+    d = h * share
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0, 0], [w, d], [w, h - d], [0, h]])
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = tuple(np.linalg.solve(np.array(rows, float), np.array(rhs, float)))
+    return im.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=(0, 0, 0))
+
+
+def _sticker(im: Image.Image) -> Image.Image:
+    out = im.copy()
+    w, h = out.size
+    draw = ImageDraw.Draw(out)
+    r = min(w, h) // 7
+    draw.ellipse((w - 3 * r, r, w - r, 3 * r), fill=(255, 205, 40), outline=(120, 80, 0), width=3)
+    draw.text((w - 2 * r - 10, 2 * r), "LOL", fill=(0, 0, 0))
+    return out
+
+
+FORMAT3_EDITS = {
+    "rot90": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+    "rot180": lambda im: im.transpose(Image.Transpose.ROTATE_180),
+    "vflip": ImageOps.flip,
+    "transpose": lambda im: im.transpose(Image.Transpose.TRANSPOSE),
+    "rotate30": lambda im: im.rotate(30, resample=Image.BICUBIC, expand=True, fillcolor=(255, 255, 255)),
+    "rotate_minus_45": lambda im: im.rotate(-45, resample=Image.BICUBIC, expand=True),
+    "keystone": lambda im: _keystone(im, 0.08),
+    "sticker": _sticker,
+}
+
+
+@pytest.mark.parametrize("edit", list(FORMAT3_EDITS))
+def test_generated_format3_copy_matches_its_original(edit: str) -> None:
+    original = _scene(10)
+    verdict = robust.verify_pair(_sig(original), _sig(FORMAT3_EDITS[edit](original)))
+    assert verdict.match, verdict
+
+
+def _relation(original: Image.Image, copy: Image.Image) -> robust.Relation:
+    a, b = _sig(original), _sig(copy)
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match, verdict
+    return robust.relation(a, b, verdict)
+
+
+def test_relation_of_a_crop_names_it_and_its_box() -> None:
+    original = _scene(12)
+    w, h = original.size
+    rel = _relation(original, original.crop((w // 4, h // 5, w, h)))
+    assert rel.relation == "crop"
+    assert rel.box_a == pytest.approx((0.25, 0.2, 1.0, 1.0), abs=0.05)
+    assert rel.box_b == pytest.approx((0.0, 0.0, 1.0, 1.0), abs=0.05)
+    back = _relation(original.crop((w // 4, h // 5, w, h)), original)  # the other way round
+    assert back.relation == "contains"
+    assert back.box_b == pytest.approx((0.25, 0.2, 1.0, 1.0), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("turn", "degrees"), [(Image.Transpose.ROTATE_90, -90.0), (Image.Transpose.ROTATE_270, 90.0)]
+)
+def test_relation_of_a_quarter_turn_is_rotation_90(turn, degrees: float) -> None:
+    original = _scene(13)
+    rel = _relation(original, original.transpose(turn))
+    assert rel.relation == "rotation"
+    assert rel.rotation == pytest.approx(degrees, abs=1.0)  # clockwise positive
+    assert not rel.mirrored
+
+
+def test_relation_of_mirror_keystone_sticker_and_frame() -> None:
+    original = _scene(14)
+    assert _relation(original, ImageOps.mirror(original)).relation == "mirror"
+    assert "perspective" in _relation(original, _keystone(original, 0.1)).relation.split("+")
+    sticker = _relation(original, _sticker(original))
+    assert sticker.relation == "overlay" and 0.02 < sticker.differing < 0.3
+    framed = _relation(original, ImageOps.expand(original, border=40, fill=(0, 0, 0)))
+    assert framed.relation == "framed"
+    assert framed.box_a == pytest.approx((0.0, 0.0, 1.0, 1.0), abs=0.05)
+
+
+def test_generated_look_alikes_with_a_changed_region_do_not_match() -> None:
+    """Another picture of the same layout with one region redrawn (a different shape, not a
+    flat sticker) is not an overlay unless everything else agrees tightly."""
+    original = _scene(15)
+    other = _scene(16)
+    w, h = original.size
+    mixed = original.copy()
+    mixed.paste(other.crop((0, 0, w // 2, h)), (0, 0))  # half of another picture
+    assert not robust.verify_pair(_sig(original), _sig(mixed)).match
+
+
+@needs_photos
+@pytest.mark.parametrize("group", ["g001", "g006", "g026"])
+def test_photo_relations(group: str) -> None:
+    orig = _photo(f"{group}/orig.jpg")
+
+    def rel(edit: str) -> robust.Relation:
+        b = _photo(f"{group}/{edit}")
+        verdict = robust.verify_pair(orig, b)
+        assert verdict.match, (edit, verdict)
+        return robust.relation(orig, b, verdict)
+
+    crop = rel("crop25_corner.jpg")
+    assert crop.relation == "crop" and crop.box_a == pytest.approx((0.25, 0.25, 1.0, 1.0), abs=0.05)
+    side = rel("crop40_side.jpg")
+    assert side.relation == "crop" and side.box_a == pytest.approx((0.0, 0.0, 0.6, 1.0), abs=0.05)
+    turn = rel("rot270.jpg")
+    assert turn.relation == "rotation" and turn.rotation == pytest.approx(90.0, abs=1.0)
+    assert rel("emoji_overlay.jpg").relation == "overlay"
+    assert rel("mirror.jpg").relation == "mirror"

@@ -152,6 +152,8 @@ def _reference_candidates(texts: dict[str, str], new: set[str] | None = None) ->
     dropped, hits counted per kind, `robust.is_candidate`; incremental: a new path in the pair."""
     buckets: dict[tuple[str, int, str], set[str]] = {}
     for path, text in texts.items():
+        if not text.startswith(robust.TEXT_TAG + ";"):
+            continue  # another format version: never compared
         for kind, row in robust.text_rows(text):
             for band, value in enumerate(robust.bands(kind, row)):
                 buckets.setdefault((kind, band, value), set()).add(path)
@@ -174,7 +176,8 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
     def hexes(n: int, digits: int) -> list[str]:
         return ["".join(rng.choice(list("0123456789abcdef"), digits)) for _ in range(n)]
 
-    images = {f"img{i:02d}": [hexes(2, 16), hexes(6, 64), hexes(6, 64)] for i in range(40)}
+    globals_ = len(robust.CANDIDATE_ORIENTATIONS)
+    images = {f"img{i:02d}": [hexes(globals_, 16), hexes(6, 64), hexes(6, 64)] for i in range(40)}
 
     def put(path: str, part: int, row: int, band: int, value: str) -> None:
         width = robust.BAND_DIGITS[robust.GLOBAL if part == 0 else robust.DESCRIPTOR]
@@ -205,12 +208,15 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
         put(f"img{i:02d}", 0, 1, 0, g("d00f"))
     put("img20", 0, 0, 1, g("1234"))  # ... but other buckets of its members still are
     put("img30", 0, 1, 1, g("1234"))
-    texts = {p: f"{''.join(g)};{''.join(d0)};{''.join(d1)};AAAA" for p, (g, d0, d1) in images.items()}
-    texts["blank"] = ";;;AAAA"  # low detail: no rows
+    tag = robust.TEXT_TAG
+    texts = {p: f"{tag};{''.join(g)};{''.join(d0)};{''.join(d1)};AAAA" for p, (g, d0, d1) in images.items()}
+    texts["blank"] = f"{tag};;;;AAAA"  # low detail: no rows
     # rows past Config.band_rows are no candidate rows: img32's 161st descriptor is img33's first
     beyond = hexes(robust.DEFAULT_CONFIG.band_rows + 1, 64)
-    texts["img32"] = f"{''.join(hexes(2, 16))};{''.join(beyond)};;AAAA"
-    texts["img33"] = f"{''.join(hexes(2, 16))};{beyond[-1]};;AAAA"
+    texts["img32"] = f"{tag};{''.join(hexes(globals_, 16))};{''.join(beyond)};;AAAA"
+    texts["img33"] = f"{tag};{''.join(hexes(globals_, 16))};{beyond[-1]};;AAAA"
+    # another format version shares every band of img04 but is never a candidate
+    texts["old04"] = "v2;" + texts["img04"].split(";", 1)[1]
     return texts
 
 
@@ -229,6 +235,7 @@ def test_candidate_join_equals_the_rule_in_python(spark):
             ("img08", "img09"),
             ("img20", "img21"),
             ("img32", "img33"),
+            ("img04", "old04"),
         }
         & expected
     )

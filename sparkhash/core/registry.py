@@ -417,7 +417,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         lambda p: 64,  # the global hash of a signature; see sparkhash.core.robust
         bits=False,
         draft_side=256,
-        format_version=2,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
+        format_version=3,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
         matcher=VERIFIED,
     ),
     Algorithm(

@@ -58,7 +58,7 @@ import numpy as np
 from PIL import Image
 
 #: Signature format; bump when anything changes what a signature means.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 cv2.setNumThreads(1)  # Spark runs one task per core; OpenCV threads would oversubscribe them
 
@@ -86,7 +86,7 @@ class Config:
 DEFAULT_CONFIG = Config()
 
 
-_HEAD = "<BBHH4f2Q6H"
+_HEAD = "<BBHH4f8Q6H"
 
 
 @dataclass
@@ -98,7 +98,7 @@ class RobustSignature:
     width: int  # trimmed content size at `side` pixels on the longer side
     height: int
     box: tuple[float, float, float, float]  # content box as fractions of the decoded image
-    global_hashes: tuple[int, int]  # (normal, mirrored) 64-bit DCT hashes
+    global_hashes: tuple[int, ...]  # 64-bit DCT hashes of the 8 orientations (`ORIENTATIONS`)
     points: list[np.ndarray] = field(default_factory=list)  # [normal, mirrored]: (n, 2) float32 x, y
     descriptors: list[np.ndarray] = field(default_factory=list)  # [normal, mirrored]: (n, 32) uint8
     thumbnail: np.ndarray | None = None  # uint8 (th, tw) grey thumbnail of the content
@@ -137,7 +137,7 @@ class RobustSignature:
     @classmethod
     def from_bytes(cls, data: bytes) -> RobustSignature:
         size = struct.calcsize(_HEAD)
-        version, low, w, h, b0, b1, b2, b3, g0, g1, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, data[:size])
+        version, low, w, h, b0, b1, b2, b3, *g, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, data[:size])
         if version != FORMAT_VERSION:
             raise ValueError(f"robust signature format {version}, this sparkhash reads {FORMAT_VERSION}")
         pos = size
@@ -155,21 +155,25 @@ class RobustSignature:
             pos += 4 * n
             descriptors.append(np.frombuffer(data, np.uint8, 32 * n, pos).reshape(n, 32))
             pos += 32 * n
-        return cls(version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma)
+        return cls(version, bool(low), w, h, (b0, b1, b2, b3), tuple(g), points, descriptors, thumb, chroma)
+
+
+#: The first field of the stored text: the format version (see `to_text`, `text_parts`).
+TEXT_TAG = f"v{FORMAT_VERSION}"
 
 
 def to_text(sig: RobustSignature) -> str:
     """The signature as the string stored in the hashes table's `robust` column.
 
-    `G;D0;D1;P`: G = the two global hashes (32 hex digits, empty when low detail), D0 / D1 =
-    the descriptors of the normal / mirrored content (64 hex digits each, concatenated,
-    strongest first; empty when low detail), P = base64 of `to_bytes` without descriptors
-    (format version, flags, sizes, thumbnails, keypoints). The candidate rows (`text_rows`)
-    are fixed-width slices of G, D0 and D1, which the dups join cuts without parsing P
-    (`sparkhash.dedup.robust.text_keys`).
+    `vN;G;D0;D1;P`: vN = the format version (`TEXT_TAG`), G = the global hashes of the
+    `CANDIDATE_ORIENTATIONS` (4 x 16 hex digits, empty when low detail), D0 / D1 = the descriptors of the
+    normal / mirrored content (64 hex digits each, concatenated, strongest first; empty when
+    low detail), P = base64 of `to_bytes` without descriptors (format version, flags, sizes,
+    thumbnails, keypoints). `text_parts` is the one parser of this layout; the candidate rows
+    (`text_rows`) are fixed-width slices of G, D0 and D1, which the dups join cuts without
+    decoding P (`sparkhash.dedup.robust.text_keys`).
     """
-    rows = "" if sig.low_detail else "".join(f"{h:016x}" for h in sig.global_hashes)
-    parts = [rows]
+    parts = [TEXT_TAG, "".join(global_rows(sig))]
     for o in (0, 1):
         d = sig.descriptors[o] if sig.descriptors else np.zeros((0, 32), np.uint8)
         parts.append("" if sig.low_detail else np.ascontiguousarray(d, np.uint8).tobytes().hex())
@@ -203,12 +207,21 @@ def _strip_descriptors(payload: bytearray, sig: RobustSignature) -> bytes:
     return bytes(out)
 
 
+def text_parts(text: str) -> tuple[str, str, str, str]:
+    """(G, D0, D1, P) of a `to_text` string; ValueError for another format version (a
+    signature of another version is never compared) or another layout."""
+    parts = text.split(";")
+    if len(parts) != 5 or parts[0] != TEXT_TAG:
+        raise ValueError(f"not a robust signature of format {FORMAT_VERSION}: {text[:12]!r}...")
+    return parts[1], parts[2], parts[3], parts[4]
+
+
 def from_text(text: str) -> RobustSignature:
     """The signature of a `to_text` string (ValueError for another format version)."""
-    rows, d0, d1, payload = text.split(";")
+    rows, d0, d1, payload = text_parts(text)
     raw = base64.b64decode(payload)
     size = struct.calcsize(_HEAD)
-    version, low, w, h, b0, b1, b2, b3, g0, g1, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, raw[:size])
+    version, low, w, h, b0, b1, b2, b3, *g, tw, th, cw, ch, n0, n1 = struct.unpack(_HEAD, raw[:size])
     if version != FORMAT_VERSION:
         raise ValueError(f"robust signature format {version}, this sparkhash reads {FORMAT_VERSION}")
     pos = size
@@ -227,7 +240,7 @@ def from_text(text: str) -> RobustSignature:
         )
         descriptors.append(d if len(d) == n else np.zeros((n, 32), np.uint8))
     return RobustSignature(
-        version, bool(low), w, h, (b0, b1, b2, b3), (g0, g1), points, descriptors, thumb, chroma
+        version, bool(low), w, h, (b0, b1, b2, b3), tuple(g), points, descriptors, thumb, chroma
     )
 
 
@@ -235,7 +248,7 @@ def text_rows(text: str, cfg: Config | None = None) -> list[tuple[str, str]]:
     """(kind, hex) candidate rows of a `to_text` string, as the dups join cuts them (the
     reference for `sparkhash.dedup.robust.text_keys`)."""
     cfg = cfg or DEFAULT_CONFIG
-    rows, d0, d1, _ = text.split(";", 3)
+    rows, d0, d1, _ = text_parts(text)
     g, d = ROW_DIGITS[GLOBAL], ROW_DIGITS[DESCRIPTOR]
     out = [(GLOBAL, rows[i : i + g]) for i in range(0, len(rows), g)]
     for part in (d0, d1):
@@ -423,12 +436,53 @@ def bits_to_int(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(flat).tobytes(), "big") >> pad
 
 
-def global_hashes(content: np.ndarray) -> tuple[int, int]:
-    """(hash of `content`, hash of its mirror image): 64-bit DCT hashes, see module doc."""
+#: The 8 orientations of a picture (quarter turns and flips): orientation o transposes the
+#: picture when o & 4, then mirrors it (x -> W - x) when o & 1, then flips it (y -> H - y) when
+#: o & 2. 0 is the picture itself, 1 its mirror image, 3 the half turn, 5 and 6 the quarter turns.
+ORIENTATIONS = 8
+
+
+#: The orientations whose global hashes are candidate rows: a set S with S^-1 S = all 8, so a
+#: copy in any orientation shares one row hash with its original (S of 4 instead of all 8: 16
+#: row pairs per image pair instead of 64 that can collide at random, 4x fewer random
+#: candidates in a lake).
+CANDIDATE_ORIENTATIONS = (0, 1, 2, 5)
+
+
+def oriented_low(low: np.ndarray, o: int) -> np.ndarray:
+    """The 8 x 8 low DCT block of orientation `o` of the picture whose block is `low`.
+
+    A transpose transposes the block, a mirror negates the odd horizontal frequencies
+    (`MIRROR_SIGNS`), a vertical flip the odd vertical ones: all 8 from one DCT."""
+    x = low.T if o & 4 else low
+    if o & 1:
+        x = x * MIRROR_SIGNS
+    if o & 2:
+        x = x * MIRROR_SIGNS.T
+    return x
+
+
+def global_hashes(content: np.ndarray) -> tuple[int, ...]:
+    """The 64-bit DCT hashes of the 8 orientations of `content` (`ORIENTATIONS`), see module doc."""
     thumb = cv2.resize(content, (32, 32), interpolation=cv2.INTER_AREA)
     low = low_dct(thumb)
-    mirrored = low * MIRROR_SIGNS
-    return bits_to_int(low > np.median(low)), bits_to_int(mirrored > np.median(mirrored))
+    out = []
+    for o in range(ORIENTATIONS):
+        x = oriented_low(low, o)
+        out.append(bits_to_int(x > np.median(x)))
+    return tuple(out)
+
+
+def orientation_matrix(o: int, width: float, height: float) -> np.ndarray:
+    """3 x 3 matrix of orientation `o` in continuous coordinates: the picture's frame
+    (width x height) -> the oriented picture's frame."""
+    m = np.array([[0.0, 1, 0], [1, 0, 0], [0, 0, 1]]) if o & 4 else np.eye(3)
+    w, h = (height, width) if o & 4 else (width, height)
+    if o & 1:
+        m = np.array([[-1.0, 0, w], [0, 1, 0], [0, 0, 1]]) @ m
+    if o & 2:
+        m = np.array([[1.0, 0, 0], [0, -1, h], [0, 0, 1]]) @ m
+    return m
 
 
 # ---------------------------------------------------------------- signature
@@ -533,10 +587,10 @@ def descriptor_rows(sig: RobustSignature, cfg: Config = DEFAULT_CONFIG) -> list[
 
 
 def global_rows(sig: RobustSignature) -> list[str]:
-    """Candidate rows: hex (16 digits) of the normal and mirrored global hashes."""
+    """Candidate rows: hex (16 digits) of the global hashes of `CANDIDATE_ORIENTATIONS`."""
     if sig.low_detail:
         return []
-    return list(dict.fromkeys(f"{h:016x}" for h in sig.global_hashes))
+    return [f"{sig.global_hashes[o]:016x}" for o in CANDIDATE_ORIENTATIONS]
 
 
 # ---------------------------------------------------------------- verification
@@ -551,7 +605,6 @@ class VerifyConfig:
     min_matches: int = 6
     min_inliers: int = 6
     ransac_pixels: float = 4.0
-    max_rotation_deg: float = 12.0
     min_scale: float = 0.3
     max_scale: float = 3.5
     min_spread: float = 0.01  # inlier hull area / overlap area
@@ -565,9 +618,26 @@ class VerifyConfig:
     min_chroma_cells: float = 0.5  # share of agreeing colour cells (two colour images)
     global_max_distance: int = 14  # identity fallback: global hash distance at most this
     global_min_correlation: float = 0.9
+    # perspective: a homography replaces the similarity when it explains clearly more matches
+    homography_min_inliers: int = 10
+    homography_gain: float = 1.25  # inliers of the homography / inliers of the similarity
+    max_keystone: float = 0.3  # 1 - shortest / longest of two opposite sides of B's quad in A
+    # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
+    overlay_max_share: float = 0.25  # its bounding box / overlap cells
+    overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
+    overlay_max_detail: float = 0.5  # share of the high-pass energy inside it (A or B)
+    # ... and the rest agrees tightly: far tighter than `min_correlation` / `min_detail` (other
+    # photos of one scene, tile variants, recoloured sprites agree there at 0.95-0.97)
+    overlay_correlation: float = 0.985
+    overlay_cells: float = 0.97
+    overlay_detail: float = 0.85
 
 
 DEFAULT_VERIFY = VerifyConfig()
+
+
+#: Relations a verdict can report (combinations joined by "+"): see `Verdict.relation`.
+RELATIONS = ("same", "crop", "contains", "mirror", "rotation", "perspective", "overlay", "framed")
 
 
 @dataclass
@@ -576,9 +646,14 @@ class Verdict:
     score: float  # correlation over the aligned overlap (0 when no alignment was found)
     mirrored: bool = False
     inliers: int = 0
-    transform: np.ndarray | None = None
+    transform: np.ndarray | None = None  # 3 x 3: B's content frame -> A's content frame
     reason: str = ""
     look: Appearance | None = None
+    rotation: float = 0.0  # of the transform B -> A at B's centre, degrees (y down; see `relation`)
+    scale: float = 1.0  # B -> A linear scale (content frames)
+    perspective: bool = False  # the transform is a homography
+    overlay: bool = False  # accepted with a compact differing region (sticker, emoji, text)
+    swapped: bool = False  # verify_pair: the transform maps A -> B (found with B as reference)
 
 
 def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> bool:
@@ -598,6 +673,25 @@ def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> boo
         look.correlation >= max(min_correlation, vcfg.strong_correlation)
         and look.cells >= vcfg.strong_min_cells
     )
+
+
+def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
+    """An overlay: the cells that disagree form one compact region (a sticker, an emoji, a
+    line of text) and everything else agrees tightly — tighter than `_agrees` asks of a whole
+    overlap, so another photo of the same scene (differences spread all over) stays apart."""
+    rest = look.rest
+    if rest is None or look.region_share > vcfg.overlay_max_share or look.compact < vcfg.overlay_min_compact:
+        return False
+    # The overlay hides a small part of the picture: in at least one of the two images the
+    # region holds a small share of the detail. Two screenshots of one app page with other
+    # photos in it agree on the page, and the photos hold most of the detail of both.
+    if look.region_detail > vcfg.overlay_max_detail:
+        return False
+    if rest.texture >= vcfg.min_texture and rest.detail < vcfg.overlay_detail:
+        return False
+    if rest.chroma_cells < max(vcfg.min_chroma_cells, vcfg.overlay_cells):  # nan passes
+        return False
+    return rest.correlation >= vcfg.overlay_correlation and rest.cells >= vcfg.overlay_cells
 
 
 _MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
@@ -625,12 +719,29 @@ def _corners(w: float, h: float) -> np.ndarray:
     return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
 
 
+def _quad(b: RobustSignature, m: np.ndarray) -> np.ndarray:
+    """B's content corners mapped by the 3 x 3 m (float32 (4, 2))."""
+    return cv2.perspectiveTransform(_corners(b.width, b.height)[None], m)[0].astype(np.float32)
+
+
 def _overlap(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(overlap polygon in A, its area, area of B mapped into A)."""
-    quad = cv2.transform(_corners(b.width, b.height)[None], m)[0]
+    """(overlap polygon in A, its area, area of B mapped into A); m is 3 x 3."""
+    quad = _quad(b, m)
     area_b = abs(cv2.contourArea(quad))
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        return np.zeros((0, 2), np.float32), 0.0, area_b
     inter_area, poly = cv2.intersectConvexConvex(_corners(a.width, a.height), quad)
     return poly, float(inter_area), area_b
+
+
+def _keystone(quad: np.ndarray) -> float:
+    """1 - shortest / longest of each pair of opposite sides of a quad (0 for a parallelogram)."""
+    sides = [float(np.linalg.norm(quad[(i + 1) % 4] - quad[i])) for i in range(4)]
+    worst = 0.0
+    for i in (0, 1):
+        lo, hi = sorted((sides[i], sides[i + 2]))
+        worst = max(worst, 1.0 - lo / hi if hi > 0 else 1.0)
+    return worst
 
 
 def corner_fill(thumb: np.ndarray, tolerance: int = 3, max_share: float = 0.12) -> np.ndarray:
@@ -655,7 +766,7 @@ def corner_fill(thumb: np.ndarray, tolerance: int = 3, max_share: float = 0.12) 
 
 
 def _homogeneous(m: np.ndarray) -> np.ndarray:
-    return np.vstack([m, [0.0, 0.0, 1.0]])
+    return m if m.shape == (3, 3) else np.vstack([m, [0.0, 0.0, 1.0]])
 
 
 def _pixel_matrix(
@@ -665,15 +776,15 @@ def _pixel_matrix(
     b_size: tuple[int, int],
     b_px: tuple[int, int],
 ) -> np.ndarray:
-    """m (B content -> A content, continuous coordinates) as a cv2 matrix between two thumbnails.
+    """m (B content -> A content, continuous coordinates) as a 3 x 3 cv2 matrix between two
+    thumbnails.
 
     Thumbnail pixel centres sit at integers for cv2 and at i + 0.5 in continuous coordinates.
     """
     half = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
     sa = np.diag([a_px[0] / a_size[0], a_px[1] / a_size[1], 1.0])
     sb = np.diag([b_size[0] / b_px[0], b_size[1] / b_px[1], 1.0])
-    full = np.linalg.inv(half) @ sa @ _homogeneous(m) @ sb @ half
-    return full[:2].astype(np.float32)
+    return np.linalg.inv(half) @ sa @ _homogeneous(m) @ sb @ half
 
 
 def _ncc(x: np.ndarray, y: np.ndarray) -> float:
@@ -694,12 +805,22 @@ class Appearance:
     cells: float = 0.0  # share of overlap cells where B's grey values follow A's (one gain/offset)
     chroma_cells: float = float("nan")  # the same for the Cr, Cb channels; nan when either is grey
     texture: float = 0.0  # std of the smaller of the two high-pass parts (grey levels)
+    # the largest 8-connected region of disagreeing grey cells (see `_overlaid`):
+    region: tuple[float, float, float, float] | None = None  # its box in A's content frame, fractions
+    region_share: float = 0.0  # its bounding box / overlap cells
+    region_detail: float = 1.0  # share of the high-pass energy inside it (the smaller of A's, B's)
+    compact: float = 0.0  # share of the disagreeing cells inside it
+    rest: Appearance | None = None  # the same measures outside its bounding box
 
 
-def _cell_agreement(
+CELL = 8
+
+
+def _cell_grid(
     x: np.ndarray, y: np.ndarray, mask: np.ndarray, cell: int, tolerance: float, relative: bool
-) -> float:
-    """Share of `cell` x `cell` blocks (mostly inside `mask`) where y follows x.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, agrees): boolean grids of `cell` x `cell` blocks (valid: mostly inside `mask`;
+    agrees: y follows x there).
 
     One least-squares gain/offset y ~ g x + c is fitted over the whole mask (brightness,
     contrast and gamma-like edits are global); a block disagrees when its RMS residual exceeds
@@ -707,39 +828,45 @@ def _cell_agreement(
     difference (a rider added on a horse, other text in a menu, other colours of some tiles);
     blocks do not.
     """
+    h, w = mask.shape
+    hh, ww = h // cell * cell, w // cell * cell
+    if hh == 0 or ww == 0 or not mask.any():
+        return np.zeros((0, 0), bool), np.zeros((0, 0), bool)
     xs, ys = x[mask], y[mask]
     var = float(xs.var())
     g = float(((xs - xs.mean()) * (ys - ys.mean())).mean() / var) if var > 1e-6 else 0.0
     c = float(ys.mean() - g * xs.mean())
     err = np.where(mask, (y - g * x - c) ** 2, 0.0)
     limit = tolerance * (float(ys.std()) if relative else 1.0)
-    h, w = mask.shape
-    hh, ww = h // cell * cell, w // cell * cell
-    if hh == 0 or ww == 0:
-        return 0.0
     e = err[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
     k = mask[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
     valid = k >= 0.75 * cell * cell
-    if not valid.any():
-        return 0.0
-    rms = np.sqrt(e[valid] / k[valid])
-    return float((rms <= max(limit, 1e-6)).mean())
+    rms = np.sqrt(e / np.maximum(k, 1))
+    return valid, rms <= max(limit, 1e-6)
+
+
+def _cell_agreement(
+    x: np.ndarray, y: np.ndarray, mask: np.ndarray, cell: int, tolerance: float, relative: bool
+) -> float:
+    """Share of valid `cell` x `cell` blocks where y follows x (see `_cell_grid`)."""
+    valid, ok = _cell_grid(x, y, mask, cell, tolerance, relative)
+    return float(ok[valid].mean()) if valid.any() else 0.0
 
 
 def _neutral(chroma: np.ndarray | None) -> bool:
     return chroma is None or float(np.abs(chroma.astype(np.int16) - 128).mean()) < 3.0
 
 
-def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appearance:
-    """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content)."""
-    ta = a.thumbnail.astype(np.float32)
-    th, tw = ta.shape
-    mt = _pixel_matrix(m, (a.width, a.height), (tw, th), (b.width, b.height), b.thumbnail.shape[::-1])
-    warped = cv2.warpAffine(
-        b.thumbnail.astype(np.float32), mt, (tw, th), flags=cv2.INTER_LINEAR, borderValue=0
-    )
-    inside = cv2.warpAffine(corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0)
-    inside &= corner_fill(a.thumbnail)
+def _measure(
+    a: RobustSignature,
+    b: RobustSignature,
+    ta: np.ndarray,
+    warped: np.ndarray,
+    inside: np.ndarray,
+    m: np.ndarray,
+    with_region: bool,
+) -> Appearance:
+    """The Appearance of A's thumbnail and B's warped one over `inside` (uint8 mask)."""
     mask = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
     n = int(mask.sum())
     if n < 64:
@@ -752,36 +879,158 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         hb = warped - cv2.GaussianBlur(warped, (0, 0), 1.5)
         detail = _ncc(ha[inner], hb[inner])
         texture = min(float(ha[inner].std()), float(hb[inner].std()))
-    cells = _cell_agreement(ta, warped, mask, 8, 0.5, True)
+    valid, ok = _cell_grid(ta, warped, mask, CELL, 0.5, True)
+    cells = float(ok[valid].mean()) if valid.any() else 0.0
+    th, tw = ta.shape
     chroma = float("nan")
     chroma_cells = float("nan")
     if not _neutral(a.chroma) and not _neutral(b.chroma):
         ca = a.chroma.astype(np.float32)
         ch, cw = ca.shape[:2]
         mc = _pixel_matrix(m, (a.width, a.height), (cw, ch), (b.width, b.height), b.chroma.shape[1::-1])
-        cb = cv2.warpAffine(b.chroma.astype(np.float32), mc, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0)
-        cin = cv2.warpAffine(np.ones(b.chroma.shape[:2], np.uint8), mc, (cw, ch), flags=cv2.INTER_NEAREST) > 0
-        cin = cv2.erode(cin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        cb = cv2.warpPerspective(
+            b.chroma.astype(np.float32), mc, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0
+        )
+        cin = cv2.warpPerspective(
+            np.ones(b.chroma.shape[:2], np.uint8), mc, (cw, ch), flags=cv2.INTER_NEAREST
+        )
+        cin = cv2.resize(inside, (cw, ch), interpolation=cv2.INTER_NEAREST) & cin
+        cin = cv2.erode(cin, np.ones((3, 3), np.uint8)) > 0
         if cin.sum() >= 16:
             chroma = float(np.abs(ca[cin] - cb[cin]).mean())
             chroma_cells = min(
                 _cell_agreement(ca[:, :, k], cb[:, :, k], cin, CHROMA_CELL, CHROMA_TOL, False) for k in (0, 1)
             )
-    return Appearance(corr, detail, chroma, n, cells, chroma_cells, texture)
+    look = Appearance(corr, detail, chroma, n, cells, chroma_cells, texture)
+    bad = (valid & ~ok).astype(np.uint8)
+    if with_region and bad.any() and valid.any():
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
+        k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        look.compact = float(stats[k, cv2.CC_STAT_AREA]) / float(bad.sum())
+        look.region_share = float(w * h) / float(valid.sum())
+        look.region = (x * CELL / tw, y * CELL / th, (x + w) * CELL / tw, (y + h) * CELL / th)
+        rest = inside.copy()
+        rest[max(0, (y - 1) * CELL) : (y + h + 1) * CELL, max(0, (x - 1) * CELL) : (x + w + 1) * CELL] = 0
+        look.rest = _measure(a, b, ta, warped, rest, m, False)
+        box = np.zeros_like(mask)
+        box[y * CELL : (y + h) * CELL, x * CELL : (x + w) * CELL] = True
+        look.region_detail = min(_detail_share(ta, box, mask), _detail_share(warped, box, mask))
+    return look
+
+
+def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
+    """Share of a thumbnail's high-pass energy over `mask` that lies inside `box`."""
+    hp = (t - cv2.GaussianBlur(t, (0, 0), 1.5)) ** 2
+    total = float(hp[mask].sum())
+    return float(hp[mask & box].sum()) / total if total > 1e-6 else 1.0
+
+
+def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appearance:
+    """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content,
+    2 x 3 or 3 x 3)."""
+    ta = a.thumbnail.astype(np.float32)
+    th, tw = ta.shape
+    mt = _pixel_matrix(m, (a.width, a.height), (tw, th), (b.width, b.height), b.thumbnail.shape[::-1])
+    warped = cv2.warpPerspective(
+        b.thumbnail.astype(np.float32), mt, (tw, th), flags=cv2.INTER_LINEAR, borderValue=0
+    )
+    inside = cv2.warpPerspective(
+        corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0
+    )
+    inside &= corner_fill(a.thumbnail)
+    bh, bw = b.thumbnail.shape
+    if _resampled(m) or describe(mt, (bw / 2, bh / 2))[2] > UPSAMPLED:
+        # B was resampled twice off the pixel grid (by the edit, then by this warp), or its
+        # thumbnail is enlarged by the warp: it is softer than A's; compare both at the same
+        # softness.
+        ta = cv2.GaussianBlur(ta, (0, 0), SOFTEN_SIGMA)
+        warped = cv2.GaussianBlur(warped, (0, 0), SOFTEN_SIGMA)
+    return _measure(a, b, ta, warped, inside, m, True)
+
+
+#: Gaussian blur (thumbnail pixels) of both thumbnails when the transform is off the pixel grid.
+SOFTEN_SIGMA = 0.8
+#: ... or enlarges B's thumbnail by more than this (linear) into A's.
+UPSAMPLED = 1.1
+
+
+def _resampled(m: np.ndarray) -> bool:
+    """Is the transform (3 x 3) off the pixel grid: a rotation more than 1.5 degrees away from
+    a quarter turn, or a perspective?"""
+    m = _homogeneous(m)
+    if abs(m[2, 0]) + abs(m[2, 1]) > 1e-9:
+        return True
+    _, rot, _ = describe(m)
+    return abs((rot + 45.0) % 90.0 - 45.0) > 1.5
 
 
 def _mirror_matrix(width: int) -> np.ndarray:
-    """x -> W - x in continuous coordinates."""
-    return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0]])
+    """x -> W - x in continuous coordinates (3 x 3)."""
+    return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 
-def _compose(m: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """m after n (2 x 3 affine matrices)."""
-    return np.hstack([m[:, :2] @ n[:, :2], (m[:, :2] @ n[:, 2] + m[:, 2])[:, None]])
+def describe(m: np.ndarray, at: tuple[float, float] = (0.0, 0.0)) -> tuple[bool, float, float]:
+    """(mirrored, rotation degrees, scale) of a 3 x 3 transform (B -> A), read from its
+    Jacobian at the point `at` of B (the linear part for an affine m): mirrored when it flips
+    orientation, the rotation after undoing that flip."""
+    m = _homogeneous(m)
+    x, y = at
+    w = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    u = (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / w
+    v = (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / w
+    lin = (m[:2, :2] - np.outer([u, v], m[2, :2])) / w
+    mirrored = float(np.linalg.det(lin)) < 0
+    if mirrored:
+        lin = lin @ np.diag([-1.0, 1.0])
+    rot = math.degrees(math.atan2(lin[1, 0], lin[0, 0]))
+    return mirrored, rot, math.sqrt(abs(float(np.linalg.det(lin))))
+
+
+def _judge(
+    a: RobustSignature,
+    b: RobustSignature,
+    m_b: np.ndarray,
+    dst_inliers: np.ndarray,
+    n_inl: int,
+    mirrored: bool,
+    vcfg: VerifyConfig,
+    perspective: bool,
+) -> Verdict | None:
+    """The verdict of one feature transform m_b (B -> A, 3 x 3); None when the geometry is
+    implausible (scale, overlap, spread)."""
+    poly, inter, area_b = _overlap(a, b, m_b)
+    scale = math.sqrt(area_b / max(b.width * b.height, 1))
+    if not vcfg.min_scale <= scale <= vcfg.max_scale:
+        return None
+    smaller = min(a.width * a.height, area_b)
+    if smaller <= 0 or inter / smaller < vcfg.min_overlap:
+        return None
+    hull = cv2.convexHull(dst_inliers.reshape(-1, 1, 2))
+    if abs(cv2.contourArea(hull)) / max(inter, 1.0) < vcfg.min_spread:
+        return None
+    look = appearance(a, b, m_b)
+    match = _agrees(look, vcfg, vcfg.min_correlation)
+    overlay = not match and _overlaid(look, vcfg)
+    _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
+    return Verdict(
+        match or overlay,
+        look.correlation,
+        mirrored,
+        n_inl,
+        m_b,
+        "features",
+        look,
+        rotation=rot,
+        scale=scale,
+        perspective=perspective,
+        overlay=overlay,
+    )
 
 
 def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_VERIFY) -> Verdict:
-    """Is B a (possibly mirrored, cropped, bordered, captioned, edited) copy of A, or A of B?"""
+    """Is B a (possibly turned, flipped, rotated, keystoned, cropped, bordered, captioned,
+    overlaid, framed, edited) copy of A?"""
     if a.version != b.version:
         raise ValueError("robust signatures of different format versions are never compared")
     if a.low_detail or b.low_detail:
@@ -795,6 +1044,8 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             continue
         src = b.points[o][[i for i, _ in matches]]
         dst = a.points[0][[j for _, j in matches]]
+        # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
+        to_b = _mirror_matrix(b.width) if o else np.eye(3)
         m, inl = cv2.estimateAffinePartial2D(
             src,
             dst,
@@ -803,55 +1054,50 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             maxIters=2000,
             confidence=0.995,
         )
-        if m is None:
-            continue
-        inl = inl.ravel().astype(bool)
-        n_inl = int(inl.sum())
-        scale = math.hypot(m[0, 0], m[1, 0])
-        rot = math.degrees(math.atan2(m[1, 0], m[0, 0]))
-        if (
-            n_inl < vcfg.min_inliers
-            or abs(rot) > vcfg.max_rotation_deg
-            or not vcfg.min_scale <= scale <= vcfg.max_scale
-        ):
-            continue
-        # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
-        to_b = _mirror_matrix(b.width) if o else np.array([[1.0, 0, 0], [0, 1.0, 0]])
-        m_b = _compose(m, to_b)  # B (normal frame) -> A
-        poly, inter, area_b = _overlap(a, b, m_b)
-        smaller = min(a.width * a.height, area_b)
-        if smaller <= 0 or inter / smaller < vcfg.min_overlap:
-            continue
-        hull = cv2.convexHull(dst[inl].reshape(-1, 1, 2))
-        spread = abs(cv2.contourArea(hull)) / max(inter, 1.0)
-        if spread < vcfg.min_spread:
-            continue
-        look = appearance(a, b, m_b)
-        verdict = Verdict(
-            _agrees(look, vcfg, vcfg.min_correlation), look.correlation, bool(o), n_inl, m_b, "features", look
-        )
-        if verdict.match:
-            return verdict
-        if verdict.score > best.score:
-            best = verdict
-    # Identity fallback for feature-poor pairs with close global hashes.
-    for o in (0, 1):
+        tries = []  # (transform B -> A, inlier mask, perspective), judged in order
+        n_sim = 0
+        if m is not None:
+            inl = inl.ravel().astype(bool)
+            n_sim = int(inl.sum())
+            if n_sim >= vcfg.min_inliers:
+                tries.append((_homogeneous(m) @ to_b, inl, False))
+        # A keystone (a photo of a screen): a homography, judged first when it explains clearly
+        # more matches than the similarity (so the verdict says perspective).
+        if len(matches) >= vcfg.homography_min_inliers:
+            h, hin = cv2.findHomography(
+                src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995
+            )
+            if h is not None:
+                hin = hin.ravel().astype(bool)
+                quad = _quad(b, h @ to_b)
+                if (
+                    int(hin.sum()) >= max(vcfg.homography_min_inliers, vcfg.homography_gain * n_sim)
+                    and cv2.isContourConvex(quad.reshape(-1, 1, 2))
+                    and _keystone(quad) <= vcfg.max_keystone
+                ):
+                    tries.insert(0, (h @ to_b, hin, True))
+        for m_b, mask, perspective in tries:
+            verdict = _judge(a, b, m_b, dst[mask], int(mask.sum()), bool(o), vcfg, perspective)
+            if verdict is None:
+                continue
+            if verdict.match:
+                return verdict
+            if verdict.score > best.score:
+                best = verdict
+    # Content-box fallback for feature-poor pairs with close global hashes: B in the
+    # orientation whose global hash is closest to A's, stretched onto A's content box.
+    for o in range(ORIENTATIONS):
         d = bin(a.global_hashes[0] ^ b.global_hashes[o]).count("1")
         if d > vcfg.global_max_distance:
             continue
-        sx, sy = a.width / b.width, a.height / b.height
-        m_b = np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
-        if o:
-            m_b = _compose(m_b, _mirror_matrix(b.width))
+        turned = orientation_matrix(o, b.width, b.height)
+        ow, oh = (b.height, b.width) if o & 4 else (b.width, b.height)
+        m_b = np.diag([a.width / ow, a.height / oh, 1.0]) @ turned
         look = appearance(a, b, m_b)
+        match = _agrees(look, vcfg, vcfg.global_min_correlation)
+        mirrored, rot, scale = describe(m_b)
         verdict = Verdict(
-            _agrees(look, vcfg, vcfg.global_min_correlation),
-            look.correlation,
-            bool(o),
-            0,
-            m_b,
-            "global",
-            look,
+            match, look.correlation, mirrored, 0, m_b, "global", look, rotation=rot, scale=scale
         )
         if verdict.match:
             return verdict
@@ -877,8 +1123,10 @@ ROW_DIGITS = {GLOBAL: 16, DESCRIPTOR: 64}
 BAND_DIGITS = {GLOBAL: 8, DESCRIPTOR: 12}
 #: A band value shared by rows of more images than this is not used (hot bucket).
 MAX_BUCKET_IMAGES = 10
-#: Distinct descriptor-band hits that make two images a candidate pair (one global hit suffices).
-MIN_DESCRIPTOR_HITS = 3
+#: The candidate rule (the only definition; `is_candidate` in Python, the dups join's filter in
+#: Spark): a pair of images goes on to verification when, for some kind, they share at least
+#: this many distinct band values in usable buckets (one global band, or 3 descriptor bands).
+MIN_HITS = {GLOBAL: 1, DESCRIPTOR: 3}
 
 
 def candidate_rows(sig: RobustSignature, cfg: Config = DEFAULT_CONFIG) -> list[tuple[str, str]]:
@@ -894,7 +1142,7 @@ def bands(kind: str, hexrow: str) -> list[str]:
 
 def is_candidate(hits: dict[str, int]) -> bool:
     """Does a pair of images with these band hits per kind go on to verification?"""
-    return hits.get(GLOBAL, 0) >= 1 or hits.get(DESCRIPTOR, 0) >= MIN_DESCRIPTOR_HITS
+    return any(hits.get(kind, 0) >= n for kind, n in MIN_HITS.items())
 
 
 def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_VERIFY) -> Verdict:
@@ -903,7 +1151,94 @@ def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEF
     if v.match:
         return v
     w = verify(b, a, vcfg)
+    w.swapped = True
     return w if w.match or w.score > v.score else v
+
+
+#: A matched box covering at least this share of its image counts as the whole image.
+WHOLE = 0.9
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How B relates to A, for a matching `verify_pair` verdict (see `relation`)."""
+
+    relation: str  # "+"-joined RELATIONS, B relative to A, e.g. "crop", "rotation+mirror", "same"
+    rotation: float  # degrees B is turned clockwise relative to A (after the flip), (-180, 180]
+    mirrored: bool
+    scale: float  # B's picture size / A's (linear, content frames)
+    box_a: tuple[float, float, float, float]  # the matched part of A: x0, y0, x1, y1 fractions
+    box_b: tuple[float, float, float, float]  # the matched part of B
+    differing: float  # share of the matched part that differs (disagreeing cells)
+    score: float  # correlation of the matched parts
+
+
+def _image_box(sig: RobustSignature, points: np.ndarray) -> tuple[float, float, float, float]:
+    """Bounding box of content-frame points as fractions of the decoded image (through sig.box)."""
+    x0, y0, x1, y1 = sig.box
+    xs = np.clip(points[:, 0] / sig.width, 0, 1) * (x1 - x0) + x0
+    ys = np.clip(points[:, 1] / sig.height, 0, 1) * (y1 - y0) + y0
+    return (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+
+
+def _box_area(box: tuple[float, float, float, float]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relation:
+    """What a matching verdict of `verify_pair(a, b)` says B is, relative to A.
+
+    crop: B shows part of A (B's matched box is the whole of B, A's is not); framed: B shows
+    the whole of A inside more (a border, caption bars, a screenshot or app window: B's
+    matched box is not the whole of B); contains: B shows A and more of the picture (A is a
+    crop of B: B's content is not trimmed); mirror, rotation (off by more than 1.5 degrees),
+    perspective, overlay (a sticker/emoji/text over part of it); same when none applies.
+    """
+    m = _homogeneous(verdict.transform)
+    ref, other = (b, a) if verdict.swapped else (a, b)  # m maps other -> ref
+    poly, _, _ = _overlap(ref, other, m)
+    poly = np.asarray(poly, np.float64).reshape(-1, 2)
+    if len(poly) < 3:
+        poly = _corners(ref.width, ref.height).astype(np.float64)
+    back = cv2.perspectiveTransform(poly[None], np.linalg.inv(m))[0]
+    box_ref, box_other = _image_box(ref, poly), _image_box(other, back)
+    if verdict.swapped:  # express everything as B relative to A
+        m = np.linalg.inv(m)
+        box_a, box_b = box_other, box_ref
+    else:
+        box_a, box_b = box_ref, box_other
+    mirrored, rot, scale = describe(m, (b.width / 2, b.height / 2))  # m: B -> A; B turned by -rot
+    rot = -rot
+    rot = 180.0 if abs(rot + 180.0) < 1e-9 else rot
+    whole_a, whole_b = _box_area(box_a) >= WHOLE, _box_area(box_b) >= WHOLE
+    kinds = []
+    if whole_b and not whole_a:
+        kinds.append("crop")
+    elif whole_a and not whole_b:
+        trimmed = _box_area(b.box) < WHOLE
+        kinds.append("framed" if trimmed else "contains")
+    elif not whole_a and not whole_b:
+        kinds.append("crop")
+    if mirrored:
+        kinds.append("mirror")
+    if abs(rot) > 1.5:
+        kinds.append("rotation")
+    if verdict.perspective:
+        kinds.append("perspective")
+    if verdict.overlay:
+        kinds.append("overlay")
+    look = verdict.look
+    differing = 1.0 - look.cells if look is not None else 0.0
+    return Relation(
+        "+".join(kinds) or "same",
+        round(rot, 1),
+        mirrored,
+        1.0 / scale if scale > 0 else 0.0,
+        box_a,
+        box_b,
+        differing,
+        verdict.score,
+    )
 
 
 CHROMA_CELL = 4

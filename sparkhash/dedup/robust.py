@@ -18,7 +18,9 @@ Low-detail images (blank, near-uniform, featureless) have no candidate rows
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
+from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -95,7 +97,10 @@ def text_keys(text: str, cfg: robust.Config = robust.DEFAULT_CONFIG) -> np.ndarr
     mirror share band indices, so do both descriptor orientations; a band value repeated in
     one image is one key.
     """
-    g, d0, d1, _ = text.split(";", 3)
+    try:
+        g, d0, d1, _ = robust.text_parts(text)
+    except ValueError:  # another format version: never compared
+        return np.zeros(0, np.int64)
     parts = [
         _packed(g, robust.GLOBAL, None),
         _packed(d0, robust.DESCRIPTOR, cfg.band_rows),
@@ -191,13 +196,22 @@ def candidate_ids(signatures: DataFrame, incremental: bool = False) -> DataFrame
         KEY_PARTITIONS_PER_INPUT * _partitions(signatures),
     )
     hits = bucket_pairs(signature_keys(signatures), incremental, partitions)
-    counts = hits.groupBy("id_a", "id_b").agg(
-        F.sum(F.when(F.col("kind") == KIND_FLAGS[robust.GLOBAL], 1).otherwise(0)).alias("g"),
-        F.sum(F.when(F.col("kind") == KIND_FLAGS[robust.DESCRIPTOR], 1).otherwise(0)).alias("d"),
+    return candidates_of_hits(hits, "id_a", "id_b", lambda kind: F.lit(KIND_FLAGS[kind]))
+
+
+def candidates_of_hits(hits: DataFrame, a: str, b: str, kind_value) -> DataFrame:
+    """(a, b) pairs whose hits pass `robust.MIN_HITS` (the candidate rule, `robust.is_candidate`).
+
+    hits: one row per usable bucket a pair shares, its kind in column `kind`; kind_value(kind):
+    the Column literal that kind is stored as."""
+    counts = hits.groupBy(a, b).agg(
+        *(
+            F.sum(F.when(F.col("kind") == kind_value(k), 1).otherwise(0)).alias(f"hits_{k}")
+            for k in robust.MIN_HITS
+        )
     )
-    return counts.filter((F.col("g") >= 1) | (F.col("d") >= robust.MIN_DESCRIPTOR_HITS)).select(
-        "id_a", "id_b"
-    )
+    passes = reduce(operator.or_, (F.col(f"hits_{k}") >= n for k, n in robust.MIN_HITS.items()))
+    return counts.filter(passes).select(a, b)
 
 
 def candidate_texts(candidates: DataFrame, signatures: DataFrame) -> DataFrame:
