@@ -19,6 +19,7 @@ function of the same shape, e.g. a benchmark's baseline); `planner_for` names th
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -223,6 +224,7 @@ def join_partitions(plan: BandPlan, minimum: int) -> int:
     return max(int(minimum), math.ceil(rows / BUILD_ROWS_PER_PARTITION))
 
 
+@functools.cache  # pure and called ~10^6 times while planning wide hashes (PDQ: 256 bits)
 def probe_volume(width: int, radius: int) -> int:
     """Band values within Hamming `radius` of a value of `width` bits: the probe rows per hash."""
     return sum(math.comb(width, i) for i in range(min(radius, width) + 1))
@@ -233,6 +235,7 @@ def collision_rate(width: int, radius: int) -> float:
     return probe_volume(width, radius) / 2.0**width
 
 
+@functools.cache  # pure and called ~10^6 times while planning wide hashes (PDQ: 256 bits)
 def join_multiplicity(width: int, distance: int, build_radius: int, probe_radius: int) -> int:
     """Join rows in which two hashes at band distance `distance` meet on a band of `width` bits
     whose build rows emit variants within `build_radius` and probe rows within `probe_radius`.
@@ -249,6 +252,7 @@ def join_multiplicity(width: int, distance: int, build_radius: int, probe_radius
     )
 
 
+@functools.cache  # pure and called ~10^6 times while planning wide hashes (PDQ: 256 bits)
 def join_rate(width: int, build_radius: int, probe_radius: int) -> float:
     """Expected join rows per ordered pair of uniform random hashes on one band:
     V(w, r_build) * V(w, r_probe) / 2^w (each build variant meets each probe variant with
@@ -330,6 +334,7 @@ def band_row_cost(width: int, radius: int, build_radius: int = 0) -> float:
     return probe + BUILD_ROW_COST * build
 
 
+@functools.cache  # pure; the layouts of a wide hash share most (width, radius) bands
 def band_cost(
     count: int, width: int, radius: int, candidate_cost: float = CANDIDATE_COST, build_radius: int = 0
 ) -> float:
