@@ -8,7 +8,7 @@ import imagehash
 import pytest
 from images import smooth_rgb
 
-from sparkhash.core import compute_hashes, registry
+from sparkhash.core import compute_hashes, registry, robust
 from sparkhash.core.params import SEGMENT_HASHES, HashParams
 
 FIELDS = {f.name for f in dataclasses.fields(HashParams)}
@@ -32,8 +32,9 @@ def test_bit_counts_and_hex_widths_are_those_of_the_hashes(params):
             signatures = result.signatures[name]
             assert signatures and all(len(s.hash) == record.nbits(params) for s in signatures)
             assert all(len(str(s.hash)) == record.hex_width(params) for s in signatures)
-        elif not record.bits:  # robust: a signature whose global part holds two hashes of nbits
-            assert len(result.hashes[name].split(";")[0]) in (0, 2 * record.hex_width(params)), name
+        elif not record.bits:  # robust: a signature whose candidate rows are global hashes of nbits
+            rows = robust.text_parts(result.hashes[name])[0]
+            assert len(rows) in (0, len(robust.CANDIDATE_ORIENTATIONS) * record.hex_width(params)), name
         else:  # the hash column's hex (pdq: the value is (hash, quality), its second column)
             value = result.hashes[name]
             bits = value[0] if isinstance(value, tuple) else value

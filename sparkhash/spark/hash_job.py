@@ -39,6 +39,7 @@ from sparkhash.spark.api import (
     params_json,
 )
 from sparkhash.spark.inventory import list_input
+from sparkhash.spark.paths import local_path
 from sparkhash.spark.read import (
     DEFAULT_MAX_FILE_BYTES,
     LISTING_COLUMNS,
@@ -117,6 +118,9 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
+    # Resolved (and their parameters checked) before the lease too, so a refused run creates
+    # nothing; then again under the lease, where the runs cannot change.
+    run_algorithms(config, tables.committed_runs(spark, output))
     with tables.run_store(spark, output).acquire() as held:
         runs = tables.committed_runs(spark, output)
         algorithms = run_algorithms(config, runs)
@@ -142,10 +146,18 @@ def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
     algorithms = _requested(config)
     if algorithms is not None:
         check_hash_params(config.params, algorithms)
+    elif _new_local_output(config.output):  # it will get the defaults: check them now
+        check_hash_params(config.params, normalise_algorithms(DEFAULT_ALGORITHMS))
     check_at_least(config.max_file_bytes, 1, "max_file_bytes")
     check_at_least(config.decode_options.max_pixels, 1, "max_pixels")
     preflight.check_output(config.output, "hash", config.input)
     return algorithms
+
+
+def _new_local_output(output: str) -> bool:
+    """Whether OUTPUT is on the driver's file system and holds nothing yet."""
+    path = local_path(tables.normalise_output(output))
+    return path is not None and not (path.exists() and any(path.iterdir()))
 
 
 def _requested(config: HashJobConfig) -> tuple[str, ...] | None:
