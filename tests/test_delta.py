@@ -241,3 +241,23 @@ def test_killed_run_leaves_a_whole_table_version(spark, needs_delta, tmp_path, f
     assert not any((output / delta.STAGED).glob("*/run_id=*"))
     segments = tables.read_segments(spark, str(output)).select("path").distinct().collect()
     assert sorted(r.path for r in segments) == everything
+
+
+def test_stream_batches_merge_into_the_delta_table_once_each(spark, needs_delta, tmp_path):
+    from sparkhash.spark.stream import StreamConfig, run_hash_stream
+
+    source, output, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
+    job_ = HashJobConfig(str(source), str(output), algorithms=("phash",), format="delta")
+    first = images(source, 3, seed=41)
+    run_hash_stream(spark, StreamConfig(job_, str(checkpoint), available_now=True, max_files_per_trigger=2))
+    second = images(source / "later", 1, seed=42)
+    run_hash_stream(spark, StreamConfig(job_, str(checkpoint), available_now=True, max_files_per_trigger=2))
+    rows = current(spark, output)
+    assert sorted(rows) == sorted(file_uri(p) for p in [*first, *second])
+    runs = tables.committed_runs(spark, str(output))
+    assert len(runs) == 3  # batches of 2, 1 and 1 files: one Delta commit each
+    assert [json.loads(h.userMetadata)["run_id"] for h in history(spark, output)] == [r.run_id for r in runs]
+    # the same files in one batch run: the same hashes
+    run_hash_job(spark, HashJobConfig(str(source), str(tmp_path / "batch"), algorithms=("phash",)))
+    batch = {r.path: r.phash for r in tables.read_hashes(spark, str(tmp_path / "batch")).collect()}
+    assert {p: h for p, (h, _) in rows.items()} == batch

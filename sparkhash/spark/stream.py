@@ -33,8 +33,15 @@ from pyspark.sql.types import BinaryType, LongType, StringType, StructField, Str
 
 from sparkhash.spark import tables
 from sparkhash.spark.api import normalise_algorithms, params_json
+from sparkhash.spark.delta import require_delta
 from sparkhash.spark.faults import fault_point
-from sparkhash.spark.hash_job import HashJobConfig, JobSummary, _check_compatible, run_hash_job
+from sparkhash.spark.hash_job import (
+    HashJobConfig,
+    JobSummary,
+    _check_compatible,
+    check_format_compatible,
+    run_hash_job,
+)
 from sparkhash.spark.read import hadoop_path
 
 #: The binaryFile source's schema, given explicitly (a stream cannot infer it).
@@ -146,7 +153,9 @@ def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, ba
 def check_output(spark: SparkSession, job: HashJobConfig) -> None:
     """Refuse (IncompatibleOutputError) an OUTPUT holding other algorithms or parameters, before
     the stream starts rather than in its first batch."""
+    require_delta(spark, job.format)  # format delta without Delta on the session: one line, no stream
     runs = tables.committed_runs(spark, job.output)
+    check_format_compatible(spark, runs, job.format, job.output)
     _check_compatible(
         runs, normalise_algorithms(job.algorithms), params_json(job.params, job.decode_options), job.output
     )
