@@ -261,3 +261,16 @@ def test_stream_batches_merge_into_the_delta_table_once_each(spark, needs_delta,
     run_hash_job(spark, HashJobConfig(str(source), str(tmp_path / "batch"), algorithms=("phash",)))
     batch = {r.path: r.phash for r in tables.read_hashes(spark, str(tmp_path / "batch")).collect()}
     assert {p: h for p, (h, _) in rows.items()} == batch
+
+
+def test_a_run_adding_an_algorithm_adds_its_column_and_fills_every_row(spark, needs_delta, tmp_path):
+    source, output = tmp_path / "in", tmp_path / "out"
+    files = images(source, 2, seed=51)
+    run_hash_job(spark, HashJobConfig(str(source), str(output), algorithms=("phash",), format="delta"))
+    more = run_hash_job(
+        spark, HashJobConfig(str(source), str(output), algorithms=("phash", "dhash"), format="delta")
+    )
+    assert more.hashed == 2
+    rows = spark.sql(f"SELECT path, dhash, run_id FROM delta.`{output}/hashes`").collect()
+    assert sorted(r.path for r in rows) == sorted(file_uri(p) for p in files)
+    assert all(r.dhash and r.run_id == more.run_id for r in rows)

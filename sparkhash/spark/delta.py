@@ -117,6 +117,7 @@ def append(frame: DataFrame, path: str, app_id: str, version: int) -> None:
         .mode("append")
         .option("txnAppId", app_id)
         .option("txnVersion", str(version))
+        .option("mergeSchema", "true")
         .save(path)
     )
 
@@ -145,6 +146,11 @@ def merge_current(
         )
         return
     columns = frame.columns
+    held = set(spark.read.format(DELTA).load(path).columns)
+    added = [f for f in frame.schema.fields if f.name not in held]
+    if added:  # a run adding algorithms: their columns first (null in the earlier rows)
+        spec = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in added)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({spec})")
     marked = frame.selectExpr("*", "false AS _sparkhash_gone")
     if gone:
         deleted = spark.createDataFrame([(p,) for p in gone], "path string")
