@@ -20,6 +20,11 @@ Either way a commit record is `<records>/run_id=<id>/part-*.json`, one JSON line
 Spark task: Spark's output committer moves it into place whole or not at all, so a run is
 committed exactly when its record directory holds a visible `.json` file.
 
+With format delta (`sparkhash.spark.delta`) the run's tables are staged under `staged/` and
+its commit first MERGEs them into Delta tables (`Layout.current`, `Layout.gone`): one Delta
+commit that carries the record as `userMetadata`, which the next run's garbage collection
+writes back as the record if the run died before writing it.
+
 Listing and garbage collection go through the lease's `Store` (the driver's file system, or
 any Hadoop file system on classic Spark). Under Spark Connect with an OUTPUT only the server
 can reach there is no store: committed runs are listed by reading the records with Spark, and
