@@ -176,10 +176,10 @@ def test_file_deleted_after_the_zero_byte_check_is_vanished(spark, tmp_path, mon
     (source / "empty.png").write_bytes(b"")
     real_write = tables.write_run_table
 
-    def delete_then_write(frame, output, table, run_id):
+    def delete_then_write(frame, output, table, run_id, *rest):  # rest: the format
         if files[0].exists():
             files[0].unlink()
-        return real_write(frame, output, table, run_id)
+        return real_write(frame, output, table, run_id, *rest)
 
     monkeypatch.setattr(tables, "write_run_table", delete_then_write)
     explicit = tuple(file_uri(p) for p in [*files, source / "empty.png"]) if listed == "explicit" else ()

@@ -23,6 +23,7 @@ from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
+from sparkhash.spark.delta import FORMATS
 from sparkhash.spark.hash_job import (
     HashJobConfig,
     IncompatibleOutputError,
@@ -83,6 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--retry-errors", action="store_true", help="hash again unchanged files that failed before"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default(HashJobConfig, "format"),
+        help="the tables' format: parquet (default) or delta (Delta Lake tables, incremental runs "
+        "MERGE by path; needs Delta on the Spark session, built into Databricks)",
     )
     add_hash_params(parser.add_argument_group("hash parameters (imagehash's defaults)"))
     stream = parser.add_argument_group(
@@ -150,6 +158,7 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
         max_file_bytes=args.max_file_bytes,
         retry_errors=args.retry_errors,
         follow_symlinks=args.follow_symlinks,
+        format=args.format,
     )
 
 

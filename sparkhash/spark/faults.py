@@ -13,7 +13,8 @@ the environment variable SPARKHASH_FAULT names the point; it holds comma-separat
                        e.g. so that a second run can be started against it)
 
 The points in use: `<kind>-after-<table>` and `<kind>-before-commit` of a run store (kind hash,
-dups or match: `sparkhash.spark.runs`), `stream-after-commit-<batch>` (`sparkhash.spark.stream`)
+dups or match: `sparkhash.spark.runs`; format delta also `<kind>-delta-after-<table>` after an
+appended Delta table and `<kind>-after-delta-commit` between the MERGE and the record), `stream-after-commit-<batch>` (`sparkhash.spark.stream`)
 and `worker-batch-<n>` (`sparkhash.spark.udf`, n counted from 0 in each task).
 """
 

@@ -28,7 +28,7 @@ from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY
 from sparkhash.core.spec import HashSpec, specs_from_json
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import IncompatibleOutputError, UsageError
-from sparkhash.spark import inventory, lease, preflight, tables
+from sparkhash.spark import delta, inventory, lease, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
     exploded_table,
@@ -74,6 +74,9 @@ class HashJobConfig:
     #: not retire files: it sees only its batch, not the whole of INPUT.
     files: tuple[str, ...] = ()
     follow_symlinks: bool = False  # follow links to directories (each real directory once)
+    #: The tables' format: parquet (the run store's directories) or delta (Delta tables, the
+    #: current rows MERGEd by path: `sparkhash.spark.delta`; needs Delta on the session).
+    format: str = delta.PARQUET
 
 
 @dataclass(frozen=True)
@@ -115,17 +118,20 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     output = tables.normalise_output(config.output)
     check_config(config)
     params = params_json(config.params, config.decode_options)
+    delta.require_delta(spark, config.format)
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
     # Resolved (and their parameters checked) before the lease too, so a refused run creates
     # nothing; then again under the lease, where the runs cannot change.
     run_algorithms(config, tables.committed_runs(spark, output))
-    with tables.run_store(spark, output).acquire() as held:
+    with tables.run_store(spark, output, config.format).acquire() as held:
         runs = tables.committed_runs(spark, output)
+        check_format_compatible(spark, runs, config.format, output)
         algorithms = run_algorithms(config, runs)
         _check_compatible(runs, algorithms, params, output)
-        tables.remove_uncommitted(spark, output, [r.run_id for r in runs])
+        tables.remove_uncommitted(spark, output, [r.run_id for r in runs], config.format)
+        runs = tables.committed_runs(spark, output)  # with records a killed Delta commit left to write
         return _hash_run(
             spark,
             config,
@@ -139,6 +145,16 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         )
 
 
+def check_format_compatible(spark: SparkSession, runs: list, fmt: str, output: str) -> None:
+    """Refuse (one line) a run in another format than OUTPUT's committed runs."""
+    if runs and tables.output_format(spark, output) != fmt:
+        held = tables.output_format(spark, output)
+        raise IncompatibleOutputError(
+            f"{output} holds {held} tables, this run asks for format {fmt}: use format {held}, or another OUTPUT",
+            "format",
+        )
+
+
 def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
     """Refuse (UsageError, one line) what could only give a run of error rows, or a run `dups`
     could not join, before any work; returns the algorithms asked for in canonical order (None:
@@ -148,6 +164,7 @@ def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
         check_hash_params(config.params, algorithms)
     elif _new_local_output(config.output):  # it will get the defaults: check them now
         check_hash_params(config.params, normalise_algorithms(DEFAULT_ALGORITHMS))
+    delta.check_format(config.format)
     check_at_least(config.max_file_bytes, 1, "max_file_bytes")
     check_at_least(config.decode_options.max_pixels, 1, "max_pixels")
     preflight.check_output(config.output, "hash", config.input)
@@ -251,11 +268,12 @@ def _hash_run(
     if with_segments:
         rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        tables.write_run_table(hashes_table(rows, run_id), output, tables.HASHES, run_id)
-        written, failed = tables.hashes_counts(spark, output, run_id)
+        fmt = config.format
+        tables.write_run_table(hashes_table(rows, run_id), output, tables.HASHES, run_id, fmt)
+        written, failed = tables.hashes_counts(spark, output, run_id, fmt)
         # Never silently skip this run's own files, whatever spark.sql.files.ignoreMissingFiles says.
         written_rows = spark.read.option("ignoreMissingFiles", "false").parquet(
-            tables.run_dir(output, tables.HASHES, run_id)
+            tables.run_dir(output, tables.HASHES, run_id, fmt)
         )
         # One pass finds every listed file gone with no row, whoever left it out: the scan
         # (deleted before it looked the file up) or a worker (deleted before it read it).
@@ -269,7 +287,7 @@ def _hash_run(
             )
         )
         if written == 0 and not removed:
-            tables.remove_run_files(spark, output, run_id)
+            tables.remove_run_files(spark, output, run_id, fmt)
             return JobSummary(
                 files_seen,
                 0,
@@ -282,14 +300,14 @@ def _hash_run(
             )
         segments = 0
         for record in exploded:
-            tables.write_run_table(exploded_table(rows, record, run_id), output, record.table, run_id)
+            tables.write_run_table(exploded_table(rows, record, run_id), output, record.table, run_id, fmt)
         if any(record.table == tables.SEGMENTS for record in exploded):
-            segments = tables.segments_count(spark, output, run_id)
+            segments = tables.segments_count(spark, output, run_id, fmt)
     finally:
         if with_segments:
             rows.unpersist()
     if removed:
-        tables.write_removed(spark, output, run_id, removed)
+        tables.write_removed(spark, output, run_id, removed, config.format)
     seconds = time.perf_counter() - started
     record = tables.RunRecord(
         run_id=run_id,
@@ -306,7 +324,9 @@ def _hash_run(
         removed=len(removed),
         vanished=len(vanished),
     )
-    tables.commit_run(spark, output, record, held.check)  # a run that lost its lease commits nothing
+    tables.commit_run(
+        spark, output, record, held.check, config.format
+    )  # a run that lost its lease commits nothing
     return JobSummary(
         files_seen,
         record.hashed,

@@ -20,6 +20,11 @@ Either way a commit record is `<records>/run_id=<id>/part-*.json`, one JSON line
 Spark task: Spark's output committer moves it into place whole or not at all, so a run is
 committed exactly when its record directory holds a visible `.json` file.
 
+With format delta (`sparkhash.spark.delta`) the run's tables are staged under `staged/` and
+its commit first MERGEs them into Delta tables (`Layout.current`, `Layout.gone`): one Delta
+commit that carries the record as `userMetadata`, which the next run's garbage collection
+writes back as the record if the run died before writing it.
+
 Listing and garbage collection go through the lease's `Store` (the driver's file system, or
 any Hadoop file system on classic Spark). Under Spark Connect with an OUTPUT only the server
 can reach there is no store: committed runs are listed by reading the records with Spark, and
@@ -33,9 +38,10 @@ from dataclasses import dataclass
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from sparkhash.spark import lease
+from sparkhash.spark import delta, lease
 from sparkhash.spark.faults import fault_point
 from sparkhash.spark.paths import is_path_not_found, normalise_output
 
@@ -63,6 +69,11 @@ class Layout:
     keep: int | None = None
     plain: tuple[str, ...] = ()
     obsolete: tuple[str, ...] = ()
+    #: Delta OUTPUTs (`format="delta"`, `sparkhash.spark.delta`): the table holding one current
+    #: row per path (MERGEd by path at the commit; None: every table is appended), and the
+    #: table listing the paths a run deletes from it.
+    current: str | None = None
+    gone: str | None = None
 
     def table_dir(self, output: str, table: str, run_id: str) -> str:
         """The directory of one run's part of `table`."""
@@ -81,10 +92,12 @@ class Layout:
 class RunStore:
     """The runs of one OUTPUT laid out as `layout` says (see the module docstring)."""
 
-    def __init__(self, spark: SparkSession, output: str, layout: Layout) -> None:
-        self.spark, self.layout = spark, layout
+    def __init__(self, spark: SparkSession, output: str, layout: Layout, fmt: str = delta.PARQUET) -> None:
+        self.spark, self.layout, self.format = spark, layout, fmt
         self.output = normalise_output(output)
         self._store = lease.store_for(spark, self.output)
+        # Delta: a run's rows are staged apart from the Delta tables until its commit merges them
+        self._tables_root = f"{self.output}/{delta.STAGED}" if fmt == delta.DELTA else self.output
 
     # ------------------------------------------------------------------------- writing
 
@@ -93,7 +106,12 @@ class RunStore:
         return lease.acquire(self.spark, self.output, f"sparkhash {self.layout.kind}")
 
     def table_dir(self, table: str, run_id: str) -> str:
-        return self.layout.table_dir(self.output, table, run_id)
+        """Where a run writes its rows of `table` (Delta: staged until the commit)."""
+        return self.layout.table_dir(self._tables_root, table, run_id)
+
+    def delta_table(self, table: str) -> str:
+        """The Delta table of `table` (format delta)."""
+        return f"{self.output}/{table}"
 
     def write_table(self, frame: DataFrame, table: str, run_id: str) -> str:
         """Write one run's rows of `table` (Parquet) into its directory; returns the directory.
@@ -109,9 +127,76 @@ class RunStore:
         From now on readers see the run."""
         fault_point(f"{self.layout.kind}-before-commit")
         check()  # last, just before the record: a run paused past the lease timeout stops here
+        if self.format == delta.DELTA:
+            self._commit_delta(run_id, values)
+            fault_point(f"{self.layout.kind}-after-delta-commit")
+        self._write_record(run_id, values)
+        if self.format == delta.DELTA and self._store is not None:
+            for path in self._run_paths().get(run_id, []):
+                if path.startswith(f"{self._tables_root}/"):
+                    self._store.delete_tree(path)  # merged in: the staged rows are done with
+
+    def _write_record(self, run_id: str, values: dict) -> None:
         schema = self.layout.record_schema
         record = self.spark.createDataFrame([tuple(values.get(f.name) for f in schema.fields)], schema)
         record.coalesce(1).write.mode("overwrite").json(self.layout.record_dir(self.output, run_id))
+
+    def _commit_delta(self, run_id: str, values: dict) -> None:
+        """Merge the run's staged rows into the Delta tables: appended tables first, then the
+        current-rows table in one MERGE (the run's Delta commit, carrying its record)."""
+        app, version = f"sparkhash {self.layout.kind}", delta.txn_version(run_id)
+        staged = {
+            t: self.table_dir(t, run_id)
+            for t in self.layout.tables
+            if self._exists(self.table_dir(t, run_id))
+        }
+        for table, directory in staged.items():
+            if table in (self.layout.current, self.layout.gone):
+                continue
+            delta.append(self._staged_rows(directory, run_id), self.delta_table(table), app, version)
+            fault_point(f"{self.layout.kind}-delta-after-{table}")
+        if self.layout.current is None:
+            return
+        gone = []
+        if self.layout.gone in staged:
+            gone = [
+                r["path"] for r in self.spark.read.parquet(staged[self.layout.gone]).select("path").collect()
+            ]
+        if self.layout.current in staged:
+            rows = self._staged_rows(staged[self.layout.current], run_id)
+        else:  # a run that only deletes
+            rows = self.spark.read.format(delta.DELTA).load(self.delta_table(self.layout.current)).limit(0)
+        metadata = {**values, RUN_ID: run_id, "sparkhash": self.layout.kind}
+        delta.merge_current(
+            self.spark, rows, gone, self.delta_table(self.layout.current), app, version, metadata
+        )
+
+    def _staged_rows(self, directory: str, run_id: str) -> DataFrame:
+        rows = self.spark.read.parquet(directory)
+        if self.layout.per_table and RUN_ID not in rows.columns:
+            rows = rows.withColumn(RUN_ID, F.lit(run_id))
+        return rows
+
+    def _exists(self, path: str) -> bool:
+        if self._store is not None:
+            parent, _, name = path.rpartition("/")
+            return name in self._store.list_dir(parent)
+        from sparkhash.spark.tables import path_exists
+
+        return path_exists(self.spark, path)
+
+    def recover_delta_records(self, committed: list[str]) -> list[str]:
+        """Delta: write the records of runs whose Delta commit happened but whose record did
+        not (killed in between), from the commits' userMetadata; returns their ids."""
+        if self.format != delta.DELTA or self.layout.current is None:
+            return []
+        recovered = []
+        for meta in delta.committed_metadata(self.spark, self.delta_table(self.layout.current)):
+            run_id = meta.get(RUN_ID)
+            if meta.get("sparkhash") == self.layout.kind and run_id and run_id not in committed:
+                self._write_record(run_id, meta)
+                recovered.append(run_id)
+        return recovered
 
     def discard(self, run_id: str) -> None:
         """Delete what an uncommitted run wrote (when there is a store; else it stays, unread)."""
@@ -179,6 +264,15 @@ class RunStore:
         if self._store is None:
             return []
         committed = self.committed_ids() if committed is None else committed
+        if self.format == delta.DELTA:
+            committed = sorted([*committed, *self.recover_delta_records(committed)])
+            # every staged run is done with: merged in (committed), or killed before its commit
+            deleted = sorted(self._run_paths())
+            for run_id in deleted:
+                for path in self._run_paths().get(run_id, []):
+                    if path.startswith(f"{self._tables_root}/"):
+                        self._store.delete_tree(path)
+            return [r for r in deleted if r not in committed]
         keep = self.layout.keep
         kept = set(committed if keep is None else committed[-keep:] if keep > 0 else [])
         deleted = []
@@ -199,13 +293,16 @@ class RunStore:
         """Every run directory on disk (tables and record), by run id."""
         found: dict[str, list[str]] = {}
         prefix = f"{RUN_ID}="
-        parents = [self.layout.records, *(self.layout.tables if self.layout.per_table else ())]
+        parents = [
+            f"{self.output}/{self.layout.records}",
+            *(f"{self._tables_root}/{t}" for t in (self.layout.tables if self.layout.per_table else ())),
+        ]
         for parent in parents:
-            for name in self._store.list_dir(f"{self.output}/{parent}"):
+            for name in self._store.list_dir(parent):
                 if name.startswith(prefix):
-                    found.setdefault(name[len(prefix) :], []).append(f"{self.output}/{parent}/{name}")
+                    found.setdefault(name[len(prefix) :], []).append(f"{parent}/{name}")
         if not self.layout.per_table:
-            for name in self._store.list_dir(self.output):
+            for name in self._store.list_dir(self._tables_root):
                 if name.startswith("run="):
-                    found.setdefault(name[len("run=") :], []).append(f"{self.output}/{name}")
+                    found.setdefault(name[len("run=") :], []).append(f"{self._tables_root}/{name}")
         return found

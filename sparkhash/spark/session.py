@@ -137,6 +137,7 @@ def get_session(
         settings.pop("spark.master", None)
     if master is not None:
         settings["spark.master"] = master
+    settings.update(delta_settings(settings))
     settings.update(extra or {})
     if quiet and not submitted:
         key = "spark.driver.extraJavaOptions"
@@ -150,6 +151,19 @@ def get_session(
         with _jvm_stderr_filtered():
             return builder.getOrCreate()
     return builder.getOrCreate()
+
+
+def delta_settings(settings: dict[str, str]) -> dict[str, str]:
+    """With SPARKHASH_DELTA_JARS (comma-separated paths of the delta-spark and delta-storage
+    JARs), what a session started here needs for Delta Lake tables (`format="delta"`): the JARs
+    on spark.jars and Delta's SQL extension and catalog. Nothing without it."""
+    from sparkhash.spark.delta import DELTA_JARS_ENV, DELTA_SESSION_SETTINGS
+
+    jars = os.environ.get(DELTA_JARS_ENV, "").strip()
+    if not jars:
+        return {}
+    given = settings.get("spark.jars", "")
+    return {"spark.jars": f"{given},{jars}" if given else jars, **DELTA_SESSION_SETTINGS}
 
 
 #: Lines the JVM prints at start-up, before any logging configuration applies.

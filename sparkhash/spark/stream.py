@@ -33,11 +33,13 @@ from pyspark.sql.types import BinaryType, LongType, StringType, StructField, Str
 
 from sparkhash.spark import tables
 from sparkhash.spark.api import params_json
+from sparkhash.spark.delta import require_delta
 from sparkhash.spark.faults import fault_point
 from sparkhash.spark.hash_job import (
     HashJobConfig,
     JobSummary,
     _check_compatible,
+    check_format_compatible,
     run_algorithms,
     run_hash_job,
 )
@@ -152,7 +154,9 @@ def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, ba
 def check_output(spark: SparkSession, job: HashJobConfig) -> None:
     """Refuse (IncompatibleOutputError) an OUTPUT holding other algorithms or parameters, before
     the stream starts rather than in its first batch."""
+    require_delta(spark, job.format)  # format delta without Delta on the session: one line, no stream
     runs = tables.committed_runs(spark, job.output)
+    check_format_compatible(spark, runs, job.format, job.output)
     _check_compatible(
         runs, run_algorithms(job, runs), params_json(job.params, job.decode_options), job.output
     )

@@ -33,6 +33,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
+from sparkhash.spark import delta
 from sparkhash.spark.lease import new_run_id  # noqa: F401 - re-exported: it used to live here
 from sparkhash.spark.paths import local_path, normalise_output
 from sparkhash.spark.runs import Layout, RunStore
@@ -84,20 +85,31 @@ LAYOUT = Layout(
     tables=(HASHES, SEGMENTS, REMOVED),
     record_schema=StructType([f for f in RUNS_SCHEMA.fields if f.name != "run_id"]),
     obsolete=(STAGING,),
+    current=HASHES,  # format delta: hashes MERGEd by path, removed paths deleted from it
+    gone=REMOVED,
 )
 
 
-def run_store(spark: SparkSession, output: str) -> RunStore:
-    """The run store of a hash OUTPUT (`sparkhash.spark.runs`)."""
-    return RunStore(spark, output, LAYOUT)
+def run_store(spark: SparkSession, output: str, fmt: str = delta.PARQUET) -> RunStore:
+    """The run store of a hash OUTPUT (`sparkhash.spark.runs`) in format `fmt`."""
+    return RunStore(spark, output, LAYOUT, fmt)
 
 
-def run_dir(output: str, table: str, run_id: str) -> str:
-    """Directory of one run's part of `table` (hashes, segments, removed, runs)."""
+def run_dir(output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> str:
+    """Directory of one run's part of `table` (hashes, segments, removed, runs); with format
+    delta, where the run stages its rows until its commit."""
     output = normalise_output(output)
     if table == RUNS:
         return LAYOUT.record_dir(output, run_id)
-    return LAYOUT.table_dir(output, table, run_id)
+    root = f"{output}/{delta.STAGED}" if fmt == delta.DELTA else output
+    return LAYOUT.table_dir(root, table, run_id)
+
+
+def output_format(spark: SparkSession, output: str) -> str:
+    """The format of a hash OUTPUT's tables: delta when its hashes table is a Delta table."""
+    return (
+        delta.DELTA if delta.is_delta_table(spark, f"{normalise_output(output)}/{HASHES}") else delta.PARQUET
+    )
 
 
 def committed_runs(spark: SparkSession, output: str) -> list[RunRecord]:
@@ -120,27 +132,32 @@ REMOVED_SCHEMA = StructType(
 )
 
 
-def write_removed(spark: SparkSession, output: str, run_id: str, paths: list[str]) -> None:
+def write_removed(
+    spark: SparkSession, output: str, run_id: str, paths: list[str], fmt: str = delta.PARQUET
+) -> None:
     """Write the paths a run retires (before its commit record)."""
     frame = spark.createDataFrame([(p,) for p in paths], "path string")
-    run_store(spark, output).write_table(frame.coalesce(1), REMOVED, run_id)
+    run_store(spark, output, fmt).write_table(frame.coalesce(1), REMOVED, run_id)
 
 
-def commit_run(spark: SparkSession, output: str, record: RunRecord, check=lambda: None) -> None:
-    """Write the run's record after `check()` (`Lease.check`): from now on readers include the run."""
-    run_store(spark, output).commit(record.run_id, asdict(record), check)
+def commit_run(
+    spark: SparkSession, output: str, record: RunRecord, check=lambda: None, fmt: str = delta.PARQUET
+) -> None:
+    """Write the run's record after `check()` (`Lease.check`): from now on readers include the
+    run. Format delta: its rows are MERGEd into the Delta tables first (`RunStore.commit`)."""
+    run_store(spark, output, fmt).commit(record.run_id, asdict(record), check)
 
 
-def write_run_table(frame: DataFrame, output: str, table: str, run_id: str) -> None:
+def write_run_table(frame: DataFrame, output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> None:
     """Write one run's rows of `table` (hashes or segments) into its run directory."""
-    run_store(frame.sparkSession, output).write_table(frame.drop("run_id"), table, run_id)
+    run_store(frame.sparkSession, output, fmt).write_table(frame.drop("run_id"), table, run_id)
 
 
-def hashes_counts(spark: SparkSession, output: str, run_id: str) -> tuple[int, int]:
+def hashes_counts(spark: SparkSession, output: str, run_id: str, fmt: str = delta.PARQUET) -> tuple[int, int]:
     """(rows, rows with an error) of one run's written hashes: from the Parquet footers (row
     counts and the `error` column's null counts) when OUTPUT is driver-local, else one small
     Spark job over the written files' `error` column."""
-    directory = run_dir(normalise_output(output), HASHES, run_id)
+    directory = run_dir(normalise_output(output), HASHES, run_id, fmt)
     footers = _footers(directory)
     if footers is not None:
         rows = errors = 0
@@ -156,9 +173,9 @@ def hashes_counts(spark: SparkSession, output: str, run_id: str) -> tuple[int, i
     return _counted(spark, directory)
 
 
-def segments_count(spark: SparkSession, output: str, run_id: str) -> int:
+def segments_count(spark: SparkSession, output: str, run_id: str, fmt: str = delta.PARQUET) -> int:
     """Rows of one run's written segments (footers when driver-local, else a Spark count)."""
-    directory = run_dir(normalise_output(output), SEGMENTS, run_id)
+    directory = run_dir(normalise_output(output), SEGMENTS, run_id, fmt)
     footers = _footers(directory)
     if footers is not None:
         return sum(meta.num_rows for meta in footers)
@@ -198,6 +215,10 @@ def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataF
     if not runs:
         return None
     algorithms = tuple(runs[-1].algorithms.split(","))
+    if output_format(spark, output) == delta.DELTA:
+        # the Delta table holds the current rows (history: Delta's time travel)
+        columns = hashes_schema(algorithms).fieldNames()
+        return spark.read.format(delta.DELTA).load(f"{output}/{HASHES}").select(*columns)
     rows = _read_runs(spark, output, HASHES, hashes_schema(algorithms), [r.run_id for r in runs])
     if not current:
         return rows
@@ -222,7 +243,12 @@ def read_segments(spark: SparkSession, output: str, current: bool = True) -> Dat
     runs = [r.run_id for r in committed_runs(spark, output) if r.segments > 0]
     if not runs:
         return None
-    rows = _read_runs(spark, output, SEGMENTS, SEGMENTS_SCHEMA, runs)
+    if output_format(spark, output) == delta.DELTA:
+        rows = (
+            spark.read.format(delta.DELTA).load(f"{output}/{SEGMENTS}").select(*SEGMENTS_SCHEMA.fieldNames())
+        )
+    else:
+        rows = _read_runs(spark, output, SEGMENTS, SEGMENTS_SCHEMA, runs)
     if not current:
         return rows
     current_rows = read_hashes(spark, output).select("path", "run_id")
@@ -267,13 +293,15 @@ def path_exists(spark: SparkSession, path: str) -> bool:
         return True
 
 
-def remove_run_files(spark: SparkSession, output: str, run_id: str) -> None:
+def remove_run_files(spark: SparkSession, output: str, run_id: str, fmt: str = delta.PARQUET) -> None:
     """Delete what an uncommitted run wrote (where the run store can: `RunStore.discard`)."""
-    run_store(spark, output).discard(run_id)
+    run_store(spark, output, fmt).discard(run_id)
 
 
-def remove_uncommitted(spark: SparkSession, output: str, committed: list[str]) -> list[str]:
+def remove_uncommitted(
+    spark: SparkSession, output: str, committed: list[str], fmt: str = delta.PARQUET
+) -> list[str]:
     """Delete what crashed runs left behind (and earlier versions' `_staging`); returns their
     run ids. A run in progress looks uncommitted: call this only while holding OUTPUT's lease
     (`sparkhash.spark.lease`), which keeps every other writer out."""
-    return run_store(spark, output).collect_garbage(committed)
+    return run_store(spark, output, fmt).collect_garbage(committed)
