@@ -29,6 +29,13 @@ def s3_jars() -> list[str]:
     return sorted(glob.glob(os.path.join(folder, "*.jar")))
 
 
+# Every driver JVM these tests start gets the s3a JARs, whoever starts it first: the shared
+# session below, or a command run in-process (`sparkhash.cli.main` starts its own session when
+# none is active, e.g. after a Spark Connect test stopped one). JARs cannot be added to a
+# running JVM, and a session without them fails every s3a:// path.
+if s3_jars() and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--jars {','.join(s3_jars())} pyspark-shell"
+
 # Spark's Python workers must run the same interpreter as the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
