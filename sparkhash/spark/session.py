@@ -137,8 +137,8 @@ def get_session(
         settings.pop("spark.master", None)
     if master is not None:
         settings["spark.master"] = master
-    settings.update(delta_settings(settings))
     settings.update(extra or {})
+    settings.update(delta_settings(settings))  # after extra: its spark.jars keeps the given ones
     if quiet and not submitted:
         key = "spark.driver.extraJavaOptions"
         settings[key] = quiet_java_options(settings.get(key))
