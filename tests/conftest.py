@@ -33,8 +33,11 @@ def s3_jars() -> list[str]:
 # session below, or a command run in-process (`sparkhash.cli.main` starts its own session when
 # none is active, e.g. after a Spark Connect test stopped one). JARs cannot be added to a
 # running JVM, and a session without them fails every s3a:// path.
-if s3_jars() and "PYSPARK_SUBMIT_ARGS" not in os.environ:
-    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--jars {','.join(s3_jars())} pyspark-shell"
+# spark-submit's --jars replaces a session's spark.jars, so Delta's (SPARKHASH_DELTA_JARS, the
+# Delta suite's environment) go there too.
+_DRIVER_JARS = s3_jars() + [j for j in os.environ.get("SPARKHASH_DELTA_JARS", "").split(",") if j]
+if _DRIVER_JARS and "PYSPARK_SUBMIT_ARGS" not in os.environ:
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--jars {','.join(_DRIVER_JARS)} pyspark-shell"
 
 # Spark's Python workers must run the same interpreter as the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
