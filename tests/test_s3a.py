@@ -29,7 +29,7 @@ from PIL import Image
 from spark_helpers import REPO, expected_hashes, photo_like, write_image_set
 
 from sparkhash import cli
-from sparkhash.dedup.output import read_dups
+from sparkhash.dedup.output import read_dups, read_matches
 from sparkhash.spark import hash_job, lease
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.tables import committed_runs, read_hashes
@@ -204,7 +204,7 @@ def test_hash_dups_match_report_evaluate_and_stream_on_s3a(spark, s3, tmp_path, 
     s3.upload(queries, bucket, "queries")
     argv = ["match", f"{lake}/queries", f"{lake}/hashes", f"{lake}/matched", "--threshold", "0"]
     assert cli.main(argv) == 0
-    found = {(r.path, r.distance) for r in spark.read.parquet(f"{lake}/matched/matches").collect()}
+    found = {(r.path, r.distance) for r in read_matches(spark, f"{lake}/matched").collect()}
     assert found == {(first, 0), (copy, 0)}
 
     page = tmp_path / "review.html"

@@ -174,7 +174,9 @@ def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
 def _new_local_output(output: str) -> bool:
     """Whether OUTPUT is on the driver's file system and holds nothing yet."""
     path = local_path(tables.normalise_output(output))
-    return path is not None and not (path.exists() and any(path.iterdir()))
+    if path is None:
+        return False
+    return not path.exists() or (path.is_dir() and not any(path.iterdir()))
 
 
 def _requested(config: HashJobConfig) -> tuple[str, ...] | None:
