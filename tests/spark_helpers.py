@@ -142,3 +142,15 @@ def run_python(
     full_env.update(PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     full_env.update(env or {})
     return subprocess.run(args, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def refused(capsys, argv: list[str]) -> str:
+    """The one stderr line of a command refused with exit code 2 (`sparkhash.cli.main`)."""
+    from sparkhash.cli import main
+
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]

@@ -4,22 +4,13 @@ work. Run in-process (`sparkhash.cli.main`) on the shared Spark session where on
 from __future__ import annotations
 
 import pytest
-from spark_helpers import write_image_set
+from spark_helpers import refused, write_image_set
 
 from sparkhash.cli import main
 from sparkhash.core.params import HashParams
 from sparkhash.errors import UsageError
 
 HASHES_DDL = "path string, phash string, dhash string, width int, height int, length long, error string, params string, run_id string"
-
-
-def refused(capsys, argv: list[str]) -> str:
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 @pytest.fixture

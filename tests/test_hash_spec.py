@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from spark_helpers import expected_hashes, write_image_set
+from spark_helpers import expected_hashes, refused, write_image_set
 
 from sparkhash.cli import main, parser_for
 from sparkhash.cli.hash import config_from_args
@@ -25,15 +25,6 @@ from sparkhash.core.spec import params_json, spec_from_json, spec_of
 FIXTURE = Path(__file__).parent / "fixtures" / "main_output"
 #: The params text main 777d1ea wrote for default parameters (the fixture's run record holds it).
 MAIN_PARAMS = json.loads(next((FIXTURE / "hashes_output" / "runs").glob("*/*.json")).read_text())["params"]
-
-
-def refused(capsys, argv: list[str]) -> str:
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 # ------------------------------------------------------------------------------ keys (no Spark)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from images import smooth_rgb
-from spark_helpers import file_uri
+from spark_helpers import file_uri, refused
 
 import sparkhash.core as core
 from sparkhash.cli import main
@@ -16,14 +16,6 @@ from sparkhash.core.decode import DecodeOptions
 from sparkhash.dedup.output import read_matches
 from sparkhash.dedup.pairs import ParamsMismatch, checked_params, find_pairs
 from sparkhash.spark.tables import read_hashes
-
-
-def refused(capsys, argv: list[str]) -> str:
-    capsys.readouterr()
-    assert main(argv) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
