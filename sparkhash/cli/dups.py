@@ -8,8 +8,7 @@ import sys
 from sparkhash.cli.fields import default
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import ALGORITHMS
-from sparkhash.dedup.job import DupsConfig, check_config, run_dups
-from sparkhash.dedup.keep import parse_policy
+from sparkhash.dedup.job import DupsConfig, check_config, keep_policy, run_dups
 from sparkhash.dedup.plan import MODES
 from sparkhash.errors import ParamsMismatch
 
@@ -98,8 +97,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep",
         **defaults("keep"),
         metavar="POLICY",
-        help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
-        "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing (read_dups(...).remove)",
+        help="which file of a cluster is kept: original (the one the others are copies of, by the pairs' "
+        "relations: the default for robust), most-pixels (the default for the others), largest-file, oldest, "
+        "newest, shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing "
+        "(read_dups(...).remove) with the reason",
     )
     add_spark_arguments(parser)
 
@@ -117,7 +118,7 @@ def _print_progress(line: str) -> None:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_config(config)  # before Spark starts
-    parse_policy(config.keep)  # a bad policy is refused before Spark starts
+    keep_policy(config)  # a bad policy is refused before Spark starts
     spark = session_for(args, "sparkhash-dups")
     try:
         result = run_dups(spark, config, progress=_print_progress)

@@ -18,8 +18,7 @@ from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.decode import DECODE_MODES, DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
-from sparkhash.dedup.job import DupsConfig
-from sparkhash.dedup.keep import parse_policy
+from sparkhash.dedup.job import DupsConfig, keep_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
@@ -132,7 +131,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=threshold,
         help=f"--dups: largest distance of a pair ({threshold})",
     )
-    stream.add_argument("--keep", default=keep, metavar="POLICY", help=f"--dups: keep policy ({keep})")
+    stream.add_argument(
+        "--keep",
+        default=keep,
+        metavar="POLICY",
+        help="--dups: keep policy (default: original for robust, most-pixels for the others)",
+    )
     add_spark_arguments(parser.add_argument_group("Spark"))
 
 
@@ -181,15 +185,16 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
     if changed and not args.dups:
         raise UsageError(f"--{changed[0].replace('_', '-')} needs --dups DUPS_OUTPUT")
     if args.dups:
-        parse_policy(args.keep)
+        dups_config = DupsConfig(
+            hashes=job.output,
+            output=args.dups,
+            algorithm=args.dups_algorithm,
+            threshold=args.dups_threshold,
+            keep=args.keep,
+        )
+        keep_policy(dups_config)  # a bad policy is refused before Spark starts
         dups = dups_after_each_batch(
-            DupsConfig(
-                hashes=job.output,
-                output=args.dups,
-                algorithm=args.dups_algorithm,
-                threshold=args.dups_threshold,
-                keep=args.keep,
-            ),
+            dups_config,
             progress=lambda line: print(f"sparkhash dups: {line}", file=sys.stderr, flush=True),
         )
     return StreamConfig(

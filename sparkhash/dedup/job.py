@@ -22,7 +22,8 @@ from sparkhash.core.registry import EXPLODED_TABLES, REGISTRY, SINGLE_ALGORITHMS
 from sparkhash.core.validate import check_at_least, check_recall, check_threshold
 from sparkhash.dedup.clusters import clusters as make_clusters
 from sparkhash.dedup.keep import (
-    DEFAULT_POLICY,
+    KeepPolicy,
+    default_policy,
     keep_attributes,
     parse_policy,
     remove_listing,
@@ -36,6 +37,7 @@ from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.record_tables import record_table
+from sparkhash.spark.schemas import conform_pairs
 from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
 
 _PREVIOUS_FIELDS = ("previous", "previous_hashes", "previous_run")
@@ -68,7 +70,8 @@ class DupsConfig:
     previous: str | None = None
     previous_hashes: str | None = None
     previous_run: str | None = None
-    keep: str = DEFAULT_POLICY.describe()  # the keep policy, as `parse_policy` reads it
+    #: the keep policy, as `parse_policy` reads it; None: the algorithm's default (`keep_policy`)
+    keep: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,16 @@ def _exploded(config: DupsConfig) -> bool:
     """Whether `config.algorithm` has several signatures per image, in rows of its own table."""
     record = REGISTRY.get(config.algorithm)
     return record is not None and record.multi
+
+
+def keep_policy(config: DupsConfig) -> KeepPolicy:
+    """The keep policy of a run: `config.keep`, else the algorithm's default — original when
+    its matcher explains its pairs (robust), most-pixels otherwise (`keep.default_policy`).
+    KeepPolicyError for a policy that does not parse."""
+    if config.keep is not None:
+        return parse_policy(config.keep)
+    record = REGISTRY.get(config.algorithm)
+    return default_policy(record is not None and matcher_for(record).explains)
 
 
 def check_config(config: DupsConfig) -> None:
@@ -222,9 +235,15 @@ def find_duplicates(
             record, read_segments_table(spark, args.hashes, args.segments), config, None, None
         )
         progress(seg.plan)
-        pairs = pairs.unionByName(seg.pairs).dropDuplicates(["path_a", "path_b", "algorithm"])
+        pairs = (
+            conform_pairs(pairs)
+            .unionByName(conform_pairs(seg.pairs))
+            .dropDuplicates(["path_a", "path_b", "algorithm"])
+        )
         clusters = None
-    pairs = pairs.localCheckpoint(eager=True)
+    # every algorithm's pairs get PAIRS_SCHEMA's columns (relation columns null where the
+    # matcher does not explain its pairs)
+    pairs = conform_pairs(pairs).localCheckpoint(eager=True)
     if clusters is None:
         attributes = found.attributes if found.attributes is not None else keep_attributes(hashes)
         clusters = make_clusters(pairs, attributes.select("path", "pixels", "length"))
@@ -258,7 +277,7 @@ def run_dups(
         progress(line)
 
     check_config(config)
-    policy = parse_policy(config.keep)
+    policy = keep_policy(config)
     with lease.acquire(spark, config.output, "sparkhash dups") as held:
         remove_old_runs(spark, config.output)  # what killed runs left behind
         pairs, clusters, groups = find_duplicates(spark, config, report)
@@ -268,9 +287,9 @@ def run_dups(
                 keep_attributes(read_hashes_table(spark, config.previous_hashes))
             )
         # materialised once: both the clusters and the remove listing are written from it
-        kept = with_keep_policy(clusters.select("path", "cluster"), attributes, policy).localCheckpoint(
-            eager=True
-        )
+        kept = with_keep_policy(
+            clusters.select("path", "cluster"), attributes, policy, pairs
+        ).localCheckpoint(eager=True)
         written = write_dups(
             spark,
             config.output,
@@ -279,7 +298,7 @@ def run_dups(
             kept,
             groups,
             held.check,
-            remove=remove_listing(kept, attributes, policy),
+            remove=remove_listing(kept, attributes, policy, pairs),
             policy=policy.describe(),
             covered=covered,
         )

@@ -11,9 +11,15 @@ smallest path, so ties are broken the same way on every run.
     prefer:P1[,P2...]  files under the first matching prefix win (P1 over P2 over the rest),
                        then most pixels; a prefix matches the path as written ("file:/a/...")
                        or without its "file:" scheme ("/a/...")
+    original           the file the others are copies of, by the pairs' relations (the default
+                       of algorithms whose pairs carry them: robust): each pair that tells which
+                       of its two files is the original (its `original` column: the uncropped,
+                       unframed, un-stickered, colour one) counts one for that file and one
+                       against the other; the file with the best balance is kept, ties by
+                       most-pixels (then largest file, then path)
 
 `remove_listing` gives, for every file not kept: path, cluster, kept_path and a one-line reason,
-the input of a deletion job.
+the input of a deletion job (with original: "crop of <kept>", "sticker over <kept>", ...).
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from sparkhash.core.explain import COPY_OF
 from sparkhash.dedup.output import read_dups
 from sparkhash.errors import KeepPolicyError, UsageError
 
-NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path")
+ORIGINAL = "original"
+NAMES = ("most-pixels", "largest-file", "oldest", "newest", "shortest-path", ORIGINAL)
 PREFER = "prefer:"
 
 REMOVE_SCHEMA = StructType(
@@ -62,6 +70,14 @@ class KeepPolicy:
 
 
 DEFAULT_POLICY = KeepPolicy()
+#: The default of an algorithm whose pairs say which file is the original (`default_policy`).
+ORIGINAL_POLICY = KeepPolicy(ORIGINAL)
+
+
+def default_policy(explains: bool) -> KeepPolicy:
+    """The keep policy a dups run uses when none is given: original when the algorithm's pairs
+    carry relations (its matcher explains its pairs), most-pixels otherwise."""
+    return ORIGINAL_POLICY if explains else DEFAULT_POLICY
 
 
 def parse_policy(text: str) -> KeepPolicy:
@@ -113,16 +129,44 @@ def policy_order(policy: KeepPolicy) -> list[Column]:
         return [F.col("modification_time").desc_nulls_last(), pixels, length, path]
     if policy.name == "shortest-path":
         return [F.length("path").asc(), path]
+    if policy.name == ORIGINAL:
+        return [F.col("balance").desc(), pixels, length, path]
     return [_prefix_rank(policy.prefixes).asc(), pixels, length, path]
 
 
+def _evidence(pairs: DataFrame) -> DataFrame:
+    """(winner, loser, evidence): one row per pair that tells which file is the original."""
+    told = pairs.where(F.col("original").isin("a", "b"))
+    first = F.col("original") == F.lit("a")
+    return told.select(
+        F.when(first, F.col("path_a")).otherwise(F.col("path_b")).alias("winner"),
+        F.when(first, F.col("path_b")).otherwise(F.col("path_a")).alias("loser"),
+        "evidence",
+    )
+
+
+def _balances(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
+    """(path, balance): pairs naming the path the original minus pairs naming it the copy."""
+    if pairs is None or "original" not in pairs.columns:
+        return spark.createDataFrame([], "path string, balance long")
+    told = _evidence(pairs)
+    votes = told.select(F.col("winner").alias("path"), F.lit(1).alias("vote")).unionByName(
+        told.select(F.col("loser").alias("path"), F.lit(-1).alias("vote"))
+    )
+    return votes.groupBy("path").agg(F.sum("vote").cast("long").alias("balance"))
+
+
 def with_keep_policy(
-    members: DataFrame, attributes: DataFrame, policy: KeepPolicy = DEFAULT_POLICY
+    members: DataFrame,
+    attributes: DataFrame,
+    policy: KeepPolicy = DEFAULT_POLICY,
+    pairs: DataFrame | None = None,
 ) -> DataFrame:
     """(path, cluster, keep) with exactly one keep = true per cluster, chosen by `policy`.
 
     members: (path, cluster); attributes: keep_attributes() columns (path unique or not: the
-    largest value of each is used)."""
+    largest value of each is used); pairs: the pairs table (the original policy reads its
+    original column; without it every file has the same balance)."""
     aggregates = [
         F.max(c).alias(c) for c in ("pixels", "length", "modification_time") if c in attributes.columns
     ]
@@ -133,12 +177,15 @@ def with_keep_policy(
             ranked = ranked.withColumn(
                 c, F.lit(None).cast("timestamp" if c == "modification_time" else "long")
             )
+    if policy.name == ORIGINAL:
+        balances = _balances(pairs, members.sparkSession)
+        ranked = ranked.join(balances, "path", "left").withColumn("balance", F.coalesce("balance", F.lit(0)))
     order = Window.partitionBy("cluster").orderBy(*policy_order(policy))
     return ranked.select("path", "cluster", (F.row_number().over(order) == 1).alias("keep"))
 
 
-def _reason(policy: KeepPolicy) -> Column:
-    """Why a member lost to the kept file (k_ columns are the kept file's attributes)."""
+def _detail(policy: KeepPolicy) -> Column:
+    """Why a member lost to the kept file by `policy`'s keys (k_ columns: the kept file's)."""
 
     def text(c: Column) -> Column:
         return F.coalesce(c.cast("string"), F.lit("unknown"))
@@ -148,39 +195,86 @@ def _reason(policy: KeepPolicy) -> Column:
     mtime = F.format_string(
         "modified %s, the kept file %s", text(F.col("modification_time")), text(F.col("k_modification_time"))
     )
-    tie = F.lit("; tie broken by path")
-    if policy.name == "most-pixels":
-        detail = F.concat(
+    if policy.name in ("most-pixels", ORIGINAL):
+        return F.concat(
             pixels,
             F.when(F.col("pixels").eqNullSafe(F.col("k_pixels")), F.concat(F.lit("; "), size)).otherwise(
                 F.lit("")
             ),
         )
-    elif policy.name == "largest-file":
-        detail = size
-    elif policy.name in ("oldest", "newest"):
-        detail = mtime
-    elif policy.name == "shortest-path":
-        detail = F.format_string(
+    if policy.name == "largest-file":
+        return size
+    if policy.name in ("oldest", "newest"):
+        return mtime
+    if policy.name == "shortest-path":
+        return F.format_string(
             "path of %d characters, the kept file's %d", F.length("path"), F.length("k_path")
         )
-    else:
-        names = F.array(*[F.lit(p) for p in policy.prefixes], F.lit("no preferred prefix"))
-        detail = F.when(
-            F.col("rank") != F.col("k_rank"),
-            F.format_string(
-                "under %s, the kept file under %s",
-                F.element_at(names, F.col("rank") + 1),
-                F.element_at(names, F.col("k_rank") + 1),
-            ),
-        ).otherwise(F.concat(F.lit("same prefix; "), pixels))
+    names = F.array(*[F.lit(p) for p in policy.prefixes], F.lit("no preferred prefix"))
+    return F.when(
+        F.col("rank") != F.col("k_rank"),
+        F.format_string(
+            "under %s, the kept file under %s",
+            F.element_at(names, F.col("rank") + 1),
+            F.element_at(names, F.col("k_rank") + 1),
+        ),
+    ).otherwise(F.concat(F.lit("same prefix; "), pixels))
+
+
+def _copy_of(evidence: Column) -> Column:
+    """'crop of', 'sticker over', ... for an evidence word (`sparkhash.core.explain.COPY_OF`)."""
+    phrase = F.lit(None).cast("string")
+    for word, text in COPY_OF.items():
+        phrase = F.when(evidence == F.lit(word), F.lit(text)).otherwise(phrase)
+    return F.coalesce(phrase, F.concat(evidence, F.lit(" copy of")))
+
+
+def _original_detail() -> Column:
+    """Why a member lost under the original policy. The pair with the kept file says it is a
+    copy of it ("crop of K"); else another member's pair does ("crop of X"); else the relation
+    to the kept file, the balances and the tie rule (most-pixels) tell."""
+    direct = F.concat(_copy_of(F.col("d_evidence")), F.lit(" "), F.col("k_path"))
+    other = F.concat(
+        _copy_of(F.col("l_evidence")), F.lit(" "), F.col("l_winner"), F.lit(", kept "), F.col("k_path")
+    )
+    words = F.split(F.coalesce(F.col("d_relation"), F.lit("")), "[+]")
+    kin = (
+        F.when(F.array_contains(words, "rotation"), F.lit("rotated copy of "))
+        .when(F.array_contains(words, "mirror"), F.lit("mirrored copy of "))
+        .when(F.col("d_relation").isNotNull(), F.lit("same picture as "))
+        .otherwise(F.lit("in the cluster of "))
+    )
+    balance = F.when(
+        F.col("balance") != F.col("k_balance"),
+        F.format_string(
+            "; the kept file is the original of more files (balance %d, the kept file %d)",
+            F.col("balance"),
+            F.col("k_balance"),
+        ),
+    ).otherwise(F.concat(F.lit("; "), _detail(KeepPolicy("most-pixels"))))
+    undecided = F.concat(kin, F.col("k_path"), balance)
+    return (
+        F.when(F.col("d_original_is_kept"), direct)
+        .when(F.col("l_winner").isNotNull(), other)
+        .otherwise(undecided)
+    )
+
+
+def _reason(policy: KeepPolicy) -> Column:
+    """Why a member lost to the kept file (k_ columns are the kept file's attributes)."""
+    detail = _original_detail() if policy.name == ORIGINAL else _detail(policy)
+    tie = F.lit("; tie broken by path")
     return F.concat(F.lit(policy.describe() + ": "), detail, F.when(F.col("tied"), tie).otherwise(F.lit("")))
 
 
 def remove_listing(
-    clusters: DataFrame, attributes: DataFrame, policy: KeepPolicy = DEFAULT_POLICY
+    clusters: DataFrame,
+    attributes: DataFrame,
+    policy: KeepPolicy = DEFAULT_POLICY,
+    pairs: DataFrame | None = None,
 ) -> DataFrame:
-    """REMOVE_SCHEMA rows for every member with keep = false: its cluster, the kept path, why."""
+    """REMOVE_SCHEMA rows for every member with keep = false: its cluster, the kept path, why.
+    pairs: the pairs table, read by the original policy (its reasons name the relation)."""
     attrs = attributes.groupBy("path").agg(
         F.max("pixels").alias("pixels"),
         F.max("length").alias("length"),
@@ -191,11 +285,24 @@ def remove_listing(
         attrs, "path", "left"
     )
     members = members.withColumn("rank", rank)
+    original = policy.name == ORIGINAL
+    if original:
+        balances = _balances(pairs, clusters.sparkSession)
+        members = members.join(balances, "path", "left").withColumn(
+            "balance", F.coalesce("balance", F.lit(0))
+        )
+    else:
+        members = members.withColumn("balance", F.lit(0))
     kept = members.where(F.col("keep")).select(
         "cluster",
-        *[F.col(c).alias(f"k_{c}") for c in ("path", "pixels", "length", "modification_time", "rank")],
+        *[
+            F.col(c).alias(f"k_{c}")
+            for c in ("path", "pixels", "length", "modification_time", "rank", "balance")
+        ],
     )
     removed = members.where(~F.col("keep")).join(kept, "cluster")
+    if original:
+        removed = _with_relations(removed, pairs)
     # a tie: the member equals the kept file on every policy key but the path
     same = {
         "most-pixels": ("pixels", "length"),
@@ -204,6 +311,7 @@ def remove_listing(
         "newest": ("modification_time", "pixels", "length"),
         "shortest-path": (),
         "prefer": ("rank", "pixels", "length"),
+        ORIGINAL: ("balance", "pixels", "length"),
     }[policy.name]
     tied = F.lit(True)
     for c in same:
@@ -214,6 +322,45 @@ def remove_listing(
     return removed.select(
         "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason")
     )
+
+
+def _with_relations(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
+    """Removed members with their pair to the kept file (d_relation, d_evidence,
+    d_original_is_kept) and one pair naming them a copy of another file (l_winner, l_evidence)."""
+    spark = removed.sparkSession
+    if pairs is None or "original" not in pairs.columns:
+        pairs = spark.createDataFrame(
+            [], "path_a string, path_b string, relation string, original string, evidence string"
+        )
+    rel = pairs.select("path_a", "path_b", "relation", "original", "evidence")
+    direct = rel.select(
+        F.col("path_a").alias("path"),
+        F.col("path_b").alias("k_path"),
+        F.col("relation").alias("d_relation"),
+        (F.col("original") == F.lit("b")).alias("d_original_is_kept"),
+        F.col("evidence").alias("d_evidence"),
+    ).unionByName(
+        rel.select(
+            F.col("path_b").alias("path"),
+            F.col("path_a").alias("k_path"),
+            F.col("relation").alias("d_relation"),
+            (F.col("original") == F.lit("a")).alias("d_original_is_kept"),
+            F.col("evidence").alias("d_evidence"),
+        )
+    )
+    direct = direct.groupBy("path", "k_path").agg(  # one row per pair of files (several algorithms)
+        F.max("d_relation").alias("d_relation"),
+        F.max("d_original_is_kept").alias("d_original_is_kept"),
+        F.max("d_evidence").alias("d_evidence"),
+    )
+    lost = (
+        _evidence(pairs)
+        .groupBy(F.col("loser").alias("path"))
+        .agg(F.min(F.struct("winner", "evidence")).alias("l"))
+        .select("path", F.col("l.winner").alias("l_winner"), F.col("l.evidence").alias("l_evidence"))
+    )
+    out = removed.join(direct, ["path", "k_path"], "left").join(lost, "path", "left")
+    return out.withColumn("d_original_is_kept", F.coalesce("d_original_is_kept", F.lit(False)))
 
 
 def read_policy(spark: SparkSession, output: str) -> str:

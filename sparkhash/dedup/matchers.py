@@ -16,6 +16,9 @@ Each matcher offers, with typed inputs:
   groups fully expanded): the evaluation's pairs and its cross-check of the dups join;
 - `distances`: whether pairs have a Hamming distance (False for VERIFIED: one operating point,
   a threshold does not apply and `within` ignores it);
+- `explains`: whether its pairs carry the relation columns (`sparkhash.spark.schemas.
+  RELATION_FIELDS`: VERIFIED's verification explains each match); the dups job then keeps by
+  the original policy by default (`sparkhash.dedup.keep.default_policy`);
 - `lake(spark, query, location, table, record, config)`: the `match` command's (query, lake
   path) matches against the table the record writes (`sparkhash.dedup.match`);
 - `link_text(algorithm, distance, matched)`: how the report names a pair.
@@ -87,6 +90,7 @@ class Matcher:
     distances: bool
     lake: Callable[..., DataFrame]
     link_text: Callable[[str, Any, Any], str]
+    explains: bool = False
 
 
 # ------------------------------------------------------------------------------- dups
@@ -201,7 +205,13 @@ MATCHERS: dict[str, Matcher] = {
         HAMMING_EXPLODED, _exploded_duplicates, _exploded_within, True, match_lake_exploded, _distance_text
     ),
     VERIFIED: Matcher(
-        VERIFIED, _verified_duplicates, _verified_within, False, match_lake_verified, _verified_text
+        VERIFIED,
+        _verified_duplicates,
+        _verified_within,
+        False,
+        match_lake_verified,
+        _verified_text,
+        explains=True,
     ),
 }
 assert set(MATCHERS) == set(MATCHER_KINDS), "every matcher kind of the registry has an implementation"

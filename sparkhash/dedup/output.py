@@ -13,7 +13,8 @@ Both are run stores (`sparkhash.spark.runs`) with this module's `DUPS_LAYOUT` an
 `MATCH_LAYOUT`. `read_dups` and `read_matches` return the tables of the latest committed run,
 so a run killed while writing leaves the previous result readable and whole. Read them with
 `read_dups(spark, "out/dups").pairs` (or `.clusters`, `.groups`) and
-`read_matches(spark, "out/matched")`, not by path. A directory holding plain `pairs/`,
+`read_matches(spark, "out/matched")`, not by path. `read_dups` gives pairs with all of
+PAIRS_SCHEMA's columns (`conform_pairs`: those an older sparkhash did not write are nulls). A directory holding plain `pairs/`,
 `clusters/` and `groups/` tables, or a plain `matches/` table (written by older versions, or
 by hand), is read as it is. The committing run then deletes uncommitted runs' files, those
 plain tables, and all but the previous committed run (a reader may still be reading it).
@@ -31,6 +32,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from sparkhash.errors import UsageError
 from sparkhash.spark.runs import Layout, RunStore
+from sparkhash.spark.schemas import conform_pairs
 from sparkhash.spark.tables import normalise_output, path_exists
 
 PAIRS = "pairs"
@@ -128,7 +130,7 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
         remove = store.read(REMOVE, [latest]) if has_remove else None
         record = store.record(latest)
         return DupsTables(
-            tables[PAIRS],
+            conform_pairs(tables[PAIRS]),
             tables[CLUSTERS],
             tables[GROUPS],
             latest,
@@ -140,7 +142,7 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
         raise UsageError(f"{location} is not a `sparkhash dups` OUTPUT (no committed run, no pairs table)")
     groups = f"{base}/{GROUPS}"
     return DupsTables(
-        spark.read.parquet(f"{base}/{PAIRS}"),
+        conform_pairs(spark.read.parquet(f"{base}/{PAIRS}")),
         spark.read.parquet(f"{base}/{CLUSTERS}"),
         spark.read.parquet(groups) if path_exists(spark, groups) else None,
         None,

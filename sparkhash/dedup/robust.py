@@ -10,7 +10,10 @@ by many pictures says nothing), so each bucket yields at most C(MAX_BUCKET_IMAGE
 and the join is linear in the number of key rows, never quadratic. A pair of images is a
 candidate when its hits per kind pass `robust.is_candidate`; only candidates are joined back
 to their paths and texts and reach Python's `robust.verify_pair` (RANSAC geometry + the
-aligned thumbnails).
+aligned thumbnails). A matching pair is explained in the same pass, from the transform and
+appearance verification found (`sparkhash.core.explain`: relation, rotation, mirror, scale,
+matched boxes, differing share, score, which one is the original): the pairs table's relation
+columns (`sparkhash.spark.schemas.RELATION_FIELDS`).
 
 Low-detail images (blank, near-uniform, featureless) have no candidate rows
 (`RobustSignature.low_detail`): they are never paired by robust and cannot form hot buckets.
@@ -37,8 +40,9 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from sparkhash.core import robust
+from sparkhash.core import explain, robust
 from sparkhash.dedup.pairs import checked_params, valid_hashes
+from sparkhash.spark.schemas import RELATION_FIELDS
 from sparkhash.spark.session import shuffle_partitions
 
 ROBUST = "robust"
@@ -51,8 +55,34 @@ VERDICT_SCHEMA = StructType(
         StructField("score", DoubleType(), True),
         StructField("inliers", IntegerType(), True),
         StructField("mirrored", BooleanType(), True),
+        # the explanation of a match (null for a non-match): the pairs table's relation columns
+        *(StructField(f"r_{f.name}", f.dataType, True) for f in RELATION_FIELDS),
     ]
 )
+#: The relation columns of a verdict row, in RELATION_FIELDS order (None for a non-match).
+_NO_RELATION = (None,) * len(RELATION_FIELDS)
+
+
+def _box(box: tuple[float, float, float, float]) -> dict:
+    return dict(zip(("x0", "y0", "x1", "y1"), (round(float(v), 4) for v in box), strict=True))
+
+
+def relation_values(a: robust.RobustSignature, b: robust.RobustSignature, verdict: robust.Verdict) -> tuple:
+    """The relation columns (RELATION_FIELDS order) of a matching verdict of verify_pair(a, b)."""
+    x = explain.explain(a, b, verdict)
+    r = x.relation
+    return (
+        r.relation,
+        float(r.rotation),
+        bool(r.mirrored),
+        round(float(r.scale), 4),
+        _box(r.box_a),
+        _box(r.box_b),
+        round(float(r.differing), 4),
+        round(float(r.score), 4),
+        x.original,
+        x.evidence,
+    )
 
 
 #: Bit layout of a packed bucket key (`text_keys`): the band value in the low
@@ -242,19 +272,22 @@ def _verify_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pa, pb, ta, tb in zip(
             batch["path_a"], batch["path_b"], batch["hex_a"], batch["hex_b"], strict=True
         ):
-            v = robust.verify_pair(robust.from_text(ta), robust.from_text(tb))
-            out.append((pa, pb, bool(v.match), float(v.score), int(v.inliers), bool(v.mirrored)))
+            a, b = robust.from_text(ta), robust.from_text(tb)
+            v = robust.verify_pair(a, b)
+            explained = relation_values(a, b, v) if v.match else _NO_RELATION
+            out.append((pa, pb, bool(v.match), float(v.score), int(v.inliers), bool(v.mirrored), *explained))
         yield pd.DataFrame(out, columns=[f.name for f in VERDICT_SCHEMA.fields])
 
 
 def verify_candidates(texts: DataFrame) -> DataFrame:
     """Verdicts (VERDICT_SCHEMA) of (path_a, path_b, hex_a, hex_b) candidate pairs: Python runs
-    on these pairs only."""
+    on these pairs only; a match is explained in the same pass (its r_ relation columns)."""
     return texts.mapInPandas(_verify_batches, VERDICT_SCHEMA)
 
 
 def to_pairs(verdicts: DataFrame) -> DataFrame:
-    """Matching verdicts as pairs-table rows (distance: none; matched_segments: RANSAC inliers)."""
+    """Matching verdicts as pairs-table rows (distance: none; matched_segments: RANSAC inliers;
+    the relation columns: the verdict's explanation)."""
     return verdicts.filter("match").select(
         "path_a",
         "path_b",
@@ -263,6 +296,7 @@ def to_pairs(verdicts: DataFrame) -> DataFrame:
         F.col("inliers").cast("int").alias("matched_segments"),
         F.lit(None).cast("int").alias("segments_a"),
         F.lit(None).cast("int").alias("segments_b"),
+        *(F.col(f"r_{f.name}").alias(f.name) for f in RELATION_FIELDS),
     )
 
 

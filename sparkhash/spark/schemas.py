@@ -13,8 +13,11 @@ via Spark's `to_arrow_schema`).
 
 from __future__ import annotations
 
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql.types import (
     BooleanType,
+    DoubleType,
     IntegerType,
     LongType,
     StringType,
@@ -79,6 +82,24 @@ def exploded_schema(record: Algorithm) -> StructType:
 SEGMENT_STRUCT = row_struct(EXPLODED_TABLES["segments"])
 SEGMENTS_SCHEMA = exploded_schema(EXPLODED_TABLES["segments"])
 
+#: A matched box: fractions of the image's width (x) and height (y), top-left to bottom-right.
+BOX_STRUCT = StructType([StructField(name, DoubleType(), True) for name in ("x0", "y0", "x1", "y1")])
+
+#: How path_b relates to path_a, for algorithms whose matcher explains its pairs (`robust`:
+#: `sparkhash.core.explain`); null for the others. Documented in the README ("Tables").
+RELATION_FIELDS = (
+    StructField("relation", StringType(), True),  # "+"-joined words: same, crop, contains, framed, ...
+    StructField("rotation", DoubleType(), True),  # degrees path_b is turned clockwise (after the flip)
+    StructField("mirrored", BooleanType(), True),  # path_b is flipped
+    StructField("scale", DoubleType(), True),  # path_b's picture size / path_a's (linear)
+    StructField("box_a", BOX_STRUCT, True),  # the matched part of path_a
+    StructField("box_b", BOX_STRUCT, True),  # the matched part of path_b
+    StructField("differing", DoubleType(), True),  # share of the matched part that differs
+    StructField("score", DoubleType(), True),  # correlation of the matched parts
+    StructField("original", StringType(), True),  # "a", "b" (which one is the original) or null
+    StructField("evidence", StringType(), True),  # what tells: crop, framed, rotated, sticker, ...
+)
+
 PAIRS_SCHEMA = StructType(
     [
         StructField("path_a", StringType(), False),
@@ -88,8 +109,23 @@ PAIRS_SCHEMA = StructType(
         StructField("matched_segments", IntegerType(), True),
         StructField("segments_a", IntegerType(), True),
         StructField("segments_b", IntegerType(), True),
+        *RELATION_FIELDS,
     ]
 )
+
+
+def conform_pairs(pairs: DataFrame) -> DataFrame:
+    """`pairs` with exactly PAIRS_SCHEMA's columns, in its order: a column it lacks (the
+    relation columns of a matcher without relations, or of a pairs table an older sparkhash
+    wrote) becomes typed nulls. The one place a pairs table's columns are completed."""
+    have = set(pairs.columns)
+    return pairs.select(
+        *(
+            F.col(f.name).cast(f.dataType) if f.name in have else F.lit(None).cast(f.dataType).alias(f.name)
+            for f in PAIRS_SCHEMA.fields
+        )
+    )
+
 
 CLUSTERS_SCHEMA = StructType(
     [
