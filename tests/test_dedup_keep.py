@@ -45,6 +45,7 @@ def cluster(spark):
         ("prefer:/uploads/,/archive/", UPLOAD),
         ("prefer:file:/archive/", DEEP),  # both archive files qualify: then most pixels
         ("prefer:/nowhere/", DEEP),  # no file qualifies: most pixels
+        ("original", DEEP),  # no pairs say which is the original: most pixels
     ],
 )
 def test_each_policy_keeps_its_file(cluster, policy, kept):
@@ -78,6 +79,34 @@ def test_remove_reasons_say_why(cluster):
     assert removed[UPLOAD] == (
         "most-pixels: 1000 pixels, the kept file 1000; 500 bytes, the kept file 500; tie broken by path"
     )
+
+
+def test_original_keeps_the_file_the_others_are_copies_of(spark, cluster):
+    """The pairs' original column outvotes pixels; the reasons name the relation."""
+    members, attributes = cluster
+    pairs = spark.createDataFrame(
+        [
+            (ARCHIVE, UPLOAD, "crop", "a", "crop"),  # UPLOAD is a crop of ARCHIVE
+            (ARCHIVE, DEEP, "framed", "a", "framed"),  # DEEP is ARCHIVE in a frame
+            (DEEP, SMALL, "crop", "a", "crop"),  # SMALL is a crop of DEEP
+            (ARCHIVE, SMALL, "rotation", None, None),  # a turn: does not tell
+            (TWINS[0], TWINS[1], "same", None, None),
+        ],
+        "path_a string, path_b string, relation string, original string, evidence string",
+    )
+    policy = parse_policy("original")
+    chosen = with_keep_policy(members, attributes, policy, pairs)
+    assert {r.cluster: r.path for r in chosen.where("keep").collect()} == {"c1": ARCHIVE, "c2": TWINS[1]}
+    removed = {r.path: r.reason for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+    assert removed == {
+        UPLOAD: f"original: crop of {ARCHIVE}",
+        DEEP: f"original: framed copy of {ARCHIVE}",
+        SMALL: f"original: crop of {DEEP}, kept {ARCHIVE}",
+        TWINS[0]: (
+            f"original: same picture as {TWINS[1]}; 10 pixels, the kept file 10; 10 bytes, the kept file 10"
+            "; tie broken by path"
+        ),
+    }
 
 
 @pytest.mark.parametrize("text", ["bogus", "prefer:", "prefer:/a/,", "most_pixels"])

@@ -15,13 +15,20 @@ import pytest
 from PIL import Image
 
 from sparkhash.cli import main
-from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA
+from sparkhash.spark.schemas import CLUSTERS_SCHEMA, PAIRS_SCHEMA, RELATION_FIELDS
+
+RELATION_NAMES = {f.name for f in RELATION_FIELDS}
 
 pytestmark = pytest.mark.spark
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)"
+)
+
+#: A pairs table as sparkhash wrote it before the relation columns (read as nulls).
+OLD_PAIRS = ", ".join(
+    f"{f.name} {f.dataType.simpleString()}" for f in PAIRS_SCHEMA.fields if f.name not in RELATION_NAMES
 )
 
 RED, BLUE, YELLOW = (255, 0, 0), (0, 0, 255), (255, 255, 0)
@@ -93,7 +100,7 @@ def dups(tmp_path_factory, spark):
         (y2, "yellow", False),
         (gone, "yellow", False),
     ]
-    spark.createDataFrame(pairs, PAIRS_SCHEMA).write.parquet(str(root / "dups" / "pairs"))
+    spark.createDataFrame(pairs, OLD_PAIRS).write.parquet(str(root / "dups" / "pairs"))
     spark.createDataFrame(clusters, CLUSTERS_SCHEMA).write.parquet(str(root / "dups" / "clusters"))
     sizes = [(p, 1000 * (i + 1), 10, 10) for i, p in enumerate([r1, r2, r3, b1, b2, y1, y2, gone])]
     spark.createDataFrame(sizes, "path string, length long, width int, height int").write.parquet(
@@ -168,7 +175,7 @@ def test_report_with_ten_thousand_clusters_pages_and_escapes(spark, tmp_path):
     pairs[0] = ("file:/nowhere/00000_0.jpg", hostile, "dhash", 0, None, None, None)
     dups = tmp_path / "dups"
     spark.createDataFrame(clusters, CLUSTERS_SCHEMA).write.parquet(str(dups / "clusters"))
-    spark.createDataFrame(pairs, PAIRS_SCHEMA).write.parquet(str(dups / "pairs"))
+    spark.createDataFrame(pairs, OLD_PAIRS).write.parquet(str(dups / "pairs"))
     page = Path(tmp_path / "big.html")
     result = build_report(spark, ReportRequest(dups=str(dups), output=page, top=n, workers=8))
     assert (result.clusters, result.shown, result.placeholders) == (n, n, 2 * n)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 
+from sparkhash.core.explain import COPY_OF
 from sparkhash.dedup.keep import read_policy
 from sparkhash.dedup.matchers import link_text
 from sparkhash.report.clusters import cluster_stats, file_attributes, ranked, read_dups, top_members, totals
@@ -68,6 +69,51 @@ def _link_text(links) -> str:
     return ", ".join(parts)
 
 
+#: A relation word of B-relative-to-A read the other way round (A relative to B).
+_INVERSE = {"crop": "contains", "contains": "crop", "framed": "crop"}
+
+
+def _box_list(box) -> list[float] | None:
+    """[x0, y0, x1, y1] fractions of a box struct, None when absent."""
+    if box is None:
+        return None
+    values = [box["x0"], box["y0"], box["x1"], box["y1"]]
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+        return None
+    return [round(float(v), 4) for v in values]
+
+
+def relation_text(link) -> str:
+    """How a member relates to the kept file, from its pair's relation columns (`kept_links`):
+    'crop of the kept file · crop', 'rotation 90° · mirror', 'overlay · differs 12 %'; '' for
+    a pair without relation columns."""
+    if link is None or link["relation"] is None:
+        return ""
+    words = link["relation"].split("+")
+    rotation = link["rotation"] or 0.0
+    if not link["member_is_b"]:  # the columns describe the kept file relative to this member
+        words = [_INVERSE.get(w, w) for w in words]
+        rotation = rotation if link["mirrored"] else -rotation
+    parts = []
+    for word in dict.fromkeys(words):
+        parts.append(f"rotation {rotation:g}\u00b0" if word == "rotation" else word)
+    differing = link["differing"]
+    if differing is not None and not math.isnan(differing) and differing >= 0.01:
+        parts.append(f"differs {differing:.0%}")
+    text = " \u00b7 ".join(parts)
+    if link["other_is_original"] and link["evidence"]:
+        text = f"{COPY_OF.get(link['evidence'], link['evidence'] + ' copy of')} the kept file \u00b7 {text}"
+    return text
+
+
+def _relation_link(links):
+    """The first of a member's links to the kept file that carries a relation (None: none)."""
+    for link in links if links is not None else []:
+        if link is not None and link["relation"] is not None:
+            return link
+    return None
+
+
 def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size: int) -> dict:
     """The JSON embedded in the page: clusters in rank order with their members, and thumbnails."""
     thumb_list: list[str] = []
@@ -85,6 +131,7 @@ def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size:
         for m in by_cluster.get(str(row.cluster), []):
             thumb = thumbs.get(m["path"])
             length, width, height = _int(m["length"]), _int(m["width"]), _int(m["height"])
+            rel = _relation_link(m["kept_links"])
             out_members.append(
                 {
                     "p": m["path"],
@@ -96,6 +143,10 @@ def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size:
                     "err": None if thumb is None or thumb.error is None else thumb.error[:120],
                     "links": _link_text(m["kept_links"]),
                     "near": _int(m["nearest"]),
+                    # the relation to the kept file, this file's matched box and the kept file's
+                    "rel": relation_text(rel),
+                    "box": _box_list(rel["own_box"]) if rel is not None else None,
+                    "kbox": _box_list(rel["other_box"]) if rel is not None else None,
                 }
             )
         reclaim = _int(row.reclaimable)

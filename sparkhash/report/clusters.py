@@ -1,8 +1,9 @@
 """The review's data, computed on Spark: cluster ranking, totals, and the members of the top clusters.
 
 Inputs are the dups job's tables (clusters: path, cluster, keep; pairs: path_a, path_b,
-algorithm, distance, matched_segments, ...) and, when available, the hash table's file
-attributes (path, length, width, height). Only the top clusters' members reach the driver.
+algorithm, distance, matched_segments, the relation columns, ...) and, when available, the
+hash table's file attributes (path, length, width, height). Only the top clusters' members
+reach the driver.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sparkhash.dedup import output as dups_output
+from sparkhash.spark.schemas import conform_pairs
 
 PAIRS = "pairs"
 CLUSTERS = "clusters"
@@ -113,7 +115,9 @@ def top_members(
     at most `max_members` per cluster, with their links to the kept file and nearest distance.
 
     Columns: cluster, path, keep, length, width, height, rank, kept_links (list of
-    (algorithm, distance, matched_segments)), nearest (smallest distance of any pair of it).
+    (algorithm, distance, matched_segments, the pair's relation columns oriented from this
+    member: own_box, other_box — the kept file's —, member_is_b, other_is_original)), nearest
+    (smallest distance of any pair of it).
     """
     spark = clusters.sparkSession
     chosen = spark.createDataFrame(
@@ -122,21 +126,29 @@ def top_members(
     members = clusters.select("path", F.col("cluster").cast("string").alias("cluster"), "keep").join(
         F.broadcast(chosen), "cluster"
     )
-    both = pairs.select(
-        F.col("path_a").alias("path"),
-        F.col("path_b").alias("other"),
-        "algorithm",
-        "distance",
-        "matched_segments",
-    ).unionByName(
-        pairs.select(
-            F.col("path_b").alias("path"),
-            F.col("path_a").alias("other"),
+    pairs = conform_pairs(pairs)
+
+    def oriented(this: str, other: str) -> DataFrame:
+        # the relation columns describe path_b relative to path_a: `member_is_b` says which
+        # side this member is, the boxes are this member's and the other file's
+        return pairs.select(
+            F.col(f"path_{this}").alias("path"),
+            F.col(f"path_{other}").alias("other"),
             "algorithm",
             "distance",
             "matched_segments",
+            "relation",
+            "rotation",
+            "mirrored",
+            "differing",
+            F.col(f"box_{this}").alias("own_box"),
+            F.col(f"box_{other}").alias("other_box"),
+            F.lit(this == "b").alias("member_is_b"),
+            (F.col("original") == F.lit(other)).alias("other_is_original"),
+            "evidence",
         )
-    )
+
+    both = oriented("a", "b").unionByName(oriented("b", "a"))
     linked = members.join(both, "path", "left")
     per_member = linked.groupBy("cluster", "path", "keep", "kept").agg(
         F.min("distance").alias("nearest"),
@@ -144,7 +156,20 @@ def top_members(
             F.collect_list(
                 F.when(
                     F.col("other") == F.col("kept"),
-                    F.struct("algorithm", "distance", "matched_segments"),
+                    F.struct(
+                        "algorithm",
+                        "distance",
+                        "matched_segments",
+                        "relation",
+                        "rotation",
+                        "mirrored",
+                        "differing",
+                        "own_box",
+                        "other_box",
+                        "member_is_b",
+                        "other_is_original",
+                        "evidence",
+                    ),
                 )
             )
         ).alias("kept_links"),

@@ -30,6 +30,9 @@ justify-content:center;background:#eaeef2;overflow:hidden}.thumb img{max-width:1
 .badge{display:inline-block;border-radius:10px;padding:0 7px;color:#fff;font-size:11px;font-weight:600}
 .badge.keep{background:#1a7f37}.badge.del{background:#8c959f}.path{word-break:break-all;margin:3px 0;
 font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:11px}.dim{color:#57606a}
+.frame{position:relative;display:inline-block;line-height:0}.mbox{position:absolute;
+border:2px solid #cf222e;box-shadow:0 0 0 1px #fff;pointer-events:none}.mbox.kept{border-style:dashed}
+.rel{color:#0550ae;font-size:11px}
 #js-error{background:#ffebe9;border:1px solid #cf222e;color:#82071e;padding:8px 20px;white-space:pre-wrap}
 """
 
@@ -52,7 +55,16 @@ SCRIPT = r"""
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return (i ? n.toFixed(1) : n) + " " + u[i];
   }
-  function card(m) {
+  function outline(box, cls) {
+    // a matched box (fractions of the image) outlined over its thumbnail
+    var b = el("div", cls);
+    b.style.left = (100 * box[0]) + "%";
+    b.style.top = (100 * box[1]) + "%";
+    b.style.width = (100 * (box[2] - box[0])) + "%";
+    b.style.height = (100 * (box[3] - box[1])) + "%";
+    return b;
+  }
+  function card(m, keptFrame) {
     var c = el("div", m.k ? "card keep" : "card");
     var t = el("div", "thumb");
     if (m.t >= 0) {
@@ -60,7 +72,11 @@ SCRIPT = r"""
       img.src = data.thumbs[m.t];
       img.alt = m.p;
       img.loading = "lazy";
-      t.appendChild(img);
+      var f = el("span", "frame");
+      f.appendChild(img);
+      if (m.box) f.appendChild(outline(m.box, "mbox"));
+      t.appendChild(f);
+      c.frame = f;
     } else {
       t.appendChild(el("div", "placeholder", "no preview" + (m.err ? ": " + m.err : "")));
     }
@@ -70,6 +86,13 @@ SCRIPT = r"""
     var dims = (m.w && m.h) ? m.w + "\u00d7" + m.h + " \u00b7 " : "";
     c.appendChild(el("div", "dim", dims + bytes(m.len)));
     if (!m.k) c.appendChild(el("div", "dim", m.links ? "to kept: " + m.links : "nearest d=" + m.near));
+    if (!m.k && m.rel) c.appendChild(el("div", "rel", m.rel));
+    if (!m.k && m.kbox && keptFrame) {
+      // hovering a copy outlines the part of the kept file it matched
+      var shown = null;
+      c.onmouseenter = function () { shown = outline(m.kbox, "mbox kept"); keptFrame.appendChild(shown); };
+      c.onmouseleave = function () { if (shown) shown.remove(); shown = null; };
+    }
     return c;
   }
   function section(cl) {
@@ -81,7 +104,12 @@ SCRIPT = r"""
       cl.min_d + "\u2013" + cl.max_d + " (" + cl.algs.join(", ") + ") \u00b7 reclaim " + bytes(cl.reclaim)));
     s.appendChild(h);
     var cards = el("div", "cards");
-    cl.members.forEach(function (m) { cards.appendChild(card(m)); });
+    var keptFrame = null;
+    cl.members.forEach(function (m) {
+      var c = card(m, keptFrame);
+      if (m.k) keptFrame = c.frame || null;
+      cards.appendChild(c);
+    });
     s.appendChild(cards);
     return s;
   }
