@@ -19,7 +19,8 @@ How the original is told (`_original`), from evidence in the pair only:
   around the picture, the corners a rotation or keystone leaves) — it is the framed copy;
 * **an overlay**: the compact differing region (`Appearance.region`) is flat synthetic content
   (a sticker, an emoji) in one image and picture in the other — the first is the copy;
-* **colour**: one image is grey and the other colour — the grey one is the copy.
+* **colour**: one image is grey and the other colour — the grey one is the copy (not for an
+  overlay: a sticker adds colour).
 
 Anything else (turns, mirrors, recompression, resizing) leaves `original` None; the keep
 policy `original` (`sparkhash.dedup.keep`) then falls back to its tie rules.
@@ -72,6 +73,8 @@ FOOTPRINT_LEVELS = 20
 CONTINUED = 0.3
 #: Pixels an unmatched region needs in the thumbnail to be judged at all.
 MIN_PIXELS = 12
+#: Colourfulness (mean |Cr, Cb - 128|) of a grey image at most, of a colour one at least.
+GREYISH, COLOURED = 0.5, 1.5
 #: A content box (fraction of the decoded image) smaller than this had a frame trimmed off.
 TRIMMED = 0.97
 
@@ -164,8 +167,21 @@ def _side(sig: robust.RobustSignature, poly: np.ndarray) -> _Side:
     return _Side(extra, flat, (x1 - x0) * (y1 - y0) < TRIMMED)
 
 
-def _grey(sig: robust.RobustSignature) -> bool:
-    return sig.chroma is None or robust._neutral(sig.chroma)
+def _colourfulness(sig: robust.RobustSignature) -> float:
+    """Mean |Cr, Cb - 128| of the stored chroma thumbnail (0 for a grey image)."""
+    if sig.chroma is None:
+        return 0.0
+    return float(np.abs(sig.chroma.astype(np.int16) - 128).mean())
+
+
+def _grey_side(a: robust.RobustSignature, b: robust.RobustSignature) -> str | None:
+    """A or B when that image is grey and the other has colour (a desaturated copy); the
+    colours of a nearly neutral picture still tell it from its grey copy."""
+    ca, cb = _colourfulness(a), _colourfulness(b)
+    low, high = sorted((ca, cb))
+    if low > GREYISH or high < COLOURED:
+        return None
+    return A if ca < cb else B
 
 
 def _polygons(a: robust.RobustSignature, b: robust.RobustSignature, verdict: robust.Verdict):
@@ -233,13 +249,12 @@ def _original(
     if sb.picture and not sa.picture:
         return B, CROP
     if not sa.more and not sb.more:
-        if verdict.overlay:
+        if verdict.overlay:  # (a sticker adds colour: the colour test does not apply)
             side = _sticker_side(a, b, verdict)
-            if side is not None:
-                return (B if side == A else A), STICKER
-        grey_a, grey_b = _grey(a), _grey(b)
-        if grey_a != grey_b:
-            return (B if grey_a else A), GREY
+            return ((B if side == A else A), STICKER) if side is not None else (None, None)
+        side = _grey_side(a, b)
+        if side is not None:
+            return (B if side == A else A), GREY
     return None, None
 
 

@@ -15,8 +15,10 @@ smallest path, so ties are broken the same way on every run.
                        of algorithms whose pairs carry them: robust): each pair that tells which
                        of its two files is the original (its `original` column: the uncropped,
                        unframed, un-stickered, colour one) counts one for that file and one
-                       against the other; the file with the best balance is kept, ties by
-                       most-pixels (then largest file, then path)
+                       against the other; files showing the same picture (pairs that do not
+                       tell: re-encodes, resizes, turns, mirrors) pool their counts; the best
+                       balance is kept, then not a grey copy, then most-pixels (then largest
+                       file, then path)
 
 `remove_listing` gives, for every file not kept: path, cluster, kept_path and a one-line reason,
 the input of a deletion job (with original: "crop of <kept>", "sticker over <kept>", ...).
@@ -130,7 +132,7 @@ def policy_order(policy: KeepPolicy) -> list[Column]:
     if policy.name == "shortest-path":
         return [F.length("path").asc(), path]
     if policy.name == ORIGINAL:
-        return [F.col("balance").desc(), pixels, length, path]
+        return [F.col("balance").desc(), F.col("grey").asc(), pixels, length, path]
     return [_prefix_rank(policy.prefixes).asc(), pixels, length, path]
 
 
@@ -145,15 +147,61 @@ def _evidence(pairs: DataFrame) -> DataFrame:
     )
 
 
-def _balances(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
-    """(path, balance): pairs naming the path the original minus pairs naming it the copy."""
+#: Relation words of a pair that shows one picture both ways (no crop, frame or overlay).
+SAME_PICTURE = ("same", "mirror", "rotation")
+
+
+def _standings(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
+    """(path, balance, grey): what the pairs say about each file, for the original policy.
+
+    A pair that tells which file is the original counts +1 for it and -1 for the other. Files
+    joined by pairs that show the same picture both ways and do not tell (a re-encode, a
+    resize, a turn, a mirror: relation words in SAME_PICTURE) are one picture: they share the
+    sum of their counts as `balance`, so the original is not outvoted by its own recompressed
+    copy that happened to match one more crop. grey: the file lost a pair as its grey copy."""
     if pairs is None or "original" not in pairs.columns:
-        return spark.createDataFrame([], "path string, balance long")
+        return spark.createDataFrame([], "path string, balance long, grey boolean")
+    from sparkhash.dedup.clusters import connected_components  # it imports this module
+
     told = _evidence(pairs)
-    votes = told.select(F.col("winner").alias("path"), F.lit(1).alias("vote")).unionByName(
-        told.select(F.col("loser").alias("path"), F.lit(-1).alias("vote"))
+    votes = (
+        told.select(F.col("winner").alias("path"), F.lit(1).alias("vote"), F.lit(False).alias("grey"))
+        .unionByName(
+            told.select(
+                F.col("loser").alias("path"),
+                F.lit(-1).alias("vote"),
+                (F.col("evidence") == "grey").alias("grey"),
+            )
+        )
+        .groupBy("path")
+        .agg(F.sum("vote").cast("long").alias("own"), F.max("grey").alias("grey"))
     )
-    return votes.groupBy("path").agg(F.sum("vote").cast("long").alias("balance"))
+    words = F.split(F.col("relation"), "[+]")
+    same = pairs.where(
+        F.col("original").isNull()
+        & F.col("relation").isNotNull()
+        & (F.size(F.array_except(words, F.array(*[F.lit(w) for w in SAME_PICTURE]))) == 0)
+    )
+    picture = connected_components(same.select(F.col("path_a").alias("src"), F.col("path_b").alias("dst")))
+    picture = picture.select(F.col("node").alias("path"), F.col("component").alias("picture"))
+    rows = votes.join(picture, "path", "full_outer").select(
+        "path",
+        F.coalesce("picture", "path").alias("picture"),
+        F.coalesce("own", F.lit(0)).alias("own"),
+        F.coalesce("grey", F.lit(False)).alias("grey"),
+    )
+    together = Window.partitionBy("picture")
+    return rows.select("path", F.sum("own").over(together).cast("long").alias("balance"), "grey")
+
+
+def _with_standings(members: DataFrame, pairs: DataFrame | None) -> DataFrame:
+    """members with the original policy's balance and grey columns (0 / false without pairs)."""
+    standings = _standings(pairs, members.sparkSession)
+    return (
+        members.join(standings, "path", "left")
+        .withColumn("balance", F.coalesce("balance", F.lit(0)).cast("long"))
+        .withColumn("grey", F.coalesce("grey", F.lit(False)))
+    )
 
 
 def with_keep_policy(
@@ -178,8 +226,7 @@ def with_keep_policy(
                 c, F.lit(None).cast("timestamp" if c == "modification_time" else "long")
             )
     if policy.name == ORIGINAL:
-        balances = _balances(pairs, members.sparkSession)
-        ranked = ranked.join(balances, "path", "left").withColumn("balance", F.coalesce("balance", F.lit(0)))
+        ranked = _with_standings(ranked, pairs)
     order = Window.partitionBy("cluster").orderBy(*policy_order(policy))
     return ranked.select("path", "cluster", (F.row_number().over(order) == 1).alias("keep"))
 
@@ -287,17 +334,14 @@ def remove_listing(
     members = members.withColumn("rank", rank)
     original = policy.name == ORIGINAL
     if original:
-        balances = _balances(pairs, clusters.sparkSession)
-        members = members.join(balances, "path", "left").withColumn(
-            "balance", F.coalesce("balance", F.lit(0))
-        )
+        members = _with_standings(members, pairs)
     else:
-        members = members.withColumn("balance", F.lit(0))
+        members = members.withColumn("balance", F.lit(0).cast("long")).withColumn("grey", F.lit(False))
     kept = members.where(F.col("keep")).select(
         "cluster",
         *[
             F.col(c).alias(f"k_{c}")
-            for c in ("path", "pixels", "length", "modification_time", "rank", "balance")
+            for c in ("path", "pixels", "length", "modification_time", "rank", "balance", "grey")
         ],
     )
     removed = members.where(~F.col("keep")).join(kept, "cluster")
@@ -311,7 +355,7 @@ def remove_listing(
         "newest": ("modification_time", "pixels", "length"),
         "shortest-path": (),
         "prefer": ("rank", "pixels", "length"),
-        ORIGINAL: ("balance", "pixels", "length"),
+        ORIGINAL: ("balance", "grey", "pixels", "length"),
     }[policy.name]
     tied = F.lit(True)
     for c in same:
