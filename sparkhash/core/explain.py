@@ -74,7 +74,7 @@ CONTINUED = 0.3
 #: Pixels an unmatched region needs in the thumbnail to be judged at all.
 MIN_PIXELS = 12
 #: Colourfulness (mean |Cr, Cb - 128|) of a grey image at most, of a colour one at least.
-GREYISH, COLOURED = 0.5, 1.5
+GREYISH, COLOURED = 0.3, 0.8
 #: A content box (fraction of the decoded image) smaller than this had a frame trimmed off.
 TRIMMED = 0.97
 
