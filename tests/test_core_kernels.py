@@ -1,4 +1,4 @@
-"""The core's numpy kernels against the libraries whose numbers they must reproduce exactly:
+"""The core's numpy and numba kernels against the libraries whose numbers they must reproduce exactly:
 pywt for the Haar steps of whash, numpy.bincount for colorhash's category counts, Pillow's
 MedianFilter for the segmentation's median."""
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
-from sparkhash.core import colour, haar
+from sparkhash.core import colour, haar, haar_kernels
 from sparkhash.core.segmentation import median3
 
 
@@ -40,6 +40,10 @@ def test_whash_haar_equals_pywt_for_every_level(n):
                 want = _pywt_whash_low(values, ll_max_level, dwt_level)
                 got = haar._whash_haar_low(values, ll_max_level, dwt_level)
                 assert np.array_equal(want, got), (n, name, ll_max_level, dwt_level)
+                compiled = haar_kernels.whash_haar_low(pixels, ll_max_level, dwt_level)
+                assert np.array_equal(want, compiled), (n, name, ll_max_level, dwt_level)
+                # the sign of zero too (array_equal compares -0.0 == 0.0)
+                assert np.array_equal(np.signbit(want), np.signbit(compiled)), (n, name)
 
 
 @pytest.mark.parametrize("n", [8, 512])
