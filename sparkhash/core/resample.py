@@ -45,9 +45,6 @@ from PIL import Image
 
 from sparkhash.core import resample_kernels as _K
 
-_PRECISION_BITS = 22
-_ONE = float(1 << _PRECISION_BITS)
-_SUPPORT = 3.0  # LANCZOS
 _MARGIN = 1e-7  # trusted distance of a scaled coefficient from a rounding boundary
 
 _CACHE_SIZE = 128
@@ -128,19 +125,6 @@ def products_for(width: int, height: int, sizes: list[tuple[int, int]], budget: 
     )
 
 
-def _sinc(v: numpy.ndarray) -> numpy.ndarray:
-    with numpy.errstate(invalid="ignore", divide="ignore"):
-        pv = v * numpy.pi
-        out = numpy.sin(pv) / pv
-    out[v == 0.0] = 1.0
-    return out
-
-
-def _lanczos(x: numpy.ndarray) -> numpy.ndarray:
-    """Pillow's lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3), 0 elsewhere."""
-    return numpy.where((x >= -3.0) & (x < 3.0), _sinc(x) * _sinc(x / 3.0), 0.0)
-
-
 @dataclass(frozen=True)
 class Pass:
     """One LANCZOS resampling pass of an axis from `in_size` to `out_size` samples: output i
@@ -189,39 +173,11 @@ def needs_transposed(shape: tuple[int, int], sizes: list[tuple[int, int]]) -> bo
 def _fixed_coefficients(
     in_size: int, out_size: int
 ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray] | None:
-    """(xmin, count, fixed (out_size, ksize)) as Pillow's precompute_coeffs and
-    normalize_coeffs_8bpc make them, or None if one is too close to a rounding boundary."""
-    scale = float(in_size) / out_size  # (double)(in1 - in0) / outSize with box (0, in_size)
-    filterscale = max(scale, 1.0)
-    support = _SUPPORT * filterscale
-    ksize = int(numpy.ceil(support)) * 2 + 1
-    inv_filterscale = 1.0 / filterscale
-
-    centers = (numpy.arange(out_size) + 0.5) * scale  # + in0, which is 0.0
-    xmin = numpy.maximum(numpy.trunc(centers - support + 0.5), 0).astype(numpy.int64)
-    xend = numpy.minimum(numpy.trunc(centers + support + 0.5), in_size).astype(numpy.int64)
-    count = xend - xmin
-    valid = numpy.arange(ksize)[None, :] < count[:, None]
-    positions = xmin[:, None] + numpy.arange(ksize)[None, :]
-    x = ((positions - centers[:, None]) + 0.5) * inv_filterscale
-    x[~valid] = 100.0  # outside the filter's support: weight 0, like the unused taps in C
-    # Outputs whose filter arguments are bit-identical (common: a power-of-two or integer
-    # scale repeats the same sub-pixel phase) get identical coefficients; evaluate each once.
-    rows = numpy.ascontiguousarray(x).view(numpy.dtype((numpy.void, x.shape[1] * 8))).ravel()
-    _, first, inverse = numpy.unique(rows, return_index=True, return_inverse=True)
-    weights = _lanczos(x[first])
-    # ww += w from left to right: cumsum is that sequential sum (numpy.sum is pairwise);
-    # the zeros past the valid taps leave it unchanged.
-    total = numpy.cumsum(weights, axis=1)[:, -1]
-    nonzero = total != 0.0
-    weights[nonzero] /= total[nonzero, None]
-    scaled = weights * _ONE
-    # (int)(k * 2**22 + 0.5) for k >= 0 and (int)(k * 2**22 - 0.5) for k < 0: C truncation.
-    shifted = numpy.where(weights < 0, scaled - 0.5, scaled + 0.5)
-    if bool(numpy.any(numpy.abs(shifted - numpy.round(shifted))[valid[first]] < _MARGIN)):
-        return None
-    fixed = numpy.trunc(shifted)[inverse.ravel()]
-    return xmin, count, fixed
+    """(xmin, count, fixed int32 (out_size, ksize)) as Pillow's precompute_coeffs and
+    normalize_coeffs_8bpc make them, or None if one is too close to a rounding boundary
+    (`resample_kernels.fixed_coefficients`)."""
+    xmin, count, fixed, trusted = _K.fixed_coefficients(in_size, out_size, _MARGIN)
+    return (xmin, count, fixed) if trusted else None
 
 
 _passes: OrderedDict[tuple[int, int], Pass | None] = OrderedDict()
@@ -255,8 +211,7 @@ def _make_pass(in_size: int, out_size: int) -> Pass | None:
     if coefficients is None:
         return None
     xmin, count, fixed = coefficients
-    # The kernels sum in int32 like Pillow; the fixed-point coefficients fit (|k| < 2**23).
-    return Pass(in_size, out_size, xmin, count, fixed.astype(numpy.int32))
+    return Pass(in_size, out_size, xmin, count, fixed)
 
 
 def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:

@@ -21,11 +21,23 @@ samples is ~1,200 taps each). For wide outputs (a few taps each) `sparkhash.core
 runs `vertical` on the transposed image instead (`transpose`); every wide width of an image,
 and every crop of it, reads one transposed copy.
 
+`fixed_coefficients` computes the coefficients as Pillow's `precompute_coeffs` and
+`normalize_coeffs_8bpc` do, with one difference: the sines. Pillow calls the C library's `sin`
+twice per tap (sinc(x) and sinc(x / 3)); here sin(pi x / 3) comes from a polynomial and
+sin(pi x) from the triple-angle identity, one cheap evaluation per tap instead of two library
+calls (those were most of the cost of cold coefficients: ~160,000 sines for the thumbnails of
+one photo). Both are within ~1e-15 of the true values, so a coefficient scaled by 2**22 is
+within ~1e-8 of Pillow's; the caller refuses (and leaves to Pillow) any pass with a scaled
+coefficient within `margin` (1e-7) of a rounding boundary, so every coefficient kept rounds
+to Pillow's integer.
+
 The compiled code is cached on disk (`cache=True`, as `sparkhash.core.pdq_kernels`), so a
 worker process compiles once per installation and later processes load it.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy
@@ -114,3 +126,92 @@ def transpose(src, out):  # pragma: no cover - compiled
                 dst = out[c]
                 for r in range(r0, r1):
                     dst[r] = src[r, c]
+
+
+# Taylor coefficients (-1)**k / (2k + 1)! of sin, k = 1..11: on |t| <= pi / 2 the remainder is
+# below 1e-20 and Horner's rounding errors a few units of 1e-16.
+_SIN = (
+    -1.0 / 6.0,
+    1.0 / 120.0,
+    -1.0 / 5040.0,
+    1.0 / 362880.0,
+    -1.0 / 39916800.0,
+    1.0 / 6227020800.0,
+    -1.0 / 1307674368000.0,
+    1.0 / 355687428096000.0,
+    -1.0 / 121645100408832000.0,
+    1.0 / 51090942171709440000.0,
+    -1.0 / 25852016738884976640000.0,
+)
+
+
+@numba.njit(**_JIT)
+def _sin(t):  # pragma: no cover - compiled
+    """sin(t) for |t| <= pi, absolute error below ~1e-15 (sin(pi - t) = sin(t) reduces to
+    |t| <= pi / 2; pi - t rounds by at most ~2e-16)."""
+    if t > 0.5 * math.pi:
+        t = math.pi - t
+    elif t < -0.5 * math.pi:
+        t = -math.pi - t
+    t2 = t * t
+    p = _SIN[10]
+    for i in range(9, -1, -1):
+        p = p * t2 + _SIN[i]
+    return t + t * t2 * p
+
+
+@numba.njit(**_JIT)
+def _lanczos(x):  # pragma: no cover - compiled
+    """Pillow's lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3), 0 elsewhere, with
+    sinc(v) = sin(v * pi) / (v * pi) and sinc(0) = 1."""
+    if not (-3.0 <= x < 3.0):
+        return 0.0
+    if x == 0.0:
+        return 1.0
+    a = x * math.pi
+    b = (x / 3) * math.pi
+    s3 = _sin(b)  # |b| < pi
+    s1 = s3 * (3.0 - 4.0 * (s3 * s3))  # sin(3 b) = sin(a), up to ~1e-15
+    return (s1 / a) * (s3 / b)
+
+
+@numba.njit(**_JIT)
+def fixed_coefficients(in_size, out_size, margin):  # pragma: no cover - compiled
+    """(xmin, count, coef int32 (out_size, ksize), trusted) of Pillow's 8bpc LANCZOS pass
+    from in_size to out_size samples (box (0, in_size)); trusted is False when a scaled
+    coefficient lies within `margin` of its rounding boundary."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 3.0 * filterscale
+    ksize = int(math.ceil(support)) * 2 + 1
+    ss = 1.0 / filterscale
+    xmin = numpy.empty(out_size, numpy.int64)
+    count = numpy.empty(out_size, numpy.int64)
+    coef = numpy.zeros((out_size, ksize), numpy.int32)
+    weights = numpy.empty(ksize)
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        lo = int(center - support + 0.5)  # C's (int): truncation toward zero
+        if lo < 0:
+            lo = 0
+        hi = int(center + support + 0.5)
+        if hi > in_size:
+            hi = in_size
+        n = hi - lo
+        xmin[xx] = lo
+        count[xx] = n
+        ww = 0.0
+        for k in range(n):
+            w = _lanczos((numpy.float64(k + lo) - center + 0.5) * ss)
+            weights[k] = w
+            ww += w  # left to right, as Pillow
+        for k in range(n):
+            w = weights[k]
+            if ww != 0.0:
+                w = w / ww
+            scaled = w * 4194304.0  # * (1 << PRECISION_BITS)
+            shifted = scaled - 0.5 if w < 0 else scaled + 0.5
+            if abs(shifted - numpy.round(shifted)) < margin:
+                return xmin, count, coef, False
+            coef[xx, k] = numpy.int32(int(shifted))  # C's (int): truncation toward zero
+    return xmin, count, coef, True
