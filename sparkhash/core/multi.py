@@ -72,6 +72,9 @@ class GreyThumbnails:
                 self._array = self._parent._array_of()[top:bottom, left:right]
         return self._array
 
+    def _root(self) -> GreyThumbnails:
+        return self if self._parent is None else self._parent._root()
+
     def _transposed_of(self) -> numpy.ndarray:
         """The pixels transposed (uint8, width x height): made once for the whole image; a
         crop's is a view of it, so every crop's horizontal passes read that one copy."""
@@ -87,7 +90,10 @@ class GreyThumbnails:
         # The budget is the whole image's: crops read views of its transposed copy.
         if resample.products_for(*self._image.size, sizes) and min(self.size) > 0:
             array = self._array_of()
-            transposed = self._transposed_of() if resample.needs_transposed(array.shape, sizes) else None
+            made = self._root()._transposed is not None  # e.g. a crop of an image that has it
+            transposed = (
+                self._transposed_of() if made or resample.needs_transposed(array.shape, sizes) else None
+            )
             self._pixels.update(resample.resize_many(array, sizes, transposed=transposed))
             return
         # Pillow itself: products disabled, an empty crop, or a size Pillow rejects (its error).

@@ -303,9 +303,10 @@ def _resize(
 
 
 def _horizontal(resampling: Pass, x: numpy.ndarray, transposed: numpy.ndarray | None) -> numpy.ndarray:
-    """Resample axis 1 of `x`: dot products along its rows for a narrow pass, else the
-    vertical kernel on its transposed copy (`transposed`, made here when None)."""
-    if resampling.narrow:
+    """Resample axis 1 of `x`: the vertical kernel on its transposed copy when there is one
+    (`transposed`: it also beats dot products on narrow passes), else dot products along the
+    rows for a narrow pass, else the vertical kernel on a transposed copy made here."""
+    if transposed is None and resampling.narrow:
         return resampling.along_columns(x)
     return transpose(resampling.along_rows(transpose(x) if transposed is None else transposed))
 
