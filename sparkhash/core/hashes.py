@@ -1,7 +1,7 @@
 """The single-image hash functions of imagehash 4.3.2, bit for bit.
 
 Every function converts to 'L' and resizes with LANCZOS exactly as imagehash does: Pillow's
-bytes, computed by `sparkhash.core.resample` (byte-identical matrix products) where that is
+bytes, computed by `sparkhash.core.resample` (byte-identical compiled passes) where that is
 faster and verified, by Pillow otherwise. The work after the resize is split into
 `*_bits` kernels on uint8 arrays so `sparkhash.core.multi` can share one greyscale conversion
 and one resize between algorithms.

@@ -316,6 +316,7 @@ def resize(grey: numpy.ndarray, width: int, height: int) -> numpy.ndarray:
     return resize_many(grey, [(width, height)])[(width, height)]
 
 
-# The battery (~10-30 ms, most of it first use of BLAS, numpy and Pillow's resampler, which the
-# first resize would pay anyway) runs here rather than inside the first call a user times.
+# The battery (~10-30 ms once the kernels are compiled and cached on disk, most of it first use
+# of numba's cache, numpy and Pillow's resampler, which the first resize would pay anyway) runs
+# here rather than inside the first call a user times.
 products_enabled()
