@@ -13,6 +13,10 @@ glibc's malloc is tuned as in the Spark workers (sparkhash.core.allocator), for 
 in this one process; --malloc-defaults measures without it.
 Prints ms/image and the speed-up ratio; --markdown prints a table for BENCHMARKS.md.
 
+"From bytes vs the decode alone" rows: phash, dhash, ahash (each, and the three together) from
+bytes with `compute_hashes(bytes, ...)` against `decode_image(bytes)` alone, interleaved per
+image: how far above the decoder's floor the hashing is.
+
 Reduced decoding (`DecodeOptions(decode="reduced")`, not imagehash's bits) is timed in the same
 loop on the same bytes: all eight and phash from bytes, exact vs reduced, interleaved per image
 (best of --repeat each), so the gain is a ratio measured under the same load.
@@ -98,22 +102,49 @@ REDUCED_CASES = {
 }
 
 
-def reduced_gain(function, blobs: list[bytes], repeat: int) -> list[tuple[float, float]]:
+def reduced_gain(
+    function, blobs: list[bytes], repeat: int, clock=time.perf_counter
+) -> list[tuple[float, float]]:
     """(exact s, reduced s) per file: both from bytes, interleaved, best of `repeat`."""
     times = []
     for data in blobs:
         best_exact = best_reduced = float("inf")
         for _ in range(repeat):
             cold()
-            t0 = time.perf_counter()
+            t0 = clock()
             function(data, None)
             cold()
-            t1 = time.perf_counter()
+            t1 = clock()
             function(data, REDUCED)
-            t2 = time.perf_counter()
+            t2 = clock()
             best_exact, best_reduced = min(best_exact, t1 - t0), min(best_reduced, t2 - t1)
         times.append((best_exact, best_reduced))
     return times
+
+
+FROM_BYTES = ("phash", "dhash", "ahash")
+
+
+def decode_floor_rows(blobs: list[bytes], repeat: int, clock) -> list[tuple[str, float, float]]:
+    """(what, decode-alone ms, hashes-from-bytes ms): `decode_image(bytes)` vs
+    `compute_hashes(bytes, algorithms)` (decode included), interleaved, best of `repeat`."""
+    rows = []
+    for algorithms in [(a,) for a in FROM_BYTES] + [FROM_BYTES]:
+        t_decode = t_hash = 0.0
+        for data in blobs:
+            best_decode = best_hash = float("inf")
+            for _ in range(repeat):
+                t0 = clock()
+                decode_image(data)
+                cold()
+                t1 = clock()
+                core.compute_hashes(data, algorithms)
+                t2 = clock()
+                best_decode, best_hash = min(best_decode, t1 - t0), min(best_hash, t2 - t1)
+            t_decode += best_decode
+            t_hash += best_hash
+        rows.append((" + ".join(algorithms), t_decode / len(blobs) * 1000, t_hash / len(blobs) * 1000))
+    return rows
 
 
 def pdqhash_from_bytes(data: bytes, dihedral: bool = False) -> tuple[list[str], int]:
@@ -289,10 +320,11 @@ def main() -> None:
         rows += pdq_rows
         compared += pdq_compared
         mismatches += pdq_mismatches
+    floor_rows = [] if skip_imagehash else decode_floor_rows(blobs, args.repeat, clock)
     jpeg = [im.format == "JPEG" for im in decoded]
     reduced_rows = []
     for name, function in REDUCED_CASES.items() if not args.pdq_only else ():
-        times = reduced_gain(function, blobs, args.repeat)
+        times = reduced_gain(function, blobs, args.repeat, clock)
         for label, keep in ((f"{name}, all {n} files", [True] * n), (f"{name}, the {sum(jpeg)} JPEGs", jpeg)):
             chosen = [t for t, k in zip(times, keep, strict=True) if k]
             if chosen:
@@ -321,6 +353,20 @@ def main() -> None:
     else:
         for name, ref, ours in rows:
             print(f"{name:<34} reference {ref:8.1f} ms   sparkhash {ours:8.1f} ms   x{ref / ours:5.1f}")
+    if floor_rows:
+        print(
+            f"# from bytes vs the decode alone (decode_image), same run, interleaved (best of {args.repeat})"
+        )
+        if args.markdown:
+            print("| from bytes | decode alone ms/image | decode + hash ms/image | ratio |")
+            print("|---|---:|---:|---:|")
+            for name, decode, hashed in floor_rows:
+                print(f"| {name} | {decode:.1f} | {hashed:.1f} | {hashed / decode:.2f}x |")
+        else:
+            for name, decode, hashed in floor_rows:
+                print(
+                    f"{name:<24} decode {decode:8.1f} ms   decode + hash {hashed:8.1f} ms   x{hashed / decode:5.2f}"
+                )
     print(
         f"# reduced decoding: same files, same run, exact vs reduced interleaved per image (best of {args.repeat})"
     )

@@ -18,6 +18,12 @@ pool throughput, per round. The CPU of every process of each command (driver, JV
 workers) is sampled from /proc while it runs, so the per-file CPU split is a marginal too.
 The fixed per-run cost is reported separately: process + session start, listing, and the
 in-job time of the FEW-file run. phash of every file is checked equal between core and Spark.
+
+`--daft` adds a Daft comparison for phash (same files, same machine and cores, same run, each
+round in alternating order): `sparkhash hash` exact, `sparkhash hash --decode reduced`, and
+Daft's own `daft.functions.image_hash(decode_image(download(path)), method="phash")` written
+to Parquet like the job's table (Daft from PyPI, native runner: the `bench` extra), each as a
+fresh process on FEW and on all N files; the rates compared are the marginal images/s.
 Prints Markdown.
 """
 
@@ -149,7 +155,9 @@ class TreeSampler:
         return totals
 
 
-def run_command(source: Path, output: Path, algorithms: tuple[str, ...], master: str) -> dict:
+def run_command(
+    source: Path, output: Path, algorithms: tuple[str, ...], master: str, decode: str = "exact"
+) -> dict:
     """`sparkhash hash SOURCE OUTPUT` in a fresh process: wall s, in-job s, CPU s by kind."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYSPARK_PYTHON": sys.executable}
     command = [
@@ -165,6 +173,8 @@ def run_command(source: Path, output: Path, algorithms: tuple[str, ...], master:
         master,
         "--conf",
         "spark.ui.showConsoleProgress=false",
+        "--decode",
+        decode,
     ]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -177,6 +187,114 @@ def run_command(source: Path, output: Path, algorithms: tuple[str, ...], master:
     line = stdout.strip().splitlines()[-1]
     job_seconds = float(re.search(r" in ([\d.]+) s \(", line).group(1))
     return {"wall": wall, "job": job_seconds, "cpu": cpu, "line": line}
+
+
+# --- Daft's image_hash ------------------------------------------------------------------------
+
+_DAFT_JOB = """
+import sys, time
+import daft
+from daft import col
+from daft.functions import decode_image, download, image_hash
+started = time.perf_counter()
+df = daft.from_glob_path(sys.argv[1] + "/*")
+df = df.with_column("phash", image_hash(decode_image(download(col("path")), on_error="null"), method="phash"))
+df.select("path", "phash").write_parquet(sys.argv[2])
+print(f"daft hashed in {time.perf_counter() - started:.2f} s")
+"""
+
+
+def run_daft(source: Path, output: Path) -> dict:
+    """Daft's phash of every file of SOURCE written to Parquet under OUTPUT, a fresh process:
+    wall s and CPU s of its process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _DAFT_JOB, str(source), str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sampler = TreeSampler(process.pid)
+    stdout, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    cpu = sampler.finish()
+    if process.returncode != 0:
+        raise RuntimeError(f"the Daft job failed:\n{stderr[-3000:]}")
+    return {"wall": wall, "cpu": sum(cpu.values()), "line": stdout.strip().splitlines()[-1]}
+
+
+def measure_daft(args, many: Path, few: Path, paths: list[Path], work: Path) -> dict:
+    """Marginal images/s of sparkhash exact, sparkhash reduced and Daft, phash, per round."""
+    n, rounds = len(paths), []
+    runners = {
+        "sparkhash exact": lambda src, out: run_command(src, out, ("phash",), args.master),
+        "sparkhash reduced": lambda src, out: run_command(src, out, ("phash",), args.master, "reduced"),
+        "daft": run_daft,
+    }
+    for number in range(args.rounds):
+        order = list(runners) if number % 2 == 0 else list(reversed(runners))
+        rates = {}
+        for name in order:
+            out = work / f"out-daft-{number}-{name.replace(' ', '-')}"
+            few_run = runners[name](few, out / "few")
+            many_run = runners[name](many, out / "many")
+            shutil.rmtree(out, ignore_errors=True)
+            cpu = {
+                k: sum(v.values()) if isinstance(v, dict) else v
+                for k, v in (("few", few_run["cpu"]), ("many", many_run["cpu"]))
+            }
+            rates[name] = {
+                "rate": (n - FEW) / (many_run["wall"] - few_run["wall"]),
+                # marginal CPU seconds per file of the whole process tree: robust to a loaded machine
+                "cpu_per_file": (cpu["many"] - cpu["few"]) / (n - FEW),
+                "few_wall": few_run["wall"],
+                "many_wall": many_run["wall"],
+            }
+            print(
+                f"daft comparison round {number + 1}, {name}: {many_run['line']}", file=sys.stderr, flush=True
+            )
+        rounds.append({"rates": rates, "load": os.getloadavg()[0]})
+    return {"rounds": rounds, "names": list(runners)}
+
+
+def report_daft(result: dict, n: int, master: str) -> list[str]:
+    import daft
+
+    names = result["names"]
+    lines = [
+        f"### phash: sparkhash hash vs Daft {daft.__version__} `image_hash` (master {master}, same files)",
+        "",
+        "| round | "
+        + " | ".join(f"{name}: marginal images/s (wall) / CPU ms per file" for name in names)
+        + " | exact / Daft (CPU) | reduced / Daft (CPU) | load average |",
+        "|---|" + "---:|" * (len(names) + 3),
+    ]
+    ratios = []
+    for i, r in enumerate(result["rounds"], 1):
+        rates = r["rates"]
+        daft_cpu = rates["daft"]["cpu_per_file"]
+        exact = daft_cpu / rates["sparkhash exact"]["cpu_per_file"]
+        reduced = daft_cpu / rates["sparkhash reduced"]["cpu_per_file"]
+        ratios.append((exact, reduced))
+        lines.append(
+            f"| {i} | "
+            + " | ".join(
+                f"{rates[name]['rate']:.1f} / {rates[name]['cpu_per_file'] * 1000:.1f}" for name in names
+            )
+            + f" | {exact:.2f}x | {reduced:.2f}x | {r['load']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Marginal = ({n} - {FEW}) files / (the run on {n} files - the run on {FEW}), each run a fresh "
+        "process (start-up, listing, hashing, writing Parquet): images/s from the wall clock, and CPU "
+        "seconds of the whole process tree (JVM, Python workers, driver; Daft's process and threads) "
+        "per file. On a loaded machine the wall clock of a run depends on what else runs; the CPU per "
+        "file does much less, so the ratios are of CPU per file (Daft's / ours: how many times more "
+        f"files per CPU second). Median exact / Daft {statistics.median(r[0] for r in ratios):.2f}x "
+        f"(target >= 2.5x), reduced / Daft {statistics.median(r[1] for r in ratios):.2f}x (target >= 6x).",
+        "",
+    ]
+    return lines
 
 
 # --- the core in a pool of processes ---------------------------------------------------------
@@ -302,8 +420,15 @@ def main() -> None:
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--files", type=int, default=3000, help="at least this many files (corpus repeated)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per algorithm set")
-    parser.add_argument("--algorithms", nargs="+", default=["phash", "ALL"], help="sets; ALL = all eight")
+    parser.add_argument(
+        "--algorithms", nargs="*", default=["phash", "ALL"], help="sets; ALL = all eight (none: only --daft)"
+    )
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--daft",
+        action="store_true",
+        help="add phash: sparkhash hash exact and --decode reduced vs Daft's image_hash (the bench extra)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-spark-job-"))
     try:
@@ -315,6 +440,7 @@ def main() -> None:
         for label in args.algorithms:
             algorithms = ALGORITHMS if label == "ALL" else normalise_algorithms(label)
             results.append(measure(args, label, algorithms, many, few, paths, work))
+        daft_result = measure_daft(args, many, few, paths, work) if args.daft else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     lines = [
@@ -328,6 +454,8 @@ def main() -> None:
     ]
     for result in results:
         lines += report(result, len(paths))
+    if daft_result is not None:
+        lines += report_daft(daft_result, len(paths), args.master)
     print("\n".join(lines))
 
 

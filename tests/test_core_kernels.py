@@ -1,4 +1,4 @@
-"""The core's numpy kernels against the libraries whose numbers they must reproduce exactly:
+"""The core's numpy and numba kernels against the libraries whose numbers they must reproduce exactly:
 pywt for the Haar steps of whash, numpy.bincount for colorhash's category counts, Pillow's
 MedianFilter for the segmentation's median."""
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
 
-from sparkhash.core import colour, haar
+from sparkhash.core import colour, colour_kernels, haar, haar_kernels
 from sparkhash.core.segmentation import median3
 
 
@@ -40,6 +40,10 @@ def test_whash_haar_equals_pywt_for_every_level(n):
                 want = _pywt_whash_low(values, ll_max_level, dwt_level)
                 got = haar._whash_haar_low(values, ll_max_level, dwt_level)
                 assert np.array_equal(want, got), (n, name, ll_max_level, dwt_level)
+                compiled = haar_kernels.whash_haar_low(pixels, ll_max_level, dwt_level)
+                assert np.array_equal(want, compiled), (n, name, ll_max_level, dwt_level)
+                # the sign of zero too (array_equal compares -0.0 == 0.0)
+                assert np.array_equal(np.signbit(want), np.signbit(compiled)), (n, name)
 
 
 @pytest.mark.parametrize("n", [8, 512])
@@ -89,3 +93,32 @@ def test_greyscale_colorhash_counts_equal_the_hsv_path(shape):
         image = Image.fromarray(pixels.astype(np.uint8), "L")
         want = colour.colorhash_counts(image, image.convert("HSV"))
         assert colour.colorhash_counts_of(image).tolist() == want.tolist()
+
+
+@pytest.fixture(scope="module")
+def any_24_bit_table():
+    return np.random.default_rng(0).integers(0, 15, 1 << 24, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 1001])
+def test_compiled_colour_counts_equal_lookup_and_bincount(size, any_24_bit_table):
+    # Words carry a 4th byte (alpha / pad) that must be ignored; the table is any 24-bit table.
+    rng = np.random.default_rng(size)
+    table = any_24_bit_table
+    words = rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32)
+    want = np.bincount(table[words & 0xFFFFFF], minlength=16)
+    assert np.array_equal(colour_kernels.category_counts(words, table), want)
+    strided = np.repeat(words, 2)[::2]  # a non-contiguous view counts the same
+    assert np.array_equal(colour_kernels.category_counts(strided, table), want)
+
+
+def test_compiled_colour_counts_of_a_photo_equal_the_hsv_path():
+    # Large RGB images go through the 24-bit table and the compiled count; Pillow's HSV
+    # conversion of the same pixels is the reference.
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:1100, 0:1000]
+    rgb = np.stack([(x * 7 + y) % 256, (y * 3) % 256, rng.integers(0, 256, x.shape)], axis=-1)
+    image = Image.fromarray(rgb.astype(np.uint8), "RGB")
+    assert image.size[0] * image.size[1] >= colour.RGB_TABLE_MIN_PIXELS
+    want = colour.colorhash_counts(image.convert("L"), image.convert("HSV"))
+    assert colour.colorhash_counts_of(image).tolist() == want.tolist()

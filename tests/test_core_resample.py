@@ -105,8 +105,8 @@ def test_both_pass_orders_are_exercised():
     assert resample.vertical_first(1000, 3000, 8, 8)
     assert not resample.vertical_first(1500, 1000, 8, 8)
     assert not resample.vertical_first(100, 100, 50, 200)  # the height grows
-    assert resample._plan(400, 1300, 8, 8, always=True).vertical_first
-    assert not resample._plan(400, 1300, 9, 1290, always=True).vertical_first
+    assert resample._plan(400, 1300, 8, 8).vertical_first
+    assert not resample._plan(400, 1300, 9, 1290).vertical_first
     grey = _pictures(400, 1300, seed=3)[0]
     for size in [(8, 8), (390, 9), (9, 390), (9, 1290), (400, 16), (16, 1300)]:
         assert np.array_equal(resample.resize(grey, *size), _pillow(grey, size)), size
@@ -125,7 +125,7 @@ def test_untrusted_coefficients_fall_back_to_pillow(monkeypatch):
     monkeypatch.setattr(resample, "_MARGIN", 1.0)
     resample.clear_cache()
     try:
-        assert resample._plan(300, 200, 8, 8, always=True) is None
+        assert resample._plan(300, 200, 8, 8) is None
         grey = _pictures(300, 200, seed=9)[0]
         assert np.array_equal(resample.resize(grey, 8, 8), _pillow(grey, (8, 8)))
     finally:

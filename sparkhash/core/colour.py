@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy
 from PIL import Image
 
+from sparkhash.core import colour_kernels
+
 # Hue bins of numpy.histogram(h, bins=linspace(0, 255, 7)) for integer hue 0..255: half-open
 # bins, the last one closed -> 0-42, 43-84, 85-127, 128-169, 170-212, 213-255.
 _HUE_BIN = numpy.searchsorted(numpy.linspace(0, 255, 7), numpy.arange(256), side="right") - 1
@@ -110,8 +112,7 @@ def _rgb_words(image: Image.Image, zero_copy: bool = True) -> numpy.ndarray:
 def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
     """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
     pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""
-    category = numpy.take(rgb_category_table(), _rgb_words(image) & 0xFFFFFF)
-    return _category_counts(category)
+    return colour_kernels.category_counts(_rgb_words(image), rgb_category_table())[:15]
 
 
 def colorhash_counts_of(image: Image.Image, grey: Image.Image | None = None) -> numpy.ndarray:

@@ -1,7 +1,7 @@
 """The single-image hash functions of imagehash 4.3.2, bit for bit.
 
 Every function converts to 'L' and resizes with LANCZOS exactly as imagehash does: Pillow's
-bytes, computed by `sparkhash.core.resample` (byte-identical matrix products) where that is
+bytes, computed by `sparkhash.core.resample` (byte-identical compiled passes) where that is
 faster and verified, by Pillow otherwise. The work after the resize is split into
 `*_bits` kernels on uint8 arrays so `sparkhash.core.multi` can share one greyscale conversion
 and one resize between algorithms.
@@ -15,10 +15,10 @@ import numpy
 import scipy.fftpack
 from PIL import Image
 
-from sparkhash.core import resample
+from sparkhash.core import haar_kernels, resample
 from sparkhash.core.classes import ImageHash
 from sparkhash.core.colour import colorhash_counts_of
-from sparkhash.core.haar import _haar_ll, _remove_max_haar_ll, _whash_haar_low
+from sparkhash.core.haar import _haar_ll, _remove_max_haar_ll
 
 try:
     ANTIALIAS = Image.Resampling.LANCZOS
@@ -35,6 +35,22 @@ def check_hash_size(hash_size: int) -> None:
         raise ValueError("Hash size must be greater than or equal to 2")
 
 
+def grey_array(grey: Image.Image) -> numpy.ndarray:
+    """The pixels of an 'L' image as a read-only uint8 (height, width) array. Pillow >= 11.2
+    with pyarrow hands its memory over without a copy (`numpy.asarray` copies the whole image
+    through `tobytes`); images Pillow keeps in several blocks, and older Pillows, are copied."""
+    width, height = grey.size
+    try:
+        import pyarrow
+
+        flat = numpy.frombuffer(pyarrow.array(grey).buffers()[-1], dtype=numpy.uint8)
+        if flat.size >= width * height:
+            return flat[: width * height].reshape(height, width)
+    except Exception:  # noqa: BLE001 - any failure of the zero-copy path: take the copy
+        pass
+    return numpy.asarray(grey)
+
+
 def grey_pixels(image: Image.Image, width: int, height: int) -> numpy.ndarray:
     """uint8 array (height, width): `image.convert('L').resize((width, height), LANCZOS)`."""
     grey = image if image.mode == "L" else image.convert("L")
@@ -46,7 +62,7 @@ def resize_grey(grey: Image.Image, sizes: list[tuple[int, int]]) -> dict[tuple[i
     pass over its pixels where they share work. Empty images and non-positive sizes go to
     Pillow, which raises its own errors for them."""
     if resample.products_for(*grey.size, sizes):
-        return resample.resize_many(numpy.asarray(grey), sizes)
+        return resample.resize_many(grey_array(grey), sizes)
     return {(w, h): numpy.asarray(grey.resize((w, h), ANTIALIAS)) for w, h in sizes}
 
 
@@ -144,13 +160,16 @@ def whash_bits(
     """pixels: uint8 (scale, scale). Wavelet LL band at dwt_level above its median."""
     import pywt
 
-    values = pixels / 255.0
-    side = values.shape[0]
-    pow2_square = values.shape == (side, side) and side > 0 and side & (side - 1) == 0
+    side = pixels.shape[0]
+    pow2_square = pixels.shape == (side, side) and side > 0 and side & (side - 1) == 0
     levels_fit = pow2_square and max(ll_max_level, dwt_level) <= side.bit_length() - 1
-    if remove_max_haar_ll and mode == "haar" and levels_fit and ll_max_level >= 1 and dwt_level >= 1:
-        low = _whash_haar_low(values, ll_max_level, dwt_level)
+    compiled = pixels.dtype == numpy.uint8 and ll_max_level >= 1 and dwt_level >= 1
+    if remove_max_haar_ll and mode == "haar" and levels_fit and compiled:
+        # pywt's operations on pixels / 255.0, compiled (haar_kernels; haar._whash_haar_low is
+        # the same arithmetic on numpy arrays)
+        low = haar_kernels.whash_haar_low(numpy.ascontiguousarray(pixels), ll_max_level, dwt_level)
         return low > numpy.median(low)
+    values = pixels / 255.0
     if remove_max_haar_ll:
         # Zero the coarsest Haar LL and reconstruct: "subtract the mean", in pywt's float order.
         if pow2_square and ll_max_level <= side.bit_length() - 1:

@@ -54,7 +54,7 @@ class GreyThumbnails:
         else:
             self.size = (box[2] - box[0], box[3] - box[1])
         self._array: numpy.ndarray | None = None
-        self._array64: numpy.ndarray | None = None
+        self._transposed: numpy.ndarray | None = None
         self._pixels: dict[tuple[int, int], numpy.ndarray] = {}
         if sizes:
             self._make(list(dict.fromkeys(sizes)))
@@ -63,22 +63,38 @@ class GreyThumbnails:
         """Thumbnails of `grey.crop(box)` for an integer box inside the image."""
         return GreyThumbnails(self._image, box=box, parent=self)
 
-    def _arrays(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+    def _array_of(self) -> numpy.ndarray:
         if self._array is None:
             if self._parent is None:
-                self._array = numpy.asarray(self._image)
-                self._array64 = self._array.astype(numpy.float64)
+                self._array = H.grey_array(self._image)
             else:
-                array, array64 = self._parent._arrays()
                 left, top, right, bottom = self._box
-                self._array, self._array64 = array[top:bottom, left:right], array64[top:bottom, left:right]
-        return self._array, self._array64
+                self._array = self._parent._array_of()[top:bottom, left:right]
+        return self._array
+
+    def _root(self) -> GreyThumbnails:
+        return self if self._parent is None else self._parent._root()
+
+    def _transposed_of(self) -> numpy.ndarray:
+        """The pixels transposed (uint8, width x height): made once for the whole image; a
+        crop's is a view of it, so every crop's horizontal passes read that one copy."""
+        if self._transposed is None:
+            if self._parent is None:
+                self._transposed = resample.transpose(self._array_of())
+            else:
+                left, top, right, bottom = self._box
+                self._transposed = self._parent._transposed_of()[left:right, top:bottom]
+        return self._transposed
 
     def _make(self, sizes: list[tuple[int, int]]) -> None:
-        # The budget is the whole image's: crops read views of its float64 copy.
+        # The budget is the whole image's: crops read views of its transposed copy.
         if resample.products_for(*self._image.size, sizes) and min(self.size) > 0:
-            array, array64 = self._arrays()
-            self._pixels.update(resample.resize_many(array, sizes, grey64=array64))
+            array = self._array_of()
+            made = self._root()._transposed is not None  # e.g. a crop of an image that has it
+            transposed = (
+                self._transposed_of() if made or resample.needs_transposed(array.shape, sizes) else None
+            )
+            self._pixels.update(resample.resize_many(array, sizes, transposed=transposed))
             return
         # Pillow itself: products disabled, an empty crop, or a size Pillow rejects (its error).
         grey = self._image if self._box is None else self._image.crop(self._box)

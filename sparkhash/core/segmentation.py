@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
+from sparkhash.core import segmentation_kernels
 from sparkhash.core.hashes import grey_pixels
 
 __all__ = [
@@ -138,15 +139,33 @@ def segment_boxes(pixels: np.ndarray, segment_threshold: float, min_segment_size
     Each entry is ``(min_row, min_col, max_row, max_col, pixel_count)`` (inclusive bounds,
     plain ints): all crop_resistant_hash needs from a segment, without building sets.
     Raises IndexError in the same cases as ``_find_all_segments``.
+
+    The same rules as `segment_labels`, on the components `segmentation_kernels.components`
+    finds in one pass (sizes and boxes, no label image).
     """
-    labels, sizes = segment_labels(pixels, segment_threshold, min_segment_size)
-    if len(sizes) == 0:
-        return []  # also avoids find_objects on a 0-size array, which raises
-    slices = ndimage.find_objects(labels, max_label=len(sizes))
-    return [
-        (rs.start, cs.start, rs.stop - 1, cs.stop - 1, int(size))
-        for (rs, cs), size in zip(slices, sizes.tolist(), strict=True)
-    ]
+    pixels = np.asarray(pixels)
+    rows, cols = pixels.shape  # a ValueError for non-2-D input, like imagehash's unpacking
+    if rows == 0 or cols == 0:  # no component: segment_labels applies the rules (no error so far)
+        segment_labels(pixels, segment_threshold, min_segment_size)
+        return []
+    hill = np.ascontiguousarray(pixels > segment_threshold)
+    stats, is_hill, count = segmentation_kernels.components(hill)
+    stats, is_hill = stats[:count], is_hill[:count]
+    hill_stats, valley_stats = stats[is_hill], stats[~is_hill]  # each still in first-pixel order
+    n_valley = len(valley_stats)
+    hill_sizes, valley_sizes = hill_stats[:, 0], valley_stats[:, 0]
+    # As segment_labels: |V| after the hills, then the prefix of valleys examined.
+    target = rows * cols
+    segmented = 2 * (rows + cols) + int(hill_sizes[hill_sizes >= 2].sum())
+    counted = np.where(valley_sizes >= 2, valley_sizes, 0)
+    before = segmented + np.cumsum(counted) - counted
+    examined = int(np.count_nonzero(before < target))
+    if examined == n_valley and segmented + int(counted.sum()) < target:
+        raise IndexError(_NO_PIXEL_LEFT)
+    keep_valley = valley_sizes > min_segment_size
+    keep_valley[examined:] = False
+    kept = np.concatenate([hill_stats[hill_sizes > min_segment_size], valley_stats[keep_valley]])
+    return [(r0, c0, r1, c1, size) for size, r0, c0, r1, c1 in kept.tolist()]
 
 
 # --------------------------------------------------------------------------------------------

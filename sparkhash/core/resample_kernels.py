@@ -1,0 +1,217 @@
+"""Pillow's 8-bit LANCZOS passes as numba kernels, in Pillow's integer arithmetic.
+
+Pillow (libImaging/Resample.c, `ImagingResample{Horizontal,Vertical}_8bpc`) computes every
+output sample of a pass as
+
+    ss = 1 << 21;  for each tap: ss += pixel * k;  out = clip8(ss >> 22)
+
+with 8-bit pixels, int32 fixed-point coefficients `k` (22 fractional bits, computed by
+`sparkhash.core.resample`) and an int32 sum. Here the same: integer products and an integer
+sum, then the arithmetic shift and the clip, so the result is Pillow's byte whatever the
+summation order (integer addition is associative; the sums stay below 2**31 because products
+are below 2**30 and the coefficients of one sample sum to 2**22 plus lobes of a few percent).
+No floating point is involved in a pass, so vectorisation cannot change a bit.
+
+`vertical` resamples along axis 0: each output row is a weighted sum of input rows, a loop
+over the contiguous row that the compiler vectorises (uint8 widened to int32, one vector
+multiply and add per tap). `horizontal` resamples along axis 1 as dot products of a row
+segment with an output's coefficients, four rows at a time (the coefficient loads are shared);
+that vectorises well when each output has many taps (narrow thumbnails: a 1,600 px row to 8
+samples is ~1,200 taps each). For wide outputs (a few taps each) `sparkhash.core.resample`
+runs `vertical` on the transposed image instead (`transpose`); every wide width of an image,
+and every crop of it, reads one transposed copy.
+
+`fixed_coefficients` computes the coefficients as Pillow's `precompute_coeffs` and
+`normalize_coeffs_8bpc` do, with one difference: the sines. Pillow calls the C library's `sin`
+twice per tap (sinc(x) and sinc(x / 3)); here sin(pi x / 3) comes from a polynomial and
+sin(pi x) from the triple-angle identity, one cheap evaluation per tap instead of two library
+calls (those were most of the cost of cold coefficients: ~160,000 sines for the thumbnails of
+one photo). Both are within ~1e-15 of the true values, so a coefficient scaled by 2**22 is
+within ~1e-8 of Pillow's; the caller refuses (and leaves to Pillow) any pass with a scaled
+coefficient within `margin` (1e-7) of a rounding boundary, so every coefficient kept rounds
+to Pillow's integer.
+
+The compiled code is cached on disk (`cache=True`, as `sparkhash.core.pdq_kernels`), so a
+worker process compiles once per installation and later processes load it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy
+
+_JIT = {"cache": True, "nogil": True}
+
+_HALF = 1 << 21  # Pillow's rounding offset, 1 << (PRECISION_BITS - 1)
+_SHIFT = 22  # PRECISION_BITS
+_TILE = 64  # transpose tile: 64 x 64 bytes in and out stay in L1
+
+
+@numba.njit(**_JIT)
+def vertical(src, first, count, coef, out):  # pragma: no cover - compiled
+    """out[i, :] = clip8((2**21 + sum_k src[first[i] + k, :] * coef[i, k]) >> 22) for
+    k < count[i]: Pillow's vertical 8bpc pass. src uint8 (rows, width), any row stride; coef
+    int32 (outputs, taps); out uint8 (outputs, width)."""
+    width = src.shape[1]
+    acc = numpy.empty(width, numpy.int32)
+    for i in range(first.shape[0]):
+        acc[:] = _HALF
+        y0 = first[i]
+        for k in range(count[i]):
+            c = coef[i, k]
+            row = src[y0 + k]
+            for x in range(width):
+                acc[x] += numpy.int32(row[x]) * c
+        dst = out[i]
+        for x in range(width):
+            dst[x] = _clip8(acc[x] >> _SHIFT)
+
+
+@numba.njit(**_JIT)
+def horizontal(src, first, count, coef, out):  # pragma: no cover - compiled
+    """out[:, j] = clip8((2**21 + sum_k src[:, first[j] + k] * coef[j, k]) >> 22) for
+    k < count[j]: Pillow's horizontal 8bpc pass. src uint8 (rows, width), any strides; coef
+    int32 (outputs, taps); out uint8 (rows, outputs)."""
+    rows = src.shape[0]
+    n = first.shape[0]
+    y = 0
+    while y + 4 <= rows:  # four rows share each coefficient load
+        for j in range(n):
+            x0 = first[j]
+            taps = count[j]
+            cj = coef[j]
+            r0 = src[y, x0 : x0 + taps]
+            r1 = src[y + 1, x0 : x0 + taps]
+            r2 = src[y + 2, x0 : x0 + taps]
+            r3 = src[y + 3, x0 : x0 + taps]
+            a0 = a1 = a2 = a3 = numpy.int32(_HALF)
+            for k in range(taps):
+                c = cj[k]
+                a0 += numpy.int32(r0[k]) * c
+                a1 += numpy.int32(r1[k]) * c
+                a2 += numpy.int32(r2[k]) * c
+                a3 += numpy.int32(r3[k]) * c
+            out[y, j] = _clip8(a0 >> _SHIFT)
+            out[y + 1, j] = _clip8(a1 >> _SHIFT)
+            out[y + 2, j] = _clip8(a2 >> _SHIFT)
+            out[y + 3, j] = _clip8(a3 >> _SHIFT)
+        y += 4
+    for yy in range(y, rows):
+        for j in range(n):
+            x0 = first[j]
+            cj = coef[j]
+            r0 = src[yy, x0 : x0 + count[j]]
+            a0 = numpy.int32(_HALF)
+            for k in range(count[j]):
+                a0 += numpy.int32(r0[k]) * cj[k]
+            out[yy, j] = _clip8(a0 >> _SHIFT)
+
+
+@numba.njit(**_JIT)
+def _clip8(v):  # pragma: no cover - compiled
+    return 0 if v < 0 else (255 if v > 255 else v)
+
+
+@numba.njit(**_JIT)
+def transpose(src, out):  # pragma: no cover - compiled
+    """out = src.T for uint8 arrays, in 64 x 64 tiles."""
+    rows, cols = src.shape
+    for r0 in range(0, rows, _TILE):
+        r1 = min(r0 + _TILE, rows)
+        for c0 in range(0, cols, _TILE):
+            c1 = min(c0 + _TILE, cols)
+            for c in range(c0, c1):
+                dst = out[c]
+                for r in range(r0, r1):
+                    dst[r] = src[r, c]
+
+
+# Taylor coefficients (-1)**k / (2k + 1)! of sin, k = 1..11: on |t| <= pi / 2 the remainder is
+# below 1e-20 and Horner's rounding errors a few units of 1e-16.
+_SIN = (
+    -1.0 / 6.0,
+    1.0 / 120.0,
+    -1.0 / 5040.0,
+    1.0 / 362880.0,
+    -1.0 / 39916800.0,
+    1.0 / 6227020800.0,
+    -1.0 / 1307674368000.0,
+    1.0 / 355687428096000.0,
+    -1.0 / 121645100408832000.0,
+    1.0 / 51090942171709440000.0,
+    -1.0 / 25852016738884976640000.0,
+)
+
+
+@numba.njit(**_JIT)
+def _sin(t):  # pragma: no cover - compiled
+    """sin(t) for |t| <= pi, absolute error below ~1e-15 (sin(pi - t) = sin(t) reduces to
+    |t| <= pi / 2; pi - t rounds by at most ~2e-16)."""
+    if t > 0.5 * math.pi:
+        t = math.pi - t
+    elif t < -0.5 * math.pi:
+        t = -math.pi - t
+    t2 = t * t
+    p = _SIN[10]
+    for i in range(9, -1, -1):
+        p = p * t2 + _SIN[i]
+    return t + t * t2 * p
+
+
+@numba.njit(**_JIT)
+def _lanczos(x):  # pragma: no cover - compiled
+    """Pillow's lanczos_filter: sinc(x) * sinc(x / 3) on [-3, 3), 0 elsewhere, with
+    sinc(v) = sin(v * pi) / (v * pi) and sinc(0) = 1."""
+    if not (-3.0 <= x < 3.0):
+        return 0.0
+    if x == 0.0:
+        return 1.0
+    a = x * math.pi
+    b = (x / 3) * math.pi
+    s3 = _sin(b)  # |b| < pi
+    s1 = s3 * (3.0 - 4.0 * (s3 * s3))  # sin(3 b) = sin(a), up to ~1e-15
+    return (s1 / a) * (s3 / b)
+
+
+@numba.njit(**_JIT)
+def fixed_coefficients(in_size, out_size, margin):  # pragma: no cover - compiled
+    """(xmin, count, coef int32 (out_size, ksize), trusted) of Pillow's 8bpc LANCZOS pass
+    from in_size to out_size samples (box (0, in_size)); trusted is False when a scaled
+    coefficient lies within `margin` of its rounding boundary."""
+    scale = in_size / out_size
+    filterscale = max(scale, 1.0)
+    support = 3.0 * filterscale
+    ksize = int(math.ceil(support)) * 2 + 1
+    ss = 1.0 / filterscale
+    xmin = numpy.empty(out_size, numpy.int64)
+    count = numpy.empty(out_size, numpy.int64)
+    coef = numpy.zeros((out_size, ksize), numpy.int32)
+    weights = numpy.empty(ksize)
+    for xx in range(out_size):
+        center = (xx + 0.5) * scale
+        lo = int(center - support + 0.5)  # C's (int): truncation toward zero
+        if lo < 0:
+            lo = 0
+        hi = int(center + support + 0.5)
+        if hi > in_size:
+            hi = in_size
+        n = hi - lo
+        xmin[xx] = lo
+        count[xx] = n
+        ww = 0.0
+        for k in range(n):
+            w = _lanczos((numpy.float64(k + lo) - center + 0.5) * ss)
+            weights[k] = w
+            ww += w  # left to right, as Pillow
+        for k in range(n):
+            w = weights[k]
+            if ww != 0.0:
+                w = w / ww
+            scaled = w * 4194304.0  # * (1 << PRECISION_BITS)
+            shifted = scaled - 0.5 if w < 0 else scaled + 0.5
+            if abs(shifted - numpy.round(shifted)) < margin:
+                return xmin, count, coef, False
+            coef[xx, k] = numpy.int32(int(shifted))  # C's (int): truncation toward zero
+    return xmin, count, coef, True
