@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sparkhash.cli.fields import default
+from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
 from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, check_output, run_match
-from sparkhash.dedup.plan import DEFAULT_THRESHOLD
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=int,
         default=default(MatchConfig, "threshold"),
-        help=f"largest Hamming distance (default {DEFAULT_THRESHOLD}; crop_resistant: the segment cutoff, "
-        "imagehash's 16 of 64 bits)",
+        help="largest Hamming distance (of a row pair for an exploded algorithm such as crop_resistant; "
+        f"default: the algorithm's: {threshold_defaults()})",
     )
     parser.add_argument(
         "--query-format",

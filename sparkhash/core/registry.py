@@ -47,6 +47,10 @@ HAMMING_EXPLODED = "hamming_exploded"
 VERIFIED = "verified"
 MATCHER_KINDS: tuple[str, ...] = (HAMMING, HAMMING_EXPLODED, VERIFIED)
 
+#: The largest Hamming distance of a pair when not told (`dups`, `match`, `evaluate`), unless
+#: the record declares its own (`Algorithm.threshold`: PDQ's is the reference's 31 of 256 bits).
+DEFAULT_THRESHOLD = 4
+
 #: Types an output field may have (the Spark and Arrow types follow in sparkhash.spark.schemas).
 FIELD_TYPES: tuple[str, ...] = ("string", "int32", "int64")
 
@@ -101,6 +105,10 @@ class Algorithm:
     reduced      the smallest decoded (width, height) it works from, for a file of a size, in
                  reduced decoding (`DecodeOptions(decode="reduced")`); None: `draft_side` on
                  the longer side when set, else the full image
+    threshold    its default threshold: the largest Hamming distance of a pair (of a row pair,
+                 for a multi-hash algorithm) when `dups`, `match` or `evaluate` are not told one
+                 (`default_threshold`); None: a quarter of one signature's bits for a multi-hash
+                 algorithm (imagehash's crop_resistant cutoff), none for VERIFIED (no distance)
     """
 
     name: str
@@ -123,6 +131,7 @@ class Algorithm:
     count_column: str | None = None
     cells: Callable[[Any], Any] | None = None
     reduced: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
+    threshold: int | None = DEFAULT_THRESHOLD
 
     def __post_init__(self) -> None:
         if self.matcher not in MATCHER_KINDS:
@@ -141,6 +150,13 @@ class Algorithm:
     def hash_field(self) -> str:
         """The field the matcher compares: the record's own column, or `hash` of its rows."""
         return "hash" if self.multi else self.name
+
+    def default_threshold(self, nbits: int) -> int | None:
+        """The threshold `dups`, `match` and `evaluate` use when not told one, for signatures
+        of `nbits` bits (see `threshold`); None for a matcher without distances."""
+        if self.threshold is not None:
+            return self.threshold
+        return nbits // 4 if self.multi else None
 
     def hex_width(self, params: HashParams) -> int:
         """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
@@ -409,6 +425,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         count_column="segment_count",
         cells=_segment_cells,
         reduced=_reduced_segmentation,
+        threshold=None,  # imagehash's cutoff: a quarter of the segment hash's bits
     ),
     Algorithm(
         "robust",
@@ -419,6 +436,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         draft_side=256,
         format_version=3,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
         matcher=VERIFIED,
+        threshold=None,  # one operating point, no distance
     ),
     Algorithm(
         # Meta's PDQ (sparkhash.core.pdq): 256 bits as 64 hex digits, bit-identical with pdqhash,
@@ -430,6 +448,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         columns=(Field("pdq"), Field("pdq_quality", "int32")),
         cells=_pdq_cells,
         matcher=HAMMING,
+        threshold=31,  # the reference's recommended match distance (pdq.PDQ_DISTANCE_THRESHOLD)
     ),
 )
 

@@ -37,7 +37,7 @@ from sparkhash.core.spec import settings_from_json
 from sparkhash.dedup.join import join_within
 from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
-from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, planner_for, threshold_or_default
 from sparkhash.dedup.robust import find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff
 from sparkhash.errors import QueryError
@@ -66,7 +66,8 @@ MATCHES_SCHEMA = StructType(
 class MatchConfig:
     """How to read the queries and what counts as a match.
 
-    threshold: largest Hamming distance (for crop_resistant: of a segment pair; default
+    threshold: largest Hamming distance (of a row pair for an exploded algorithm); None: the
+    algorithm's default (its registry record's `threshold`: 4, PDQ's 31, crop_resistant
     imagehash's cutoff, a quarter of the segment hash's bits). query_format: auto guesses from
     the path (a .csv/.parquet file, a directory of Parquet files, a hash OUTPUT, else images).
     """
@@ -245,14 +246,20 @@ def query_lake_pairs(
 
 
 def match_hashes(
-    queries: DataFrame, lake: DataFrame, algorithm: str, threshold: int, hot_bucket: int = DEFAULT_HOT_BUCKET
+    queries: DataFrame,
+    lake: DataFrame,
+    algorithm: str,
+    threshold: int | None = None,
+    hot_bucket: int = DEFAULT_HOT_BUCKET,
 ) -> DataFrame:
-    """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA).
+    """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA;
+    default: the algorithm's, `plan.threshold_or_default`).
 
     queries: (query, hex); lake: a hashes table (rows with errors are skipped)."""
     prep = prepare([lake], algorithm)
     _check_widths(prep, queries)
     query_members = prep.with_words(queries.select("query", "hex"))
+    threshold = threshold_or_default(threshold, algorithm, prep.nbits)
     pairs = query_lake_pairs(prep, query_members, threshold, hot_bucket)
     wcols = prep.wcols
     qa = query_members.select(*[F.col(w).alias(f"a_{w}") for w in wcols], "query")
@@ -284,7 +291,7 @@ def match_segments(
     lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
     prep = prepare([lake_segments], algorithm, lake_rows)
     _check_widths(prep, queries)
-    cutoff = segment_cutoff(prep.nbits) if threshold is None else threshold
+    cutoff = segment_cutoff(prep.nbits, algorithm=algorithm) if threshold is None else threshold
     query_members = prep.with_words(queries.select("query", "segment", "hex"))
     pairs = query_lake_pairs(prep, query_members, cutoff, hot_bucket)
     wcols = prep.wcols
@@ -377,8 +384,7 @@ def match_lake_hamming(
     # matches): materialise just the columns needed once, not the current-row window each time.
     lake = lake.select(*_with_error(lake, "path", record.hash_field, "params")).localCheckpoint(eager=True)
     queries = read_queries(spark, query, lake, config)
-    threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
-    return match_hashes(queries, lake, algorithm, threshold, config.hot_bucket)
+    return match_hashes(queries, lake, algorithm, config.threshold, config.hot_bucket)
 
 
 def match_lake_exploded(

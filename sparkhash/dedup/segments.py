@@ -23,7 +23,14 @@ from pyspark.sql import functions as F
 from sparkhash.core.params import CROP_RESISTANT
 from sparkhash.dedup.join import join_within
 from sparkhash.dedup.pairs import prepare
-from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, BandPlan, Planner, planner_for
+from sparkhash.dedup.plan import (
+    DEFAULT_HOT_BUCKET,
+    DEFAULT_RECALL,
+    BandPlan,
+    Planner,
+    planner_for,
+    threshold_or_default,
+)
 
 
 @dataclass
@@ -34,11 +41,18 @@ class SegmentPairsResult:
 
 
 def segment_cutoff(
-    nbits: int, hamming_cutoff: float | None = None, bit_error_rate: float | None = None
+    nbits: int,
+    hamming_cutoff: float | None = None,
+    bit_error_rate: float | None = None,
+    algorithm: str = CROP_RESISTANT,
 ) -> int:
-    """imagehash's cutoff as an integer distance: hamming_cutoff, else nbits·(bit_error_rate or 0.25)."""
+    """The row cutoff as an integer distance: hamming_cutoff, else nbits·bit_error_rate, else
+    the algorithm's default (`Algorithm.default_threshold`: for crop_resistant imagehash's
+    nbits·0.25, for pdq_dihedral PDQ's 31)."""
+    if hamming_cutoff is None and bit_error_rate is None:
+        return threshold_or_default(None, algorithm, nbits)
     if hamming_cutoff is None:
-        hamming_cutoff = nbits * (0.25 if bit_error_rate is None else bit_error_rate)
+        hamming_cutoff = nbits * bit_error_rate
     return math.floor(hamming_cutoff)
 
 
@@ -64,7 +78,7 @@ def find_segment_pairs(
     """
     rows = segments.select("path", "segment", F.lower("hash").alias("hex"))
     prep = prepare([segments], algorithm, rows)
-    cutoff = segment_cutoff(prep.nbits, hamming_cutoff, bit_error_rate)
+    cutoff = segment_cutoff(prep.nbits, hamming_cutoff, bit_error_rate, algorithm)
     wcols = prep.wcols
     members = prep.rows.drop("hex")
     distinct = members.groupBy(*wcols).agg(F.countDistinct("path").alias("images"))
