@@ -39,7 +39,7 @@ from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, planner_for, threshold_or_default
 from sparkhash.dedup.robust import find_robust_pairs
-from sparkhash.dedup.segments import segment_cutoff
+from sparkhash.dedup.segments import segment_cutoff, with_row_labels
 from sparkhash.errors import QueryError
 from sparkhash.spark import preflight
 from sparkhash.spark.api import hash_images
@@ -132,10 +132,13 @@ def image_queries(
     record = get(algorithm)
     if record.multi:
         seg = hashed.select("path", F.explode(record.table).alias("s"))
-        return seg.select(
-            F.col("path").alias("query"),
-            F.col("s.segment").alias("segment"),
-            F.lower(f"s.{record.hash_field}").alias("hex"),
+        return _query_rows(
+            seg.select(
+                F.col("path").alias("query"),
+                F.col("s.segment").alias("segment"),
+                F.lower(f"s.{record.hash_field}").alias("hex"),
+            ),
+            record,
         )
     return hashed.select(F.col("path").alias("query"), F.lower(F.col(record.hash_field)).alias("hex"))
 
@@ -149,7 +152,10 @@ def output_queries(spark: SparkSession, source: str, algorithm: str, lake_rows: 
         if rows is None:
             raise QueryError(f"{source} has no {record.table} table: it was not hashed with {algorithm}")
         _same_params(lake_rows, rows, algorithm)
-        return rows.select(F.col("path").alias("query"), "segment", F.lower(record.hash_field).alias("hex"))
+        return _query_rows(
+            rows.select(F.col("path").alias("query"), "segment", F.lower(record.hash_field).alias("hex")),
+            record,
+        )
     if algorithm not in hashes.columns:
         raise QueryError(f"{source} has no {algorithm} hashes (columns: {', '.join(hashes.columns)})")
     _same_params(lake_rows, hashes, algorithm)
@@ -181,10 +187,21 @@ def table_queries(
     rows = table.where(F.col(hash_col).isNotNull())
     query = F.col(id_col).cast("string").alias("query")
     hex_col = F.lower(F.trim(F.col(hash_col))).alias("hex")
-    if get(algorithm).multi:
+    record = get(algorithm)
+    if record.multi and record.query_segment is not None:  # each listed hash is a query row
+        return rows.select(query, F.lit(record.query_segment).alias("segment"), hex_col)
+    if record.multi:
         segment = F.col("segment").cast("int") if "segment" in columns else F.monotonically_increasing_id()
         return rows.select(query, segment.alias("segment"), hex_col)
     return rows.select(query, hex_col)
+
+
+def _query_rows(queries: DataFrame, record: Algorithm) -> DataFrame:
+    """The rows a query matches with: its `query_segment` row (pdq_dihedral: the original
+    orientation, against the lake's 8), or all of them."""
+    if record.query_segment is None:
+        return queries
+    return queries.where(F.col("segment") == F.lit(record.query_segment))
 
 
 def _same_params(lake_rows: DataFrame, query_rows: DataFrame, algorithm: str) -> None:
@@ -288,7 +305,9 @@ def match_segments(
     segments table). threshold: the segment cutoff in bits (default: imagehash's, a quarter of
     the segment hash's bits). distance is the closest segment pair's, matched_segments the
     larger of the two directions' counts."""
-    lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
+    record = get(algorithm)
+    labels = [record.label] if record.label else []
+    lake_rows = lake_segments.select("path", "segment", *labels, F.lower("hash").alias("hex"))
     prep = prepare([lake_segments], algorithm, lake_rows)
     _check_widths(prep, queries)
     cutoff = segment_cutoff(prep.nbits, algorithm=algorithm) if threshold is None else threshold
@@ -300,19 +319,24 @@ def match_segments(
     )
     lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
+    closest = [F.min(F.struct("distance", F.col("sl").alias("row"))).alias("closest")] if labels else []
     counted = found.groupBy("query", "path").agg(
         F.countDistinct("sq").alias("query_segments"),
         F.countDistinct("sl").alias("lake_segments"),
         F.min("distance").alias("distance"),
+        *closest,
     )
     matched = F.greatest("query_segments", "lake_segments")
-    return counted.where(matched >= region_cutoff).select(
+    out = counted.where(matched >= region_cutoff).select(
         "query",
         "path",
         F.lit(algorithm).alias("algorithm"),
         F.col("distance").cast("int").alias("distance"),
         matched.cast("int").alias("matched_segments"),
+        *([F.col("closest.row").alias("row")] if labels else []),
     )
+    # the lake row of the closest row pair names how the lake file is turned into the query
+    return with_row_labels(out, prep.rows, record) if labels else out
 
 
 #: Prefix that keeps query ids apart from lake paths while both go through one robust join
@@ -398,7 +422,8 @@ def match_lake_exploded(
     """HAMMING_EXPLODED: the queries' rows against the lake's exploded table (`match_segments`)."""
     if rows is None:
         raise QueryError(f"{location} has no {record.table} table: hash it with {record.name} first")
-    rows = rows.select("path", "segment", record.hash_field, "params").localCheckpoint(eager=True)
+    labels = [record.label] if record.label else []
+    rows = rows.select("path", "segment", *labels, record.hash_field, "params").localCheckpoint(eager=True)
     queries = read_queries(spark, query, rows, config)
     return match_segments(
         queries, rows, config.threshold, config.region_cutoff, config.hot_bucket, algorithm=record.name
