@@ -21,7 +21,7 @@ from sparkhash.cli import main
 from sparkhash.core.pdq import PDQ_DISTANCE_THRESHOLD, PDQ_ORIENTATIONS, pdq_hash
 from sparkhash.core.registry import get
 from sparkhash.dedup.match import MatchConfig, match
-from sparkhash.dedup.output import read_dups
+from sparkhash.dedup.output import read_dups, read_matches
 from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.tables import read_hash_output, read_hashes
 
@@ -161,12 +161,13 @@ def test_match_of_a_pdq_list_finds_turned_copies_with_their_orientation(spark, l
     rows: every file within 31 of a listed hash in some orientation, as brute force finds it."""
     files = lake["files"]
     listed = {f"te-{i}": str(pdq_hash(Image.open(files[i]))[0]) for i in (2, 3, 4)}
-    csv = tmp_path / "list.csv"
-    csv.write_text("id,hash\n" + "".join(f"{i},{h}\n" for i, h in listed.items()))
-    got = {
-        (r.query, r.path, r.distance, r.orientation)
-        for r in match(spark, str(csv), lake["out"], MatchConfig("pdq_dihedral")).collect()
-    }
+    csv = tmp_path / "list.csv"  # with metadata columns, one named like a matches column
+    csv.write_text("id,hash,tags,distance\n" + "".join(f"{i},{h},tag-{i},far\n" for i, h in listed.items()))
+    out = str(tmp_path / "matched")
+    assert main(["match", str(csv), lake["out"], out, "--algorithm", "pdq_dihedral"]) == 0
+    rows = read_matches(spark, out).collect()
+    assert {(r.query, r.tags, r.list_distance) for r in rows} == {(i, f"tag-{i}", "far") for i in listed}
+    got = {(r.query, r.path, r.distance, r.orientation) for r in rows}
     lake_rows = reference_dihedral(files)
     expected = set()
     for i, h in listed.items():

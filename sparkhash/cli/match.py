@@ -8,7 +8,15 @@ import sys
 from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
-from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, check_output, run_match
+from sparkhash.dedup.match import (
+    HASH_COLUMNS,
+    ID_COLUMNS,
+    QUERY_FORMATS,
+    MatchConfig,
+    check_output,
+    check_query,
+    run_match,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,9 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=QUERY_FORMATS,
         help="what QUERY is (default: guessed from the path)",
     )
-    parser.add_argument("--id-column", help="query table: id column (default: the first of id, query, path)")
     parser.add_argument(
-        "--hash-column", help="query table: hex column (default: the algorithm's name, else hash)"
+        "--id-column",
+        help=f"query table: id column, reported as the match's query (default: the first of {', '.join(ID_COLUMNS)})",
+    )
+    parser.add_argument(
+        "--hash-column",
+        help=f"query table: hex column (default: the algorithm's name, else {', '.join(HASH_COLUMNS)}); "
+        "the table's other columns are carried to the matches",
     )
     parser.add_argument(
         "--region-cutoff",
@@ -66,6 +79,7 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_output(args.output)  # before Spark starts
+    check_query(args.query, config)
     spark = session_for(args, "sparkhash-match")
     result = run_match(spark, args.query, args.hashes, args.output, config)
     print(

@@ -10,8 +10,11 @@ bands are an exact (pigeonhole) plan, verified in the JVM.
 Queries come as
 - images (a directory, file or glob), hashed here with the lake's own parameters;
 - a `sparkhash hash` OUTPUT (or plain hashes table), refused when its parameters differ;
-- a CSV or Parquet table of hex hashes with an id column (e.g. strings written by imagehash),
-  refused when it carries other parameters in a `params` column or hashes of another length.
+- a CSV or Parquet table of hex hashes with an id column (a known-hash list: e.g. strings
+  written by imagehash, or a ThreatExchange-style list of PDQ hex), refused when it carries
+  other parameters in a `params` column or hashes of another length. Its other columns (tags,
+  sources, ...) are carried to the matches, by id (`query_metadata`). A local CSV is checked
+  before any Spark work (`check_query`: its columns, and every hash is hex of one length).
 
 `run_match` writes them as a committed run of a match OUTPUT (`sparkhash.dedup.output`).
 
@@ -50,6 +53,10 @@ from sparkhash.spark.tables import local_path, read_hash_output
 QUERY_FORMATS = ("auto", "images", "output", "table")
 #: Columns tried, in order, for a query table's id when none is named.
 ID_COLUMNS = ("id", "query", "path")
+#: Columns tried, after the algorithm's name, for a query table's hex hashes when none is named.
+HASH_COLUMNS = ("hash",)
+#: A query table's columns that are not carried to the matches (`query_metadata`).
+_NOT_METADATA = ("segment", "params")
 
 MATCHES_SCHEMA = StructType(
     [
@@ -171,22 +178,17 @@ def table_queries(
     The hash column is `hash_column`, else the algorithm's name, else `hash`; the id column is
     `id_column`, else the first of id, query, path. For an exploded algorithm (crop_resistant)
     every row is one segment hash of its id (an optional `segment` column numbers them)."""
-    if source.lower().endswith(".csv"):
-        table = spark.read.option("header", "true").csv(source)
-    else:
-        table = spark.read.parquet(source)
+    table = _read_table(spark, source)
     columns = table.columns
-    hash_col = config.hash_column or next((c for c in (algorithm, "hash") if c in columns), None)
-    id_col = config.id_column or next((c for c in ID_COLUMNS if c in columns), None)
-    if hash_col is None or hash_col not in columns:
-        raise QueryError(f"{source}: no hash column ({algorithm} or hash; columns: {', '.join(columns)})")
-    if id_col is None or id_col not in columns:
-        raise QueryError(f"{source}: no id column ({', '.join(ID_COLUMNS)}; columns: {', '.join(columns)})")
+    hash_col, id_col = table_columns(source, columns, algorithm, config)
     if "params" in columns:
         _same_params(lake_rows, table, algorithm)
-    rows = table.where(F.col(hash_col).isNotNull())
+    rows = table.where(F.col(hash_col).isNotNull() & (F.trim(F.col(hash_col)) != ""))
     query = F.col(id_col).cast("string").alias("query")
     hex_col = F.lower(F.trim(F.col(hash_col))).alias("hex")
+    bad = rows.select(hex_col).where(~F.col("hex").rlike("^[0-9a-f]+$")).limit(1).collect()
+    if bad:
+        raise QueryError(f"{source}: {bad[0][0]!r} in column {hash_col} is not a hex hash")
     record = get(algorithm)
     if record.multi and record.query_segment is not None:  # each listed hash is a query row
         return rows.select(query, F.lit(record.query_segment).alias("segment"), hex_col)
@@ -194,6 +196,88 @@ def table_queries(
         segment = F.col("segment").cast("int") if "segment" in columns else F.monotonically_increasing_id()
         return rows.select(query, segment.alias("segment"), hex_col)
     return rows.select(query, hex_col)
+
+
+def table_columns(source: str, columns: list[str], algorithm: str, config: MatchConfig) -> tuple[str, str]:
+    """(hash column, id column) of a query table with `columns` (QueryError naming them when
+    one is missing): `hash_column`, else the algorithm's name, else hash; `id_column`, else
+    the first of ID_COLUMNS."""
+    candidates = (algorithm, *HASH_COLUMNS)
+    hash_col = config.hash_column or next((c for c in candidates if c in columns), None)
+    id_col = config.id_column or next((c for c in ID_COLUMNS if c in columns), None)
+    if hash_col is None or hash_col not in columns:
+        wanted = config.hash_column or " or ".join(candidates)
+        raise QueryError(f"{source}: no hash column ({wanted}; columns: {', '.join(columns)})", "hash_column")
+    if id_col is None or id_col not in columns:
+        wanted = config.id_column or ", ".join(ID_COLUMNS)
+        raise QueryError(f"{source}: no id column ({wanted}; columns: {', '.join(columns)})", "id_column")
+    return hash_col, id_col
+
+
+def check_query(query: str, config: MatchConfig) -> None:
+    """What can be refused of a known-hash list before Spark starts (QueryError, one line): a
+    driver-local CSV without its hash or id column, or with a hash that is not hex, or hex of
+    several lengths, or — for an algorithm without parameters (pdq: 64 digits) — of a length
+    its hashes never have. Other queries are checked when they are read."""
+    kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
+    local = local_path(query)
+    if kind != "table" or local is None or not query.lower().endswith(".csv") or not local.is_file():
+        return
+    import csv
+
+    with local.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise QueryError(f"{query}: empty CSV (a header with a hash and an id column is needed)")
+        columns = [c.strip() for c in header]
+        hash_col, _ = table_columns(query, columns, config.algorithm, config)
+        at = columns.index(hash_col)
+        record = get(config.algorithm)
+        widths: dict[int, int] = {}
+        for line, row in enumerate(reader, start=2):
+            value = row[at].strip().lower() if at < len(row) else ""
+            if not value:
+                continue
+            if any(c not in "0123456789abcdef" for c in value):
+                raise QueryError(f"{query} line {line}: {row[at]!r} in column {hash_col} is not a hex hash")
+            widths.setdefault(len(value), line)
+    if len(widths) > 1:
+        (w1, l1), (w2, l2) = sorted(widths.items(), key=lambda item: item[1])[:2]
+        raise QueryError(
+            f"{query}: hashes of {w1} hex digits (line {l1}) and of {w2} (line {l2}): one list holds one kind"
+        )
+    if widths and not record.fields and record.bits:
+        width = record.hex_width(HashParams())
+        if next(iter(widths)) != width:
+            raise QueryError(
+                f"{query}: {config.algorithm} hashes have {width} hex digits, the list's have "
+                f"{next(iter(widths))} (line {next(iter(widths.values()))})"
+            )
+
+
+def query_metadata(spark: SparkSession, query: str, config: MatchConfig) -> DataFrame | None:
+    """A query table's other columns (tags, sources, ...), one row per id (`query`; the first
+    non-null value of each when an id has several rows), to carry to its matches; a column
+    named like a matches column gets a `list_` prefix. None for other queries."""
+    kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
+    if kind != "table":
+        return None
+    table = _read_table(spark, query)
+    hash_col, id_col = table_columns(query, table.columns, config.algorithm, config)
+    extra = [c for c in table.columns if c not in (hash_col, id_col, *_NOT_METADATA)]
+    if not extra:
+        return None
+    taken = {*MATCHES_SCHEMA.fieldNames(), *(r.label for r in [get(config.algorithm)] if r.label)}
+    return table.groupBy(F.col(id_col).cast("string").alias("query")).agg(
+        *[F.first(c, ignorenulls=True).alias(f"list_{c}" if c in taken else c) for c in extra]
+    )
+
+
+def _read_table(spark: SparkSession, source: str) -> DataFrame:
+    if source.lower().endswith(".csv"):
+        return spark.read.option("header", "true").csv(source)
+    return spark.read.parquet(source)
 
 
 def _query_rows(queries: DataFrame, record: Algorithm) -> DataFrame:
@@ -446,7 +530,9 @@ def match_lake_verified(
 
 
 def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | None = None) -> DataFrame:
-    """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA).
+    """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA;
+    with the record's label column, e.g. pdq_dihedral's orientation, and a query table's other
+    columns after them).
 
     The algorithm's matcher kind (its registry record) chooses the implementation
     (`sparkhash.dedup.matchers`). Raises QueryError for queries that cannot be read or were
@@ -454,10 +540,13 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     from sparkhash.dedup.matchers import matcher_for  # it imports this module's implementations
 
     config = config or MatchConfig()
+    check_query(query, config)
     record = get(config.algorithm)
-    lake, lake_segments = read_hash_output(spark, hashes)
-    table = record_table(record, lake, lake_segments)
-    return matcher_for(record).lake(spark, query, hashes, table, record, config)
+    lake, exploded = read_hash_output(spark, hashes)
+    table = record_table(record, lake, exploded)
+    found = matcher_for(record).lake(spark, query, hashes, table, record, config)
+    metadata = query_metadata(spark, query, config)
+    return found if metadata is None else found.join(F.broadcast(metadata), "query", "left")
 
 
 @dataclass(frozen=True)
@@ -485,6 +574,7 @@ def run_match(
     a second writer is refused (LeaseHeld), and a run killed while writing leaves the previous
     result readable and whole."""
     check_output(output)
+    check_query(query, config or MatchConfig())
     store = match_store(spark, output)
     with store.acquire() as held:
         store.collect_garbage()  # what killed runs left behind
