@@ -32,7 +32,9 @@ def _fpr_list(text: str) -> list[float]:
     return values
 
 
-def _check_threshold(text: str) -> int:
+def _check_threshold(text: str) -> int | str:
+    if text == DEFAULT_CHECK:  # the flag without a value (argparse passes its const through here)
+        return text
     try:
         value = int(text)
     except ValueError:
