@@ -203,3 +203,55 @@ def test_dups_of_pdq_dihedral_equals_brute_force(spark, lake):
     files = lake["files"]
     turned = {tuple(sorted((file_uri(files[i]), file_uri(files[j])))) for i, j in ((2, 7), (3, 8), (4, 9))}
     assert turned <= {p[:2] for p in got}
+
+
+# ----------------------------------------------------------------------------- blank images
+
+
+def near_uniform(count: int, seed: int) -> list[str]:
+    """PDQ hex of near-uniform images (solid colours, faint noise or gradient), two of each at
+    slightly different widths: quality 0, hashes built of a few repeated 16-bit patterns, so
+    their band values crowd together; the pairs are identical (solid) or 15-35 bits apart."""
+    rng = numpy.random.default_rng(seed)
+    out = []
+    for i in range(count // 2):
+        w, h = (int(x) for x in rng.integers(24, 64, size=2))
+        colour, amplitude = rng.integers(0, 256, size=3), rng.uniform(1, 6)
+        for width in (w, w + 4):
+            pixels = numpy.broadcast_to(colour, (h, width, 3)).astype(float)
+            if i % 3 == 1:
+                pixels = pixels + rng.normal(0, 0.6, (h, width, 3))
+            elif i % 3 == 2:
+                pixels = pixels + numpy.linspace(0, amplitude, width)[None, :, None]
+            image = Image.fromarray(numpy.clip(pixels, 0, 255).astype(numpy.uint8), "RGB")
+            hash_, quality = pdq_hash(image)
+            assert quality < 50
+            out.append(str(hash_))
+    return out
+
+
+def test_blank_images_make_hot_buckets_and_the_join_stays_exact(spark):
+    """Near-uniform images are where PDQ's band buckets run hot (a few hundred blank images share
+    most 8-bit band values): split on sub-bands (`hot_bucket`), the join still finds exactly the
+    pairs brute force finds at 31, and its candidates stay far below all pairs."""
+    from sparkhash.dedup.pairs import find_pairs
+
+    hexes = near_uniform(240, seed=5)
+    rows = [(f"b{i:03d}", h) for i, h in enumerate(hexes)]
+    frame = spark.createDataFrame(rows, "path string, pdq string")
+    result = find_pairs(frame, algorithm="pdq", hot_bucket=20, expand_limit=1 << 20)
+    got = {(r.path_a, r.path_b, r.distance) for r in result.pairs.collect()}
+    expected = {
+        (a, b, hamming(x, y)) for (a, x), (b, y) in itertools.combinations(rows, 2) if hamming(x, y) <= K
+    }
+    assert got == expected
+    assert any(d == 0 for *_, d in got) and any(0 < d <= K for *_, d in got)
+    bands = result.plan.bands
+    words = numpy.array(
+        [[int(h[16 * j : 16 * j + 16], 16) for j in range(4)] for h in set(hexes)], dtype=numpy.uint64
+    )
+    largest = max(
+        numpy.unique(words & numpy.array(b.masks, dtype=numpy.uint64), axis=0, return_counts=True)[1].max()
+        for b in bands
+    )
+    assert largest > 20  # the buckets the join had to split
