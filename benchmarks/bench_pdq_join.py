@@ -98,6 +98,13 @@ def largest_bucket(values: np.ndarray, plan) -> int:
     return largest
 
 
+def plan_text(plan) -> str:
+    """'16 bands of 16 bits, radius 1'."""
+    widths = sorted({b.width for b in plan.bands})
+    bits = "-".join(str(w) for w in (widths[0], widths[-1])) if len(widths) > 1 else str(widths[0])
+    return f"{len(plan.bands)} bands of {bits} bits, radius {plan.radius}"
+
+
 def run(spark, path: str, mode: str, recall: float):
     frame = spark.read.parquet(path)
     started = time.perf_counter()
@@ -169,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             per_distance = [len(planted[d] & found) / len(planted[d]) for d in DISTANCES]
             expected = f"{plan.expected_recall:.4f}" if mode == "approx" else "1 (exact)"
             lines.append(
-                f"| {label} | {mode} | {plan.describe().split(':')[1].strip()[:60]} | {seconds:.1f} | {len(pairs):,} | "
+                f"| {label} | {mode} | {plan_text(plan)} | {seconds:.1f} | {len(pairs):,} | "
                 f"{recall_all:.4f} | " + " | ".join(f"{r:.3f}" for r in per_distance) + f" | {expected} | "
                 f"{bucket if mode == 'exact' else ''} |"
             )
