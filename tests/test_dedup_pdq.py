@@ -109,11 +109,13 @@ def test_match_of_a_pdq_list_equals_brute_force(spark, lake, tmp_path):
     csv.write_text(
         "id,pdq,source\n" + "".join(f"{i},{pdq_hash(Image.open(p))[0]},test\n" for i, p in listed.items())
     )
-    got = {
-        (r.query, r.path, r.distance)
-        for r in match(spark, str(csv), lake["out"], MatchConfig("pdq")).collect()
-    }
+    rows = match(spark, str(csv), lake["out"], MatchConfig("pdq")).collect()
+    got = {(r.query, r.path, r.distance) for r in rows}
     lake_hashes = core_pdq(lake["files"])
+    # each match carries the lake file's quality (the record's pdq_quality column) and the list's source
+    assert {(r.path, r.pdq_quality, r.source) for r in rows} == {
+        (r.path, lake_hashes[r.path][1], "test") for r in rows
+    }
     expected = {
         (i, path, int(pdq_hash(Image.open(p))[0] - h))
         for i, p in listed.items()

@@ -490,9 +490,15 @@ def match_lake_hamming(
         raise QueryError(f"{location} has no {algorithm} hashes (columns: {', '.join(lake.columns)})")
     # The lake is read several times (parameter and length checks, distinct hashes, paths of the
     # matches): materialise just the columns needed once, not the current-row window each time.
-    lake = lake.select(*_with_error(lake, "path", record.hash_field, "params")).localCheckpoint(eager=True)
+    # the record's other columns (pdq_quality) come with its matches: a low-quality lake file is
+    # flagged in the matches themselves
+    extra = [c.name for c in record.columns if c.name != record.hash_field and c.name in lake.columns]
+    lake = lake.select(*_with_error(lake, "path", record.hash_field, *extra, "params")).localCheckpoint(
+        eager=True
+    )
     queries = read_queries(spark, query, lake, config)
-    return match_hashes(queries, lake, algorithm, config.threshold, config.hot_bucket)
+    found = match_hashes(queries, lake, algorithm, config.threshold, config.hot_bucket)
+    return found.join(lake.select("path", *extra), "path", "left") if extra else found
 
 
 def match_lake_exploded(
