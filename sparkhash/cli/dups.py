@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sparkhash.cli.fields import default
+from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import ALGORITHMS
 from sparkhash.dedup.job import DupsConfig, check_config, keep_policy, run_dups
@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=int,
         **defaults("threshold"),
-        help=f"largest Hamming distance of a pair (default {default(DupsConfig, 'threshold')})",
+        help="largest Hamming distance of a pair (of a row pair for an exploded algorithm, unless "
+        f"--hamming-cutoff or --bit-error-rate say; default: the algorithm's: {threshold_defaults()})",
     )
     parser.add_argument(
         "--mode", choices=MODES, **defaults("mode"), help="exact (guaranteed) or approx (LSH)"

@@ -19,10 +19,10 @@ import argparse
 import time
 from pathlib import Path
 
-from sparkhash.cli.fields import default
+from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import ALGORITHMS, parse_algorithms
-from sparkhash.evaluation.runner import EvaluationRequest, evaluate
+from sparkhash.evaluation.runner import DEFAULT_CHECK, EvaluationRequest, evaluate
 
 
 def _fpr_list(text: str) -> list[float]:
@@ -30,6 +30,18 @@ def _fpr_list(text: str) -> list[float]:
     if not values or any(not 0 <= v <= 1 for v in values):
         raise argparse.ArgumentTypeError("false-positive rates are numbers in [0, 1], comma-separated")
     return values
+
+
+def _check_threshold(text: str) -> int | str:
+    if text == DEFAULT_CHECK:  # the flag without a value (argparse passes its const through here)
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a threshold is an integer, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a threshold is 0 or more, not {value}")
+    return value
 
 
 def _algorithm_list(text: str) -> list[str]:
@@ -85,9 +97,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--check-join",
-        type=int,
+        type=_check_threshold,
+        nargs="?",
+        const=DEFAULT_CHECK,
         metavar="THRESHOLD",
-        help="also run the dups job's join at THRESHOLD and check it finds the same pairs",
+        help="also run the dups job's join at THRESHOLD and check it finds the same pairs "
+        "(without THRESHOLD: at each algorithm's default, what dups and match use when not told: "
+        f"{threshold_defaults()})",
     )
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
     add_spark_arguments(parser)

@@ -14,6 +14,7 @@ import inspect
 import re
 from typing import Any
 
+from sparkhash.core.registry import DEFAULT_THRESHOLD, REGISTRY, VERIFIED
 from sparkhash.errors import UsageError
 
 #: Per command, the fields whose flag is not the field's name with dashes.
@@ -58,3 +59,19 @@ def default(config: Any, name: str) -> Any:
                 return f.default_factory()
             raise TypeError(f"{config.__name__}.{name} has no default")
     raise TypeError(f"{config.__name__} has no field {name!r}")
+
+
+def threshold_defaults() -> str:
+    """The default thresholds the algorithms' records declare, for an option's help:
+    "4; pdq 31; crop_resistant a quarter of a row's bits (imagehash's cutoff)"."""
+    own: dict[str, list[str]] = {}
+    for record in REGISTRY.values():
+        if record.matcher == VERIFIED or record.threshold == DEFAULT_THRESHOLD:
+            continue
+        if record.threshold is None:
+            text = "a quarter of a row's bits (imagehash's cutoff)"
+        else:
+            text = str(record.threshold)
+        own.setdefault(text, []).append(record.name)
+    rest = "; ".join(f"{', '.join(names)} {text}" for text, names in own.items())
+    return f"{DEFAULT_THRESHOLD}; {rest}" if rest else str(DEFAULT_THRESHOLD)

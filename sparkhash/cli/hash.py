@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from sparkhash.cli.fields import default
+from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.decode import DECODE_MODES, DEFAULT_MAX_PIXELS, DecodeOptions
@@ -129,7 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dups-threshold",
         type=int,
         default=threshold,
-        help=f"--dups: largest distance of a pair ({threshold})",
+        help=f"--dups: largest distance of a pair (default: the algorithm's: {threshold_defaults()})",
     )
     stream.add_argument(
         "--keep",

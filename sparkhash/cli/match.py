@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sparkhash.cli.fields import default
+from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
-from sparkhash.dedup.match import QUERY_FORMATS, MatchConfig, check_output, run_match
-from sparkhash.dedup.plan import DEFAULT_THRESHOLD
+from sparkhash.dedup.match import (
+    HASH_COLUMNS,
+    ID_COLUMNS,
+    QUERY_FORMATS,
+    MatchConfig,
+    check_output,
+    check_query,
+    run_match,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threshold",
         type=int,
         default=default(MatchConfig, "threshold"),
-        help=f"largest Hamming distance (default {DEFAULT_THRESHOLD}; crop_resistant: the segment cutoff, "
-        "imagehash's 16 of 64 bits)",
+        help="largest Hamming distance (of a row pair for an exploded algorithm such as crop_resistant; "
+        f"default: the algorithm's: {threshold_defaults()})",
     )
     parser.add_argument(
         "--query-format",
@@ -33,9 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=QUERY_FORMATS,
         help="what QUERY is (default: guessed from the path)",
     )
-    parser.add_argument("--id-column", help="query table: id column (default: the first of id, query, path)")
     parser.add_argument(
-        "--hash-column", help="query table: hex column (default: the algorithm's name, else hash)"
+        "--id-column",
+        help=f"query table: id column, reported as the match's query (default: the first of {', '.join(ID_COLUMNS)})",
+    )
+    parser.add_argument(
+        "--hash-column",
+        help=f"query table: hex column (default: the algorithm's name, else {', '.join(HASH_COLUMNS)}); "
+        "the table's other columns are carried to the matches",
     )
     parser.add_argument(
         "--region-cutoff",
@@ -67,6 +79,7 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     check_output(args.output)  # before Spark starts
+    check_query(args.query, config)
     spark = session_for(args, "sparkhash-match")
     result = run_match(spark, args.query, args.hashes, args.output, config)
     print(

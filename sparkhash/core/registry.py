@@ -30,7 +30,7 @@ from sparkhash.core import hashes as H
 from sparkhash.core import segmentation as seg
 from sparkhash.core.classes import ImageHash
 from sparkhash.core.colour import colorhash_counts_of
-from sparkhash.core.results import Segment
+from sparkhash.core.results import Segment, Variant
 
 if TYPE_CHECKING:
     from sparkhash.core.params import HashParams
@@ -46,6 +46,10 @@ HAMMING_EXPLODED = "hamming_exploded"
 #: No distance: a candidate join, then a verifier accepts or rejects each candidate pair (robust).
 VERIFIED = "verified"
 MATCHER_KINDS: tuple[str, ...] = (HAMMING, HAMMING_EXPLODED, VERIFIED)
+
+#: The largest Hamming distance of a pair when not told (`dups`, `match`, `evaluate`), unless
+#: the record declares its own (`Algorithm.threshold`: PDQ's is the reference's 31 of 256 bits).
+DEFAULT_THRESHOLD = 4
 
 #: Types an output field may have (the Spark and Arrow types follow in sparkhash.spark.schemas).
 FIELD_TYPES: tuple[str, ...] = ("string", "int32", "int64")
@@ -101,6 +105,21 @@ class Algorithm:
     reduced      the smallest decoded (width, height) it works from, for a file of a size, in
                  reduced decoding (`DecodeOptions(decode="reduced")`); None: `draft_side` on
                  the longer side when set, else the full image
+    query_segment  a multi-hash algorithm whose rows are variants of one signature (PDQ's 8
+                 orientations): the row a query matches with (`match`: of each query; `dups`:
+                 of one image of a pair), against every row of the other; None: any row of one
+                 against any row of the other (crop_resistant's segments)
+    label        a multi-hash algorithm: the field of its rows that names a row (pdq_dihedral's
+                 `orientation`); `match` and `dups` report the label of the other image's row
+                 of the closest row pair in a column of that name (see `inverse`)
+    inverse      with `label`: row number -> the row of the inverse variant (pdq_dihedral: a
+                 quarter turn one way undoes one the other way); a pair matched through its
+                 second image's query row reports the inverse of the first image's row, so the
+                 label always reads "what turns the second image into the first"
+    threshold    its default threshold: the largest Hamming distance of a pair (of a row pair,
+                 for a multi-hash algorithm) when `dups`, `match` or `evaluate` are not told one
+                 (`default_threshold`); None: a quarter of one signature's bits for a multi-hash
+                 algorithm (imagehash's crop_resistant cutoff), none for VERIFIED (no distance)
     """
 
     name: str
@@ -123,6 +142,10 @@ class Algorithm:
     count_column: str | None = None
     cells: Callable[[Any], Any] | None = None
     reduced: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
+    threshold: int | None = DEFAULT_THRESHOLD
+    query_segment: int | None = None
+    label: str | None = None
+    inverse: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.matcher not in MATCHER_KINDS:
@@ -141,6 +164,13 @@ class Algorithm:
     def hash_field(self) -> str:
         """The field the matcher compares: the record's own column, or `hash` of its rows."""
         return "hash" if self.multi else self.name
+
+    def default_threshold(self, nbits: int) -> int | None:
+        """The threshold `dups`, `match` and `evaluate` use when not told one, for signatures
+        of `nbits` bits (see `threshold`); None for a matcher without distances."""
+        if self.threshold is not None:
+            return self.threshold
+        return nbits // 4 if self.multi else None
 
     def hex_width(self, params: HashParams) -> int:
         """Hex digits of one hash (one signature): ceil(nbits / 4), as imagehash writes it."""
@@ -266,6 +296,13 @@ def _pdq(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> tup
     return pdq.pdq_hash(image)
 
 
+def _pdq_dihedral(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Variant]:
+    from sparkhash.core import pdq
+
+    hashes, quality = pdq.pdq_hash_dihedral(image)
+    return [Variant(i, h, pdq.PDQ_ORIENTATIONS[i], quality) for i, h in enumerate(hashes)]
+
+
 def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
     size = p.segmentation_image_size
     pixels = seg.smooth_segmentation_pixels(thumbs.pixels(size, size))
@@ -304,6 +341,23 @@ _SEGMENT_ROWS: tuple[Field, ...] = (
 
 def _segment_cells(segments: list[Segment]) -> list[tuple]:
     return [(int(s.index), str(s.hash), *(int(b) for b in s.box), int(s.pixels)) for s in segments]
+
+
+#: One PDQ dihedral hash: its number and name in `pdq.PDQ_ORIENTATIONS` order (the transform
+#: of the image it is the hash of), and the image's quality.
+_PDQ_DIHEDRAL_ROWS: tuple[Field, ...] = (
+    Field("segment", "int32", False),
+    Field("hash", "string", False),
+    Field("orientation", "string", False),
+    Field("quality", "int32", False),
+)
+#: The inverse of each orientation (rotate_90 and rotate_270 undo each other; the rest are
+#: their own inverse).
+_PDQ_INVERSE = (0, 3, 2, 1, 4, 5, 6, 7)
+
+
+def _pdq_dihedral_cells(variants: list[Variant]) -> list[tuple]:
+    return [(int(v.index), str(v.hash), v.name, int(v.quality)) for v in variants]
 
 
 def _pdq_cells(value: tuple[ImageHash, int]) -> tuple[str, int]:
@@ -409,6 +463,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         count_column="segment_count",
         cells=_segment_cells,
         reduced=_reduced_segmentation,
+        threshold=None,  # imagehash's cutoff: a quarter of the segment hash's bits
     ),
     Algorithm(
         "robust",
@@ -419,6 +474,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         draft_side=256,
         format_version=3,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
         matcher=VERIFIED,
+        threshold=None,  # one operating point, no distance
     ),
     Algorithm(
         # Meta's PDQ (sparkhash.core.pdq): 256 bits as 64 hex digits, bit-identical with pdqhash,
@@ -430,6 +486,25 @@ _RECORDS: tuple[Algorithm, ...] = (
         columns=(Field("pdq"), Field("pdq_quality", "int32")),
         cells=_pdq_cells,
         matcher=HAMMING,
+        threshold=31,  # the reference's recommended match distance (pdq.PDQ_DISTANCE_THRESHOLD)
+    ),
+    Algorithm(
+        # PDQ's 8 dihedral hashes (rotations by quarter turns and flips), one row each in the
+        # `pdq_dihedral` table: a query's (an image's) original hash within the threshold of
+        # any of another image's 8 finds it rotated or flipped, the row's orientation says how
+        "pdq_dihedral",
+        _pdq_dihedral,
+        (),
+        lambda p: 256,
+        multi=True,
+        table="pdq_dihedral",
+        matcher=HAMMING_EXPLODED,
+        rows=_PDQ_DIHEDRAL_ROWS,
+        cells=_pdq_dihedral_cells,
+        threshold=31,
+        query_segment=0,
+        label="orientation",
+        inverse=_PDQ_INVERSE,
     ),
 )
 

@@ -22,6 +22,17 @@ class Segment:
     pixels: int
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One of the hashes of an image under a transform: PDQ's dihedral hashes (`index` and
+    `name` in `pdq.PDQ_ORIENTATIONS` order; `quality` is the image's)."""
+
+    index: int
+    hash: ImageHash
+    name: str
+    quality: int
+
+
 @dataclass
 class HashResult:
     """Hashes of one image: `hashes[algorithm]` for single-hash algorithms, `signatures[algorithm]`

@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkhash.dedup import pairs as _pairs
-from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL
 
 __all__ = ["find_pairs", "hamming_distance"]
 
@@ -25,7 +25,7 @@ _OPTIONAL = ("params", "error", "width", "height", "length")
 
 def find_pairs(
     df: DataFrame,
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     *,
     id_col: str = "path",
     hash_col: str = "phash",
@@ -36,7 +36,8 @@ def find_pairs(
     expand_limit: int = _pairs.DEFAULT_EXPAND_LIMIT,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
 ) -> _pairs.PairsResult:
-    """Every pair of ids whose hashes in `hash_col` are within Hamming distance `threshold`.
+    """Every pair of ids whose hashes in `hash_col` are within Hamming distance `threshold`
+    (default: the algorithm's registry default, 4 for a name the registry does not know).
 
     `algorithm` (default: `hash_col`) names the pairs' `algorithm` value and, with a
     `params_col` column, which parameters must agree. Without one the hex width alone gives

@@ -19,10 +19,10 @@ from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, expand_pairs, grouped_me
 from sparkhash.dedup.plan import (
     DEFAULT_HOT_BUCKET,
     DEFAULT_RECALL,
-    DEFAULT_THRESHOLD,
     BandPlan,
     Planner,
     planner_for,
+    threshold_or_default,
 )
 
 
@@ -43,7 +43,7 @@ def find_pairs_incremental(
     old_pairs: DataFrame,
     old_clusters: DataFrame,
     algorithm: str = "phash",
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     mode: str = "exact",
     target_recall: float = DEFAULT_RECALL,
     expand_limit: int = DEFAULT_EXPAND_LIMIT,
@@ -69,7 +69,7 @@ def find_pairs_incremental(
     )
     hp, plan = join_within(
         distinct,
-        threshold,
+        threshold_or_default(threshold, algorithm, prep.nbits),
         probe=distinct.filter(F.col("new")).select(*prep.wcols),
         planner=planner or planner_for(mode, target_recall, hot_bucket),
         nbits=prep.nbits,

@@ -32,7 +32,7 @@ from sparkhash.dedup.keep import (
 from sparkhash.dedup.matchers import GROUPS_DDL, Previous, matcher_for
 from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
-from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD, hash_bits
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, hash_bits, threshold_or_default
 from sparkhash.errors import UsageError
 from sparkhash.spark import lease, preflight
 from sparkhash.spark.paths import is_path_not_found
@@ -52,12 +52,15 @@ class DupsConfig:
     matching), "auto" (the hash job's segments table of `hashes`) or a Parquet path (for a
     multi-hash `algorithm` such as crop_resistant: where its table is, "auto" when None);
     previous + previous_hashes or previous_run: an incremental run on top of a previous output.
+    threshold: None for the algorithm's default (its registry record's `threshold`: 4 for the
+    imagehash algorithms, PDQ's 31); for a multi-hash algorithm the row cutoff, unless
+    hamming_cutoff or bit_error_rate give it.
     """
 
     hashes: str
     output: str | None = None
     algorithm: str = "phash"
-    threshold: int = DEFAULT_THRESHOLD
+    threshold: int | None = None
     mode: str = "exact"
     recall: float = DEFAULT_RECALL
     segments: str | None = None
@@ -190,7 +193,9 @@ def check_against_hashes(spark: SparkSession, config: DupsConfig, hashes: DataFr
     else:  # a plain table of hex hashes: the bits its hex digits hold
         first = hashes.where(F.col(config.algorithm).isNotNull()).select(F.length(config.algorithm)).first()
         bits = 4 * int(first[0]) if first else 64
-    check_threshold(config.threshold, bits)
+    threshold = threshold_or_default(config.threshold, config.algorithm, bits)
+    if threshold is not None:  # a verified algorithm (robust) has no distance
+        check_threshold(threshold, bits)
     if config.previous_run:
         runs = [r.run_id for r in committed_runs(spark, config.hashes)]
         if not runs and "run_id" in hashes.columns:

@@ -10,8 +10,11 @@ bands are an exact (pigeonhole) plan, verified in the JVM.
 Queries come as
 - images (a directory, file or glob), hashed here with the lake's own parameters;
 - a `sparkhash hash` OUTPUT (or plain hashes table), refused when its parameters differ;
-- a CSV or Parquet table of hex hashes with an id column (e.g. strings written by imagehash),
-  refused when it carries other parameters in a `params` column or hashes of another length.
+- a CSV or Parquet table of hex hashes with an id column (a known-hash list: e.g. strings
+  written by imagehash, or a ThreatExchange-style list of PDQ hex), refused when it carries
+  other parameters in a `params` column or hashes of another length. Its other columns (tags,
+  sources, ...) are carried to the matches, by id (`query_metadata`). A local CSV is checked
+  before any Spark work (`check_query`: its columns, and every hash is hex of one length).
 
 `run_match` writes them as a committed run of a match OUTPUT (`sparkhash.dedup.output`).
 
@@ -37,9 +40,9 @@ from sparkhash.core.spec import settings_from_json
 from sparkhash.dedup.join import join_within
 from sparkhash.dedup.output import match_store, read_matches, write_matches
 from sparkhash.dedup.pairs import ParamsMismatch, Prepared, checked_params, prepare, valid_hashes
-from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_THRESHOLD, planner_for
+from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, planner_for, threshold_or_default
 from sparkhash.dedup.robust import find_robust_pairs
-from sparkhash.dedup.segments import segment_cutoff
+from sparkhash.dedup.segments import segment_cutoff, with_row_labels
 from sparkhash.errors import QueryError
 from sparkhash.spark import preflight
 from sparkhash.spark.api import hash_images
@@ -50,6 +53,10 @@ from sparkhash.spark.tables import local_path, read_hash_output
 QUERY_FORMATS = ("auto", "images", "output", "table")
 #: Columns tried, in order, for a query table's id when none is named.
 ID_COLUMNS = ("id", "query", "path")
+#: Columns tried, after the algorithm's name, for a query table's hex hashes when none is named.
+HASH_COLUMNS = ("hash",)
+#: A query table's columns that are not carried to the matches (`query_metadata`).
+_NOT_METADATA = ("segment", "params")
 
 MATCHES_SCHEMA = StructType(
     [
@@ -66,7 +73,8 @@ MATCHES_SCHEMA = StructType(
 class MatchConfig:
     """How to read the queries and what counts as a match.
 
-    threshold: largest Hamming distance (for crop_resistant: of a segment pair; default
+    threshold: largest Hamming distance (of a row pair for an exploded algorithm); None: the
+    algorithm's default (its registry record's `threshold`: 4, PDQ's 31, crop_resistant
     imagehash's cutoff, a quarter of the segment hash's bits). query_format: auto guesses from
     the path (a .csv/.parquet file, a directory of Parquet files, a hash OUTPUT, else images).
     """
@@ -131,10 +139,13 @@ def image_queries(
     record = get(algorithm)
     if record.multi:
         seg = hashed.select("path", F.explode(record.table).alias("s"))
-        return seg.select(
-            F.col("path").alias("query"),
-            F.col("s.segment").alias("segment"),
-            F.lower(f"s.{record.hash_field}").alias("hex"),
+        return _query_rows(
+            seg.select(
+                F.col("path").alias("query"),
+                F.col("s.segment").alias("segment"),
+                F.lower(f"s.{record.hash_field}").alias("hex"),
+            ),
+            record,
         )
     return hashed.select(F.col("path").alias("query"), F.lower(F.col(record.hash_field)).alias("hex"))
 
@@ -148,7 +159,10 @@ def output_queries(spark: SparkSession, source: str, algorithm: str, lake_rows: 
         if rows is None:
             raise QueryError(f"{source} has no {record.table} table: it was not hashed with {algorithm}")
         _same_params(lake_rows, rows, algorithm)
-        return rows.select(F.col("path").alias("query"), "segment", F.lower(record.hash_field).alias("hex"))
+        return _query_rows(
+            rows.select(F.col("path").alias("query"), "segment", F.lower(record.hash_field).alias("hex")),
+            record,
+        )
     if algorithm not in hashes.columns:
         raise QueryError(f"{source} has no {algorithm} hashes (columns: {', '.join(hashes.columns)})")
     _same_params(lake_rows, hashes, algorithm)
@@ -164,26 +178,114 @@ def table_queries(
     The hash column is `hash_column`, else the algorithm's name, else `hash`; the id column is
     `id_column`, else the first of id, query, path. For an exploded algorithm (crop_resistant)
     every row is one segment hash of its id (an optional `segment` column numbers them)."""
-    if source.lower().endswith(".csv"):
-        table = spark.read.option("header", "true").csv(source)
-    else:
-        table = spark.read.parquet(source)
+    table = _read_table(spark, source)
     columns = table.columns
-    hash_col = config.hash_column or next((c for c in (algorithm, "hash") if c in columns), None)
-    id_col = config.id_column or next((c for c in ID_COLUMNS if c in columns), None)
-    if hash_col is None or hash_col not in columns:
-        raise QueryError(f"{source}: no hash column ({algorithm} or hash; columns: {', '.join(columns)})")
-    if id_col is None or id_col not in columns:
-        raise QueryError(f"{source}: no id column ({', '.join(ID_COLUMNS)}; columns: {', '.join(columns)})")
+    hash_col, id_col = table_columns(source, columns, algorithm, config)
     if "params" in columns:
         _same_params(lake_rows, table, algorithm)
-    rows = table.where(F.col(hash_col).isNotNull())
+    rows = table.where(F.col(hash_col).isNotNull() & (F.trim(F.col(hash_col)) != ""))
     query = F.col(id_col).cast("string").alias("query")
     hex_col = F.lower(F.trim(F.col(hash_col))).alias("hex")
-    if get(algorithm).multi:
+    bad = rows.select(hex_col).where(~F.col("hex").rlike("^[0-9a-f]+$")).limit(1).collect()
+    if bad:
+        raise QueryError(f"{source}: {bad[0][0]!r} in column {hash_col} is not a hex hash")
+    record = get(algorithm)
+    if record.multi and record.query_segment is not None:  # each listed hash is a query row
+        return rows.select(query, F.lit(record.query_segment).alias("segment"), hex_col)
+    if record.multi:
         segment = F.col("segment").cast("int") if "segment" in columns else F.monotonically_increasing_id()
         return rows.select(query, segment.alias("segment"), hex_col)
     return rows.select(query, hex_col)
+
+
+def table_columns(source: str, columns: list[str], algorithm: str, config: MatchConfig) -> tuple[str, str]:
+    """(hash column, id column) of a query table with `columns` (QueryError naming them when
+    one is missing): `hash_column`, else the algorithm's name, else hash; `id_column`, else
+    the first of ID_COLUMNS."""
+    candidates = (algorithm, *HASH_COLUMNS)
+    hash_col = config.hash_column or next((c for c in candidates if c in columns), None)
+    id_col = config.id_column or next((c for c in ID_COLUMNS if c in columns), None)
+    if hash_col is None or hash_col not in columns:
+        wanted = config.hash_column or " or ".join(candidates)
+        raise QueryError(f"{source}: no hash column ({wanted}; columns: {', '.join(columns)})", "hash_column")
+    if id_col is None or id_col not in columns:
+        wanted = config.id_column or ", ".join(ID_COLUMNS)
+        raise QueryError(f"{source}: no id column ({wanted}; columns: {', '.join(columns)})", "id_column")
+    return hash_col, id_col
+
+
+def check_query(query: str, config: MatchConfig) -> None:
+    """What can be refused of a known-hash list before Spark starts (QueryError, one line): a
+    driver-local CSV without its hash or id column, or with a hash that is not hex, or hex of
+    several lengths, or — for an algorithm without parameters (pdq: 64 digits) — of a length
+    its hashes never have. Other queries are checked when they are read."""
+    kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
+    local = local_path(query)
+    if kind != "table" or local is None or not query.lower().endswith(".csv") or not local.is_file():
+        return
+    import csv
+
+    with local.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise QueryError(f"{query}: empty CSV (a header with a hash and an id column is needed)")
+        columns = [c.strip() for c in header]
+        hash_col, _ = table_columns(query, columns, config.algorithm, config)
+        at = columns.index(hash_col)
+        record = get(config.algorithm)
+        widths: dict[int, int] = {}
+        for line, row in enumerate(reader, start=2):
+            value = row[at].strip().lower() if at < len(row) else ""
+            if not value:
+                continue
+            if any(c not in "0123456789abcdef" for c in value):
+                raise QueryError(f"{query} line {line}: {row[at]!r} in column {hash_col} is not a hex hash")
+            widths.setdefault(len(value), line)
+    if len(widths) > 1:
+        (w1, l1), (w2, l2) = sorted(widths.items(), key=lambda item: item[1])[:2]
+        raise QueryError(
+            f"{query}: hashes of {w1} hex digits (line {l1}) and of {w2} (line {l2}): one list holds one kind"
+        )
+    if widths and not record.fields and record.bits:
+        width = record.hex_width(HashParams())
+        if next(iter(widths)) != width:
+            raise QueryError(
+                f"{query}: {config.algorithm} hashes have {width} hex digits, the list's have "
+                f"{next(iter(widths))} (line {next(iter(widths.values()))})"
+            )
+
+
+def query_metadata(spark: SparkSession, query: str, config: MatchConfig) -> DataFrame | None:
+    """A query table's other columns (tags, sources, ...), one row per id (`query`; the first
+    non-null value of each when an id has several rows), to carry to its matches; a column
+    named like a matches column gets a `list_` prefix. None for other queries."""
+    kind = guess_query_format(query) if config.query_format == "auto" else config.query_format
+    if kind != "table":
+        return None
+    table = _read_table(spark, query)
+    hash_col, id_col = table_columns(query, table.columns, config.algorithm, config)
+    extra = [c for c in table.columns if c not in (hash_col, id_col, *_NOT_METADATA)]
+    if not extra:
+        return None
+    taken = {*MATCHES_SCHEMA.fieldNames(), *(r.label for r in [get(config.algorithm)] if r.label)}
+    return table.groupBy(F.col(id_col).cast("string").alias("query")).agg(
+        *[F.first(c, ignorenulls=True).alias(f"list_{c}" if c in taken else c) for c in extra]
+    )
+
+
+def _read_table(spark: SparkSession, source: str) -> DataFrame:
+    if source.lower().endswith(".csv"):
+        return spark.read.option("header", "true").csv(source)
+    return spark.read.parquet(source)
+
+
+def _query_rows(queries: DataFrame, record: Algorithm) -> DataFrame:
+    """The rows a query matches with: its `query_segment` row (pdq_dihedral: the original
+    orientation, against the lake's 8), or all of them."""
+    if record.query_segment is None:
+        return queries
+    return queries.where(F.col("segment") == F.lit(record.query_segment))
 
 
 def _same_params(lake_rows: DataFrame, query_rows: DataFrame, algorithm: str) -> None:
@@ -245,14 +347,20 @@ def query_lake_pairs(
 
 
 def match_hashes(
-    queries: DataFrame, lake: DataFrame, algorithm: str, threshold: int, hot_bucket: int = DEFAULT_HOT_BUCKET
+    queries: DataFrame,
+    lake: DataFrame,
+    algorithm: str,
+    threshold: int | None = None,
+    hot_bucket: int = DEFAULT_HOT_BUCKET,
 ) -> DataFrame:
-    """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA).
+    """Every (query, lake path) whose `algorithm` hashes are within `threshold` (MATCHES_SCHEMA;
+    default: the algorithm's, `plan.threshold_or_default`).
 
     queries: (query, hex); lake: a hashes table (rows with errors are skipped)."""
     prep = prepare([lake], algorithm)
     _check_widths(prep, queries)
     query_members = prep.with_words(queries.select("query", "hex"))
+    threshold = threshold_or_default(threshold, algorithm, prep.nbits)
     pairs = query_lake_pairs(prep, query_members, threshold, hot_bucket)
     wcols = prep.wcols
     qa = query_members.select(*[F.col(w).alias(f"a_{w}") for w in wcols], "query")
@@ -281,10 +389,12 @@ def match_segments(
     segments table). threshold: the segment cutoff in bits (default: imagehash's, a quarter of
     the segment hash's bits). distance is the closest segment pair's, matched_segments the
     larger of the two directions' counts."""
-    lake_rows = lake_segments.select("path", "segment", F.lower("hash").alias("hex"))
+    record = get(algorithm)
+    labels = [record.label] if record.label else []
+    lake_rows = lake_segments.select("path", "segment", *labels, F.lower("hash").alias("hex"))
     prep = prepare([lake_segments], algorithm, lake_rows)
     _check_widths(prep, queries)
-    cutoff = segment_cutoff(prep.nbits) if threshold is None else threshold
+    cutoff = segment_cutoff(prep.nbits, algorithm=algorithm) if threshold is None else threshold
     query_members = prep.with_words(queries.select("query", "segment", "hex"))
     pairs = query_lake_pairs(prep, query_members, cutoff, hot_bucket)
     wcols = prep.wcols
@@ -293,19 +403,24 @@ def match_segments(
     )
     lb = prep.rows.select(*[F.col(w).alias(f"b_{w}") for w in wcols], "path", F.col("segment").alias("sl"))
     found = pairs.join(F.broadcast(qa), [f"a_{w}" for w in wcols]).join(lb, [f"b_{w}" for w in wcols])
+    closest = [F.min(F.struct("distance", F.col("sl").alias("row"))).alias("closest")] if labels else []
     counted = found.groupBy("query", "path").agg(
         F.countDistinct("sq").alias("query_segments"),
         F.countDistinct("sl").alias("lake_segments"),
         F.min("distance").alias("distance"),
+        *closest,
     )
     matched = F.greatest("query_segments", "lake_segments")
-    return counted.where(matched >= region_cutoff).select(
+    out = counted.where(matched >= region_cutoff).select(
         "query",
         "path",
         F.lit(algorithm).alias("algorithm"),
         F.col("distance").cast("int").alias("distance"),
         matched.cast("int").alias("matched_segments"),
+        *([F.col("closest.row").alias("row")] if labels else []),
     )
+    # the lake row of the closest row pair names how the lake file is turned into the query
+    return with_row_labels(out, prep.rows, record) if labels else out
 
 
 #: Prefix that keeps query ids apart from lake paths while both go through one robust join
@@ -375,10 +490,15 @@ def match_lake_hamming(
         raise QueryError(f"{location} has no {algorithm} hashes (columns: {', '.join(lake.columns)})")
     # The lake is read several times (parameter and length checks, distinct hashes, paths of the
     # matches): materialise just the columns needed once, not the current-row window each time.
-    lake = lake.select(*_with_error(lake, "path", record.hash_field, "params")).localCheckpoint(eager=True)
+    # the record's other columns (pdq_quality) come with its matches: a low-quality lake file is
+    # flagged in the matches themselves
+    extra = [c.name for c in record.columns if c.name != record.hash_field and c.name in lake.columns]
+    lake = lake.select(*_with_error(lake, "path", record.hash_field, *extra, "params")).localCheckpoint(
+        eager=True
+    )
     queries = read_queries(spark, query, lake, config)
-    threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
-    return match_hashes(queries, lake, algorithm, threshold, config.hot_bucket)
+    found = match_hashes(queries, lake, algorithm, config.threshold, config.hot_bucket)
+    return found.join(lake.select("path", *extra), "path", "left") if extra else found
 
 
 def match_lake_exploded(
@@ -392,7 +512,8 @@ def match_lake_exploded(
     """HAMMING_EXPLODED: the queries' rows against the lake's exploded table (`match_segments`)."""
     if rows is None:
         raise QueryError(f"{location} has no {record.table} table: hash it with {record.name} first")
-    rows = rows.select("path", "segment", record.hash_field, "params").localCheckpoint(eager=True)
+    labels = [record.label] if record.label else []
+    rows = rows.select("path", "segment", *labels, record.hash_field, "params").localCheckpoint(eager=True)
     queries = read_queries(spark, query, rows, config)
     return match_segments(
         queries, rows, config.threshold, config.region_cutoff, config.hot_bucket, algorithm=record.name
@@ -415,7 +536,9 @@ def match_lake_verified(
 
 
 def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | None = None) -> DataFrame:
-    """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA).
+    """Every file of the lake `hashes` (a hash OUTPUT or hashes table) near a query (MATCHES_SCHEMA;
+    with the record's label column, e.g. pdq_dihedral's orientation, and a query table's other
+    columns after them).
 
     The algorithm's matcher kind (its registry record) chooses the implementation
     (`sparkhash.dedup.matchers`). Raises QueryError for queries that cannot be read or were
@@ -423,10 +546,13 @@ def match(spark: SparkSession, query: str, hashes: str, config: MatchConfig | No
     from sparkhash.dedup.matchers import matcher_for  # it imports this module's implementations
 
     config = config or MatchConfig()
+    check_query(query, config)
     record = get(config.algorithm)
-    lake, lake_segments = read_hash_output(spark, hashes)
-    table = record_table(record, lake, lake_segments)
-    return matcher_for(record).lake(spark, query, hashes, table, record, config)
+    lake, exploded = read_hash_output(spark, hashes)
+    table = record_table(record, lake, exploded)
+    found = matcher_for(record).lake(spark, query, hashes, table, record, config)
+    metadata = query_metadata(spark, query, config)
+    return found if metadata is None else found.join(F.broadcast(metadata), "query", "left")
 
 
 @dataclass(frozen=True)
@@ -454,6 +580,7 @@ def run_match(
     a second writer is refused (LeaseHeld), and a run killed while writing leaves the previous
     result readable and whole."""
     check_output(output)
+    check_query(query, config or MatchConfig())
     store = match_store(spark, output)
     with store.acquire() as held:
         store.collect_garbage()  # what killed runs left behind

@@ -121,11 +121,15 @@ def _exploded_duplicates(
     record: Algorithm, rows: DataFrame, config: DupsConfig, old: DataFrame | None, previous: Previous | None
 ) -> Found:
     """Image pairs through their close exploded rows (`dedup.segments`); not incremental (the
-    whole exploded table is joined)."""
+    whole exploded table is joined). The row cutoff: hamming_cutoff or bit_error_rate when
+    given, else the threshold when the record is the run's algorithm (not when its table is
+    joined beside another's: `--segments`), else the record's default."""
+    cutoff_given = config.hamming_cutoff is not None or config.bit_error_rate is not None
+    threshold = config.threshold if config.algorithm == record.name else None
     found = find_segment_pairs(
         rows,
         region_cutoff=config.region_cutoff,
-        hamming_cutoff=config.hamming_cutoff,
+        hamming_cutoff=config.hamming_cutoff if cutoff_given else threshold,
         bit_error_rate=config.bit_error_rate,
         mode=config.mode,
         target_recall=config.recall,

@@ -22,11 +22,11 @@ from sparkhash.dedup.join import hex_to_words, join_within
 from sparkhash.dedup.plan import (
     DEFAULT_HOT_BUCKET,
     DEFAULT_RECALL,
-    DEFAULT_THRESHOLD,
     BandPlan,
     Planner,
     hash_bits,
     planner_for,
+    threshold_or_default,
     word_columns,
     words_for,
 )
@@ -233,14 +233,15 @@ def expand_pairs(
 def find_pairs(
     hashes: DataFrame,
     algorithm: str = "phash",
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     mode: str = "exact",
     target_recall: float = DEFAULT_RECALL,
     expand_limit: int = DEFAULT_EXPAND_LIMIT,
     hot_bucket: int = DEFAULT_HOT_BUCKET,
     planner: Planner | None = None,
 ) -> PairsResult:
-    """All pairs of paths whose `algorithm` hashes are within Hamming distance `threshold`.
+    """All pairs of paths whose `algorithm` hashes are within Hamming distance `threshold`
+    (default: the algorithm's, `plan.threshold_or_default`).
 
     exact: every such pair (guaranteed). approx: each pair at distance k found with probability
     >= plan.expected_recall. `planner` (e.g. a benchmark's) replaces mode, target_recall and
@@ -250,6 +251,7 @@ def find_pairs(
     grouped = grouped_members(prep.rows, prep.words)
     distinct = grouped.filter(F.col("path") == F.col("anchor")).select(*prep.wcols)
     planner = planner or planner_for(mode, target_recall, hot_bucket)
+    threshold = threshold_or_default(threshold, algorithm, prep.nbits)
     hp, plan = join_within(distinct, threshold, planner=planner, nbits=prep.nbits, words=prep.words)
     pairs, groups = expand_pairs(grouped, hp, prep.words, algorithm, expand_limit)
     return PairsResult(pairs=pairs, groups=groups, plan=plan)

@@ -11,8 +11,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from sparkhash.core.params import HashParams
 from sparkhash.core.registry import EXPLODED_TABLES
-from sparkhash.spark.api import hash_images, hashes_table, segments_table
-from sparkhash.spark.tables import path_exists, read_hash_output
+from sparkhash.spark.api import exploded_table, hash_images, hashes_table
+from sparkhash.spark.tables import ExplodedTables, path_exists, read_hash_output
 
 
 def hash_labelled_files(
@@ -20,7 +20,7 @@ def hash_labelled_files(
     labelled: DataFrame,
     algorithms: tuple[str, ...],
     params: HashParams,
-) -> tuple[DataFrame, DataFrame | None]:
+) -> tuple[DataFrame, ExplodedTables]:
     """Hash the labelled files with the hash job's DataFrame API (cached: hashed once).
 
     Missing files are left out here; the evaluation counts them as never matched."""
@@ -30,11 +30,10 @@ def hash_labelled_files(
     files = spark.read.format("binaryFile").load(paths)
     hashed = hash_images(files, algorithms=algorithms, params=params).drop("content").cache()
     hashed.count()
-    with_segments = (
-        EXPLODED_TABLES["segments"].name in algorithms
-    )  # the multi-hash algorithm writing segments
-    segments = segments_table(hashed, "evaluate") if with_segments else None
-    return hashes_table(hashed, "evaluate"), segments
+    exploded = ExplodedTables(
+        {t: exploded_table(hashed, r, "evaluate") for t, r in EXPLODED_TABLES.items() if r.name in algorithms}
+    )  # the multi-hash algorithms' tables (segments, pdq_dihedral)
+    return hashes_table(hashed, "evaluate"), exploded
 
 
 def hash_tables(
@@ -43,8 +42,8 @@ def hash_tables(
     existing: str | None,
     algorithms: tuple[str, ...],
     params: HashParams,
-) -> tuple[DataFrame, DataFrame | None]:
-    """(hashes, segments): read from `existing` output when given, else hashed now."""
+) -> tuple[DataFrame, ExplodedTables]:
+    """(hashes, exploded tables by name): read from `existing` output when given, else hashed now."""
     if existing:
         return read_hash_output(spark, existing)
     return hash_labelled_files(spark, labelled, algorithms, params)

@@ -61,16 +61,27 @@ def segment_distances(labelled: DataFrame, segments: DataFrame, algorithm: str =
     A pair "matches at threshold t" when at least one segment of one file is within Hamming t
     of a segment of the other: imagehash's `ImageMultiHash.matches` with region_cutoff=1 and
     hamming_cutoff=t, which is also the dups job's segment matching (`distance` of its
-    crop_resistant pairs is this smallest segment-pair distance).
+    crop_resistant pairs is this smallest segment-pair distance). For a record with a
+    `query_segment` (pdq_dihedral) only row pairs with one query row count, as in `dups`.
     """
-    keyed = segments.select(path_key(F.col("path")).alias("key"), "hash").join(labelled.select("key"), "key")
+    keyed = segments.select(path_key(F.col("path")).alias("key"), "segment", "hash").join(
+        labelled.select("key"), "key"
+    )
     words = words_needed(int(keyed.agg(F.max(F.length("hash"))).first()[0] or 16))
     keyed = with_words(keyed, "hash", "h", words)
-    a = keyed.select(F.col("key").alias("key_a"), *[F.col(n).alias(f"a_{n}") for n in word_names("h", words)])
-    b = keyed.select(F.col("key").alias("key_b"), *[F.col(n).alias(f"b_{n}") for n in word_names("h", words)])
+    names = word_names("h", words)
+    a = keyed.select(
+        F.col("key").alias("key_a"), F.col("segment").alias("sa"), *[F.col(n).alias(f"a_{n}") for n in names]
+    )
+    b = keyed.select(
+        F.col("key").alias("key_b"), F.col("segment").alias("sb"), *[F.col(n).alias(f"b_{n}") for n in names]
+    )
+    pairs = a.join(b, F.col("key_a") < F.col("key_b"))
+    query = get(algorithm).query_segment
+    if query is not None:  # pdq_dihedral: one image's original hash against the other's 8 (dedup.segments)
+        pairs = pairs.where((F.col("sa") == F.lit(query)) | (F.col("sb") == F.lit(query)))
     return (
-        a.join(b, F.col("key_a") < F.col("key_b"))
-        .select("key_a", "key_b", distance("a_h", "b_h", words).alias("d"))
+        pairs.select("key_a", "key_b", distance("a_h", "b_h", words).alias("d"))
         .groupBy("key_a", "key_b")
         .agg(F.min("d").alias(algorithm))
     )

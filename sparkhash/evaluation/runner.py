@@ -13,11 +13,14 @@ from sparkhash.core.params import HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS, get
 from sparkhash.evaluation import metrics as M
 from sparkhash.evaluation.hash_tables import hash_tables
-from sparkhash.evaluation.join_check import check_join
+from sparkhash.evaluation.join_check import check_join, default_thresholds
 from sparkhash.evaluation.pairs import distance_histogram
 from sparkhash.evaluation.summary import join_check_markdown, markdown_summary
 from sparkhash.evaluation.truth import REFERENCE_EDIT, path_key, read_truth
 from sparkhash.spark.record_tables import record_table
+
+#: `check_join` value: at each algorithm's default threshold.
+DEFAULT_CHECK = "default"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class EvaluationRequest:
     reference_edit: str = REFERENCE_EDIT
     exclude_groups: tuple[str, ...] = ()
     plots: bool = True
-    check_join: int | None = None  # also run the dups job's join at this threshold and compare
+    # also run the dups job's join at this threshold and compare; DEFAULT_CHECK: at each
+    # algorithm's default threshold (what dups and match use when not told)
+    check_join: int | str | None = None
     params: HashParams = HashParams()
 
 
@@ -49,6 +54,8 @@ class EvaluationResult:
     points: pd.DataFrame
     join_check: pd.DataFrame | None = None
     files: list[Path] = field(default_factory=list)
+    #: each algorithm's default threshold (what dups and match use when not told)
+    defaults: dict[str, int] = field(default_factory=dict)
 
     def summary_line(self, seconds: float) -> str:
         """The one line printed at the end of the command."""
@@ -113,7 +120,11 @@ def evaluate(spark: SparkSession, request: EvaluationRequest) -> EvaluationResul
     edit_table = M.edit_recall_at(edits, points, request.plot_fpr)
     result = EvaluationResult(corpus, metrics, edits, points)
     if request.check_join is not None:
-        result.join_check = check_join(labelled, hashes, segments, algorithms, request.check_join, metrics)
+        threshold = None if request.check_join == DEFAULT_CHECK else int(request.check_join)
+        result.join_check = check_join(
+            labelled, hashes, segments, algorithms, threshold, metrics, request.params
+        )
+    result.defaults = default_thresholds(algorithms, request.params)
     result.files = write_outputs(request, result, edit_table)
     labelled.unpersist()
     return result
@@ -139,7 +150,13 @@ def write_outputs(
     result.points.to_csv(files[3], index=False, float_format="%.6g")
     files[4].write_text(
         markdown_summary(
-            result.corpus, result.metrics, result.points, edit_table, request.target_fprs, request.plot_fpr
+            result.corpus,
+            result.metrics,
+            result.points,
+            edit_table,
+            request.target_fprs,
+            request.plot_fpr,
+            result.defaults,
         )
     )
     if result.join_check is not None:

@@ -30,8 +30,10 @@ def markdown_summary(
     edit_table: pd.DataFrame,
     target_fprs: Sequence[float],
     plot_fpr: float,
+    defaults: dict[str, int] | None = None,
 ) -> str:
-    """Headline tables: operating points per algorithm and target FPR, recall per edit type."""
+    """Headline tables: operating points per algorithm and target FPR, recall per edit type,
+    fixed thresholds and (`defaults`: algorithm -> threshold) each algorithm's default one."""
     lines = [
         f"Corpus: {corpus['files']} files in {corpus['groups']} groups ({corpus['unhashed']} not hashed); "
         f"{corpus['positives']:,} within-group pairs (positives), {corpus['negatives']:,} between-group pairs "
@@ -81,6 +83,23 @@ def markdown_summary(
             f"{_fmt(at.loc[t, 'recall'])} / {_fpr(at.loc[t, 'fpr'])}" if t in at.index else "" for t in fixed
         ]
         lines.append(f"| {algorithm} | " + " | ".join(cells) + " |")
+    if defaults:
+        lines += [
+            "",
+            "At each algorithm's default threshold (what dups and match use when not told one):",
+            "",
+            "| algorithm | t | recall | FPR | precision |",
+            "|---|---|---|---|---|",
+        ]
+        for algorithm, table in metrics.groupby("algorithm", sort=False):
+            t = defaults.get(algorithm)
+            at = table.set_index("threshold")
+            if t is None or t not in at.index:
+                continue
+            row = at.loc[t]
+            lines.append(
+                f"| {algorithm} | {t} | {_fmt(row['recall'])} | {_fpr(row['fpr'])} | {_fmt(row['precision'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 

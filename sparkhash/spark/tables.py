@@ -4,6 +4,8 @@ Layout (every write is a plain Spark write, so any Hadoop file system works):
 
     OUTPUT/hashes/run_id=<run_id>/*.parquet   the run's hashes rows
     OUTPUT/segments/run_id=<run_id>/*.parquet the run's segments rows (when crop_resistant is on)
+    OUTPUT/<table>/run_id=<run_id>/*.parquet  the rows of any other multi-hash algorithm's
+                                              exploded table (pdq_dihedral), when it is on
     OUTPUT/removed/run_id=<run_id>/*.parquet  paths of files gone since an earlier run (retired)
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
     OUTPUT/_lease                             the lease of the run writing now (sparkhash.spark.lease)
@@ -33,11 +35,12 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
+from sparkhash.core.registry import EXPLODED_TABLES, Algorithm
 from sparkhash.spark import delta
 from sparkhash.spark.lease import new_run_id  # noqa: F401 - re-exported: it used to live here
 from sparkhash.spark.paths import local_path, normalise_output
 from sparkhash.spark.runs import Layout, RunStore
-from sparkhash.spark.schemas import SEGMENTS_SCHEMA, hashes_schema
+from sparkhash.spark.schemas import SEGMENTS_SCHEMA, exploded_schema, hashes_schema
 
 HASHES = "hashes"
 SEGMENTS = "segments"
@@ -82,7 +85,7 @@ LAYOUT = Layout(
     kind="hash",
     records=RUNS,
     per_table=True,
-    tables=(HASHES, SEGMENTS, REMOVED),
+    tables=(HASHES, *EXPLODED_TABLES, REMOVED),
     record_schema=StructType([f for f in RUNS_SCHEMA.fields if f.name != "run_id"]),
     obsolete=(STAGING,),
     current=HASHES,  # format delta: hashes MERGEd by path, removed paths deleted from it
@@ -255,24 +258,57 @@ def read_segments(spark: SparkSession, output: str, current: bool = True) -> Dat
     return rows.join(current_rows, on=["path", "run_id"], how="left_semi")
 
 
+def read_exploded(
+    spark: SparkSession, output: str, record: Algorithm, current: bool = True
+) -> DataFrame | None:
+    """The exploded table of a multi-hash algorithm (`record.table`: segments, pdq_dihedral) of
+    OUTPUT: with `current`, only the rows of each path's current hashes row. None when no
+    committed run hashed with the algorithm."""
+    if record.table == SEGMENTS:
+        return read_segments(spark, output, current)
+    output = normalise_output(output)
+    runs = [r.run_id for r in committed_runs(spark, output) if record.name in r.algorithms.split(",")]
+    if not runs:
+        return None
+    schema = exploded_schema(record)
+    if output_format(spark, output) == delta.DELTA:
+        rows = spark.read.format(delta.DELTA).load(f"{output}/{record.table}").select(*schema.fieldNames())
+    else:
+        rows = _read_runs(spark, output, record.table, schema, runs)
+    if not current:
+        return rows
+    current_rows = read_hashes(spark, output).select("path", "run_id")
+    return rows.join(current_rows, on=["path", "run_id"], how="left_semi")
+
+
+class ExplodedTables(dict):
+    """The exploded tables of a hash OUTPUT by table name (`segments`, `pdq_dihedral`: the
+    ones it has), as `read_hash_output` returns them; `spark.record_tables.record_table` maps
+    an algorithm's record to its table."""
+
+
 def _read_runs(
     spark: SparkSession, output: str, table: str, schema: StructType, run_ids: list[str]
 ) -> DataFrame:
     return run_store(spark, output).read(table, run_ids, schema)
 
 
-def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, DataFrame | None]:
-    """(hashes, segments or None) at whatever a user points a command at: a `sparkhash hash`
-    OUTPUT (the current rows of its committed runs); a directory holding plain Parquet `hashes/`
-    (and `segments/`) tables; or a hashes table itself (with a `segments/` table beside it)."""
+def read_hash_output(spark: SparkSession, location: str) -> tuple[DataFrame, ExplodedTables]:
+    """(hashes, its exploded tables by name) at whatever a user points a command at: a
+    `sparkhash hash` OUTPUT (the current rows of its committed runs); a directory holding plain
+    Parquet `hashes/` (and `segments/`, `pdq_dihedral/`) tables; or a hashes table itself (with
+    such tables beside it). `spark.record_tables.record_table` picks an algorithm's table."""
     base = location.rstrip("/")
     current = read_hashes(spark, base)
     if current is not None:
-        return current, read_segments(spark, base)
+        found = {t: read_exploded(spark, base, r) for t, r in EXPLODED_TABLES.items()}
+        return current, ExplodedTables({t: f for t, f in found.items() if f is not None})
     if path_exists(spark, f"{base}/{HASHES}"):
-        return spark.read.parquet(f"{base}/{HASHES}"), _parquet_if_exists(spark, f"{base}/{SEGMENTS}")
-    beside = f"{posixpath.dirname(base)}/{SEGMENTS}" if posixpath.dirname(base) else SEGMENTS
-    return spark.read.parquet(base), _parquet_if_exists(spark, beside)
+        hashes, parent = spark.read.parquet(f"{base}/{HASHES}"), base
+    else:
+        hashes, parent = spark.read.parquet(base), posixpath.dirname(base)
+    found = {t: _parquet_if_exists(spark, f"{parent}/{t}" if parent else t) for t in EXPLODED_TABLES}
+    return hashes, ExplodedTables({t: f for t, f in found.items() if f is not None})
 
 
 def _parquet_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
