@@ -12,6 +12,7 @@ from sparkhash.dedup.job import DupsConfig, check_config, run_dups
 from sparkhash.dedup.keep import parse_policy
 from sparkhash.dedup.plan import MODES
 from sparkhash.errors import ParamsMismatch
+from sparkhash.spark.delta import FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +101,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="POLICY",
         help="which file of a cluster is kept: most-pixels (default), largest-file, oldest, newest, "
         "shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing (read_dups(...).remove)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        **defaults("format"),
+        help="the tables' format: parquet (default) or delta (one Delta table per table with a run_id "
+        "column; needs Delta on the Spark session, built into Databricks)",
+    )
+    parser.add_argument(
+        "--table-prefix",
+        **defaults("table_prefix"),
+        metavar="[CATALOG.][SCHEMA.]PREFIX",
+        help="--format delta: also register the tables in the catalog as PREFIX + pairs, clusters, groups, remove",
     )
     add_spark_arguments(parser)
 

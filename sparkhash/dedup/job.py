@@ -29,11 +29,11 @@ from sparkhash.dedup.keep import (
     with_keep_policy,
 )
 from sparkhash.dedup.matchers import GROUPS_DDL, Previous, matcher_for
-from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
+from sparkhash.dedup.output import dups_store, read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, DEFAULT_THRESHOLD, hash_bits
 from sparkhash.errors import UsageError
-from sparkhash.spark import lease, preflight
+from sparkhash.spark import delta, lease, preflight
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
@@ -69,6 +69,11 @@ class DupsConfig:
     previous_hashes: str | None = None
     previous_run: str | None = None
     keep: str = DEFAULT_POLICY.describe()  # the keep policy, as `parse_policy` reads it
+    #: The tables' format: parquet (the run store's directories) or delta (one Delta table per
+    #: table with a `run_id` column: `sparkhash.dedup.output`; needs Delta on the session).
+    format: str = delta.PARQUET
+    #: Format delta: also register the tables in the catalog as `table_prefix + table`.
+    table_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,8 @@ def check_config(config: DupsConfig) -> None:
         )
     if not config.output:
         raise UsageError("no output directory given")
+    delta.check_format(config.format)
+    delta.check_table_prefix(config.table_prefix, config.format)
     preflight.check_output(config.output, "dups")
 
 
@@ -259,8 +266,10 @@ def run_dups(
 
     check_config(config)
     policy = parse_policy(config.keep)
+    delta.require_delta(spark, config.format)  # format delta without Delta: one line, no work
+    dups_store(spark, config.output, config.format, config.table_prefix).check_registered()
     with lease.acquire(spark, config.output, "sparkhash dups") as held:
-        remove_old_runs(spark, config.output)  # what killed runs left behind
+        remove_old_runs(spark, config.output, config.format)  # what killed runs left behind
         pairs, clusters, groups = find_duplicates(spark, config, report)
         attributes = keep_attributes(read_hashes_table(spark, config.hashes))
         if config.previous_hashes:
@@ -282,8 +291,10 @@ def run_dups(
             remove=remove_listing(kept, attributes, policy),
             policy=policy.describe(),
             covered=covered,
+            fmt=config.format,
+            table_prefix=config.table_prefix,
         )
-        remove_old_runs(spark, config.output)
+        remove_old_runs(spark, config.output, config.format)
     result = read_dups(spark, config.output)
     return DupsResult(
         pairs=result.pairs,

@@ -24,6 +24,7 @@ OUTPUT's lease still serialises writers.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame, SparkSession
@@ -79,6 +80,85 @@ def require_delta(spark: SparkSession, fmt: str) -> None:
         )
 
 
+#: A table prefix: up to two dot-separated names (catalog, schema), then the tables' prefix.
+_PREFIX = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.){0,2}[A-Za-z0-9_]*$")
+
+
+def check_table_prefix(prefix: str | None, fmt: str) -> None:
+    """Refuse (UsageError naming `table_prefix`) a prefix that is not `[catalog.][schema.]prefix_`
+    or is given without format delta."""
+    if prefix is None:
+        return
+    if not _PREFIX.match(prefix) or prefix.endswith(".") or not prefix.rpartition(".")[2]:
+        raise UsageError(
+            f"table_prefix must be [CATALOG.][SCHEMA.]PREFIX (letters, digits, _), not {prefix!r}",
+            "table_prefix",
+        )
+    if fmt != DELTA:
+        raise UsageError(
+            "table_prefix registers Delta tables: it needs format delta", ("table_prefix", "format")
+        )
+
+
+def table_name(prefix: str, table: str) -> str:
+    """The quoted catalog name of `table` under `prefix` (`a.b.img_` + hashes: `a`.`b`.`img_hashes`)."""
+    parts = (prefix + table).split(".")
+    return ".".join(f"`{p}`" for p in parts)
+
+
+def registered_location(spark: SparkSession, name: str) -> str | None:
+    """The location of the catalog table `name` (quoted), or None when there is no such table."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.sql(f"DESCRIBE DETAIL {name}").first()["location"]
+    except AnalysisException as exc:
+        if "TABLE_OR_VIEW_NOT_FOUND" in str(exc) or "SCHEMA_NOT_FOUND" in str(exc) or "not found" in str(exc):
+            return None
+        raise
+
+
+def same_location(a: str, b: str) -> bool:
+    """Whether two table locations name the same directory (`file:/x/` and `/x` do)."""
+
+    def norm(location: str) -> str:
+        location = location.rstrip("/")
+        for scheme in ("file://", "file:"):
+            if location.startswith(scheme):
+                return location[len(scheme) :] or "/"
+        return location
+
+    return norm(a) == norm(b)
+
+
+def check_registered(spark: SparkSession, prefix: str, tables: dict[str, str]) -> None:
+    """Refuse (UsageError naming `table_prefix`) a name of `tables` (table -> path) that the
+    catalog already has for another location."""
+    for table, path in tables.items():
+        name = table_name(prefix, table)
+        location = registered_location(spark, name)
+        if location is not None and not same_location(location, path):
+            raise UsageError(
+                f"table {name.replace('`', '')} exists for {location}, not {path}: choose another table_prefix",
+                "table_prefix",
+            )
+
+
+def register(spark: SparkSession, prefix: str, tables: dict[str, str]) -> list[str]:
+    """Register the Delta tables (table -> path) that exist as catalog tables named
+    `prefix + table`, over their location (`CREATE TABLE IF NOT EXISTS … USING DELTA
+    LOCATION`); returns the names. Plain Spark SQL then reads them by name."""
+    names = []
+    for table, path in tables.items():
+        if not is_delta_table(spark, path):
+            continue
+        name = table_name(prefix, table)
+        location = path.replace("'", "\\'")
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{location}'")
+        names.append(name.replace("`", ""))
+    return names
+
+
 def txn_version(run_id: str) -> int:
     """A run's Delta `txnVersion`: its id's UTC time in microseconds (ids sort in commit order)."""
     stamp = datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
@@ -110,16 +190,25 @@ class _Txn:
             self.spark.conf.unset(key)
 
 
-def append(frame: DataFrame, path: str, app_id: str, version: int) -> None:
-    """Append `frame` to the Delta table at `path` (made if absent), once per (app_id, version)."""
-    (
+def append(frame: DataFrame, path: str, app_id: str, version: int, metadata: dict | None = None) -> None:
+    """Append `frame` to the Delta table at `path` (made if absent), once per (app_id, version);
+    the commit's userMetadata is `metadata` (JSON), if given."""
+    writer = (
         frame.write.format(DELTA)
         .mode("append")
         .option("txnAppId", app_id)
         .option("txnVersion", str(version))
         .option("mergeSchema", "true")
-        .save(path)
     )
+    if metadata is not None:
+        writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True))
+    writer.save(path)
+
+
+def delete_runs(spark: SparkSession, path: str, run_ids: list[str]) -> None:
+    """Delete the rows of these runs (`run_id` column) from the Delta table at `path`."""
+    listed = ", ".join("'" + r.replace("'", "''") + "'" for r in run_ids)
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE run_id IN ({listed})")
 
 
 def merge_current(

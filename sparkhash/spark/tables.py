@@ -90,9 +90,12 @@ LAYOUT = Layout(
 )
 
 
-def run_store(spark: SparkSession, output: str, fmt: str = delta.PARQUET) -> RunStore:
-    """The run store of a hash OUTPUT (`sparkhash.spark.runs`) in format `fmt`."""
-    return RunStore(spark, output, LAYOUT, fmt)
+def run_store(
+    spark: SparkSession, output: str, fmt: str = delta.PARQUET, table_prefix: str | None = None
+) -> RunStore:
+    """The run store of a hash OUTPUT (`sparkhash.spark.runs`) in format `fmt` (delta: its
+    tables registered in the catalog as `table_prefix + table`, if given)."""
+    return RunStore(spark, output, LAYOUT, fmt, table_prefix)
 
 
 def run_dir(output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> str:
