@@ -94,6 +94,20 @@ def test_format_delta_without_delta_is_one_line_exit_2(spark, has_delta, tmp_pat
     assert not out.exists() or not any(out.iterdir())  # before any work: nothing written
 
 
+@pytest.mark.parametrize("command", ["dups", "match"])
+def test_dups_and_match_format_delta_without_delta_is_one_line_exit_2(
+    spark, has_delta, tmp_path, capsys, command
+):
+    if has_delta:
+        pytest.skip("this session has Delta")
+    out = tmp_path / "out"
+    inputs = [str(tmp_path / "q")] if command == "match" else []
+    assert main([command, *inputs, str(tmp_path / "hashes"), str(out), "--format", "delta"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--format delta needs Delta Lake" in err, err
+    assert not out.exists()  # before any work: nothing written, not even the lease
+
+
 def test_unknown_format_is_refused_before_spark(tmp_path):
     from sparkhash.errors import UsageError
 
