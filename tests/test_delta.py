@@ -452,3 +452,51 @@ def test_table_prefix_registers_the_tables_in_the_catalog(spark, needs_delta, tm
     finally:
         for table in ("hashes", "segments", "pairs", "clusters", "groups", "remove"):
             spark.sql(f"DROP TABLE IF EXISTS {prefix}{table}")
+
+
+# ------------------------------------------------------------------ incremental dups from the change data feed
+
+
+def test_incremental_dups_reads_the_new_hashes_from_the_change_data_feed(spark, needs_delta, tmp_path):
+    import shutil
+
+    from sparkhash.dedup.job import DupsConfig, run_dups
+
+    source, hashes = lake_with_duplicates(spark, tmp_path, seed=91)
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{hashes}/hashes`").first()
+    assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
+    first = tables.committed_runs(spark, str(hashes))[-1].run_id
+    full = DupsConfig(str(hashes), str(tmp_path / "full"), threshold=10)
+    run_dups(spark, full)
+
+    # a new copy, a changed file and a deleted one: the feed gives exactly the new current rows
+    shutil.copy(source / "copy0.png", source / "copy0b.png")
+    Image.new("RGB", (48, 40), (250, 10, 10)).save(source / "small1.jpg")
+    os.utime(source / "small1.jpg", (time.time() + 5, time.time() + 5))
+    removed = next((source / "sub").iterdir())
+    removed.unlink()
+    run_hash_job(spark, HashJobConfig(str(source), str(hashes), algorithms=("phash",), format="delta"))
+    new = tables.new_hash_rows(spark, str(hashes), first)
+    current = tables.read_hashes(spark, str(hashes))
+    assert rows_of(new) == rows_of(current.where(current.run_id > first))
+    assert sorted(r.path for r in new.collect()) == sorted(
+        file_uri(source / n) for n in ("copy0b.png", "small1.jpg")
+    )
+
+    # incremental dups on it finds the new file's pairs as a full run does
+    step = run_dups(
+        spark,
+        DupsConfig(
+            str(hashes), str(tmp_path / "inc"), threshold=10, previous=full.output, previous_run=first
+        ),
+    )
+    assert any("change data feed" in line for line in step.plans), step.plans
+    again = run_dups(spark, DupsConfig(str(hashes), str(tmp_path / "full2"), threshold=10))
+    columns = ["path_a", "path_b", "algorithm", "distance"]
+    copy = file_uri(source / "copy0b.png")
+
+    def with_copy(pairs):
+        return rows_of(pairs.where((pairs.path_a == copy) | (pairs.path_b == copy)).select(*columns))
+
+    assert len(with_copy(again.pairs)) == 2  # its original and the first copy
+    assert with_copy(step.pairs) == with_copy(again.pairs)

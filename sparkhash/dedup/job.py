@@ -36,7 +36,7 @@ from sparkhash.errors import UsageError
 from sparkhash.spark import delta, lease, preflight
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.record_tables import record_table
-from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
+from sparkhash.spark.tables import SEGMENTS, committed_runs, new_hash_rows, read_hash_output
 
 _PREVIOUS_FIELDS = ("previous", "previous_hashes", "previous_run")
 _PREVIOUS_NEEDS = "previous needs previous_hashes or previous_run"
@@ -213,7 +213,7 @@ def find_duplicates(
     check_against_hashes(spark, config, hashes)
     old = previous = None
     if args.previous:
-        hashes, old = _split_previous(spark, args, hashes)
+        hashes, old = _split_previous(spark, args, hashes, progress)
         earlier = read_dups(spark, args.previous)
         previous = Previous(earlier.pairs, earlier.clusters)
     record = get(config.algorithm)
@@ -240,12 +240,18 @@ def find_duplicates(
     return pairs, clusters, groups
 
 
-def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(new, old) hashes of an incremental run: split at previous_run, or the previous hashes table."""
+def _split_previous(
+    spark: SparkSession, args: DupsConfig, hashes: DataFrame, progress: Progress = no_progress
+) -> tuple[DataFrame, DataFrame]:
+    """(new, old) hashes of an incremental run: split at previous_run (the new rows of a Delta
+    hash OUTPUT from its change data feed), or the previous hashes table."""
     if args.previous_run:
-        return hashes.filter(F.col("run_id") > args.previous_run), hashes.filter(
-            F.col("run_id") <= args.previous_run
-        )
+        old = hashes.filter(F.col("run_id") <= args.previous_run)
+        changed = new_hash_rows(spark, args.hashes, args.previous_run)
+        if changed is not None:
+            progress(f"new hashes: the change data feed of {args.hashes} after run {args.previous_run}")
+            return changed, old
+        return hashes.filter(F.col("run_id") > args.previous_run), old
     if args.previous_hashes:
         return hashes, read_hashes_table(spark, args.previous_hashes)
     raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)

@@ -239,6 +239,23 @@ def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataF
     return current_rows.join(F.broadcast(gone), on=retired, how="left_anti")
 
 
+def new_hash_rows(spark: SparkSession, output: str, after_run: str) -> DataFrame | None:
+    """Format delta: the current rows of OUTPUT hashed by runs after the committed run
+    `after_run` (those whose run_id is later), read from the hashes table's change data feed
+    instead of the whole table (`delta.changes_after`). None when OUTPUT is not Delta or its
+    feed cannot say (the caller then filters the current rows by run_id)."""
+    output = normalise_output(output)
+    if output_format(spark, output) != delta.DELTA:
+        return None
+    runs = committed_runs(spark, output)
+    if after_run not in [r.run_id for r in runs]:
+        return None
+    changed = delta.changes_after(spark, f"{output}/{HASHES}", after_run)
+    if changed is None:
+        return None
+    return changed.select(*hashes_schema(tuple(runs[-1].algorithms.split(","))).fieldNames())
+
+
 def read_segments(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:
     """The segments table of OUTPUT: with `current`, only the segments of each path's current
     hashes row. None when no committed run wrote segments."""
