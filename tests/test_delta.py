@@ -500,3 +500,32 @@ def test_incremental_dups_reads_the_new_hashes_from_the_change_data_feed(spark, 
 
     assert len(with_copy(again.pairs)) == 2  # its original and the first copy
     assert with_copy(step.pairs) == with_copy(again.pairs)
+
+
+def test_a_replayed_micro_batch_writes_nothing_twice(spark, needs_delta, tmp_path):
+    """foreachBatch's function run again for a batch whose commit is in the table (Spark
+    replays a batch whose run committed before the crash that kept Spark from recording it):
+    the batch id is the commit's txnVersion, so the replay writes nothing, even when a file of
+    the batch changed meanwhile (which a plain re-run would hash again)."""
+    from sparkhash.spark.stream import StreamConfig, commit_batch
+
+    source, output, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
+    files = images(source, 2, seed=95)
+    config = StreamConfig(
+        HashJobConfig(str(source), str(output), algorithms=("phash",), format="delta"), str(checkpoint)
+    )
+    batch = spark.createDataFrame([(file_uri(p),) for p in files], "path string")
+    first = commit_batch(spark, config, batch, 7)
+    assert first.hashed == 2
+    rows, versions = current(spark, output), len(history(spark, output))
+    assert json.loads(history(spark, output)[-1].userMetadata)["txn"][1] == 7
+
+    Image.new("RGB", (48, 40), (10, 250, 10)).save(files[0])
+    os.utime(files[0], (time.time() + 5, time.time() + 5))
+    replay = commit_batch(spark, config, batch, 7)
+    assert replay.run_id is None and replay.hashed == 0
+    assert len(history(spark, output)) == versions and current(spark, output) == rows
+    assert len(tables.committed_runs(spark, str(output))) == 1
+
+    later = commit_batch(spark, config, batch, 8)  # the next batch with that file does hash it
+    assert later.hashed == 1

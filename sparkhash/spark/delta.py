@@ -49,6 +49,10 @@ CDF_DEFAULT = "spark.databricks.delta.properties.defaults.enableChangeDataFeed"
 #: The change data feed's own columns.
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 
+#: The userMetadata key naming a commit's (txnAppId, txnVersion) when a stream's micro-batch
+#: gives them (`sparkhash.spark.stream`): a replayed batch finds its commit by it.
+TXN_META = "txn"
+
 #: What a session needs for Delta (open source Delta Lake; Databricks has it built in).
 DELTA_SESSION_SETTINGS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -163,6 +167,12 @@ def register(spark: SparkSession, prefix: str, tables: dict[str, str]) -> list[s
         spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{location}'")
         names.append(name.replace("`", ""))
     return names
+
+
+def stream_app_id(checkpoint: str) -> str:
+    """The txnAppId of a hash stream's micro-batch commits: one per checkpoint (its batch ids
+    are the txnVersions)."""
+    return f"sparkhash hash stream {checkpoint.rstrip('/')}"
 
 
 def txn_version(run_id: str) -> int:

@@ -80,6 +80,9 @@ class HashJobConfig:
     #: Format delta: also register the tables in the catalog as `table_prefix + table`
     #: (`catalog.schema.img_` -> catalog.schema.img_hashes, …; None: path tables only).
     table_prefix: str | None = None
+    #: Format delta, a stream's micro-batch: the (txnAppId, txnVersion) of its commit. A batch
+    #: whose commit is there already (a replay after a crash) writes nothing.
+    delta_txn: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,8 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(spark, output, [r.run_id for r in runs], config.format)
         runs = tables.committed_runs(spark, output)  # with records a killed Delta commit left to write
+        if config.delta_txn is not None and store.txn_committed(config.delta_txn):
+            return JobSummary(0, 0, 0, 0, time.perf_counter() - started, None, output)  # a replay
         summary = _hash_run(
             spark,
             config,
@@ -335,7 +340,7 @@ def _hash_run(
         vanished=len(vanished),
     )
     tables.commit_run(
-        spark, output, record, held.check, config.format
+        spark, output, record, held.check, config.format, config.delta_txn
     )  # a run that lost its lease commits nothing
     return JobSummary(
         files_seen,

@@ -152,14 +152,21 @@ class RunStore:
         fault_point(f"{self.layout.kind}-after-{table}")
         return target
 
-    def commit(self, run_id: str, values: dict, check: Callable[[], None] = lambda: None) -> None:
+    def commit(
+        self,
+        run_id: str,
+        values: dict,
+        check: Callable[[], None] = lambda: None,
+        txn: tuple[str, int] | None = None,
+    ) -> None:
         """Write the run's commit record (the layout's record fields from `values`), after
         `check()` (`Lease.check`: raises when the run lost its lease, and nothing is committed).
-        From now on readers see the run."""
+        From now on readers see the run. Format delta: `txn` is the (txnAppId, txnVersion) of
+        the current-rows MERGE (a stream's micro-batch), else the run's own."""
         fault_point(f"{self.layout.kind}-before-commit")
         check()  # last, just before the record: a run paused past the lease timeout stops here
         if self.format == delta.DELTA:
-            self._commit_delta(run_id, values)
+            self._commit_delta(run_id, values, txn)
             fault_point(f"{self.layout.kind}-after-delta-commit")
         self._write_record(run_id, values)
         if self.format == delta.DELTA and self._store is not None:
@@ -173,9 +180,10 @@ class RunStore:
         record = self.spark.createDataFrame([tuple(values.get(f.name) for f in schema.fields)], schema)
         record.coalesce(1).write.mode("overwrite").json(self.layout.record_dir(self.output, run_id))
 
-    def _commit_delta(self, run_id: str, values: dict) -> None:
+    def _commit_delta(self, run_id: str, values: dict, txn: tuple[str, int] | None = None) -> None:
         """Merge the run's staged rows into the Delta tables: appended tables first, then the
-        current-rows table in one MERGE (the run's Delta commit, carrying its record)."""
+        current-rows table in one MERGE (the run's Delta commit, carrying its record; with
+        `txn`, idempotent by it, which its userMetadata names too: `txn_committed`)."""
         app, version = f"sparkhash {self.layout.kind}", delta.txn_version(run_id)
         staged = {
             t: self.table_dir(t, run_id)
@@ -201,6 +209,9 @@ class RunStore:
             rows = self._staged_rows(staged[self.layout.current], run_id)
         else:  # a run that only deletes
             rows = self.spark.read.format(delta.DELTA).load(self.delta_table(self.layout.current)).limit(0)
+        if txn is not None:
+            app, version = txn
+            metadata = {**metadata, delta.TXN_META: [app, version]}
         delta.merge_current(
             self.spark, rows, gone, self.delta_table(self.layout.current), app, version, metadata
         )
@@ -219,6 +230,16 @@ class RunStore:
         from sparkhash.spark.tables import path_exists
 
         return path_exists(self.spark, path)
+
+    def txn_committed(self, txn: tuple[str, int]) -> bool:
+        """Format delta: whether a commit with this (txnAppId, txnVersion) (`commit`'s txn, a
+        stream's micro-batch) is in the current-rows table's recent history."""
+        if self.format != delta.DELTA or self.layout.current is None:
+            return False
+        return any(
+            meta.get(delta.TXN_META) == [txn[0], txn[1]]
+            for meta in delta.committed_metadata(self.spark, self.delta_table(self.layout.current))
+        )
 
     def recover_delta_records(self, committed: list[str]) -> list[str]:
         """Delta: write the records of runs whose Delta commit happened but whose record did

@@ -144,11 +144,17 @@ def write_removed(
 
 
 def commit_run(
-    spark: SparkSession, output: str, record: RunRecord, check=lambda: None, fmt: str = delta.PARQUET
+    spark: SparkSession,
+    output: str,
+    record: RunRecord,
+    check=lambda: None,
+    fmt: str = delta.PARQUET,
+    txn: tuple[str, int] | None = None,
 ) -> None:
     """Write the run's record after `check()` (`Lease.check`): from now on readers include the
-    run. Format delta: its rows are MERGEd into the Delta tables first (`RunStore.commit`)."""
-    run_store(spark, output, fmt).commit(record.run_id, asdict(record), check)
+    run. Format delta: its rows are MERGEd into the Delta tables first (`RunStore.commit`;
+    `txn`: the MERGE's txnAppId and txnVersion, a stream's micro-batch)."""
+    run_store(spark, output, fmt).commit(record.run_id, asdict(record), check, txn)
 
 
 def write_run_table(frame: DataFrame, output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> None:
