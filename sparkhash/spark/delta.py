@@ -99,7 +99,7 @@ def check_table_prefix(prefix: str | None, fmt: str) -> None:
     or is given without format delta."""
     if prefix is None:
         return
-    if not _PREFIX.match(prefix) or prefix.endswith(".") or not prefix.rpartition(".")[2]:
+    if not prefix or not _PREFIX.match(prefix):  # "main.media." names main.media.hashes, …
         raise UsageError(
             f"table_prefix must be [CATALOG.][SCHEMA.]PREFIX (letters, digits, _), not {prefix!r}",
             "table_prefix",
@@ -183,9 +183,19 @@ def txn_version(run_id: str) -> int:
 
 def is_delta_table(spark: SparkSession, path: str) -> bool:
     """Whether `path` holds a Delta table (its `_delta_log`)."""
+    from sparkhash.spark.paths import local_path
     from sparkhash.spark.tables import path_exists
 
-    return path_exists(spark, f"{path}/_delta_log")
+    if not path_exists(spark, f"{path}/_delta_log"):
+        return False
+    if local_path(path) is not None or getattr(spark, "_jvm", None) is not None:
+        return True
+    # Spark Connect with a path only the server sees: path_exists cannot tell, Delta can
+    try:
+        spark.read.format(DELTA).load(path).schema  # noqa: B018
+    except Exception:  # noqa: BLE001 - not a Delta table (or no Delta on the server)
+        return False
+    return True
 
 
 class _Settings:
