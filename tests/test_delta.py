@@ -94,6 +94,20 @@ def test_format_delta_without_delta_is_one_line_exit_2(spark, has_delta, tmp_pat
     assert not out.exists() or not any(out.iterdir())  # before any work: nothing written
 
 
+@pytest.mark.parametrize("command", ["dups", "match"])
+def test_dups_and_match_format_delta_without_delta_is_one_line_exit_2(
+    spark, has_delta, tmp_path, capsys, command
+):
+    if has_delta:
+        pytest.skip("this session has Delta")
+    out = tmp_path / "out"
+    inputs = [str(tmp_path / "q")] if command == "match" else []
+    assert main([command, *inputs, str(tmp_path / "hashes"), str(out), "--format", "delta"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--format delta needs Delta Lake" in err, err
+    assert not out.exists()  # before any work: nothing written, not even the lease
+
+
 def test_unknown_format_is_refused_before_spark(tmp_path):
     from sparkhash.errors import UsageError
 
@@ -274,3 +288,244 @@ def test_a_run_adding_an_algorithm_adds_its_column_and_fills_every_row(spark, ne
     rows = spark.sql(f"SELECT path, dhash, run_id FROM delta.`{output}/hashes`").collect()
     assert sorted(r.path for r in rows) == sorted(file_uri(p) for p in files)
     assert all(r.dhash and r.run_id == more.run_id for r in rows)
+
+
+# ------------------------------------------------------------------ dups and match outputs
+
+
+def lake_with_duplicates(spark, tmp_path, seed: int):
+    """A Delta hash OUTPUT of a few small images, two of them copies of others (pairs)."""
+    import shutil
+
+    source, hashes = tmp_path / "in", tmp_path / "hashes"
+    files = images(source, 3, seed=seed)
+    shutil.copy(files[0], source / "copy0.png")
+    Image.open(files[1]).resize((100, 80)).save(source / "small1.jpg", quality=95)
+    run_hash_job(spark, HashJobConfig(str(source), str(hashes), algorithms=("phash",), format="delta"))
+    return source, hashes
+
+
+def latest_sql(spark, output, table) -> list[tuple]:
+    """The rows of the latest committed run with plain Spark SQL (no sparkhash reader)."""
+    rows = spark.sql(
+        f"SELECT * FROM delta.`{output}/{table}` WHERE run_id = (SELECT max(run_id) FROM json.`{output}/commits`)"
+    ).drop("run_id")
+    return sorted(tuple(r) for r in rows.collect())
+
+
+def rows_of(frame) -> list[tuple]:
+    return sorted(tuple(r) for r in frame.collect())
+
+
+def test_dups_and_match_write_delta_tables_read_as_one_result(spark, needs_delta, tmp_path):
+    from sparkhash.dedup.job import DupsConfig, run_dups
+    from sparkhash.dedup.match import MatchConfig, run_match
+    from sparkhash.dedup.output import read_dups, read_matches
+    from sparkhash.errors import IncompatibleOutputError
+
+    source, hashes = lake_with_duplicates(spark, tmp_path, seed=61)
+    out = tmp_path / "dups"
+    config = DupsConfig(str(hashes), str(out), threshold=10, format="delta")
+    first = run_dups(spark, config)
+    assert first.written >= 2
+    result = read_dups(spark, str(out))
+    assert result.run_id == first.run_id and result.remove is not None
+    for name in ("pairs", "clusters", "groups", "remove"):
+        assert delta.is_delta_table(spark, str(out / name)), name
+        assert latest_sql(spark, out, name) == rows_of(getattr(result, name)), name
+    assert "run_id" not in result.pairs.columns
+    pairs = rows_of(result.pairs)
+
+    # a re-run: a new result, the same rows, nothing doubled; the previous run's rows are kept
+    # (KEEP_RUNS) until a later run deletes them
+    second = run_dups(spark, config)
+    assert read_dups(spark, str(out)).run_id == second.run_id
+    assert rows_of(read_dups(spark, str(out)).pairs) == pairs == latest_sql(spark, out, "pairs")
+    run_dups(spark, config)
+    held = spark.read.format("delta").load(str(out / "pairs")).select("run_id").distinct().collect()
+    assert len(held) == 2
+    assert not any((out / delta.STAGED).iterdir())
+
+    # the other format on this OUTPUT is refused before it deletes anything
+    with pytest.raises(IncompatibleOutputError, match="holds delta tables, this run asks for format parquet"):
+        run_dups(spark, DupsConfig(str(hashes), str(out), threshold=10))
+    assert rows_of(read_dups(spark, str(out)).pairs) == pairs
+
+    matched = tmp_path / "matched"
+    run = run_match(spark, str(source / "copy0.png"), str(hashes), str(matched), MatchConfig(format="delta"))
+    assert run.written >= 2  # the copy and its original
+    assert rows_of(read_matches(spark, str(matched))) == latest_sql(spark, matched, "matches")
+    again = run_match(
+        spark, str(source / "copy0.png"), str(hashes), str(matched), MatchConfig(format="delta")
+    )
+    assert again.written == run.written
+    assert len(read_matches(spark, str(matched)).collect()) == run.written
+
+
+def test_a_killed_dups_run_leaves_the_previous_result_and_a_second_writer_is_refused(
+    spark, needs_delta, tmp_path
+):
+    from sparkhash.dedup.job import DupsConfig, run_dups
+    from sparkhash.dedup.output import read_dups
+
+    _, hashes = lake_with_duplicates(spark, tmp_path, seed=71)
+    out, pause = tmp_path / "dups", tmp_path / "pause"
+    config = DupsConfig(str(hashes), str(out), threshold=10, format="delta")
+    previous = run_dups(spark, config)
+    pairs = rows_of(read_dups(spark, str(out)).pairs)
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "sparkhash.cli", "dups", str(hashes), str(out), "--threshold", "10",
+         "--format", "delta", "--master", "local[1]"],
+        env=child_env(f"dups-delta-after-pairs=pause:{pause}"),  # its pairs appended, no record
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while not (pause / "reached").exists():
+            assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()
+            time.sleep(0.2)
+        with pytest.raises(lease.LeaseHeld, match="is being written by run"):
+            run_dups(spark, config)
+        # the killed run's pairs are in the Delta table, but no reader takes them
+        held = {r[0] for r in spark.read.format("delta").load(str(out / "pairs")).select("run_id").collect()}
+        assert len(held) == 2
+        assert read_dups(spark, str(out)).run_id == previous.run_id
+        assert rows_of(read_dups(spark, str(out)).pairs) == pairs == latest_sql(spark, out, "pairs")
+    finally:
+        killed.kill()  # kill -9 while it holds the lease, mid-commit
+        killed.communicate()
+    # the next run takes over the dead run's lease and deletes the killed run's rows
+    after = run_dups(spark, config)
+    result = read_dups(spark, str(out))
+    assert result.run_id == after.run_id and rows_of(result.pairs) == pairs
+    for name in ("pairs", "clusters", "groups", "remove"):
+        runs = {r[0] for r in spark.read.format("delta").load(str(out / name)).select("run_id").collect()}
+        assert runs <= {previous.run_id, after.run_id}, name
+        assert latest_sql(spark, out, name) == rows_of(getattr(result, name)), name
+
+
+# ------------------------------------------------------------------ catalog tables
+
+
+def test_table_prefix_is_checked_before_spark(tmp_path):
+    from sparkhash.dedup.job import DupsConfig
+    from sparkhash.dedup.job import check_config as check_dups
+    from sparkhash.errors import UsageError
+    from sparkhash.spark.hash_job import check_config
+
+    with pytest.raises(UsageError, match="table_prefix registers Delta tables: it needs format delta"):
+        check_config(HashJobConfig(str(tmp_path), str(tmp_path / "o"), table_prefix="default.img_"))
+    with pytest.raises(UsageError, match="table_prefix must be"):
+        check_dups(DupsConfig("h", str(tmp_path / "o"), format="delta", table_prefix="a.b.c.d"))
+
+
+def test_table_prefix_registers_the_tables_in_the_catalog(spark, needs_delta, tmp_path):
+    from sparkhash.dedup.job import DupsConfig, run_dups
+    from sparkhash.dedup.output import read_dups
+    from sparkhash.errors import UsageError
+
+    source, hashes = tmp_path / "in", tmp_path / "hashes"
+    images(source, 2, seed=81)
+    prefix = "default.t81_"
+    try:
+        config = HashJobConfig(
+            str(source), str(hashes), algorithms=("phash",), format="delta", table_prefix=prefix
+        )
+        run_hash_job(spark, config)
+        assert spark.read.table("default.t81_hashes").count() == 2
+        assert spark.sql("SELECT count(*) FROM default.t81_hashes").first()[0] == 2
+        images(source / "more", 1, seed=82)
+        run_hash_job(spark, config)  # the next MERGE goes into the registered table
+        assert spark.sql("SELECT count(*) FROM default.t81_hashes").first()[0] == 3
+        assert "MERGE" in [r.operation for r in spark.sql("DESCRIBE HISTORY default.t81_hashes").collect()]
+
+        run_dups(spark, DupsConfig(str(hashes), str(tmp_path / "dups"), format="delta", table_prefix=prefix))
+        result = read_dups(spark, str(tmp_path / "dups"))
+        named = spark.sql(f"SELECT * FROM default.t81_clusters WHERE run_id = '{result.run_id}'")
+        assert rows_of(named.drop("run_id")) == rows_of(result.clusters)
+
+        # the names are taken by these tables: another OUTPUT is refused before any work
+        other = tmp_path / "other"
+        with pytest.raises(UsageError, match="exists for .*choose another table_prefix"):
+            run_hash_job(spark, HashJobConfig(str(source), str(other), format="delta", table_prefix=prefix))
+        assert not (other / "hashes").exists()
+    finally:
+        for table in ("hashes", "segments", "pairs", "clusters", "groups", "remove"):
+            spark.sql(f"DROP TABLE IF EXISTS {prefix}{table}")
+
+
+# ------------------------------------------------------------------ incremental dups from the change data feed
+
+
+def test_incremental_dups_reads_the_new_hashes_from_the_change_data_feed(spark, needs_delta, tmp_path):
+    import shutil
+
+    from sparkhash.dedup.job import DupsConfig, run_dups
+
+    source, hashes = lake_with_duplicates(spark, tmp_path, seed=91)
+    detail = spark.sql(f"DESCRIBE DETAIL delta.`{hashes}/hashes`").first()
+    assert detail["properties"].get("delta.enableChangeDataFeed") == "true"
+    first = tables.committed_runs(spark, str(hashes))[-1].run_id
+    full = DupsConfig(str(hashes), str(tmp_path / "full"), threshold=10)
+    run_dups(spark, full)
+
+    # a new copy, a changed file and a deleted one: the feed gives exactly the new current rows
+    shutil.copy(source / "copy0.png", source / "copy0b.png")
+    Image.new("RGB", (48, 40), (250, 10, 10)).save(source / "small1.jpg")
+    os.utime(source / "small1.jpg", (time.time() + 5, time.time() + 5))
+    removed = next((source / "sub").iterdir())
+    removed.unlink()
+    run_hash_job(spark, HashJobConfig(str(source), str(hashes), algorithms=("phash",), format="delta"))
+    new = tables.new_hash_rows(spark, str(hashes), first)
+    current = tables.read_hashes(spark, str(hashes))
+    assert rows_of(new) == rows_of(current.where(current.run_id > first))
+    assert sorted(r.path for r in new.collect()) == sorted(
+        file_uri(source / n) for n in ("copy0b.png", "small1.jpg")
+    )
+
+    # incremental dups on it finds the new file's pairs as a full run does
+    step = run_dups(
+        spark,
+        DupsConfig(
+            str(hashes), str(tmp_path / "inc"), threshold=10, previous=full.output, previous_run=first
+        ),
+    )
+    assert any("change data feed" in line for line in step.plans), step.plans
+    again = run_dups(spark, DupsConfig(str(hashes), str(tmp_path / "full2"), threshold=10))
+    columns = ["path_a", "path_b", "algorithm", "distance"]
+    copy = file_uri(source / "copy0b.png")
+
+    def with_copy(pairs):
+        return rows_of(pairs.where((pairs.path_a == copy) | (pairs.path_b == copy)).select(*columns))
+
+    assert len(with_copy(again.pairs)) == 2  # its original and the first copy
+    assert with_copy(step.pairs) == with_copy(again.pairs)
+
+
+def test_a_replayed_micro_batch_writes_nothing_twice(spark, needs_delta, tmp_path):
+    """foreachBatch's function run again for a batch whose commit is in the table (Spark
+    replays a batch whose run committed before the crash that kept Spark from recording it):
+    the batch id is the commit's txnVersion, so the replay writes nothing, even when a file of
+    the batch changed meanwhile (which a plain re-run would hash again)."""
+    from sparkhash.spark.stream import StreamConfig, commit_batch
+
+    source, output, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"
+    files = images(source, 2, seed=95)
+    config = StreamConfig(
+        HashJobConfig(str(source), str(output), algorithms=("phash",), format="delta"), str(checkpoint)
+    )
+    batch = spark.createDataFrame([(file_uri(p),) for p in files], "path string")
+    first = commit_batch(spark, config, batch, 7)
+    assert first.hashed == 2
+    rows, versions = current(spark, output), len(history(spark, output))
+    assert json.loads(history(spark, output)[-1].userMetadata)["txn"][1] == 7
+
+    Image.new("RGB", (48, 40), (10, 250, 10)).save(files[0])
+    os.utime(files[0], (time.time() + 5, time.time() + 5))
+    replay = commit_batch(spark, config, batch, 7)
+    assert replay.run_id is None and replay.hashed == 0
+    assert len(history(spark, output)) == versions and current(spark, output) == rows
+    assert len(tables.committed_runs(spark, str(output))) == 1
+
+    later = commit_batch(spark, config, batch, 8)  # the next batch with that file does hash it
+    assert later.hashed == 1

@@ -91,6 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the tables' format: parquet (default) or delta (Delta Lake tables, incremental runs "
         "MERGE by path; needs Delta on the Spark session, built into Databricks)",
     )
+    parser.add_argument(
+        "--table-prefix",
+        default=default(HashJobConfig, "table_prefix"),
+        metavar="[CATALOG.][SCHEMA.]PREFIX",
+        help="--format delta: also register the tables in the catalog as PREFIX + hashes, segments "
+        "(e.g. main.media.img_ -> main.media.img_hashes)",
+    )
     add_hash_params(parser.add_argument_group("hash parameters (imagehash's defaults)"))
     stream = parser.add_argument_group(
         "streaming: hash new files as they land, one committed run per micro-batch"
@@ -163,6 +170,7 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
         retry_errors=args.retry_errors,
         follow_symlinks=args.follow_symlinks,
         format=args.format,
+        table_prefix=args.table_prefix,
     )
 
 
@@ -191,6 +199,8 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
             algorithm=args.dups_algorithm,
             threshold=args.dups_threshold,
             keep=args.keep,
+            format=job.format,  # the dups tables in the hash tables' format (and catalog)
+            table_prefix=job.table_prefix,
         )
         keep_policy(dups_config)  # a bad policy is refused before Spark starts
         dups = dups_after_each_batch(

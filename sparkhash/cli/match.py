@@ -17,6 +17,7 @@ from sparkhash.dedup.match import (
     check_query,
     run_match,
 )
+from sparkhash.spark.delta import FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +60,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-recursive", action="store_true", help="image queries: do not search sub-directories"
     )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=default(MatchConfig, "format"),
+        help="the matches table's format: parquet (default) or delta (a Delta table with a run_id "
+        "column; needs Delta on the Spark session, built into Databricks)",
+    )
+    parser.add_argument(
+        "--table-prefix",
+        default=default(MatchConfig, "table_prefix"),
+        metavar="[CATALOG.][SCHEMA.]PREFIX",
+        help="--format delta: also register the matches table in the catalog as PREFIX + matches",
+    )
     add_spark_arguments(parser)
 
 
@@ -73,6 +87,8 @@ def config_from_args(args: argparse.Namespace) -> MatchConfig:
         region_cutoff=args.region_cutoff,
         name_filter=args.name_filter,
         recursive=not args.no_recursive,
+        format=args.format,
+        table_prefix=args.table_prefix,
     )
 
 

@@ -30,15 +30,15 @@ from sparkhash.dedup.keep import (
     with_keep_policy,
 )
 from sparkhash.dedup.matchers import GROUPS_DDL, Previous, matcher_for
-from sparkhash.dedup.output import read_dups, remove_old_runs, write_dups
+from sparkhash.dedup.output import dups_store, read_dups, remove_old_runs, write_dups
 from sparkhash.dedup.pairs import DEFAULT_EXPAND_LIMIT, checked_params
 from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, DEFAULT_RECALL, hash_bits, threshold_or_default
 from sparkhash.errors import UsageError
-from sparkhash.spark import lease, preflight
+from sparkhash.spark import delta, lease, preflight
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.schemas import conform_pairs
-from sparkhash.spark.tables import SEGMENTS, committed_runs, read_hash_output
+from sparkhash.spark.tables import SEGMENTS, committed_runs, new_hash_rows, read_hash_output
 
 _PREVIOUS_FIELDS = ("previous", "previous_hashes", "previous_run")
 _PREVIOUS_NEEDS = "previous needs previous_hashes or previous_run"
@@ -75,6 +75,11 @@ class DupsConfig:
     previous_run: str | None = None
     #: the keep policy, as `parse_policy` reads it; None: the algorithm's default (`keep_policy`)
     keep: str | None = None
+    #: The tables' format: parquet (the run store's directories) or delta (one Delta table per
+    #: table with a `run_id` column: `sparkhash.dedup.output`; needs Delta on the session).
+    format: str = delta.PARQUET
+    #: Format delta: also register the tables in the catalog as `table_prefix + table`.
+    table_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,8 @@ def check_config(config: DupsConfig) -> None:
         )
     if not config.output:
         raise UsageError("no output directory given")
+    delta.check_format(config.format)
+    delta.check_table_prefix(config.table_prefix, config.format)
     preflight.check_output(config.output, "dups")
 
 
@@ -224,7 +231,7 @@ def find_duplicates(
     check_against_hashes(spark, config, hashes)
     old = previous = None
     if args.previous:
-        hashes, old = _split_previous(spark, args, hashes)
+        hashes, old = _split_previous(spark, args, hashes, progress)
         earlier = read_dups(spark, args.previous)
         previous = Previous(earlier.pairs, earlier.clusters)
     record = get(config.algorithm)
@@ -242,7 +249,7 @@ def find_duplicates(
         progress(seg.plan)
         pairs = (
             conform_pairs(pairs)
-            .unionByName(conform_pairs(seg.pairs))
+            .unionByName(conform_pairs(seg.pairs), allowMissingColumns=True)
             .dropDuplicates(["path_a", "path_b", "algorithm"])
         )
         clusters = None
@@ -257,12 +264,18 @@ def find_duplicates(
     return pairs, clusters, groups
 
 
-def _split_previous(spark: SparkSession, args: DupsConfig, hashes: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(new, old) hashes of an incremental run: split at previous_run, or the previous hashes table."""
+def _split_previous(
+    spark: SparkSession, args: DupsConfig, hashes: DataFrame, progress: Progress = no_progress
+) -> tuple[DataFrame, DataFrame]:
+    """(new, old) hashes of an incremental run: split at previous_run (the new rows of a Delta
+    hash OUTPUT from its change data feed), or the previous hashes table."""
     if args.previous_run:
-        return hashes.filter(F.col("run_id") > args.previous_run), hashes.filter(
-            F.col("run_id") <= args.previous_run
-        )
+        old = hashes.filter(F.col("run_id") <= args.previous_run)
+        changed = new_hash_rows(spark, args.hashes, args.previous_run)
+        if changed is not None:
+            progress(f"new hashes: the change data feed of {args.hashes} after run {args.previous_run}")
+            return changed, old
+        return hashes.filter(F.col("run_id") > args.previous_run), old
     if args.previous_hashes:
         return hashes, read_hashes_table(spark, args.previous_hashes)
     raise UsageError(_PREVIOUS_NEEDS, _PREVIOUS_FIELDS)
@@ -283,8 +296,10 @@ def run_dups(
 
     check_config(config)
     policy = keep_policy(config)
+    delta.require_delta(spark, config.format)  # format delta without Delta: one line, no work
+    dups_store(spark, config.output, config.format, config.table_prefix).check_registered()
     with lease.acquire(spark, config.output, "sparkhash dups") as held:
-        remove_old_runs(spark, config.output)  # what killed runs left behind
+        remove_old_runs(spark, config.output, config.format)  # what killed runs left behind
         pairs, clusters, groups = find_duplicates(spark, config, report)
         attributes = keep_attributes(read_hashes_table(spark, config.hashes))
         if config.previous_hashes:
@@ -306,8 +321,10 @@ def run_dups(
             remove=remove_listing(kept, attributes, policy, pairs),
             policy=policy.describe(),
             covered=covered,
+            fmt=config.format,
+            table_prefix=config.table_prefix,
         )
-        remove_old_runs(spark, config.output)
+        remove_old_runs(spark, config.output, config.format)
     result = read_dups(spark, config.output)
     return DupsResult(
         pairs=result.pairs,

@@ -44,7 +44,7 @@ from sparkhash.dedup.plan import DEFAULT_HOT_BUCKET, planner_for, threshold_or_d
 from sparkhash.dedup.robust import find_robust_pairs
 from sparkhash.dedup.segments import segment_cutoff, with_row_labels
 from sparkhash.errors import QueryError
-from sparkhash.spark import preflight
+from sparkhash.spark import delta, preflight
 from sparkhash.spark.api import hash_images
 from sparkhash.spark.read import binary_files
 from sparkhash.spark.record_tables import record_table
@@ -88,6 +88,11 @@ class MatchConfig:
     name_filter: str | None = None
     recursive: bool = True
     hot_bucket: int = DEFAULT_HOT_BUCKET
+    #: The OUTPUT's format: parquet, or delta (a Delta `matches` table with a `run_id` column,
+    #: `sparkhash.dedup.output`; needs Delta on the session).
+    format: str = delta.PARQUET
+    #: Format delta: also register the matches table in the catalog as `table_prefix + matches`.
+    table_prefix: str | None = None
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -101,6 +106,8 @@ class MatchConfig:
             )
         if self.threshold is not None and self.threshold < 0:
             raise QueryError(f"threshold must be >= 0, not {self.threshold}", "threshold")
+        delta.check_format(self.format)
+        delta.check_table_prefix(self.table_prefix, self.format)
 
 
 # ---------------------------------------------------------------------------------- queries
@@ -580,12 +587,21 @@ def run_match(
     a second writer is refused (LeaseHeld), and a run killed while writing leaves the previous
     result readable and whole."""
     check_output(output)
-    check_query(query, config or MatchConfig())
-    store = match_store(spark, output)
+    config = config or MatchConfig()
+    check_query(query, config)
+    delta.require_delta(spark, config.format)  # format delta without Delta: one line, no work
+    store = match_store(spark, output, config.format, config.table_prefix)
+    store.check_registered()
     with store.acquire() as held:
         store.collect_garbage()  # what killed runs left behind
         written, queries = write_matches(
-            spark, output, held.run_id, match(spark, query, hashes, config), held.check
+            spark,
+            output,
+            held.run_id,
+            match(spark, query, hashes, config),
+            held.check,
+            config.format,
+            config.table_prefix,
         )
         store.collect_garbage()
     return MatchResult(read_matches(spark, output), written, queries, store.output, held.run_id)

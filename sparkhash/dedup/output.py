@@ -18,6 +18,25 @@ PAIRS_SCHEMA's columns (`conform_pairs`: those an older sparkhash did not write 
 `clusters/` and `groups/` tables, or a plain `matches/` table (written by older versions, or
 by hand), is read as it is. The committing run then deletes uncommitted runs' files, those
 plain tables, and all but the previous committed run (a reader may still be reading it).
+
+With format delta (`format="delta"`, `--format delta`) each table is one Delta table with a
+`run_id` column, which plain Spark reads:
+
+    OUTPUT/pairs/  OUTPUT/clusters/  OUTPUT/groups/  OUTPUT/remove/     (dups)
+    OUTPUT/matches/                                                    (match)
+    OUTPUT/commits/run_id=<run_id>/*.json   the commit records, as for Parquet
+    OUTPUT/staged/run=<run_id>/<table>/     a run's rows until its commit appends them
+
+A run's rows are staged, then appended to each Delta table (idempotent: `txnAppId`
+`sparkhash dups` / `sparkhash match`, `txnVersion` from the run id), then its record is
+written. The result is the rows of the latest committed run, in every table together:
+`read_dups` / `read_matches` take them, and so does plain SQL with
+
+    SELECT * FROM delta.`OUTPUT/pairs`
+    WHERE run_id = (SELECT max(run_id) FROM json.`OUTPUT/commits`)
+
+Rows of a run killed before its record are never read so, and the next run deletes them
+(with the rows of committed runs but the last KEEP_RUNS) in a Delta DELETE.
 """
 
 from __future__ import annotations
@@ -31,6 +50,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from sparkhash.errors import UsageError
+from sparkhash.spark import delta
 from sparkhash.spark.runs import Layout, RunStore
 from sparkhash.spark.schemas import conform_pairs
 from sparkhash.spark.tables import normalise_output, path_exists
@@ -82,14 +102,27 @@ MATCH_LAYOUT = Layout(
 )
 
 
-def dups_store(spark: SparkSession, output: str) -> RunStore:
-    """The run store of a dups OUTPUT."""
-    return RunStore(spark, output, DUPS_LAYOUT)
+def _store(
+    spark: SparkSession, output: str, layout: Layout, fmt: str | None, table_prefix: str | None
+) -> RunStore:
+    if fmt is None:  # a reader: the format of the tables OUTPUT holds
+        fmt = RunStore(spark, output, layout).held_format()
+    return RunStore(spark, output, layout, fmt, table_prefix)
 
 
-def match_store(spark: SparkSession, output: str) -> RunStore:
-    """The run store of a match OUTPUT."""
-    return RunStore(spark, output, MATCH_LAYOUT)
+def dups_store(
+    spark: SparkSession, output: str, fmt: str | None = None, table_prefix: str | None = None
+) -> RunStore:
+    """The run store of a dups OUTPUT in format `fmt` (None: the format OUTPUT holds); format
+    delta with `table_prefix`: its tables are registered as `table_prefix + table` too."""
+    return _store(spark, output, DUPS_LAYOUT, fmt, table_prefix)
+
+
+def match_store(
+    spark: SparkSession, output: str, fmt: str | None = None, table_prefix: str | None = None
+) -> RunStore:
+    """The run store of a match OUTPUT (see `dups_store`)."""
+    return _store(spark, output, MATCH_LAYOUT, fmt, table_prefix)
 
 
 def _now() -> str:
@@ -126,8 +159,7 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
     latest = store.latest()
     if latest:
         tables = {name: store.read(name, [latest]) for name in TABLES}
-        has_remove = path_exists(spark, store.table_dir(REMOVE, latest))
-        remove = store.read(REMOVE, [latest]) if has_remove else None
+        remove = store.read(REMOVE, [latest]) if store.has_table(REMOVE, latest) else None
         record = store.record(latest)
         return DupsTables(
             conform_pairs(tables[PAIRS]),
@@ -138,7 +170,7 @@ def read_dups(spark: SparkSession, location: str) -> DupsTables:
             record["keep"] if record is not None else None,
             record["covered"] if record is not None else None,
         )
-    if not path_exists(spark, f"{base}/{PAIRS}"):
+    if store.format == delta.DELTA or not path_exists(spark, f"{base}/{PAIRS}"):
         raise UsageError(f"{location} is not a `sparkhash dups` OUTPUT (no committed run, no pairs table)")
     groups = f"{base}/{GROUPS}"
     return DupsTables(
@@ -160,12 +192,15 @@ def write_dups(
     remove: DataFrame | None = None,
     policy: str | None = None,
     covered: str | None = None,
+    fmt: str = delta.PARQUET,
+    table_prefix: str | None = None,
 ) -> int:
     """Write one run's tables under its run directory, then its commit record; returns the
     number of pairs. Call while holding OUTPUT's lease (the run id is the lease's);
     `before_commit` may raise to stop the commit (`Lease.check`). `remove`, `policy` and
-    `covered` become visible with the rest (see `DupsTables`)."""
-    store = dups_store(spark, output)
+    `covered` become visible with the rest (see `DupsTables`). `fmt`: the tables' format
+    (delta: registered as `table_prefix + table` too, if given)."""
+    store = dups_store(spark, output, fmt, table_prefix)
     frames = [(PAIRS, pairs), (CLUSTERS, clusters), (GROUPS, groups)]
     if remove is not None:
         frames.append((REMOVE, remove))
@@ -177,10 +212,11 @@ def write_dups(
     return written
 
 
-def remove_old_runs(spark: SparkSession, output: str) -> None:
+def remove_old_runs(spark: SparkSession, output: str, fmt: str = delta.PARQUET) -> None:
     """Delete uncommitted runs, committed runs but the last KEEP_RUNS, and plain tables of an
-    older layout (`RunStore.collect_garbage`). Call while holding OUTPUT's lease."""
-    dups_store(spark, output).collect_garbage()
+    older layout (`RunStore.collect_garbage`; IncompatibleOutputError when OUTPUT holds tables
+    of the other format). Call while holding OUTPUT's lease."""
+    dups_store(spark, output, fmt).collect_garbage()
 
 
 def write_matches(
@@ -189,10 +225,12 @@ def write_matches(
     run_id: str,
     matches: DataFrame,
     before_commit: Callable[[], None] = lambda: None,
+    fmt: str = delta.PARQUET,
+    table_prefix: str | None = None,
 ) -> tuple[int, int]:
     """Write one match run's table, then its commit record; returns (matches, distinct
     queries matched). Call while holding OUTPUT's lease (the run id is the lease's)."""
-    store = match_store(spark, output)
+    store = match_store(spark, output, fmt, table_prefix)
     written = spark.read.parquet(store.write_table(matches, MATCHES, run_id))
     row = written.agg(F.count(F.lit(1)).alias("n"), F.countDistinct("query").alias("q")).first()
     counts = int(row["n"]), int(row["q"])
@@ -208,6 +246,6 @@ def read_matches(spark: SparkSession, location: str) -> DataFrame:
     if latest:
         return store.read(MATCHES, [latest])
     plain = f"{store.output}/{MATCHES}"
-    if not path_exists(spark, plain):
+    if store.format == delta.DELTA or not path_exists(spark, plain):
         raise UsageError(f"{location} is not a `sparkhash match` OUTPUT (no committed run, no matches table)")
     return spark.read.parquet(plain)

@@ -24,6 +24,7 @@ OUTPUT's lease still serialises writers.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame, SparkSession
@@ -41,6 +42,16 @@ STAGED = "staged"
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+
+#: Session setting: table properties of the Delta tables created meanwhile (the change data
+#: feed is on for every table sparkhash creates: incremental dups reads the new hashes from it).
+CDF_DEFAULT = "spark.databricks.delta.properties.defaults.enableChangeDataFeed"
+#: The change data feed's own columns.
+CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+
+#: The userMetadata key naming a commit's (txnAppId, txnVersion) when a stream's micro-batch
+#: gives them (`sparkhash.spark.stream`): a replayed batch finds its commit by it.
+TXN_META = "txn"
 
 #: What a session needs for Delta (open source Delta Lake; Databricks has it built in).
 DELTA_SESSION_SETTINGS = {
@@ -79,6 +90,91 @@ def require_delta(spark: SparkSession, fmt: str) -> None:
         )
 
 
+#: A table prefix: up to two dot-separated names (catalog, schema), then the tables' prefix.
+_PREFIX = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.){0,2}[A-Za-z0-9_]*$")
+
+
+def check_table_prefix(prefix: str | None, fmt: str) -> None:
+    """Refuse (UsageError naming `table_prefix`) a prefix that is not `[catalog.][schema.]prefix_`
+    or is given without format delta."""
+    if prefix is None:
+        return
+    if not prefix or not _PREFIX.match(prefix):  # "main.media." names main.media.hashes, …
+        raise UsageError(
+            f"table_prefix must be [CATALOG.][SCHEMA.]PREFIX (letters, digits, _), not {prefix!r}",
+            "table_prefix",
+        )
+    if fmt != DELTA:
+        raise UsageError(
+            "table_prefix registers Delta tables: it needs format delta", ("table_prefix", "format")
+        )
+
+
+def table_name(prefix: str, table: str) -> str:
+    """The quoted catalog name of `table` under `prefix` (`a.b.img_` + hashes: `a`.`b`.`img_hashes`)."""
+    parts = (prefix + table).split(".")
+    return ".".join(f"`{p}`" for p in parts)
+
+
+def registered_location(spark: SparkSession, name: str) -> str | None:
+    """The location of the catalog table `name` (quoted), or None when there is no such table."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.sql(f"DESCRIBE DETAIL {name}").first()["location"]
+    except AnalysisException as exc:
+        if "TABLE_OR_VIEW_NOT_FOUND" in str(exc) or "SCHEMA_NOT_FOUND" in str(exc) or "not found" in str(exc):
+            return None
+        raise
+
+
+def same_location(a: str, b: str) -> bool:
+    """Whether two table locations name the same directory (`file:/x/` and `/x` do)."""
+
+    def norm(location: str) -> str:
+        location = location.rstrip("/")
+        for scheme in ("file://", "file:"):
+            if location.startswith(scheme):
+                return location[len(scheme) :] or "/"
+        return location
+
+    return norm(a) == norm(b)
+
+
+def check_registered(spark: SparkSession, prefix: str, tables: dict[str, str]) -> None:
+    """Refuse (UsageError naming `table_prefix`) a name of `tables` (table -> path) that the
+    catalog already has for another location."""
+    for table, path in tables.items():
+        name = table_name(prefix, table)
+        location = registered_location(spark, name)
+        if location is not None and not same_location(location, path):
+            raise UsageError(
+                f"table {name.replace('`', '')} exists for {location}, not {path}: choose another table_prefix",
+                "table_prefix",
+            )
+
+
+def register(spark: SparkSession, prefix: str, tables: dict[str, str]) -> list[str]:
+    """Register the Delta tables (table -> path) that exist as catalog tables named
+    `prefix + table`, over their location (`CREATE TABLE IF NOT EXISTS … USING DELTA
+    LOCATION`); returns the names. Plain Spark SQL then reads them by name."""
+    names = []
+    for table, path in tables.items():
+        if not is_delta_table(spark, path):
+            continue
+        name = table_name(prefix, table)
+        location = path.replace("'", "\\'")
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING DELTA LOCATION '{location}'")
+        names.append(name.replace("`", ""))
+    return names
+
+
+def stream_app_id(checkpoint: str) -> str:
+    """The txnAppId of a hash stream's micro-batch commits: one per checkpoint (its batch ids
+    are the txnVersions)."""
+    return f"sparkhash hash stream {checkpoint.rstrip('/')}"
+
+
 def txn_version(run_id: str) -> int:
     """A run's Delta `txnVersion`: its id's UTC time in microseconds (ids sort in commit order)."""
     stamp = datetime.strptime(run_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)
@@ -87,19 +183,26 @@ def txn_version(run_id: str) -> int:
 
 def is_delta_table(spark: SparkSession, path: str) -> bool:
     """Whether `path` holds a Delta table (its `_delta_log`)."""
+    from sparkhash.spark.paths import local_path
     from sparkhash.spark.tables import path_exists
 
-    return path_exists(spark, f"{path}/_delta_log")
+    if not path_exists(spark, f"{path}/_delta_log"):
+        return False
+    if local_path(path) is not None or getattr(spark, "_jvm", None) is not None:
+        return True
+    # Spark Connect with a path only the server sees: path_exists cannot tell, Delta can
+    try:
+        spark.read.format(DELTA).load(path).schema  # noqa: B018
+    except Exception:  # noqa: BLE001 - not a Delta table (or no Delta on the server)
+        return False
+    return True
 
 
-class _Txn:
-    """Session settings of one idempotent Delta write, unset afterwards."""
+class _Settings:
+    """Session settings for one Delta write, unset afterwards."""
 
-    def __init__(self, spark: SparkSession, app_id: str, version: int, metadata: dict | None) -> None:
-        self.spark = spark
-        self.settings = {TXN_APP_ID: app_id, TXN_VERSION: str(version)}
-        if metadata is not None:
-            self.settings[USER_METADATA] = json.dumps(metadata, sort_keys=True)
+    def __init__(self, spark: SparkSession, settings: dict[str, str]) -> None:
+        self.spark, self.settings = spark, settings
 
     def __enter__(self) -> None:
         for key, value in self.settings.items():
@@ -110,16 +213,39 @@ class _Txn:
             self.spark.conf.unset(key)
 
 
-def append(frame: DataFrame, path: str, app_id: str, version: int) -> None:
-    """Append `frame` to the Delta table at `path` (made if absent), once per (app_id, version)."""
-    (
+def _txn(spark: SparkSession, app_id: str, version: int, metadata: dict | None) -> _Settings:
+    """The session settings of one idempotent SQL write (MERGE) carrying `metadata`."""
+    settings = {TXN_APP_ID: app_id, TXN_VERSION: str(version)}
+    if metadata is not None:
+        settings[USER_METADATA] = json.dumps(metadata, sort_keys=True)
+    return _Settings(spark, settings)
+
+
+def _creating(spark: SparkSession) -> _Settings:
+    """Tables created meanwhile get the change data feed (`CDF_DEFAULT`)."""
+    return _Settings(spark, {CDF_DEFAULT: "true"})
+
+
+def append(frame: DataFrame, path: str, app_id: str, version: int, metadata: dict | None = None) -> None:
+    """Append `frame` to the Delta table at `path` (made if absent), once per (app_id, version);
+    the commit's userMetadata is `metadata` (JSON), if given."""
+    writer = (
         frame.write.format(DELTA)
         .mode("append")
         .option("txnAppId", app_id)
         .option("txnVersion", str(version))
         .option("mergeSchema", "true")
-        .save(path)
     )
+    if metadata is not None:
+        writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True))
+    with _creating(frame.sparkSession):
+        writer.save(path)
+
+
+def delete_runs(spark: SparkSession, path: str, run_ids: list[str]) -> None:
+    """Delete the rows of these runs (`run_id` column) from the Delta table at `path`."""
+    listed = ", ".join("'" + r.replace("'", "''") + "'" for r in run_ids)
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE run_id IN ({listed})")
 
 
 def merge_current(
@@ -136,14 +262,15 @@ def merge_current(
     the first commit. Skipped by Delta when (app_id, version) was committed already; the
     commit's userMetadata is `metadata` (JSON)."""
     if not is_delta_table(spark, path):
-        (
-            frame.write.format(DELTA)
-            .mode("append")
-            .option("txnAppId", app_id)
-            .option("txnVersion", str(version))
-            .option("userMetadata", json.dumps(metadata, sort_keys=True))
-            .save(path)
-        )
+        with _creating(spark):
+            (
+                frame.write.format(DELTA)
+                .mode("append")
+                .option("txnAppId", app_id)
+                .option("txnVersion", str(version))
+                .option("userMetadata", json.dumps(metadata, sort_keys=True))
+                .save(path)
+            )
         return
     columns = frame.columns
     held = set(spark.read.format(DELTA).load(path).columns)
@@ -165,7 +292,7 @@ def merge_current(
     names = ", ".join(f"`{c}`" for c in columns)
     values = ", ".join(f"s.`{c}`" for c in columns)
     try:
-        with _Txn(spark, app_id, version, metadata):
+        with _txn(spark, app_id, version, metadata):
             spark.sql(
                 f"MERGE INTO delta.`{path}` t USING {view} s ON t.path = s.path "
                 "WHEN MATCHED AND s._sparkhash_gone THEN DELETE "
@@ -194,3 +321,49 @@ def committed_metadata(spark: SparkSession, path: str, limit: int = 50) -> list[
         except ValueError:
             continue
     return found
+
+
+def changes_after(spark: SparkSession, path: str, run_id: str, key: str = "path") -> DataFrame | None:
+    """The rows of the Delta table at `path` written by the commits after the one carrying run
+    `run_id` (its userMetadata), as they are now: from the table's change data feed, the latest
+    change of every `key`, deleted ones left out (the table's columns only). None when the feed
+    cannot say: no such commit in the history, or no change data feed for those versions
+    (a table made before it was switched on, or vacuumed)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "userMetadata").collect()
+    if not history:
+        return None
+    latest = max(row["version"] for row in history)
+    found = None
+    for row in history:
+        try:
+            meta = json.loads(row["userMetadata"]) if row["userMetadata"] else {}
+        except ValueError:
+            continue
+        if isinstance(meta, dict) and meta.get("run_id") == run_id:
+            found = row["version"] if found is None else max(found, row["version"])
+    if found is None:
+        return None
+    table = spark.read.format(DELTA).option("versionAsOf", latest).load(path)
+    if found >= latest:
+        return table.limit(0)
+    try:
+        feed = (
+            spark.read.format(DELTA)
+            .option("readChangeFeed", "true")
+            .option("startingVersion", found + 1)
+            .option("endingVersion", latest)
+            .load(path)
+        )
+        feed.schema  # noqa: B018 - resolves the read: a feed missing for the range fails here
+    except Exception:  # noqa: BLE001 - no change data for those versions: the caller falls back
+        return None
+    last = Window.partitionBy(key).orderBy(F.col("_commit_version").desc())
+    return (
+        feed.where(F.col("_change_type") != "update_preimage")
+        .withColumn("_sparkhash_rank", F.row_number().over(last))
+        .where("_sparkhash_rank = 1 AND _change_type != 'delete'")
+        .select(*table.columns)
+    )

@@ -77,6 +77,12 @@ class HashJobConfig:
     #: The tables' format: parquet (the run store's directories) or delta (Delta tables, the
     #: current rows MERGEd by path: `sparkhash.spark.delta`; needs Delta on the session).
     format: str = delta.PARQUET
+    #: Format delta: also register the tables in the catalog as `table_prefix + table`
+    #: (`catalog.schema.img_` -> catalog.schema.img_hashes, …; None: path tables only).
+    table_prefix: str | None = None
+    #: Format delta, a stream's micro-batch: the (txnAppId, txnVersion) of its commit. A batch
+    #: whose commit is there already (a replay after a crash) writes nothing.
+    delta_txn: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -119,20 +125,24 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
     check_config(config)
     params = params_json(config.params, config.decode_options)
     delta.require_delta(spark, config.format)
+    store = tables.run_store(spark, output, config.format, config.table_prefix)
+    store.check_registered()  # catalog names taken by other tables: refused before any work
     max_file_bytes = config.max_file_bytes or int(
         spark.conf.get(MAX_FILE_BYTES_CONF, str(DEFAULT_MAX_FILE_BYTES))
     )
     # Resolved (and their parameters checked) before the lease too, so a refused run creates
     # nothing; then again under the lease, where the runs cannot change.
     run_algorithms(config, tables.committed_runs(spark, output))
-    with tables.run_store(spark, output, config.format).acquire() as held:
+    with store.acquire() as held:
         runs = tables.committed_runs(spark, output)
         check_format_compatible(spark, runs, config.format, output)
         algorithms = run_algorithms(config, runs)
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(spark, output, [r.run_id for r in runs], config.format)
         runs = tables.committed_runs(spark, output)  # with records a killed Delta commit left to write
-        return _hash_run(
+        if config.delta_txn is not None and store.txn_committed(config.delta_txn):
+            return JobSummary(0, 0, 0, 0, time.perf_counter() - started, None, output)  # a replay
+        summary = _hash_run(
             spark,
             config,
             output,
@@ -143,6 +153,8 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
             started,
             _lacking(runs, algorithms),
         )
+        store.register_tables()  # also after a run with nothing new (or a killed one's commit)
+        return summary
 
 
 def check_format_compatible(spark: SparkSession, runs: list, fmt: str, output: str) -> None:
@@ -165,6 +177,7 @@ def check_config(config: HashJobConfig) -> tuple[str, ...] | None:
     elif _new_local_output(config.output):  # it will get the defaults: check them now
         check_hash_params(config.params, normalise_algorithms(DEFAULT_ALGORITHMS))
     delta.check_format(config.format)
+    delta.check_table_prefix(config.table_prefix, config.format)
     check_at_least(config.max_file_bytes, 1, "max_file_bytes")
     check_at_least(config.decode_options.max_pixels, 1, "max_pixels")
     preflight.check_output(config.output, "hash", config.input)
@@ -327,7 +340,7 @@ def _hash_run(
         vanished=len(vanished),
     )
     tables.commit_run(
-        spark, output, record, held.check, config.format
+        spark, output, record, held.check, config.format, config.delta_txn
     )  # a run that lost its lease commits nothing
     return JobSummary(
         files_seen,

@@ -20,9 +20,11 @@ from sparkhash.spark.tables import normalise_output
 #: Entries a `sparkhash hash` OUTPUT may hold.
 HASH_OUTPUT_ENTRIES = frozenset({"hashes", "segments", "removed", "runs", "staged", "_staging", "_lease"})
 #: Entries a `sparkhash dups` OUTPUT may hold (besides run=<id> directories).
-DUPS_OUTPUT_ENTRIES = frozenset({"pairs", "clusters", "groups", "commits", "_lease", "_SUCCESS"})
+DUPS_OUTPUT_ENTRIES = frozenset(
+    {"pairs", "clusters", "groups", "remove", "commits", "staged", "_lease", "_SUCCESS"}
+)
 #: Entries a `sparkhash match` OUTPUT may hold (besides run=<id> directories).
-MATCH_OUTPUT_ENTRIES = frozenset({"matches", "commits", "_lease", "_SUCCESS"})
+MATCH_OUTPUT_ENTRIES = frozenset({"matches", "commits", "staged", "_lease", "_SUCCESS"})
 
 _GLOB = set("*?[]{}")
 

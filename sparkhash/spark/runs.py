@@ -21,9 +21,14 @@ Spark task: Spark's output committer moves it into place whole or not at all, so
 committed exactly when its record directory holds a visible `.json` file.
 
 With format delta (`sparkhash.spark.delta`) the run's tables are staged under `staged/` and
-its commit first MERGEs them into Delta tables (`Layout.current`, `Layout.gone`): one Delta
-commit that carries the record as `userMetadata`, which the next run's garbage collection
-writes back as the record if the run died before writing it.
+its commit first moves them into one Delta table per table, `OUTPUT/<table>`, with a `run_id`
+column. The hash output MERGEs its current rows by path (`Layout.current`, `Layout.gone`): one
+Delta commit that carries the record as `userMetadata`, which the next run's garbage
+collection writes back as the record if the run died before writing it. Dups and match
+outputs append the run's rows to each table (idempotent, one Delta commit per table); their
+result is the rows whose `run_id` is the latest committed run (the record, written last, makes
+the run's tables visible together), and garbage collection deletes the rows of uncommitted
+runs and of committed runs beyond `keep` with a Delta DELETE.
 
 Listing and garbage collection go through the lease's `Store` (the driver's file system, or
 any Hadoop file system on classic Spark). Under Spark Connect with an OUTPUT only the server
@@ -41,6 +46,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
+from sparkhash.errors import IncompatibleOutputError
 from sparkhash.spark import delta, lease
 from sparkhash.spark.faults import fault_point
 from sparkhash.spark.paths import is_path_not_found, normalise_output
@@ -92,8 +98,17 @@ class Layout:
 class RunStore:
     """The runs of one OUTPUT laid out as `layout` says (see the module docstring)."""
 
-    def __init__(self, spark: SparkSession, output: str, layout: Layout, fmt: str = delta.PARQUET) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        output: str,
+        layout: Layout,
+        fmt: str = delta.PARQUET,
+        table_prefix: str | None = None,
+    ) -> None:
         self.spark, self.layout, self.format = spark, layout, fmt
+        #: Format delta: the tables are also catalog tables named `table_prefix + table`.
+        self.table_prefix = table_prefix
         self.output = normalise_output(output)
         self._store = lease.store_for(spark, self.output)
         # Delta: a run's rows are staged apart from the Delta tables until its commit merges them
@@ -113,6 +128,22 @@ class RunStore:
         """The Delta table of `table` (format delta)."""
         return f"{self.output}/{table}"
 
+    def delta_tables(self) -> dict[str, str]:
+        """Every table of the layout and its Delta table's path (format delta)."""
+        return {t: self.delta_table(t) for t in self.layout.tables if t != self.layout.gone}
+
+    def check_registered(self) -> None:
+        """With a table prefix: refuse (UsageError naming `table_prefix`) catalog names already
+        taken by tables elsewhere. Before any work."""
+        if self.table_prefix is not None:
+            delta.check_registered(self.spark, self.table_prefix, self.delta_tables())
+
+    def register_tables(self) -> list[str]:
+        """With a table prefix: register OUTPUT's Delta tables in the catalog (idempotent)."""
+        if self.table_prefix is None or self.format != delta.DELTA:
+            return []
+        return delta.register(self.spark, self.table_prefix, self.delta_tables())
+
     def write_table(self, frame: DataFrame, table: str, run_id: str) -> str:
         """Write one run's rows of `table` (Parquet) into its directory; returns the directory.
         Invisible to readers until the run is committed."""
@@ -121,39 +152,51 @@ class RunStore:
         fault_point(f"{self.layout.kind}-after-{table}")
         return target
 
-    def commit(self, run_id: str, values: dict, check: Callable[[], None] = lambda: None) -> None:
+    def commit(
+        self,
+        run_id: str,
+        values: dict,
+        check: Callable[[], None] = lambda: None,
+        txn: tuple[str, int] | None = None,
+    ) -> None:
         """Write the run's commit record (the layout's record fields from `values`), after
         `check()` (`Lease.check`: raises when the run lost its lease, and nothing is committed).
-        From now on readers see the run."""
+        From now on readers see the run. Format delta: `txn` is the (txnAppId, txnVersion) of
+        the current-rows MERGE (a stream's micro-batch), else the run's own."""
         fault_point(f"{self.layout.kind}-before-commit")
         check()  # last, just before the record: a run paused past the lease timeout stops here
         if self.format == delta.DELTA:
-            self._commit_delta(run_id, values)
+            self._commit_delta(run_id, values, txn)
             fault_point(f"{self.layout.kind}-after-delta-commit")
         self._write_record(run_id, values)
         if self.format == delta.DELTA and self._store is not None:
             for path in self._run_paths().get(run_id, []):
                 if path.startswith(f"{self._tables_root}/"):
                     self._store.delete_tree(path)  # merged in: the staged rows are done with
+        self.register_tables()
 
     def _write_record(self, run_id: str, values: dict) -> None:
         schema = self.layout.record_schema
         record = self.spark.createDataFrame([tuple(values.get(f.name) for f in schema.fields)], schema)
         record.coalesce(1).write.mode("overwrite").json(self.layout.record_dir(self.output, run_id))
 
-    def _commit_delta(self, run_id: str, values: dict) -> None:
+    def _commit_delta(self, run_id: str, values: dict, txn: tuple[str, int] | None = None) -> None:
         """Merge the run's staged rows into the Delta tables: appended tables first, then the
-        current-rows table in one MERGE (the run's Delta commit, carrying its record)."""
+        current-rows table in one MERGE (the run's Delta commit, carrying its record; with
+        `txn`, idempotent by it, which its userMetadata names too: `txn_committed`)."""
         app, version = f"sparkhash {self.layout.kind}", delta.txn_version(run_id)
         staged = {
             t: self.table_dir(t, run_id)
             for t in self.layout.tables
             if self._exists(self.table_dir(t, run_id))
         }
+        metadata = {**values, RUN_ID: run_id, "sparkhash": self.layout.kind}
         for table, directory in staged.items():
             if table in (self.layout.current, self.layout.gone):
                 continue
-            delta.append(self._staged_rows(directory, run_id), self.delta_table(table), app, version)
+            delta.append(
+                self._staged_rows(directory, run_id), self.delta_table(table), app, version, metadata
+            )
             fault_point(f"{self.layout.kind}-delta-after-{table}")
         if self.layout.current is None:
             return
@@ -166,14 +209,17 @@ class RunStore:
             rows = self._staged_rows(staged[self.layout.current], run_id)
         else:  # a run that only deletes
             rows = self.spark.read.format(delta.DELTA).load(self.delta_table(self.layout.current)).limit(0)
-        metadata = {**values, RUN_ID: run_id, "sparkhash": self.layout.kind}
+        if txn is not None:
+            app, version = txn
+            metadata = {**metadata, delta.TXN_META: [app, version]}
         delta.merge_current(
             self.spark, rows, gone, self.delta_table(self.layout.current), app, version, metadata
         )
 
     def _staged_rows(self, directory: str, run_id: str) -> DataFrame:
+        """A staged table's rows with the run's id (every Delta table has a `run_id` column)."""
         rows = self.spark.read.parquet(directory)
-        if self.layout.per_table and RUN_ID not in rows.columns:
+        if RUN_ID not in rows.columns:
             rows = rows.withColumn(RUN_ID, F.lit(run_id))
         return rows
 
@@ -184,6 +230,16 @@ class RunStore:
         from sparkhash.spark.tables import path_exists
 
         return path_exists(self.spark, path)
+
+    def txn_committed(self, txn: tuple[str, int]) -> bool:
+        """Format delta: whether a commit with this (txnAppId, txnVersion) (`commit`'s txn, a
+        stream's micro-batch) is in the current-rows table's recent history."""
+        if self.format != delta.DELTA or self.layout.current is None:
+            return False
+        return any(
+            meta.get(delta.TXN_META) == [txn[0], txn[1]]
+            for meta in delta.committed_metadata(self.spark, self.delta_table(self.layout.current))
+        )
 
     def recover_delta_records(self, committed: list[str]) -> list[str]:
         """Delta: write the records of runs whose Delta commit happened but whose record did
@@ -241,11 +297,45 @@ class RunStore:
 
     def read(self, table: str, run_ids: list[str], schema: StructType | None = None) -> DataFrame:
         """The rows of `table` written by these (committed) runs; in the per-table layout with
-        a `run_id` column (the directories' partition column)."""
+        a `run_id` column (the directories' partition column). Format delta: the Delta table's
+        rows of these runs (the same columns)."""
+        if self.format == delta.DELTA:
+            rows = self.spark.read.format(delta.DELTA).load(self.delta_table(table))
+            rows = rows.where(F.col(RUN_ID).isin(list(run_ids)))
+            if schema is not None:
+                rows = rows.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
+            elif not self.layout.per_table:
+                rows = rows.drop(RUN_ID)
+            return rows
         reader = self.spark.read if schema is None else self.spark.read.schema(schema)
         if self.layout.per_table:
             reader = reader.option("basePath", f"{self.output}/{table}")
         return reader.parquet(*[self.table_dir(table, run_id) for run_id in run_ids])
+
+    def has_table(self, table: str, run_id: str) -> bool:
+        """Whether the committed run `run_id` wrote `table` (format delta: whether its Delta
+        table exists)."""
+        if self.format == delta.DELTA:
+            return delta.is_delta_table(self.spark, self.delta_table(table))
+        return self._exists(self.table_dir(table, run_id))
+
+    def held_format(self) -> str:
+        """The format of the tables OUTPUT holds: delta when its first table is a Delta table."""
+        first = self.layout.current or self.layout.tables[0]
+        return delta.DELTA if delta.is_delta_table(self.spark, self.delta_table(first)) else delta.PARQUET
+
+    def check_format(self, committed: list[str] | None = None) -> None:
+        """Refuse (IncompatibleOutputError naming `format`) a run in another format than the
+        committed runs of OUTPUT (whose tables the other format's garbage collection would
+        delete)."""
+        committed = self.committed_ids() if committed is None else committed
+        held = self.held_format() if committed else self.format
+        if held != self.format:
+            raise IncompatibleOutputError(
+                f"{self.output} holds {held} tables, this run asks for format {self.format}: "
+                f"use format {held}, or another OUTPUT",
+                "format",
+            )
 
     def record(self, run_id: str) -> Row | None:
         """One committed run's record, or None."""
@@ -264,6 +354,7 @@ class RunStore:
         if self._store is None:
             return []
         committed = self.committed_ids() if committed is None else committed
+        self.check_format(committed)
         if self.format == delta.DELTA:
             committed = sorted([*committed, *self.recover_delta_records(committed)])
             # every staged run is done with: merged in (committed), or killed before its commit
@@ -272,6 +363,8 @@ class RunStore:
                 for path in self._run_paths().get(run_id, []):
                     if path.startswith(f"{self._tables_root}/"):
                         self._store.delete_tree(path)
+            if self.layout.current is None:  # appended tables: keep the kept runs' rows only
+                deleted = sorted({*deleted, *self._delete_delta_rows(committed)})
             return [r for r in deleted if r not in committed]
         keep = self.layout.keep
         kept = set(committed if keep is None else committed[-keep:] if keep > 0 else [])
@@ -288,6 +381,31 @@ class RunStore:
         for name in entries:
             self._store.delete_tree(f"{self.output}/{name}")
         return deleted
+
+    def _delete_delta_rows(self, committed: list[str]) -> list[str]:
+        """Delete from the appended Delta tables the rows of runs that are not kept (killed
+        before their record, or committed beyond `keep`); returns those runs' ids. The record
+        of a run stops being visible before its rows go."""
+        keep = self.layout.keep
+        kept = committed if keep is None else committed[-keep:] if keep > 0 else []
+        records = f"{self.output}/{self.layout.records}"
+        for run_id in committed:
+            if run_id not in kept:
+                self._store.delete_tree(f"{records}/{RUN_ID}={run_id}")
+        gone: set[str] = set()
+        for table in self.layout.tables:
+            path = self.delta_table(table)
+            if not delta.is_delta_table(self.spark, path):
+                continue
+            held = {
+                r[0]
+                for r in self.spark.read.format(delta.DELTA).load(path).select(RUN_ID).distinct().collect()
+            }
+            drop = sorted(held - set(kept))
+            if drop:
+                delta.delete_runs(self.spark, path, drop)
+                gone.update(drop)
+        return sorted(gone)
 
     def _run_paths(self) -> dict[str, list[str]]:
         """Every run directory on disk (tables and record), by run id."""

@@ -115,15 +115,18 @@ PAIRS_SCHEMA = StructType(
 
 
 def conform_pairs(pairs: DataFrame) -> DataFrame:
-    """`pairs` with exactly PAIRS_SCHEMA's columns, in its order: a column it lacks (the
+    """`pairs` with PAIRS_SCHEMA's columns first, in its order: a column it lacks (the
     relation columns of a matcher without relations, or of a pairs table an older sparkhash
-    wrote) becomes typed nulls. The one place a pairs table's columns are completed."""
+    wrote) becomes typed nulls. A record's own extra columns (pdq_dihedral's `orientation`)
+    follow, unchanged. The one place a pairs table's columns are completed."""
     have = set(pairs.columns)
+    known = {f.name for f in PAIRS_SCHEMA.fields}
     return pairs.select(
         *(
             F.col(f.name).cast(f.dataType) if f.name in have else F.lit(None).cast(f.dataType).alias(f.name)
             for f in PAIRS_SCHEMA.fields
-        )
+        ),
+        *(F.col(c) for c in pairs.columns if c not in known),
     )
 
 

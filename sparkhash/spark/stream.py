@@ -15,7 +15,10 @@ after `foreachBatch` returns; a restarted stream re-runs an uncommitted batch wi
 files. Either the killed attempt committed its run — then every file of the batch is already
 a current, unchanged row of OUTPUT, the re-run finds nothing new and commits nothing — or it
 did not, and what it wrote is uncommitted, removed, and written again. Each run's record
-names its batch in `input` ("INPUT (stream batch N)").
+names its batch in `input` ("INPUT (stream batch N)"). With format delta the batch's MERGE is
+idempotent by the micro-batch id (txnAppId `sparkhash hash stream CHECKPOINT`, txnVersion the
+batch id, named in its userMetadata): a replayed batch whose commit is there writes nothing,
+even when its files changed meanwhile.
 
 The files of a batch are read from the file source's log in the checkpoint (Spark's file scan
 skips zero-byte files, which must still get an error row), united with the batch's own paths.
@@ -33,7 +36,7 @@ from pyspark.sql.types import BinaryType, LongType, StringType, StructField, Str
 
 from sparkhash.spark import tables
 from sparkhash.spark.api import params_json
-from sparkhash.spark.delta import require_delta
+from sparkhash.spark.delta import DELTA, require_delta, stream_app_id
 from sparkhash.spark.faults import fault_point
 from sparkhash.spark.hash_job import (
     HashJobConfig,
@@ -143,7 +146,11 @@ def commit_batch(spark: SparkSession, config: StreamConfig, batch: DataFrame, ba
     paths = batch_files(spark, config.checkpoint, batch, batch_id)
     if not paths:
         return JobSummary(0, 0, 0, 0, 0.0, None, tables.normalise_output(config.job.output))
-    job = replace(config.job, input=batch_label(config.job.input, batch_id), files=tuple(paths))
+    checkpoint = tables.normalise_output(config.checkpoint)
+    txn = (stream_app_id(checkpoint), batch_id) if config.job.format == DELTA else None
+    job = replace(
+        config.job, input=batch_label(config.job.input, batch_id), files=tuple(paths), delta_txn=txn
+    )
     summary = run_hash_job(spark, job)
     if summary.run_id is not None:
         # (tests) a driver killed after the batch's run committed, before Spark records the batch

@@ -93,9 +93,12 @@ LAYOUT = Layout(
 )
 
 
-def run_store(spark: SparkSession, output: str, fmt: str = delta.PARQUET) -> RunStore:
-    """The run store of a hash OUTPUT (`sparkhash.spark.runs`) in format `fmt`."""
-    return RunStore(spark, output, LAYOUT, fmt)
+def run_store(
+    spark: SparkSession, output: str, fmt: str = delta.PARQUET, table_prefix: str | None = None
+) -> RunStore:
+    """The run store of a hash OUTPUT (`sparkhash.spark.runs`) in format `fmt` (delta: its
+    tables registered in the catalog as `table_prefix + table`, if given)."""
+    return RunStore(spark, output, LAYOUT, fmt, table_prefix)
 
 
 def run_dir(output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> str:
@@ -144,11 +147,17 @@ def write_removed(
 
 
 def commit_run(
-    spark: SparkSession, output: str, record: RunRecord, check=lambda: None, fmt: str = delta.PARQUET
+    spark: SparkSession,
+    output: str,
+    record: RunRecord,
+    check=lambda: None,
+    fmt: str = delta.PARQUET,
+    txn: tuple[str, int] | None = None,
 ) -> None:
     """Write the run's record after `check()` (`Lease.check`): from now on readers include the
-    run. Format delta: its rows are MERGEd into the Delta tables first (`RunStore.commit`)."""
-    run_store(spark, output, fmt).commit(record.run_id, asdict(record), check)
+    run. Format delta: its rows are MERGEd into the Delta tables first (`RunStore.commit`;
+    `txn`: the MERGE's txnAppId and txnVersion, a stream's micro-batch)."""
+    run_store(spark, output, fmt).commit(record.run_id, asdict(record), check, txn)
 
 
 def write_run_table(frame: DataFrame, output: str, table: str, run_id: str, fmt: str = delta.PARQUET) -> None:
@@ -237,6 +246,23 @@ def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataF
     )
     retired = (current_rows["path"] == gone["_gone_path"]) & (current_rows["run_id"] < gone["_gone_run"])
     return current_rows.join(F.broadcast(gone), on=retired, how="left_anti")
+
+
+def new_hash_rows(spark: SparkSession, output: str, after_run: str) -> DataFrame | None:
+    """Format delta: the current rows of OUTPUT hashed by runs after the committed run
+    `after_run` (those whose run_id is later), read from the hashes table's change data feed
+    instead of the whole table (`delta.changes_after`). None when OUTPUT is not Delta or its
+    feed cannot say (the caller then filters the current rows by run_id)."""
+    output = normalise_output(output)
+    if output_format(spark, output) != delta.DELTA:
+        return None
+    runs = committed_runs(spark, output)
+    if after_run not in [r.run_id for r in runs]:
+        return None
+    changed = delta.changes_after(spark, f"{output}/{HASHES}", after_run)
+    if changed is None:
+        return None
+    return changed.select(*hashes_schema(tuple(runs[-1].algorithms.split(","))).fieldNames())
 
 
 def read_segments(spark: SparkSession, output: str, current: bool = True) -> DataFrame | None:
