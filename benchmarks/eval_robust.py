@@ -11,7 +11,8 @@ Simulates exactly the two stages of the Spark `dups` job for robust:
 2. verification (`robust.verify`) of the candidate pairs only.
 
 Recall is per edit: the share of (orig, edited copy) pairs of a group reported. The false-
-positive rate is over ALL different-group pairs. Tuning half / held-out half: groups and
+positive rate is over ALL different-group pairs. Candidate pairs of two copies of one group
+(neither the original) are not verified: they are neither false pairs nor an edit's recall. Tuning half / held-out half: groups and
 distractors with even index vs odd index, each half's pairs among its own files.
 Baselines (phash, dhash, crop_resistant) are brute-force Hamming distances on all pairs at the
 largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
@@ -19,6 +20,9 @@ largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
 --hard DIR writes harder variants of every group's original there (once) and reports them.
 --lake DIR does the same with the format-3 kinds of copies at other strengths (`lake_edits`).
 --extra-distractors DIR adds other unrelated images (not in the corpus) to the FPR count.
+--variants-only skips the corpus's own sections (with --hard / --lake), --no-halves the
+tuning / held-out halves. A held-out corpus of other photos, distractors and strengths:
+`benchmarks/build_heldout.py DIR`, then `eval_robust.py DIR --no-halves`.
 """
 
 from __future__ import annotations

@@ -1150,16 +1150,12 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             if h is not None:
                 hin = hin.ravel().astype(bool)
                 quad = _quad(b, h @ to_b)
-                n_h = int(hin.sum())
                 if (
-                    n_h >= max(vcfg.homography_min_inliers, n_sim)
+                    int(hin.sum()) >= max(vcfg.homography_min_inliers, vcfg.homography_gain * n_sim)
                     and cv2.isContourConvex(quad.reshape(-1, 1, 2))
                     and _keystone(quad) <= vcfg.max_keystone
                 ):
-                    if n_h >= vcfg.homography_gain * n_sim:
-                        tries.insert(0, (h @ to_b, hin, True))
-                    else:  # a mild keystone the similarity half explains: judged after it
-                        tries.append((h @ to_b, hin, True))
+                    tries.insert(0, (h @ to_b, hin, True))
         for m_b, mask, perspective in tries:
             verdict = _judge(a, b, m_b, dst[mask], int(mask.sum()), bool(o), vcfg, perspective)
             if verdict is None:
