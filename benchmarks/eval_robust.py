@@ -11,7 +11,8 @@ Simulates exactly the two stages of the Spark `dups` job for robust:
 2. verification (`robust.verify`) of the candidate pairs only.
 
 Recall is per edit: the share of (orig, edited copy) pairs of a group reported. The false-
-positive rate is over ALL different-group pairs. Tuning half / held-out half: groups and
+positive rate is over ALL different-group pairs. Candidate pairs of two copies of one group
+(neither the original) are not verified: they are neither false pairs nor an edit's recall. Tuning half / held-out half: groups and
 distractors with even index vs odd index, each half's pairs among its own files.
 Baselines (phash, dhash, crop_resistant) are brute-force Hamming distances on all pairs at the
 largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
@@ -19,6 +20,9 @@ largest threshold whose FPR is at most robust's (or 1e-5, whichever is larger).
 --hard DIR writes harder variants of every group's original there (once) and reports them.
 --lake DIR does the same with the format-3 kinds of copies at other strengths (`lake_edits`).
 --extra-distractors DIR adds other unrelated images (not in the corpus) to the FPR count.
+--variants-only skips the corpus's own sections (with --hard / --lake), --no-halves the
+tuning / held-out halves. A held-out corpus of other photos, distractors and strengths:
+`benchmarks/build_heldout.py DIR`, then `eval_robust.py DIR --no-halves`.
 """
 
 from __future__ import annotations
@@ -100,6 +104,8 @@ def evaluate(rows, sigs_by_path, max_bucket, label, verbose=False):
     accepted = set()
     verdicts = {}
     for i, j in cand:
+        if groups[i] == groups[j] and "orig" not in (edits[i], edits[j]):
+            continue  # two copies of one group: neither a false pair nor an edit's recall
         v = robust.verify_pair(sigs[i], sigs[j])
         verdicts[(i, j)] = v
         if v.match:
@@ -406,6 +412,12 @@ def main() -> None:
     ap.add_argument("--extra-count", type=int, default=400)
     ap.add_argument("--baselines", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--no-halves", action="store_true", help="skip the tuning / held-out halves")
+    ap.add_argument(
+        "--variants-only",
+        action="store_true",
+        help="with --hard / --lake: skip the dev corpus's own sections",
+    )
     args = ap.parse_args()
 
     rows = read_truth(args.corpus)
@@ -424,8 +436,14 @@ def main() -> None:
         f"{sum(s.low_detail for s in sigs.values())} ({[p for p, s in sigs.items() if s.low_detail][:8]})"
     )
 
-    results = [evaluate(rows, sigs, args.max_bucket, "dev corpus, all", args.verbose)]
-    for half, name in ((0, "tuning half (even groups)"), (1, "held-out half (odd groups)")):
+    results = (
+        [] if args.variants_only else [evaluate(rows, sigs, args.max_bucket, "dev corpus, all", args.verbose)]
+    )
+    for half, name in (
+        ()
+        if args.no_halves or args.variants_only
+        else ((0, "tuning half (even groups)"), (1, "held-out half (odd groups)"))
+    ):
         sub = [r for r in rows if r[1] % 2 == half]
         results.append(evaluate(sub, sigs, args.max_bucket, name))
     if hard_rows:

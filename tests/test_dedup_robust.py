@@ -168,6 +168,12 @@ def _reference_candidates(texts: dict[str, str], new: set[str] | None = None) ->
     return {pair for pair, counts in hits.items() if robust.is_candidate(counts)}
 
 
+#: The bucket-cap edge of `_band_edge_cases`: img10 .. img(HOT_FIRST - 1) share a bucket of exactly
+#: MAX_BUCKET_IMAGES images, img(HOT_FIRST) .. img(HOT_LAST) one of MAX_BUCKET_IMAGES + 1.
+HOT_FIRST = 10 + robust.MAX_BUCKET_IMAGES
+HOT_LAST = HOT_FIRST + robust.MAX_BUCKET_IMAGES
+
+
 def _band_edge_cases(seed: int = 0) -> dict[str, str]:
     """Signature texts whose shared bands sit on every edge of the candidate rule (the payload
     is never parsed by the candidate join)."""
@@ -177,7 +183,7 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
         return ["".join(rng.choice(list("0123456789abcdef"), digits)) for _ in range(n)]
 
     globals_ = len(robust.CANDIDATE_ORIENTATIONS)
-    images = {f"img{i:02d}": [hexes(globals_, 16), hexes(6, 64), hexes(6, 64)] for i in range(40)}
+    images = {f"img{i:02d}": [hexes(globals_, 16), hexes(6, 64), hexes(6, 64)] for i in range(HOT_LAST + 1)}
 
     def put(path: str, part: int, row: int, band: int, value: str) -> None:
         width = robust.BAND_DIGITS[robust.GLOBAL if part == 0 else robust.DESCRIPTOR]
@@ -202,19 +208,19 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
     put("img09", 2, 0, 4, "aaaaaaaaaaaa")
     put("img08", 2, 0, 0, "ab" * 6)
     put("img09", 2, 1, 0, "ab" * 6)
-    for i in range(10, 20):  # a bucket of exactly MAX_BUCKET_IMAGES images is used ...
+    for i in range(10, HOT_FIRST):  # a bucket of exactly MAX_BUCKET_IMAGES images is used ...
         put(f"img{i:02d}", 0, 0, 0, g("f00d"))
-    for i in range(20, 31):  # ... one of MAX_BUCKET_IMAGES + 1 is not
+    for i in range(HOT_FIRST, HOT_LAST + 1):  # ... one of MAX_BUCKET_IMAGES + 1 is not
         put(f"img{i:02d}", 0, 1, 0, g("d00f"))
-    put("img20", 0, 0, 1, g("1234"))  # ... but other buckets of its members still are
-    put("img30", 0, 1, 1, g("1234"))
+    put(f"img{HOT_FIRST:02d}", 0, 0, 1, g("1234"))  # ... but other buckets of its members still are
+    put(f"img{HOT_LAST:02d}", 0, 1, 1, g("1234"))
     tag = robust.TEXT_TAG
     texts = {p: f"{tag};{''.join(g)};{''.join(d0)};{''.join(d1)};AAAA" for p, (g, d0, d1) in images.items()}
     texts["blank"] = f"{tag};;;;AAAA"  # low detail: no rows
-    # rows past Config.band_rows are no candidate rows: img32's 161st descriptor is img33's first
+    # rows past Config.band_rows are no candidate rows: beyond_a's 161st descriptor is beyond_b's first
     beyond = hexes(robust.DEFAULT_CONFIG.band_rows + 1, 64)
-    texts["img32"] = f"{tag};{''.join(hexes(globals_, 16))};{''.join(beyond)};;AAAA"
-    texts["img33"] = f"{tag};{''.join(hexes(globals_, 16))};{beyond[-1]};;AAAA"
+    texts["beyond_a"] = f"{tag};{''.join(hexes(globals_, 16))};{''.join(beyond)};;AAAA"
+    texts["beyond_b"] = f"{tag};{''.join(hexes(globals_, 16))};{beyond[-1]};;AAAA"
     # another format version shares every band of img04 but is never a candidate
     texts["old04"] = "v2;" + texts["img04"].split(";", 1)[1]
     return texts
@@ -227,19 +233,20 @@ def test_candidate_join_equals_the_rule_in_python(spark):
 
     texts = _band_edge_cases()
     expected = _reference_candidates(texts)
-    assert {("img00", "img01"), ("img04", "img05"), ("img20", "img30")} <= expected
+    hot_first, hot_last = f"img{HOT_FIRST:02d}", f"img{HOT_LAST:02d}"
+    assert {("img00", "img01"), ("img04", "img05"), (hot_first, hot_last)} <= expected
     assert (
         not {
             ("img02", "img03"),
             ("img06", "img07"),
             ("img08", "img09"),
-            ("img20", "img21"),
-            ("img32", "img33"),
+            (hot_first, f"img{HOT_FIRST + 1:02d}"),
+            ("beyond_a", "beyond_b"),
             ("img04", "old04"),
         }
         & expected
     )
-    assert ("img10", "img19") in expected
+    assert ("img10", f"img{HOT_FIRST - 1:02d}") in expected
 
     def found(old: dict[str, str], new: dict[str, str] | None) -> set[tuple[str, str]]:
         frame = lambda d: spark.createDataFrame(sorted(d.items()), "path string, hex string")  # noqa: E731
