@@ -247,6 +247,15 @@ class RunStore:
             reader = reader.option("basePath", f"{self.output}/{table}")
         return reader.parquet(*[self.table_dir(table, run_id) for run_id in run_ids])
 
+    def runs_with(self, table: str) -> set[str] | None:
+        """Ids of the runs (committed or not) with a directory of `table` in the per-table
+        layout; None when OUTPUT cannot be listed here (no store: Spark Connect)."""
+        if self._store is None:
+            return None
+        prefix = f"{RUN_ID}="
+        names = self._store.list_dir(f"{self._tables_root}/{table}")
+        return {name[len(prefix) :] for name in names if name.startswith(prefix)}
+
     def record(self, run_id: str) -> Row | None:
         """One committed run's record, or None."""
         return (
