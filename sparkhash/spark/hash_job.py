@@ -191,8 +191,7 @@ def run_algorithms(config: HashJobConfig, runs: list[tables.RunRecord]) -> tuple
 def _list(spark: SparkSession, config: HashJobConfig) -> inventory.InputListing:
     """INPUT's listing, or exactly the configured files (a streaming micro-batch)."""
     if config.files:
-        files = binary_files_at(spark, list(config.files))
-        return inventory.InputListing(files, files.inputFiles(), [])
+        return inventory.listed_files(spark, list(config.files))
     return list_input(spark, config.input, config.name_filter, config.recursive, config.follow_symlinks)
 
 
@@ -235,13 +234,17 @@ def _hash_run(
             walked = _new_or_changed(inventory.walked_listing(spark, listed.unreadable), keys)
         empties = _new_or_changed(inventory.zero_byte_listing(spark, empty), keys) if empty else None
         counts = compared.counts
+        refused = (inventory.HASH, inventory.OVERSIZE, inventory.UNREADABLE, inventory.EMPTY)
         nothing_new = (
-            counts[inventory.HASH] + counts[inventory.OVERSIZE] + counts[inventory.UNREADABLE] == 0
+            sum(counts[a] for a in refused) == 0
             and (walked is None or walked.isEmpty())
             and (empties is None or empties.isEmpty())
         )
         vanished = unscanned_gone + list(listed.vanished)
-        if nothing_new:
+        # An OUTPUT whose latest run has no inventory (older versions) gets one from the first
+        # run, even with nothing new, so that the next runs read it instead of the hashes rows.
+        upgrade = rebuilt and config.format == delta.PARQUET
+        if nothing_new and not upgrade:
             removed = _retired(spark, compared, vanished, listed, retires)
             if not removed:  # a listing and one comparison: no Spark write at all
                 return JobSummary(
@@ -278,6 +281,10 @@ def _hash_run(
         if walked is not None:
             unreadable = unreadable.unionByName(walked)
         rows = rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
+        if counts[inventory.EMPTY]:  # zero-byte files of a walked listing
+            empties = (
+                compared.of(inventory.EMPTY).unionByName(empties) if empties else compared.of(inventory.EMPTY)
+            )
         if empties is not None:
             rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
 
@@ -298,7 +305,7 @@ def _hash_run(
             missing = compared.of(inventory.HASH).select("path").join(written_rows, "path", "left_anti")
             vanished += [r["path"] for r in missing.collect() if not tables.path_exists(spark, r["path"])]
         removed = _retired(spark, compared, vanished, listed, retires)
-        if written == 0 and not removed:
+        if written == 0 and not removed and not upgrade:
             tables.remove_run_files(spark, output, run_id, fmt)
             return JobSummary(
                 files_seen,

@@ -16,23 +16,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark import StorageLevel
-from pyspark.errors import AnalysisException, IllegalArgumentException
+from pyspark.errors import IllegalArgumentException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from sparkhash.errors import UsageError
 from sparkhash.spark import delta, listing, tables
-from sparkhash.spark.paths import is_path_not_found
-from sparkhash.spark.read import (
-    BINARY_FILE_SCHEMA,
-    LISTING_COLUMNS,
-    binary_files,
-    binary_files_at,
-    hadoop_path,
-)
+from sparkhash.spark.paths import local_path
+from sparkhash.spark.read import LISTING_COLUMNS, binary_files, binary_files_at, hadoop_path
 
 
 @dataclass(frozen=True)
@@ -65,11 +60,9 @@ def list_input(
     root = listing.walkable(input_path)
     if root is not None:
         walked = listing.walk(root, name_filter, recursive, follow_symlinks)
-        if walked.differs_from_spark:
-            files, gone = _load_existing(spark, walked.files)
-            return InputListing(
-                files, files.inputFiles(), walked.unreadable, tuple(f"file:{p}" for p in gone)
-            )
+        return InputListing(
+            walked_files(spark, walked), [Path(p).as_uri() for p in walked.files], walked.unreadable
+        )
     try:
         files = binary_files(spark, input_path, name_filter, recursive)
     except IllegalArgumentException as exc:  # e.g. a ':' in a name under a glob
@@ -80,19 +73,46 @@ def list_input(
     return InputListing(files, files.inputFiles(), [])
 
 
-def _load_existing(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, list[str]]:
-    """binaryFile rows of these local files, and those deleted since the walk (Spark's load
-    refuses a missing path, so they are left out and counted as vanished)."""
-    gone: list[str] = []
-    while paths:
-        try:
-            return binary_files_at(spark, paths), gone
-        except AnalysisException as exc:
-            if not is_path_not_found(exc):
-                raise
-            gone += [p for p in paths if not os.path.exists(p)]
-            paths = [p for p in paths if os.path.exists(p)]
-    return spark.createDataFrame([], BINARY_FILE_SCHEMA), gone
+def listed_files(spark: SparkSession, paths: list[str]) -> InputListing:
+    """Exactly these files (binaryFile `path` values; a streaming micro-batch's). Driver-local
+    files are looked up in Python (no Spark listing job); a file gone since is vanished."""
+    if paths and all(p.startswith("file:") for p in paths):
+        found = listing.Walk()
+        gone = []
+        for uri in paths:
+            local = str(local_path(uri))
+            try:
+                info = os.stat(local)
+            except OSError:
+                gone.append(uri)
+                continue
+            found.files.append(local)
+            found.stats[local] = (info.st_size, info.st_mtime_ns // 1_000_000)
+        return InputListing(
+            walked_files(spark, found), [Path(p).as_uri() for p in found.files], [], tuple(gone)
+        )
+    files = binary_files_at(spark, paths)
+    return InputListing(files, files.inputFiles(), [])
+
+
+def walked_files(spark: SparkSession, walked: listing.Walk) -> DataFrame:
+    """The listing columns (path, modificationTime, length; no content) of the walked files,
+    spelled as binaryFile spells them; zero-byte files without a modification time, as the
+    zero-byte rows have always been written. The driver has them already: no Spark listing,
+    no scan."""
+    import pyarrow as pa
+
+    paths = walked.files
+    lengths = [walked.stats[p][0] for p in paths]
+    mtimes = [walked.stats[p][1] if n else None for p, n in zip(paths, lengths, strict=True)]
+    table = pa.table(
+        {
+            "path": pa.array([f"file:{p}" for p in paths], pa.string()),
+            "modificationTime": pa.array(mtimes, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+            "length": pa.array(lengths, pa.int64()),
+        }
+    )
+    return spark.createDataFrame(table, "path string, modificationTime timestamp, length long")
 
 
 def unreadable_path() -> Column:
@@ -195,7 +215,14 @@ def write_inventory(
 
 
 #: What a run does with a file (`compare`).
-UNCHANGED, HASH, OVERSIZE, UNREADABLE, UNLISTED = "unchanged", "hash", "oversize", "unreadable", "unlisted"
+UNCHANGED, HASH, OVERSIZE, UNREADABLE, EMPTY, UNLISTED = (
+    "unchanged",
+    "hash",
+    "oversize",
+    "unreadable",
+    "empty",
+    "unlisted",
+)
 
 
 @dataclass
@@ -274,6 +301,7 @@ def compare(
         F.when(F.col("_listed").isNull(), F.lit(UNLISTED))
         .when(same, F.lit(UNCHANGED))
         .when(unreadable_path(), F.lit(UNREADABLE))
+        .when(F.col("length") == 0, F.lit(EMPTY))  # listed in Python: Spark's scan skips them
         .when(F.col("length") > F.lit(max_file_bytes), F.lit(OVERSIZE))
         .otherwise(F.lit(HASH))
     )
@@ -284,7 +312,7 @@ def compare(
         action.alias("action"),
         F.col("_path").isNotNull().alias("known"),
     ).persist(StorageLevel.MEMORY_AND_DISK)
-    actions = (UNCHANGED, HASH, OVERSIZE, UNREADABLE, UNLISTED)
+    actions = (UNCHANGED, HASH, OVERSIZE, UNREADABLE, EMPTY, UNLISTED)
     row = rows.agg(*[F.count(F.when(F.col("action") == a, True)).alias(a) for a in actions]).first()
     counts = {a: int(row[a]) for a in actions}
     return Comparison(rows, sum(counts[a] for a in actions if a != UNLISTED), counts)
