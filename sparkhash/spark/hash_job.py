@@ -351,6 +351,8 @@ def _hash_run(
     tables.commit_run(
         spark, output, record, held.check, config.format
     )  # a run that lost its lease commits nothing
+    if config.format == delta.PARQUET:
+        inventory.drop_older_inventories(spark, output, run_id)
     return JobSummary(
         files_seen,
         record.hashed,

@@ -175,7 +175,9 @@ def read_known(
     if fmt == delta.DELTA:
         return tables.read_hashes(spark, output).select(*columns), False
     store = tables.run_store(spark, output)
-    with_inventory = store.runs_with(tables.INVENTORY) or set()
+    with_inventory = store.runs_with(tables.INVENTORY)
+    if with_inventory is None:  # OUTPUT cannot be listed here (Spark Connect): the hashes rows
+        return tables.read_hashes(spark, output).select(*columns), False
     ids = [r.run_id for r in runs]
     base = next((i for i in range(len(ids) - 1, -1, -1) if ids[i] in with_inventory), None)
     later = runs if base is None else runs[base + 1 :]
@@ -212,6 +214,15 @@ def write_inventory(
             kept = kept.join(gone, on="path", how="left_anti")
         rows = kept.unionByName(new)
     tables.run_store(spark, output).write_table(rows, tables.INVENTORY, run_id)
+
+
+def drop_older_inventories(spark: SparkSession, output: str, run_id: str) -> None:
+    """Delete every inventory but `run_id`'s, just committed (only the latest is ever read).
+    Under the lease, after the commit: a run killed before this leaves them to the next run."""
+    store = tables.run_store(spark, output)
+    for other in sorted(store.runs_with(tables.INVENTORY) or ()):
+        if other < run_id:
+            store.delete_table(tables.INVENTORY, other)
 
 
 #: What a run does with a file (`compare`).

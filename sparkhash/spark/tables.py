@@ -7,6 +7,7 @@ Layout (every write is a plain Spark write, so any Hadoop file system works):
     OUTPUT/removed/run_id=<run_id>/*.parquet  paths of files gone since an earlier run (retired)
     OUTPUT/inventory/run_id=<run_id>/*.parquet  (path, length, modification_time, error, run_id)
                                               of every current row once the run is committed
+                                              (the latest committed run's only)
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
     OUTPUT/_lease                             the lease of the run writing now (sparkhash.spark.lease)
 
