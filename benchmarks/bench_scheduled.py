@@ -24,7 +24,12 @@ the same run. "+1 % over hashing" subtracts the new files' hashing time at step 
 rate. `--reuse N=OUTPUT` takes an OUTPUT already made by a full run over WORK/n<N> (e.g. by an
 earlier version) instead of step 1: its first run's record gives the full run's job seconds
 (wall and CPU are then unknown); the first re-run is then also the one that builds the
-inventory of an OUTPUT made before inventories existed. Prints Markdown.
+inventory of an OUTPUT made before inventories existed. `--synthesize`: for every size after
+the first, step 1 is not run; its OUTPUT is made from the first size's full run (the files are
+hard links of the same photos: same rows but for path, length and mtime) and its job seconds
+are the first size's scaled to N files (`synthesize`): for a machine too busy to hash 100k
+photos in the time there is (`--synthesize-from N=OUTPUT`: from an earlier invocation's full
+run over WORK/n<N>). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -100,6 +105,55 @@ def first_run_seconds(output: Path) -> tuple[float, int]:
     return float(record["seconds"]), int(record["hashed"]) + int(record["failed"])
 
 
+def synthesize(work: Path, n: int, small: int, small_output: Path, master: str) -> Path:
+    """An OUTPUT of WORK/n<N> made without hashing: every file is a hard link of a source photo
+    that WORK/n<small>/c0000/ holds too, so its row is that file's row from `small_output` (the
+    full run of the smaller tree) with its own path, length and modification time, written and
+    committed as one run by the run store (rows, inventory, record). Its record's `seconds`
+    is the small full run's, scaled by N / small (hashing is linear in the files)."""
+    from datetime import datetime, timezone
+
+    from sparkhash.spark import inventory, tables
+    from sparkhash.spark.lease import new_run_id
+    from sparkhash.spark.schemas import hashes_schema
+    from sparkhash.spark.session import get_session
+
+    spark = get_session(master=master, quiet=True)
+    output = work / f"out{n}-synthesized-{int(time.time())}"
+    by_index = {}
+    for row in tables.read_hashes(spark, str(small_output)).collect():
+        folder, name = row["path"].rsplit("/", 2)[-2:]
+        if folder == "c0000":
+            by_index[name.split("_", 1)[0]] = row
+    columns = [f.name for f in hashes_schema(("phash",)).fields if f.name != "run_id"]
+    rows = []
+    for path in sorted(p for p in (work / f"n{n}").rglob("*") if p.is_file()):
+        source = by_index[path.name.split("_", 1)[0]].asDict()
+        info = path.stat()
+        mtime = datetime.fromtimestamp(info.st_mtime_ns // 1_000_000 / 1000, tz=timezone.utc)
+        source.update(path=f"file:{path}", length=info.st_size, modification_time=mtime)
+        rows.append(tuple(source[c] for c in columns))
+    schema = hashes_schema(("phash",))
+    frame = spark.createDataFrame(rows, schema=type(schema)([f for f in schema.fields if f.name != "run_id"]))
+    run_id = new_run_id()
+    tables.write_run_table(frame.repartition(8), str(output), tables.HASHES, run_id)
+    written = spark.read.parquet(tables.run_dir(str(output), tables.HASHES, run_id))
+    inventory.write_inventory(spark, str(output), run_id, None, written, [])
+    small_seconds, small_files = first_run_seconds(small_output)
+    record = {**tables.committed_runs(spark, str(small_output))[0].__dict__}
+    record.update(
+        run_id=run_id,
+        input=str(work / f"n{n}"),
+        files_seen=len(rows),
+        hashed=len(rows),
+        skipped=0,
+        seconds=round(small_seconds * len(rows) / small_files, 3),
+    )
+    tables.commit_run(spark, str(output), tables.RunRecord(**record))
+    spark.stop()
+    return output
+
+
 def measure(n: int, args, files: list[Path], reuse: Path | None) -> dict:
     work = Path(args.work)
     tree, extra = work / f"n{n}", work / f"n{n}-new"
@@ -144,7 +198,7 @@ def measure(n: int, args, files: list[Path], reuse: Path | None) -> dict:
             args.master,
         )
         steps["stream"]["batches"] = len(steps["stream"]["lines"])
-    return {"n": n, "new": new_count, "steps": steps, "reused": reuse is not None}
+    return {"n": n, "new": new_count, "steps": steps, "reused": reuse is not None, "output": output}
 
 
 def report(results: list[dict]) -> list[str]:
@@ -162,7 +216,7 @@ def report(results: list[dict]) -> list[str]:
                 for key in ("job", "cpu")
             ]
             fmt = lambda v: "–" if v is None else f"{v:.1f}"  # noqa: E731
-            label = name + (" (earlier version)" if name == "full" and result["reused"] else "")
+            label = name + (" (not run: see below)" if name == "full" and result["reused"] else "")
             if name == "stream":
                 label += f" ({step['batches']} micro-batches)"
             out.append(
@@ -204,11 +258,31 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--stream-files", type=int, default=0, help="stream step for N up to this")
     parser.add_argument("--reuse", action="append", default=[], metavar="N=OUTPUT")
+    parser.add_argument(
+        "--synthesize",
+        action="store_true",
+        help="sizes after the first: the OUTPUT made from the first size's full run (no hashing)",
+    )
+    parser.add_argument(
+        "--synthesize-from",
+        metavar="N=OUTPUT",
+        help="every size: the OUTPUT made from this full run over WORK/n<N> (no hashing)",
+    )
     args = parser.parse_args()
     reuse = {int(k): Path(v) for k, v in (item.split("=", 1) for item in args.reuse)}
     files = sources(args.corpus)
     load = os.getloadavg()
-    results = [measure(n, args, files, reuse.get(n)) for n in args.files]
+    results = []
+    for n in args.files:
+        if args.synthesize_from:
+            small, small_output = args.synthesize_from.split("=", 1)
+            build_tree(files, Path(args.work) / f"n{n}", n)
+            reuse[n] = synthesize(Path(args.work), n, int(small), Path(small_output), args.master)
+        elif args.synthesize and results:
+            build_tree(files, Path(args.work) / f"n{n}", n)
+            small = results[0]
+            reuse[n] = synthesize(Path(args.work), n, small["n"], small["output"], args.master)
+        results.append(measure(n, args, files, reuse.get(n)))
     print(
         f"{platform.node()}, {os.cpu_count()} cores, master {args.master}, {args.algorithms}, "
         f"{len(files)} source photos; load average at the start {load[0]:.1f}, at the end "
