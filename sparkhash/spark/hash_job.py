@@ -282,9 +282,8 @@ def _hash_run(
             unreadable = unreadable.unionByName(walked)
         rows = rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
         if counts[inventory.EMPTY]:  # zero-byte files of a walked listing
-            empties = (
-                compared.of(inventory.EMPTY).unionByName(empties) if empties else compared.of(inventory.EMPTY)
-            )
+            listed_empty = compared.of(inventory.EMPTY)
+            empties = listed_empty if empties is None else listed_empty.unionByName(empties)
         if empties is not None:
             rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
 
