@@ -107,7 +107,7 @@ def first_run_seconds(output: Path) -> tuple[float, int]:
 
 def synthesize(work: Path, n: int, small: int, small_output: Path, master: str) -> Path:
     """An OUTPUT of WORK/n<N> made without hashing: every file is a hard link of a source photo
-    that WORK/n<small>/c0000/ holds too, so its row is that file's row from `small_output` (the
+    that the small tree's first copy (c0000/<i>_<name>) holds too, so its row is that file's row from `small_output` (the
     full run of the smaller tree) with its own path, length and modification time, written and
     committed as one run by the run store (rows, inventory, record). Its record's `seconds`
     is the small full run's, scaled by N / small (hashing is linear in the files)."""
@@ -123,12 +123,12 @@ def synthesize(work: Path, n: int, small: int, small_output: Path, master: str) 
     by_index = {}
     for row in tables.read_hashes(spark, str(small_output)).collect():
         folder, name = row["path"].rsplit("/", 2)[-2:]
-        if folder == "c0000":
-            by_index[name.split("_", 1)[0]] = row
+        if folder.startswith("c") and int(folder[1:]) == 0:  # c0000/<i>_<name>: source i
+            by_index[int(name.split("_", 1)[0])] = row
     columns = [f.name for f in hashes_schema(("phash",)).fields if f.name != "run_id"]
     rows = []
     for path in sorted(p for p in (work / f"n{n}").rglob("*") if p.is_file()):
-        source = by_index[path.name.split("_", 1)[0]].asDict()
+        source = by_index[int(path.name.split("_", 1)[0])].asDict()
         info = path.stat()
         mtime = datetime.fromtimestamp(info.st_mtime_ns // 1_000_000 / 1000, tz=timezone.utc)
         source.update(path=f"file:{path}", length=info.st_size, modification_time=mtime)
