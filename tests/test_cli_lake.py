@@ -25,6 +25,16 @@ from sparkhash.spark.tables import committed_runs, read_hashes
             "prefer:",
         ),
         (["hash", "in", "out", "--stream", "--checkpoint", "ck", "--keep", "oldest"], "--keep needs --dups"),
+        (["hash", "in", "out", "--max-bytes-per-trigger", "9"], "--max-bytes-per-trigger needs --stream"),
+        (
+            ["hash", "in", "out", "--stream", "--checkpoint", "ck", "--max-files-per-trigger", "2"]
+            + ["--max-bytes-per-trigger", "9"],
+            "--max-files-per-trigger and --max-bytes-per-trigger exclude each other",
+        ),
+        (
+            ["hash", "in", "out", "--stream", "--checkpoint", "ck", "--max-bytes-per-trigger", "0"],
+            "--max-bytes-per-trigger must be at least 1",
+        ),
         (["match", "q.csv", "h", "o", "--threshold", "-1"], "threshold must be >= 0"),
     ],
 )

@@ -217,6 +217,33 @@ def test_main_output_is_read_extended_with_an_algorithm_and_deduplicated(spark, 
 
 
 @pytest.mark.spark
+def test_main_output_gets_an_inventory_from_its_first_rerun(spark, tmp_path):
+    """main's OUTPUT has no inventory: a re-run with nothing new reads its hashes rows, commits
+    one run of no rows with the inventory, and the next re-run commits nothing."""
+    from fixtures.make_main_output import IMAGES_DIR, images, put_images
+
+    from sparkhash.spark import inventory, tables
+    from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
+
+    hashes = tmp_path / "hashes_output"
+    shutil.copytree(FIXTURE / "hashes_output", hashes)
+    put_images(IMAGES_DIR, images())  # where (and with the mtimes) main hashed them
+    for extra in set(Path(IMAGES_DIR).iterdir()) - {Path(IMAGES_DIR) / name for name in images()}:
+        extra.unlink()  # e.g. the file another test added
+    before = sorted(tuple(r) for r in tables.read_hashes(spark, str(hashes)).collect())
+    config = HashJobConfig(IMAGES_DIR, str(hashes))  # OUTPUT's own algorithms
+    summary = run_hash_job(spark, config)
+    assert (summary.hashed, summary.failed, summary.skipped) == (0, 0, 5) and summary.run_id
+    assert sorted(tuple(r) for r in tables.read_hashes(spark, str(hashes)).collect()) == before
+    assert [p.name for p in (hashes / "inventory").iterdir()] == [f"run_id={summary.run_id}"]
+    known, rebuilt = inventory.read_known(spark, str(hashes), tables.committed_runs(spark, str(hashes)))
+    assert not rebuilt and sorted(tuple(r) for r in known.collect()) == sorted(
+        tuple(r) for r in tables.read_hashes(spark, str(hashes)).select(*known.columns).collect()
+    )
+    assert run_hash_job(spark, config).run_id is None
+
+
+@pytest.mark.spark
 def test_a_rerun_without_algorithms_keeps_making_what_output_holds(spark, capsys, tmp_path):
     """A scheduled `sparkhash hash IN OUT` with no --algorithms does not add the defaults to an
     OUTPUT made with fewer (which would re-hash every file): it makes OUTPUT's own algorithms."""

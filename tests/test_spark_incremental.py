@@ -4,13 +4,15 @@ path, uncommitted leftovers are ignored; the `sparkhash hash` command on the sha
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import replace
 
 import pytest
 from spark_helpers import expected_hashes, file_uri, photo_like, write_image_set
 
 from sparkhash import cli
 from sparkhash.core.params import HashParams
-from sparkhash.spark import hash_job, tables
+from sparkhash.spark import hash_job, inventory, tables
 from sparkhash.spark.hash_job import HashJobConfig, IncompatibleOutputError, run_hash_job
 from sparkhash.spark.tables import committed_runs, read_hashes, read_segments
 
@@ -57,6 +59,56 @@ def test_rerun_hashes_only_new_and_changed_files(spark, tmp_path):
     summary = run_hash_job(spark, job(source, output))
     assert (summary.hashed, summary.skipped, summary.run_id) == (0, 6, None)
     assert len(committed_runs(spark, output)) == 2
+
+
+def inventory_rows(spark, output) -> list[tuple]:
+    """The inventory the next run reads (asserted to be the latest run's own, not rebuilt)."""
+    known, rebuilt = inventory.read_known(spark, str(output), committed_runs(spark, str(output)))
+    assert not rebuilt
+    return sorted(tuple(r) for r in known.collect())
+
+
+def current_keys(spark, output) -> list[tuple]:
+    columns = inventory.INVENTORY_SCHEMA.fieldNames()
+    return sorted(tuple(r) for r in read_hashes(spark, str(output)).select(*columns).collect())
+
+
+def test_inventory_is_the_current_rows_after_every_kind_of_run(spark, tmp_path):
+    """New, changed, failed, retried, deleted files and a run of an earlier version (a committed
+    run without an inventory, on top of an older one): the inventory the next run compares
+    with is always exactly the current rows' keys, and only the latest one is kept."""
+    source, output = tmp_path / "in", tmp_path / "out"
+    files = write_image_set(source, count=3, seed=30)
+    (source / "notes.png").write_bytes(b"not an image")
+    config = HashJobConfig(str(source), str(output), algorithms=("phash",))
+    run_hash_job(spark, config)
+    assert (
+        inventory_rows(spark, output) == current_keys(spark, output) and len(current_keys(spark, output)) == 4
+    )
+
+    files[0].unlink()  # retired
+    photo_like(70, 50, 31).save(files[1])  # changed
+    os.utime(files[1], (1, 1_000_000))
+    write_image_set(source / "more", count=1, seed=32)  # new
+    summary = run_hash_job(spark, config)
+    assert (summary.removed, summary.hashed, summary.failed, summary.skipped) == (1, 2, 0, 2)
+    assert inventory_rows(spark, output) == current_keys(spark, output)
+    assert [p.name for p in (output / "inventory").iterdir()] == [f"run_id={summary.run_id}"]
+
+    # an earlier version commits a run (no inventory of its own, the older one left in place)
+    kept = tmp_path / "kept"
+    shutil.copytree(output / "inventory", kept)
+    (source / "notes.png").write_bytes(b"still not an image, longer")
+    summary = run_hash_job(spark, config)
+    shutil.rmtree(output / "inventory")
+    shutil.copytree(kept, output / "inventory")
+    known, rebuilt = inventory.read_known(spark, str(output), committed_runs(spark, str(output)))
+    assert rebuilt and sorted(tuple(r) for r in known.collect()) == current_keys(spark, output)
+
+    summary = run_hash_job(spark, replace(config, retry_errors=True))  # on top of the older inventory
+    assert (summary.hashed, summary.failed, summary.skipped) == (0, 1, 3)
+    assert inventory_rows(spark, output) == current_keys(spark, output)
+    assert run_hash_job(spark, config).run_id is None
 
 
 def test_crashed_run_leftovers_are_ignored_and_removed(spark, tmp_path):

@@ -34,6 +34,22 @@ def table(spark, output) -> list[tuple]:
     return sorted(tuple(r) for r in rows)
 
 
+def test_default_trigger_is_sized_by_bytes(spark, tmp_path):
+    """Without a file count, a micro-batch takes up to DEFAULT_MAX_BYTES_PER_TRIGGER of new
+    files (all of these small ones at once), and a byte budget smaller than a file gives one
+    file a batch."""
+    source = tmp_path / "in"
+    write_image_set(source, count=3, seed=80)
+    job = HashJobConfig(str(source), str(tmp_path / "out"), algorithms=ALGORITHMS)
+    run_hash_stream(spark, StreamConfig(job, str(tmp_path / "ck"), available_now=True))
+    assert [r.hashed for r in committed_runs(spark, str(tmp_path / "out"))] == [3]
+    job = HashJobConfig(str(source), str(tmp_path / "out1"), algorithms=ALGORITHMS)
+    run_hash_stream(
+        spark, StreamConfig(job, str(tmp_path / "ck1"), available_now=True, max_bytes_per_trigger=1)
+    )
+    assert [r.hashed for r in committed_runs(spark, str(tmp_path / "out1"))] == [1, 1, 1]
+
+
 def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
     """... and its dups, updated after every micro-batch, equal one dups run over the result."""
     source, out, checkpoint = tmp_path / "in", tmp_path / "out", tmp_path / "checkpoint"

@@ -33,7 +33,7 @@ from sparkhash.spark.hash_job import (
 from sparkhash.spark.paths import is_path_not_found
 from sparkhash.spark.read import MAX_FILE_BYTES_CONF
 from sparkhash.spark.session import local_session_settings
-from sparkhash.spark.stream import DEFAULT_MAX_FILES_PER_TRIGGER, StreamConfig, run_hash_stream
+from sparkhash.spark.stream import DEFAULT_MAX_BYTES_PER_TRIGGER, StreamConfig, run_hash_stream
 
 #: The --dups options of a stream and the DupsConfig fields they set (`cli.fields` maps back).
 _DUPS_OPTIONS = {"dups_algorithm": "algorithm", "dups_threshold": "threshold", "keep": "keep"}
@@ -119,8 +119,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stream.add_argument(
         "--max-files-per-trigger",
         type=int,
-        default=DEFAULT_MAX_FILES_PER_TRIGGER,
-        help=f"files per micro-batch (default {DEFAULT_MAX_FILES_PER_TRIGGER})",
+        metavar="N",
+        help="files per micro-batch (default: sized by --max-bytes-per-trigger)",
+    )
+    stream.add_argument(
+        "--max-bytes-per-trigger",
+        type=int,
+        metavar="BYTES",
+        help=f"bytes of new files per micro-batch (default {DEFAULT_MAX_BYTES_PER_TRIGGER}, 4 GiB)",
     )
     stream.add_argument(
         "--dups", metavar="DUPS_OUTPUT", help="keep this dups OUTPUT up to date after each micro-batch"
@@ -176,7 +182,14 @@ def config_from_args(args: argparse.Namespace) -> HashJobConfig:
 
 def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> StreamConfig | None:
     """The StreamConfig of `--stream` and its options (None without --stream)."""
-    stream_only = ("checkpoint", "available_now", "trigger_interval", "dups")
+    stream_only = (
+        "checkpoint",
+        "available_now",
+        "trigger_interval",
+        "max_files_per_trigger",
+        "max_bytes_per_trigger",
+        "dups",
+    )
     if not args.stream:
         given = [name for name in stream_only if getattr(args, name)]
         if given:
@@ -186,6 +199,11 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
         raise UsageError("--stream needs --checkpoint DIR")
     if args.available_now and args.trigger_interval:
         raise UsageError("--available-now and --trigger-interval exclude each other")
+    if args.max_files_per_trigger is not None and args.max_bytes_per_trigger is not None:
+        raise UsageError("--max-files-per-trigger and --max-bytes-per-trigger exclude each other")
+    for name in ("max_files_per_trigger", "max_bytes_per_trigger"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     dups = None
     changed = [
         option for option, name in _DUPS_OPTIONS.items() if getattr(args, option) != default(DupsConfig, name)
@@ -213,6 +231,7 @@ def stream_config_from_args(args: argparse.Namespace, job: HashJobConfig) -> Str
         available_now=args.available_now,
         processing_time=args.trigger_interval,
         max_files_per_trigger=args.max_files_per_trigger,
+        max_bytes_per_trigger=args.max_bytes_per_trigger or DEFAULT_MAX_BYTES_PER_TRIGGER,
         on_batch=_batch_printer(dups),
     )
 

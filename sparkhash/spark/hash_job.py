@@ -28,7 +28,7 @@ from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY
 from sparkhash.core.spec import HashSpec, specs_from_json
 from sparkhash.core.validate import check_at_least, check_hash_params
 from sparkhash.errors import IncompatibleOutputError, UsageError
-from sparkhash.spark import delta, inventory, lease, preflight, tables
+from sparkhash.spark import delta, inventory, lease, listing, preflight, tables
 from sparkhash.spark.api import (
     error_rows,
     exploded_table,
@@ -42,10 +42,8 @@ from sparkhash.spark.inventory import list_input
 from sparkhash.spark.paths import local_path
 from sparkhash.spark.read import (
     DEFAULT_MAX_FILE_BYTES,
-    LISTING_COLUMNS,
     MAX_FILE_BYTES_CONF,
     binary_files_at,
-    over_size_cap,
     oversize_error,
     within_size_cap,
 )
@@ -139,20 +137,11 @@ def run_hash_job(spark: SparkSession, config: HashJobConfig) -> JobSummary:
         algorithms = run_algorithms(config, runs)
         _check_compatible(runs, algorithms, params, output)
         tables.remove_uncommitted(spark, output, [r.run_id for r in runs], config.format)
-        runs = tables.committed_runs(spark, output)  # with records a killed Delta commit left to write
+        if config.format == delta.DELTA:  # with records a killed Delta commit left to write
+            runs = tables.committed_runs(spark, output)
         if config.delta_txn is not None and store.txn_committed(config.delta_txn):
             return JobSummary(0, 0, 0, 0, time.perf_counter() - started, None, output)  # a replay
-        summary = _hash_run(
-            spark,
-            config,
-            output,
-            algorithms,
-            params,
-            max_file_bytes,
-            held,
-            started,
-            _lacking(runs, algorithms),
-        )
+        summary = _hash_run(spark, config, output, runs, algorithms, params, max_file_bytes, held, started)
         store.register_tables()  # also after a run with nothing new (or a killed one's commit)
         return summary
 
@@ -215,8 +204,7 @@ def run_algorithms(config: HashJobConfig, runs: list[tables.RunRecord]) -> tuple
 def _list(spark: SparkSession, config: HashJobConfig) -> inventory.InputListing:
     """INPUT's listing, or exactly the configured files (a streaming micro-batch)."""
     if config.files:
-        files = binary_files_at(spark, list(config.files))
-        return inventory.InputListing(files, files.inputFiles(), [])
+        return inventory.listed_files(spark, list(config.files))
     return list_input(spark, config.input, config.name_filter, config.recursive, config.follow_symlinks)
 
 
@@ -224,65 +212,100 @@ def _hash_run(
     spark: SparkSession,
     config: HashJobConfig,
     output: str,
+    runs: list[tables.RunRecord],
     algorithms: tuple[str, ...],
     params: str,
     max_file_bytes: int,
     held: lease.Lease,
     started: float,
-    lacking: tuple[str, ...] = (),
 ) -> JobSummary:
     listed = _list(spark, config)
     files, input_files = listed.files, listed.input_files
     files_seen = len(input_files) + len(listed.unreadable) + len(listed.vanished)
-    known = tables.read_hashes(spark, output)
-    readable = files.where(~inventory.unreadable_path())
-    known_now = _without_lifted_caps(known, max_file_bytes, config.decode_options.max_pixels)
-    if known_now is not None and lacking:  # hashed before this run's algorithms were added
-        known_now = known_now.where(~(F.col("run_id").isin(list(lacking)) & F.col("error").isNull()))
-    # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
-    by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
-    scanned = None
-    if by_path:
-        candidates = _new_or_changed(readable.select(*LISTING_COLUMNS), known_now, config.retry_errors)
-        scanned, to_hash = _scan_counts(files, known_now, config.retry_errors, max_file_bytes)
-        hashed = hash_files(
-            _spread(spark, within_size_cap(candidates, max_file_bytes), to_hash),
-            algorithms,
-            config.params,
-            config.decode_options,
-            max_file_bytes,
-        )
-    else:
-        candidates = _files_to_hash(spark, readable, known_now, config.retry_errors)
-        hashed = hash_images(
-            within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
-        )
-    rows = hashed.unionByName(
-        error_rows(
-            over_size_cap(candidates, max_file_bytes), oversize_error(max_file_bytes), algorithms, params
-        )
+    # What OUTPUT knows: the latest run's inventory (compact), read once per run.
+    known, rebuilt = inventory.read_known(spark, output, runs, config.format)
+    if rebuilt:  # from hashes rows (an OUTPUT without inventory yet): read them only once
+        known = known.persist(StorageLevel.MEMORY_AND_DISK)
+    reusable = _reusable(_lacking(runs, algorithms), max_file_bytes, config.decode_options.max_pixels)
+    if config.retry_errors:
+        reusable = reusable & F.col("error").isNull()
+    keys = None if known is None else _known_keys(known, reusable)
+    retires = not config.files  # a streaming micro-batch sees only its own files
+    # One pass sorts every listed file (and every known file no longer listed).
+    compared = inventory.compare(
+        files, known, reusable, max_file_bytes, retires, inventory.input_scope(config.input)
     )
-    unreadable = _new_or_changed(
-        inventory.unreadable_listing(spark, files, listed.unreadable), known, config.retry_errors
-    )
-    rows = rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
-    empty = [
-        p for p in inventory.unscanned(spark, files, input_files, scanned) if tables.path_exists(spark, p)
-    ]
-    if empty:  # Spark's scan skips zero-byte files (and files gone since the listing)
-        empties = _new_or_changed(inventory.zero_byte_listing(spark, empty), known, config.retry_errors)
-        rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
-
-    # Each table is written once, straight into the run's directories (invisible to readers
-    # until the commit record exists). With segments too, the hashed rows (no image bytes) are
-    # kept by Spark between the two writes, so no image is read or decoded twice.
-    run_id = held.run_id
-    # the multi-hash algorithms' exploded tables (crop_resistant's `segments`)
-    exploded = [REGISTRY[a] for a in algorithms if REGISTRY[a].multi]
-    with_segments = bool(exploded)
-    if with_segments:
-        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    rows = None
+    exploded = [REGISTRY[a] for a in algorithms if REGISTRY[a].multi]  # e.g. crop_resistant's segments
     try:
+        # Spark's scan skips zero-byte files (and files gone since the listing)
+        unscanned = _unscanned(spark, compared, input_files)
+        empty = [p for p in unscanned if tables.path_exists(spark, p)]
+        unscanned_gone = [p for p in unscanned if p not in set(empty)]
+        walked = None
+        if listed.unreadable:  # walked files Hadoop cannot read: error rows, unread
+            walked = _new_or_changed(inventory.walked_listing(spark, listed.unreadable), keys)
+        empties = _new_or_changed(inventory.zero_byte_listing(spark, empty), keys) if empty else None
+        counts = compared.counts
+        refused = (inventory.HASH, inventory.OVERSIZE, inventory.UNREADABLE, inventory.EMPTY)
+        nothing_new = (
+            sum(counts[a] for a in refused) == 0
+            and (walked is None or walked.isEmpty())
+            and (empties is None or empties.isEmpty())
+        )
+        vanished = unscanned_gone + list(listed.vanished)
+        # An OUTPUT whose latest run has no inventory (older versions) gets one from the first
+        # run, even with nothing new, so that the next runs read it instead of the hashes rows.
+        upgrade = rebuilt and config.format == delta.PARQUET
+        if nothing_new and not upgrade:
+            removed = _retired(spark, compared, vanished, listed, retires)
+            if not removed:  # a listing and one comparison: no Spark write at all
+                return JobSummary(
+                    files_seen,
+                    0,
+                    files_seen - len(vanished),
+                    0,
+                    time.perf_counter() - started,
+                    None,
+                    output,
+                    vanished=len(vanished),
+                )
+        to_hash = counts[inventory.HASH]
+        # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
+        by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
+        if by_path:
+            hashed = hash_files(
+                _spread(spark, compared.of(inventory.HASH), to_hash),
+                algorithms,
+                config.params,
+                config.decode_options,
+                max_file_bytes,
+            )
+        else:
+            readable = files.where(~inventory.unreadable_path())
+            candidates = _files_to_hash(spark, readable, keys, compared)
+            hashed = hash_images(
+                within_size_cap(candidates, max_file_bytes), algorithms, config.params, config.decode_options
+            )
+        rows = hashed.unionByName(
+            error_rows(compared.of(inventory.OVERSIZE), oversize_error(max_file_bytes), algorithms, params)
+        )
+        unreadable = compared.of(inventory.UNREADABLE).withColumn("error", F.lit(listing.COLON_ERROR))
+        if walked is not None:
+            unreadable = unreadable.unionByName(walked)
+        rows = rows.unionByName(error_rows(unreadable, F.col("error"), algorithms, params))
+        if counts[inventory.EMPTY]:  # zero-byte files of a walked listing
+            listed_empty = compared.of(inventory.EMPTY)
+            empties = listed_empty if empties is None else listed_empty.unionByName(empties)
+        if empties is not None:
+            rows = rows.unionByName(error_rows(empties, F.lit(EMPTY_FILE_ERROR), algorithms, params))
+
+        # Each table is written once, straight into the run's directories (invisible to readers
+        # until the commit record exists). With segments too, the hashed rows (no image bytes)
+        # are kept by Spark between the two writes, so no image is read or decoded twice.
+        run_id = held.run_id
+        if exploded:
+            rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
         fmt = config.format
         tables.write_run_table(hashes_table(rows, run_id), output, tables.HASHES, run_id, fmt)
         written, failed = tables.hashes_counts(spark, output, run_id, fmt)
@@ -290,18 +313,11 @@ def _hash_run(
         written_rows = spark.read.option("ignoreMissingFiles", "false").parquet(
             tables.run_dir(output, tables.HASHES, run_id, fmt)
         )
-        # One pass finds every listed file gone with no row, whoever left it out: the scan
-        # (deleted before it looked the file up) or a worker (deleted before it read it).
-        vanished = inventory.vanished_paths(spark, files, input_files, written_rows, set(empty))
-        vanished += list(listed.vanished)
-        removed = (
-            []
-            if config.files
-            else inventory.removed_paths(
-                spark, known, input_files, listed.unreadable, vanished, inventory.input_scope(config.input)
-            )
-        )
-        if written == 0 and not removed:
+        if to_hash:  # files to hash with no row: deleted after the comparison, before being read
+            missing = compared.of(inventory.HASH).select("path").join(written_rows, "path", "left_anti")
+            vanished += [r["path"] for r in missing.collect() if not tables.path_exists(spark, r["path"])]
+        removed = _retired(spark, compared, vanished, listed, retires)
+        if written == 0 and not removed and not upgrade:
             tables.remove_run_files(spark, output, run_id, fmt)
             return JobSummary(
                 files_seen,
@@ -318,11 +334,16 @@ def _hash_run(
             tables.write_run_table(exploded_table(rows, record, run_id), output, record.table, run_id, fmt)
         if any(record.table == tables.SEGMENTS for record in exploded):
             segments = tables.segments_count(spark, output, run_id, fmt)
+        if removed:
+            tables.write_removed(spark, output, run_id, removed, fmt)
+        if fmt == delta.PARQUET:  # Delta's hashes table is its own inventory
+            inventory.write_inventory(spark, output, run_id, known, written_rows, removed)
     finally:
-        if with_segments:
+        if rows is not None and exploded:
             rows.unpersist()
-    if removed:
-        tables.write_removed(spark, output, run_id, removed, config.format)
+        compared.release()
+        if rebuilt:
+            known.unpersist()
     seconds = time.perf_counter() - started
     record = tables.RunRecord(
         run_id=run_id,
@@ -342,6 +363,8 @@ def _hash_run(
     tables.commit_run(
         spark, output, record, held.check, config.format, config.delta_txn
     )  # a run that lost its lease commits nothing
+    if config.format == delta.PARQUET:
+        inventory.drop_older_inventories(spark, output, run_id)
     return JobSummary(
         files_seen,
         record.hashed,
@@ -355,20 +378,44 @@ def _hash_run(
     )
 
 
-def _without_lifted_caps(
-    known: DataFrame | None, max_file_bytes: int, max_pixels: int | None
-) -> DataFrame | None:
-    """Current rows, less those refused by a size cap that this run's caps no longer refuse
-    (their files are hashed again, as if changed)."""
-    if known is None:
-        return None
+def _unscanned(spark: SparkSession, compared: inventory.Comparison, input_files: list[str]) -> list[str]:
+    """Listed paths the comparison's scan left out: zero-byte files, files deleted since."""
+    if compared.scanned >= len(input_files):
+        return []
+    return inventory.unscanned(spark, compared.listed(), input_files, compared.scanned)
+
+
+def _retired(
+    spark: SparkSession,
+    compared: inventory.Comparison,
+    vanished: list[str],
+    listed: inventory.InputListing,
+    retires: bool,
+) -> list[str]:
+    """Current paths of OUTPUT whose files are gone: not listed now (under INPUT's directory,
+    or anywhere for a glob or remote INPUT) or vanished, and not on the file system."""
+    if not retires:
+        return []
+    walked = {u.path for u in listed.unreadable}
+    candidates = set(compared.paths(inventory.UNLISTED)) - walked
+    candidates |= compared.known_among([p for p in vanished if p not in candidates])
+    return sorted(p for p in candidates if not tables.path_exists(spark, p))
+
+
+def _reusable(lacking: tuple[str, ...], max_file_bytes: int, max_pixels: int | None) -> Column:
+    """On an inventory row: whether a listed file with its key is left as it is. Not for rows
+    refused by a size cap that this run's caps no longer refuse, nor for files hashed before
+    this run's algorithms were added (`_lacking`) without an error: those are hashed again."""
     error = F.coalesce(F.col("error"), F.lit(""))
     pixels = F.regexp_extract(error, r"^image is \d+x\d+ = (\d+) pixels, over the limit of", 1)
     bytes_lifted = error.rlike(r"^file is \d+ bytes, over the limit of") & (F.col("length") <= max_file_bytes)
     pixels_lifted = (pixels != "") & (
         F.lit(max_pixels is None) | (pixels.cast("long") <= F.lit(max_pixels or 0))
     )
-    return known.where(~(bytes_lifted | pixels_lifted))
+    reusable = ~(bytes_lifted | pixels_lifted)
+    if lacking:
+        reusable = reusable & ~(F.col("run_id").isin(list(lacking)) & F.col("error").isNull())
+    return reusable
 
 
 def committed_specs(runs: list[tables.RunRecord]) -> dict[str, HashSpec]:
@@ -416,41 +463,38 @@ SMALL_INCREMENT = 10_000
 
 
 def _files_to_hash(
-    spark: SparkSession, files: DataFrame, known: DataFrame | None, retry_errors: bool
+    spark: SparkSession, files: DataFrame, keys: DataFrame | None, compared: inventory.Comparison
 ) -> DataFrame:
-    """The binaryFile rows (with content) of files that are new or changed since the last run."""
-    if known is None:
+    """The binaryFile rows (with content) of the files the comparison found new or changed."""
+    if keys is None:
         return files
-    listed = _new_or_changed(files.select(*LISTING_COLUMNS), known, retry_errors)
-    paths = [row["path"] for row in listed.select("path").limit(SMALL_INCREMENT + 1).collect()]
-    if len(paths) > SMALL_INCREMENT:
-        return _new_or_changed(files, known, retry_errors)
-    if not paths:
+    to_hash = compared.counts[inventory.HASH]
+    if to_hash > SMALL_INCREMENT:
+        return _new_or_changed(files, keys)
+    if not to_hash:
         return files.where(F.lit(False))  # an empty plan: no file is read
+    paths = compared.paths(inventory.HASH)
     try:
         chosen = binary_files_at(spark, paths)
         _ = chosen.schema  # resolve now (Spark Connect resolves lazily) so a missing path is caught here
         # Checked again: a file may have changed between the listing and this read.
-        return _new_or_changed(chosen, known, retry_errors)
+        return _new_or_changed(chosen, keys)
     except AnalysisException:  # e.g. a file deleted since the listing: scan everything instead
-        return _new_or_changed(files, known, retry_errors)
+        return _new_or_changed(files, keys)
 
 
-def _new_or_changed(files: DataFrame, known: DataFrame | None, retry_errors: bool) -> DataFrame:
-    """Files whose (path, length, modification time) is not in the current hashes yet."""
-    if known is None:
+def _new_or_changed(files: DataFrame, keys: DataFrame | None) -> DataFrame:
+    """Files whose (path, length, modification time) is not among `keys` (`_known_keys`)."""
+    if keys is None:
         return files
-    keys = _known_keys(known, retry_errors)
     # Broadcast: the scan side (with its image bytes) is never shuffled.
     return files.join(F.broadcast(keys), on=_same_file(files, keys), how="left_anti")
 
 
-def _known_keys(known: DataFrame, retry_errors: bool) -> DataFrame:
-    """(path, length, modification time) of the current rows that make a listed file unchanged
-    (one per path: `known` holds one current row per path)."""
-    if retry_errors:
-        known = known.where(F.col("error").isNull())
-    return known.select(
+def _known_keys(known: DataFrame, reusable: Column) -> DataFrame:
+    """(path, length, modification time) of the inventory rows that make a listed file
+    unchanged (one per path: the inventory holds one row per path)."""
+    return known.where(reusable).select(
         F.col("path").alias("_path"),
         F.col("length").alias("_length"),
         F.col("modification_time").alias("_mtime"),
@@ -463,25 +507,6 @@ def _same_file(files: DataFrame, keys: DataFrame) -> Column:
         & (files["length"] == keys["_length"])
         & files["modificationTime"].eqNullSafe(keys["_mtime"])
     )
-
-
-def _scan_counts(
-    files: DataFrame, known: DataFrame | None, retry_errors: bool, max_file_bytes: int
-) -> tuple[int, int]:
-    """(rows the scan of `files` gives, of which readable, new or changed files within the cap:
-    the files to hash), in one Spark job: the count that finds the files the scan leaves out
-    (`inventory.unscanned`) also sizes the hashing tasks (`_spread`)."""
-    listing = files.select(*LISTING_COLUMNS)
-    to_hash = ~inventory.unreadable_path() & (F.col("length") <= F.lit(max_file_bytes))
-    if known is not None:
-        keys = _known_keys(known, retry_errors).withColumn("_known", F.lit(True))
-        # At most one key per path, so the outer join keeps one row per listed file.
-        listing = listing.join(F.broadcast(keys), on=_same_file(listing, keys), how="left_outer")
-        to_hash = to_hash & F.col("_known").isNull()
-    row = listing.agg(
-        F.count(F.lit(1)).alias("scanned"), F.count(F.when(to_hash, True)).alias("to_hash")
-    ).first()
-    return int(row["scanned"]), int(row["to_hash"])
 
 
 #: Files per hashing task, about what the scan packs into one (`conf/`: 1 GiB tasks, 1 MiB a

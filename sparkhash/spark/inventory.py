@@ -1,27 +1,33 @@
 """What INPUT holds now, against what OUTPUT knows: the listing and the files it cannot read,
 zero-byte files, files gone between listing and reading (vanished), files gone since they were
 hashed (removed). Used by the hash job (`sparkhash.spark.hash_job`); see docs/spark-job.md.
+
+What OUTPUT knows is its *inventory*: per current row, the file's key (path, length,
+modification time) with the row's `error` and `run_id` (whether the file is hashed again anyway).
+Every committed Parquet run writes it whole (`OUTPUT/inventory/run_id=<id>/`, before its commit
+record), so the next run reads one compact table instead of every run's hashes rows
+(`read_known`), and one pass over listing ⋈ inventory (`compare`) sorts every file: unchanged,
+to hash, refused unread (over the size cap, unreadable name) or not listed any more. Runs
+committed without one (OUTPUTs of older versions, or written by one) are read as before, on
+top of the latest inventory there is.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from pyspark.errors import AnalysisException, IllegalArgumentException
+from pyspark import StorageLevel
+from pyspark.errors import IllegalArgumentException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 from sparkhash.errors import UsageError
-from sparkhash.spark import listing, tables
-from sparkhash.spark.paths import is_path_not_found
-from sparkhash.spark.read import (
-    BINARY_FILE_SCHEMA,
-    LISTING_COLUMNS,
-    binary_files,
-    binary_files_at,
-    hadoop_path,
-)
+from sparkhash.spark import delta, listing, tables
+from sparkhash.spark.paths import local_path
+from sparkhash.spark.read import LISTING_COLUMNS, binary_files, binary_files_at, hadoop_path
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,9 @@ def list_input(
     root = listing.walkable(input_path)
     if root is not None:
         walked = listing.walk(root, name_filter, recursive, follow_symlinks)
-        if walked.differs_from_spark:
-            files, gone = _load_existing(spark, walked.files)
-            return InputListing(
-                files, files.inputFiles(), walked.unreadable, tuple(f"file:{p}" for p in gone)
-            )
+        return InputListing(
+            walked_files(spark, walked), [Path(p).as_uri() for p in walked.files], walked.unreadable
+        )
     try:
         files = binary_files(spark, input_path, name_filter, recursive)
     except IllegalArgumentException as exc:  # e.g. a ':' in a name under a glob
@@ -69,19 +73,46 @@ def list_input(
     return InputListing(files, files.inputFiles(), [])
 
 
-def _load_existing(spark: SparkSession, paths: list[str]) -> tuple[DataFrame, list[str]]:
-    """binaryFile rows of these local files, and those deleted since the walk (Spark's load
-    refuses a missing path, so they are left out and counted as vanished)."""
-    gone: list[str] = []
-    while paths:
-        try:
-            return binary_files_at(spark, paths), gone
-        except AnalysisException as exc:
-            if not is_path_not_found(exc):
-                raise
-            gone += [p for p in paths if not os.path.exists(p)]
-            paths = [p for p in paths if os.path.exists(p)]
-    return spark.createDataFrame([], BINARY_FILE_SCHEMA), gone
+def listed_files(spark: SparkSession, paths: list[str]) -> InputListing:
+    """Exactly these files (binaryFile `path` values; a streaming micro-batch's). Driver-local
+    files are looked up in Python (no Spark listing job); a file gone since is vanished."""
+    if paths and all(p.startswith("file:") for p in paths):
+        found = listing.Walk()
+        gone = []
+        for uri in paths:
+            local = str(local_path(uri))
+            try:
+                info = os.stat(local)
+            except OSError:
+                gone.append(uri)
+                continue
+            found.files.append(local)
+            found.stats[local] = (info.st_size, info.st_mtime_ns // 1_000_000)
+        return InputListing(
+            walked_files(spark, found), [Path(p).as_uri() for p in found.files], [], tuple(gone)
+        )
+    files = binary_files_at(spark, paths)
+    return InputListing(files, files.inputFiles(), [])
+
+
+def walked_files(spark: SparkSession, walked: listing.Walk) -> DataFrame:
+    """The listing columns (path, modificationTime, length; no content) of the walked files,
+    spelled as binaryFile spells them; zero-byte files without a modification time, as the
+    zero-byte rows have always been written. The driver has them already: no Spark listing,
+    no scan."""
+    import pyarrow as pa
+
+    paths = walked.files
+    lengths = [walked.stats[p][0] for p in paths]
+    mtimes = [walked.stats[p][1] if n else None for p, n in zip(paths, lengths, strict=True)]
+    table = pa.table(
+        {
+            "path": pa.array([f"file:{p}" for p in paths], pa.string()),
+            "modificationTime": pa.array(mtimes, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+            "length": pa.array(lengths, pa.int64()),
+        }
+    )
+    return spark.createDataFrame(table, "path string, modificationTime timestamp, length long")
 
 
 def unreadable_path() -> Column:
@@ -89,16 +120,10 @@ def unreadable_path() -> Column:
     return F.regexp_replace("path", r"^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?", "").contains(":")
 
 
-def unreadable_listing(spark: SparkSession, files: DataFrame, walked: list[listing.Unreadable]) -> DataFrame:
-    """Listing columns and an `error` of the files that get an error row unread."""
-    listed = files.where(unreadable_path()).select(
-        *LISTING_COLUMNS, F.lit(listing.COLON_ERROR).alias("error")
-    )
-    if not walked:
-        return listed
+def walked_listing(spark: SparkSession, walked: list[listing.Unreadable]) -> DataFrame:
+    """Listing columns and an `error` of the walked files that get an error row unread."""
     rows = [(u.path, u.length, u.modification_time, u.error) for u in walked]
-    schema = "path string, length long, modificationTime timestamp, error string"
-    return listed.unionByName(spark.createDataFrame(rows, schema))
+    return spark.createDataFrame(rows, "path string, length long, modificationTime timestamp, error string")
 
 
 def unscanned(
@@ -122,43 +147,183 @@ def zero_byte_listing(spark: SparkSession, paths: list[str]) -> DataFrame:
     )
 
 
-def vanished_paths(
-    spark: SparkSession, files: DataFrame, input_files: list[str], staged: DataFrame, empty: set[str]
-) -> list[str]:
-    """Listed paths with no row from this run that are gone now (deleted after the listing).
-    Run after the write: a file the scan or a Python worker skipped as missing is missing
-    from this scan too, so this one pass covers files read by path as well."""
-    gone = [
-        p for p in unscanned(spark, files, input_files) if p not in empty or not tables.path_exists(spark, p)
+#: The inventory: what decides, for a listed file, whether its current row still stands.
+INVENTORY_SCHEMA = StructType(
+    [
+        StructField("path", StringType(), True),
+        StructField("length", LongType(), True),
+        StructField("modification_time", TimestampType(), True),
+        StructField("error", StringType(), True),
+        StructField("run_id", StringType(), True),
     ]
-    if not gone:
-        return []
-    rows = {r["path"] for r in staged.where(F.col("path").isin(gone)).select("path").collect()}
-    return [p for p in gone if p not in rows]
+)
 
 
-def removed_paths(
+def read_known(
+    spark: SparkSession, output: str, runs: list[tables.RunRecord], fmt: str = delta.PARQUET
+) -> tuple[DataFrame | None, bool]:
+    """(OUTPUT's inventory before this run — one row per current path, INVENTORY_SCHEMA — or None
+    before the first run; whether it was rebuilt from hashes rows, i.e. is worth caching).
+
+    The latest committed run's inventory when it has one. Committed runs after the latest
+    inventory (OUTPUTs written before inventories existed, or by an older version since) are
+    read from their hashes and removed tables — only the inventory's columns — on top of it,
+    with `read_hashes`' current-row rule. Delta: the current rows of the Delta table."""
+    if not runs:
+        return None, False
+    columns = INVENTORY_SCHEMA.fieldNames()
+    if fmt == delta.DELTA:
+        return tables.read_hashes(spark, output).select(*columns), False
+    store = tables.run_store(spark, output)
+    with_inventory = store.runs_with(tables.INVENTORY)
+    if with_inventory is None:  # OUTPUT cannot be listed here (Spark Connect): the hashes rows
+        return tables.read_hashes(spark, output).select(*columns), False
+    ids = [r.run_id for r in runs]
+    base = next((i for i in range(len(ids) - 1, -1, -1) if ids[i] in with_inventory), None)
+    later = runs if base is None else runs[base + 1 :]
+    snapshot = None
+    if base is not None:
+        directory = tables.run_dir(output, tables.INVENTORY, ids[base])
+        snapshot = spark.read.schema(INVENTORY_SCHEMA).parquet(directory)
+        if not later:
+            return snapshot, False
+    rows = store.read(tables.HASHES, [r.run_id for r in later], INVENTORY_SCHEMA).select(*columns)
+    if snapshot is not None:
+        rows = snapshot.unionByName(rows)
+    return tables.current_of(spark, output, rows, later).select(*columns), True
+
+
+def write_inventory(
     spark: SparkSession,
+    output: str,
+    run_id: str,
     known: DataFrame | None,
-    input_files: list[str],
-    walked: list[listing.Unreadable],
-    vanished: list[str],
-    scope: str | None = None,
-) -> list[str]:
-    """Current paths of OUTPUT whose files are gone: not listed now (or vanished) and not found
-    on the file system (a file outside this run's INPUT keeps its row). `scope`, a path prefix
-    (INPUT's directory as Spark spells it), limits the candidates to the files under it, so a
-    run over one folder does not look up every other file of OUTPUT."""
-    if known is None:
-        return []
-    if scope is not None:
-        known = known.where(F.col("path").startswith(scope))
-    listed = spark.createDataFrame(
-        [(hadoop_path(u),) for u in input_files] + [(u.path,) for u in walked], "path string"
+    written: DataFrame,
+    removed: list[str],
+) -> None:
+    """Write the run's inventory (before its commit record): the known rows, less those the run
+    hashed again or retired, plus the run's written rows."""
+    new = written.select(
+        "path", "length", "modification_time", "error", F.lit(run_id).cast(StringType()).alias("run_id")
     )
-    unlisted = known.select("path").join(listed, on="path", how="left_anti")
-    candidates = sorted({row["path"] for row in unlisted.collect()} | set(vanished))
-    if not candidates:
-        return []
-    current = {row["path"] for row in known.where(F.col("path").isin(candidates)).select("path").collect()}
-    return [p for p in candidates if p in current and not tables.path_exists(spark, p)]
+    rows = new
+    if known is not None:
+        kept = known.join(new.select("path"), on="path", how="left_anti")
+        if removed:
+            gone = spark.createDataFrame([(p,) for p in removed], "path string")
+            kept = kept.join(gone, on="path", how="left_anti")
+        rows = kept.unionByName(new)
+    tables.run_store(spark, output).write_table(rows, tables.INVENTORY, run_id)
+
+
+def drop_older_inventories(spark: SparkSession, output: str, run_id: str) -> None:
+    """Delete every inventory but `run_id`'s, just committed (only the latest is ever read).
+    Under the lease, after the commit: a run killed before this leaves them to the next run."""
+    store = tables.run_store(spark, output)
+    for other in sorted(store.runs_with(tables.INVENTORY) or ()):
+        if other < run_id:
+            store.delete_table(tables.INVENTORY, other)
+
+
+#: What a run does with a file (`compare`).
+UNCHANGED, HASH, OVERSIZE, UNREADABLE, EMPTY, UNLISTED = (
+    "unchanged",
+    "hash",
+    "oversize",
+    "unreadable",
+    "empty",
+    "unlisted",
+)
+
+
+@dataclass
+class Comparison:
+    """The listing against the inventory, in one pass: every listed file (path, length,
+    modificationTime) and every known path not listed now (within the scope asked for), each
+    with its `action` and whether it has a current row (`known`); kept by Spark
+    (memory and disk) until `release`, so later steps never list or look files up again."""
+
+    rows: DataFrame
+    scanned: int  # listed files the scan found
+    counts: dict[str, int]
+
+    def of(self, action: str) -> DataFrame:
+        """The listing columns of the files with this action."""
+        return self.rows.where(F.col("action") == action).select(*LISTING_COLUMNS)
+
+    def listed(self) -> DataFrame:
+        return self.rows.where(F.col("action") != UNLISTED).select("path")
+
+    def paths(self, action: str) -> list[str]:
+        if not self.counts.get(action):
+            return []
+        return [r["path"] for r in self.of(action).select("path").collect()]
+
+    def known_among(self, paths: list[str]) -> set[str]:
+        """Those of `paths` that have a current row."""
+        if not paths:
+            return set()
+        rows = self.rows.where(F.col("path").isin(paths) & F.col("known")).select("path").collect()
+        return {r["path"] for r in rows}
+
+    def release(self) -> None:
+        self.rows.unpersist()
+
+
+def compare(
+    files: DataFrame,
+    known: DataFrame | None,
+    reusable: Column,
+    max_file_bytes: int,
+    unlisted: bool,
+    scope: str | None = None,
+) -> Comparison:
+    """Sort INPUT's listing against the inventory `known` in one pass (one Spark job, which also
+    counts): a listed file is unchanged when a known row with `reusable` true has its path,
+    length and modification time; else it is refused unread (unreadable name, over
+    `max_file_bytes`) or hashed. With `unlisted`, known paths under `scope` (all when None) that
+    are not listed are kept too (candidates for retirement)."""
+    listing = files.select(*LISTING_COLUMNS).withColumn("_listed", F.lit(True))
+    if known is None:
+        joined = listing.select(
+            "*",
+            F.lit(None).cast(StringType()).alias("_path"),
+            F.lit(None).cast(LongType()).alias("_length"),
+            F.lit(None).cast(TimestampType()).alias("_mtime"),
+            F.lit(None).cast("boolean").alias("_reusable"),
+        )
+    else:
+        keys = known.select(
+            F.col("path").alias("_path"),
+            F.col("length").alias("_length"),
+            F.col("modification_time").alias("_mtime"),
+            reusable.alias("_reusable"),
+        )
+        if unlisted and scope is not None:
+            keys = keys.where(F.col("_path").startswith(scope))
+        how = "full_outer" if unlisted else "left_outer"
+        joined = listing.join(keys, on=listing["path"] == keys["_path"], how=how)
+    same = (
+        F.coalesce(F.col("_reusable"), F.lit(False))
+        & (F.col("length") == F.col("_length"))
+        & F.col("modificationTime").eqNullSafe(F.col("_mtime"))
+    )
+    action = (
+        F.when(F.col("_listed").isNull(), F.lit(UNLISTED))
+        .when(same, F.lit(UNCHANGED))
+        .when(unreadable_path(), F.lit(UNREADABLE))
+        .when(F.col("length") == 0, F.lit(EMPTY))  # listed in Python: Spark's scan skips them
+        .when(F.col("length") > F.lit(max_file_bytes), F.lit(OVERSIZE))
+        .otherwise(F.lit(HASH))
+    )
+    rows = joined.select(
+        F.coalesce(F.col("path"), F.col("_path")).alias("path"),
+        F.col("length"),
+        F.col("modificationTime"),
+        action.alias("action"),
+        F.col("_path").isNotNull().alias("known"),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    actions = (UNCHANGED, HASH, OVERSIZE, UNREADABLE, EMPTY, UNLISTED)
+    row = rows.agg(*[F.count(F.when(F.col("action") == a, True)).alias(a) for a in actions]).first()
+    counts = {a: int(row[a]) for a in actions}
+    return Comparison(rows, sum(counts[a] for a in actions if a != UNLISTED), counts)

@@ -47,6 +47,8 @@ class Walk:
 
     files: list[str] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
+    #: (length, modification time in ms since the epoch, as Hadoop reports it) of each file
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)
     linked_dirs: int = 0  # symbolic links to directories met (followed or not)
 
     @property
@@ -187,6 +189,7 @@ def _add_file(result: Walk, entry: os.DirEntry, is_link: bool) -> None:
         result.unreadable.append(Unreadable(f"file:{entry.path}", info.st_size, _mtime(info), COLON_ERROR))
         return
     result.files.append(entry.path)
+    result.stats[entry.path] = (info.st_size, info.st_mtime_ns // 1_000_000)
 
 
 def _mtime(info: os.stat_result) -> datetime:

@@ -18,7 +18,9 @@ from sparkhash.spark.paths import local_path
 from sparkhash.spark.tables import normalise_output
 
 #: Entries a `sparkhash hash` OUTPUT may hold.
-HASH_OUTPUT_ENTRIES = frozenset({"hashes", "segments", "removed", "runs", "staged", "_staging", "_lease"})
+HASH_OUTPUT_ENTRIES = frozenset(
+    {"hashes", "segments", "removed", "inventory", "runs", "staged", "_staging", "_lease"}
+)
 #: Entries a `sparkhash dups` OUTPUT may hold (besides run=<id> directories).
 DUPS_OUTPUT_ENTRIES = frozenset(
     {"pairs", "clusters", "groups", "remove", "commits", "staged", "_lease", "_SUCCESS"}

@@ -38,18 +38,21 @@ nothing is collected (uncommitted leftovers stay, unread).
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import DoubleType, LongType, StringType, StructField, StructType
 
 from sparkhash.errors import IncompatibleOutputError
 from sparkhash.spark import delta, lease
 from sparkhash.spark.faults import fault_point
-from sparkhash.spark.paths import is_path_not_found, normalise_output
+from sparkhash.spark.paths import is_path_not_found, local_path, normalise_output
 
 RUN_ID = "run_id"
 
@@ -287,12 +290,40 @@ class RunStore:
         root = f"{self.output}/{self.layout.records}"
         if self._store is not None and not self._store.list_dir(root):
             return []
+        local = local_path(root)
+        if local is not None:  # read by the driver: no Spark job (a run reads them several times)
+            return self._local_records(local)
         try:
             rows = self.spark.read.schema(self.layout.read_schema()).json(root).collect()
         except AnalysisException as exc:
             if is_path_not_found(exc):
                 return []
             raise
+        return sorted(rows, key=lambda row: row[RUN_ID])
+
+    def _local_records(self, root: Path) -> list[Row]:
+        """`records` of a driver-local OUTPUT, each as Spark's JSON reader would give it."""
+        schema = self.layout.read_schema()
+        kinds = {f.name: {LongType(): int, DoubleType(): float}.get(f.dataType, str) for f in schema.fields}
+        rows = []
+        for name in sorted(os.listdir(root)) if root.is_dir() else []:
+            if not name.startswith(f"{RUN_ID}="):
+                continue
+            for part in sorted((root / name).iterdir()):
+                if not part.name.endswith(".json") or part.name.startswith((".", "_")):
+                    continue
+                for line in part.read_text().splitlines():
+                    if not line.strip():
+                        continue
+                    values = {**json.loads(line), RUN_ID: name[len(RUN_ID) + 1 :]}
+                    rows.append(
+                        Row(
+                            **{
+                                f: None if values.get(f) is None else kinds[f](values[f])
+                                for f in schema.fieldNames()
+                            }
+                        )
+                    )
         return sorted(rows, key=lambda row: row[RUN_ID])
 
     def read(self, table: str, run_ids: list[str], schema: StructType | None = None) -> DataFrame:
@@ -336,6 +367,20 @@ class RunStore:
                 f"use format {held}, or another OUTPUT",
                 "format",
             )
+
+    def runs_with(self, table: str) -> set[str] | None:
+        """Ids of the runs (committed or not) with a directory of `table` in the per-table
+        layout; None when OUTPUT cannot be listed here (no store: Spark Connect)."""
+        if self._store is None:
+            return None
+        prefix = f"{RUN_ID}="
+        names = self._store.list_dir(f"{self._tables_root}/{table}")
+        return {name[len(prefix) :] for name in names if name.startswith(prefix)}
+
+    def delete_table(self, table: str, run_id: str) -> None:
+        """Delete one run's directory of `table` (when there is a store)."""
+        if self._store is not None:
+            self._store.delete_tree(self.table_dir(table, run_id))
 
     def record(self, run_id: str) -> Row | None:
         """One committed run's record, or None."""

@@ -7,6 +7,9 @@ Layout (every write is a plain Spark write, so any Hadoop file system works):
     OUTPUT/<table>/run_id=<run_id>/*.parquet  the rows of any other multi-hash algorithm's
                                               exploded table (pdq_dihedral), when it is on
     OUTPUT/removed/run_id=<run_id>/*.parquet  paths of files gone since an earlier run (retired)
+    OUTPUT/inventory/run_id=<run_id>/*.parquet  (path, length, modification_time, error, run_id)
+                                              of every current row once the run is committed
+                                              (the latest committed run's only)
     OUTPUT/runs/run_id=<run_id>/*.json        the run's commit record, written last
     OUTPUT/_lease                             the lease of the run writing now (sparkhash.spark.lease)
 
@@ -45,6 +48,9 @@ from sparkhash.spark.schemas import SEGMENTS_SCHEMA, exploded_schema, hashes_sch
 HASHES = "hashes"
 SEGMENTS = "segments"
 REMOVED = "removed"
+#: A compact copy of the current rows' file keys as of each run (`sparkhash.spark.inventory`):
+#: what the next run compares its listing with, instead of every run's hashes rows.
+INVENTORY = "inventory"
 RUNS = "runs"  # not "_runs": Spark warns about reading a path whose name starts with "_"
 STAGING = "_staging"
 
@@ -85,7 +91,7 @@ LAYOUT = Layout(
     kind="hash",
     records=RUNS,
     per_table=True,
-    tables=(HASHES, *EXPLODED_TABLES, REMOVED),
+    tables=(HASHES, *EXPLODED_TABLES, REMOVED, INVENTORY),
     record_schema=StructType([f for f in RUNS_SCHEMA.fields if f.name != "run_id"]),
     obsolete=(STAGING,),
     current=HASHES,  # format delta: hashes MERGEd by path, removed paths deleted from it
@@ -234,13 +240,19 @@ def read_hashes(spark: SparkSession, output: str, current: bool = True) -> DataF
     rows = _read_runs(spark, output, HASHES, hashes_schema(algorithms), [r.run_id for r in runs])
     if not current:
         return rows
+    return current_of(spark, output, rows, runs)
+
+
+def current_of(spark: SparkSession, output: str, rows: DataFrame, runs: list[RunRecord]) -> DataFrame:
+    """The current rows among `rows` (hashes rows of committed runs, with `run_id`): per path the
+    latest run's row, unless one of `runs` retired the path after that run."""
     latest = Window.partitionBy("path").orderBy(F.col("run_id").desc())
     current_rows = rows.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
     retiring = [r.run_id for r in runs if r.removed > 0]
     if not retiring:
         return current_rows
     gone = (
-        _read_runs(spark, output, REMOVED, REMOVED_SCHEMA, retiring)
+        _read_runs(spark, normalise_output(output), REMOVED, REMOVED_SCHEMA, retiring)
         .groupBy(F.col("path").alias("_gone_path"))
         .agg(F.max("run_id").alias("_gone_run"))
     )
