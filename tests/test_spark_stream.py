@@ -16,6 +16,7 @@ from sparkhash.dedup.output import read_dups
 from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
+from sparkhash.spark.schemas import conform_pairs
 from sparkhash.spark.stream import StreamConfig, commit_batch, run_hash_stream
 from sparkhash.spark.tables import committed_runs, read_hashes
 
@@ -80,7 +81,7 @@ def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):
     assert sum(r.hashed + r.failed for r in runs) == 10
 
     hashes = read_hashes(spark, str(out))
-    full_pairs = find_pairs(hashes, "phash", 4).pairs
+    full_pairs = conform_pairs(find_pairs(hashes, "phash", 4).pairs)  # as dups writes them
     full_clusters = make_clusters(full_pairs, keep_attributes(hashes))
     result = read_dups(spark, dups.output)
     got_pairs = result.pairs
