@@ -260,16 +260,7 @@ def _hash_run(
         if nothing_new and not upgrade:
             removed = _retired(spark, compared, vanished, listed, retires)
             if not removed:  # a listing and one comparison: no Spark write at all
-                return JobSummary(
-                    files_seen,
-                    0,
-                    files_seen - len(vanished),
-                    0,
-                    time.perf_counter() - started,
-                    None,
-                    output,
-                    vanished=len(vanished),
-                )
+                return _nothing_written(files_seen, vanished, started, output)
         to_hash = counts[inventory.HASH]
         # Local (or mounted) files: the Python workers read them by path; no byte passes the JVM.
         by_path = bool(input_files) and all(uri.startswith("file:") for uri in input_files)
@@ -319,16 +310,7 @@ def _hash_run(
         removed = _retired(spark, compared, vanished, listed, retires)
         if written == 0 and not removed and not upgrade:
             tables.remove_run_files(spark, output, run_id, fmt)
-            return JobSummary(
-                files_seen,
-                0,
-                files_seen - len(vanished),
-                0,
-                time.perf_counter() - started,
-                None,
-                output,
-                vanished=len(vanished),
-            )
+            return _nothing_written(files_seen, vanished, started, output)
         segments = 0
         for record in exploded:
             tables.write_run_table(exploded_table(rows, record, run_id), output, record.table, run_id, fmt)
@@ -449,6 +431,20 @@ def _check_compatible(
                 f"{output} holds {algorithm} hashes made with {name} {theirs}, this run asks for {mine}: "
                 "they could not be compared. Use the same setting, or another OUTPUT"
             )
+
+
+def _nothing_written(files_seen: int, vanished: list, started: float, output: str) -> JobSummary:
+    """The summary of a run that committed nothing: every listed file known or vanished."""
+    return JobSummary(
+        files_seen,
+        0,
+        files_seen - len(vanished),
+        0,
+        time.perf_counter() - started,
+        None,
+        output,
+        vanished=len(vanished),
+    )
 
 
 def _lacking(runs: list[tables.RunRecord], algorithms: tuple[str, ...]) -> tuple[str, ...]:
