@@ -362,21 +362,44 @@ def test_dups_and_match_write_delta_tables_read_as_one_result(spark, needs_delta
     assert len(read_matches(spark, str(matched)).collect()) == run.written
 
 
-def test_a_killed_dups_run_leaves_the_previous_result_and_a_second_writer_is_refused(
-    spark, needs_delta, tmp_path
+@pytest.mark.parametrize("command", ["dups", "match"])
+def test_a_killed_dups_or_match_run_leaves_the_previous_result_and_a_second_writer_is_refused(
+    spark, needs_delta, tmp_path, command
 ):
     from sparkhash.dedup.job import DupsConfig, run_dups
-    from sparkhash.dedup.output import read_dups
+    from sparkhash.dedup.match import MatchConfig, run_match
+    from sparkhash.dedup.output import read_dups, read_matches
 
-    _, hashes = lake_with_duplicates(spark, tmp_path, seed=71)
-    out, pause = tmp_path / "dups", tmp_path / "pause"
-    config = DupsConfig(str(hashes), str(out), threshold=10, format="delta")
-    previous = run_dups(spark, config)
-    pairs = rows_of(read_dups(spark, str(out)).pairs)
+    source, hashes = lake_with_duplicates(spark, tmp_path, seed=71)
+    out, pause = tmp_path / command, tmp_path / "pause"
+    if command == "dups":
+        tables = ("pairs", "clusters", "groups", "remove")
+        args = [str(hashes), str(out), "--threshold", "10"]
+    else:
+        tables, query = ("matches",), str(source / "copy0.png")
+        args = [query, str(hashes), str(out)]
+
+    def run():
+        if command == "dups":
+            return run_dups(spark, DupsConfig(str(hashes), str(out), threshold=10, format="delta"))
+        return run_match(spark, query, str(hashes), str(out), MatchConfig(format="delta"))
+
+    def rows() -> dict[str, list[tuple]]:
+        """The result as sparkhash's reader gives it, table by table."""
+        if command == "dups":
+            result = read_dups(spark, str(out))
+            return {name: rows_of(getattr(result, name)) for name in tables}
+        return {"matches": rows_of(read_matches(spark, str(out)))}
+
+    def committed() -> str:
+        return spark.sql(f"SELECT max(run_id) FROM json.`{out}/commits`").first()[0]
+
+    previous = run()
+    before = rows()
+    assert before[tables[0]], "the lake has copies"
     killed = subprocess.Popen(
-        [sys.executable, "-m", "sparkhash.cli", "dups", str(hashes), str(out), "--threshold", "10",
-         "--format", "delta", "--master", "local[1]"],
-        env=child_env(f"dups-delta-after-pairs=pause:{pause}"),  # its pairs appended, no record
+        [sys.executable, "-m", "sparkhash.cli", command, *args, "--format", "delta", "--master", "local[1]"],
+        env=child_env(f"{command}-delta-after-{tables[0]}=pause:{pause}"),  # its rows appended, no record
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
     try:
@@ -385,23 +408,24 @@ def test_a_killed_dups_run_leaves_the_previous_result_and_a_second_writer_is_ref
             assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()
             time.sleep(0.2)
         with pytest.raises(lease.LeaseHeld, match="is being written by run"):
-            run_dups(spark, config)
-        # the killed run's pairs are in the Delta table, but no reader takes them
-        held = {r[0] for r in spark.read.format("delta").load(str(out / "pairs")).select("run_id").collect()}
+            run()
+        # the killed run's rows are in the Delta table, but no reader takes them
+        held = {
+            r[0] for r in spark.read.format("delta").load(str(out / tables[0])).select("run_id").collect()
+        }
         assert len(held) == 2
-        assert read_dups(spark, str(out)).run_id == previous.run_id
-        assert rows_of(read_dups(spark, str(out)).pairs) == pairs == latest_sql(spark, out, "pairs")
+        assert committed() == previous.run_id
+        assert rows() == before == {name: latest_sql(spark, out, name) for name in tables}
     finally:
         killed.kill()  # kill -9 while it holds the lease, mid-commit
         killed.communicate()
     # the next run takes over the dead run's lease and deletes the killed run's rows
-    after = run_dups(spark, config)
-    result = read_dups(spark, str(out))
-    assert result.run_id == after.run_id and rows_of(result.pairs) == pairs
-    for name in ("pairs", "clusters", "groups", "remove"):
+    after = run()
+    assert committed() == after.run_id and rows() == before
+    for name in tables:
         runs = {r[0] for r in spark.read.format("delta").load(str(out / name)).select("run_id").collect()}
         assert runs <= {previous.run_id, after.run_id}, name
-        assert latest_sql(spark, out, name) == rows_of(getattr(result, name)), name
+        assert latest_sql(spark, out, name) == before[name], name
 
 
 # ------------------------------------------------------------------ catalog tables
