@@ -36,13 +36,8 @@ def s3_jars() -> list[str]:
 # spark-submit's --jars replaces a session's spark.jars, so Delta's (SPARKHASH_DELTA_JARS, the
 # Delta suite's environment) go there too.
 _DRIVER_JARS = s3_jars() + [j for j in os.environ.get("SPARKHASH_DELTA_JARS", "").split(",") if j]
-# With Delta, the subprocesses' sessions (killed runs, second writers) get the tests' small
-# snapshot partitioning too (see `spark` below).
-_DELTA_CONF = (
-    "--conf spark.databricks.delta.snapshotPartitions=2 " if os.environ.get("SPARKHASH_DELTA_JARS") else ""
-)
 if _DRIVER_JARS and "PYSPARK_SUBMIT_ARGS" not in os.environ:
-    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--jars {','.join(_DRIVER_JARS)} {_DELTA_CONF}pyspark-shell"
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--jars {','.join(_DRIVER_JARS)} pyspark-shell"
 
 # Spark's Python workers must run the same interpreter as the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -56,9 +51,6 @@ def spark():
     extra = {
         "spark.sql.shuffle.partitions": "4",
         "spark.ui.showConsoleProgress": "false",
-        # Delta rebuilds a table's snapshot in 50 partitions by default: on the tests' tables of
-        # a few rows that is 50 tasks per read and commit (ignored without Delta)
-        "spark.databricks.delta.snapshotPartitions": "2",
     }
     if s3_jars():  # on the one session from the start: JARs cannot be added to a running one
         extra["spark.jars"] = ",".join(s3_jars())

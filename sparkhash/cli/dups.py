@@ -6,12 +6,12 @@ import argparse
 import sys
 
 from sparkhash.cli.fields import default, threshold_defaults
+from sparkhash.cli.output_options import add_output_arguments
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.registry import ALGORITHMS
 from sparkhash.dedup.job import DupsConfig, check_config, keep_policy, run_dups
 from sparkhash.dedup.plan import MODES
 from sparkhash.errors import ParamsMismatch
-from sparkhash.spark.delta import FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,18 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "newest, shortest-path or prefer:PREFIX[,PREFIX...]; the others are listed in the remove listing "
         "(read_dups(...).remove) with the reason",
     )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        **defaults("format"),
-        help="the tables' format: parquet (default) or delta (one Delta table per table with a run_id "
-        "column; needs Delta on the Spark session, built into Databricks)",
-    )
-    parser.add_argument(
-        "--table-prefix",
-        **defaults("table_prefix"),
-        metavar="[CATALOG.][SCHEMA.]PREFIX",
-        help="--format delta: also register the tables in the catalog as PREFIX + pairs, clusters, groups, remove",
+    add_output_arguments(
+        parser,
+        DupsConfig,
+        "pairs, clusters, groups, remove",
+        "one Delta table per table with a run_id column",
     )
     add_spark_arguments(parser)
 

@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from sparkhash.cli.fields import default, threshold_defaults
 from sparkhash.cli.hash_params import add_hash_params, hash_params_from_args
+from sparkhash.cli.output_options import add_output_arguments
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.decode import DECODE_MODES, DEFAULT_MAX_PIXELS, DecodeOptions
 from sparkhash.core.registry import ALGORITHMS, DEFAULT_ALGORITHMS, SINGLE_ALGORITHMS
@@ -22,7 +23,6 @@ from sparkhash.dedup.job import DupsConfig, keep_policy
 from sparkhash.dedup.live import dups_after_each_batch
 from sparkhash.errors import UsageError
 from sparkhash.spark.api import normalise_algorithms
-from sparkhash.spark.delta import FORMATS
 from sparkhash.spark.hash_job import (
     HashJobConfig,
     IncompatibleOutputError,
@@ -84,19 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-errors", action="store_true", help="hash again unchanged files that failed before"
     )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=default(HashJobConfig, "format"),
-        help="the tables' format: parquet (default) or delta (Delta Lake tables, incremental runs "
-        "MERGE by path; needs Delta on the Spark session, built into Databricks)",
-    )
-    parser.add_argument(
-        "--table-prefix",
-        default=default(HashJobConfig, "table_prefix"),
-        metavar="[CATALOG.][SCHEMA.]PREFIX",
-        help="--format delta: also register the tables in the catalog as PREFIX + hashes, segments "
-        "(e.g. main.media.img_ -> main.media.img_hashes)",
+    add_output_arguments(
+        parser, HashJobConfig, "hashes, segments", "Delta Lake tables, incremental runs MERGE by path"
     )
     add_hash_params(parser.add_argument_group("hash parameters (imagehash's defaults)"))
     stream = parser.add_argument_group(

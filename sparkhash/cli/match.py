@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from sparkhash.cli.fields import default, threshold_defaults
+from sparkhash.cli.output_options import add_output_arguments
 from sparkhash.cli.spark_options import add_spark_arguments, session_for
 from sparkhash.core.params import ALGORITHMS
 from sparkhash.dedup.match import (
@@ -17,7 +18,6 @@ from sparkhash.dedup.match import (
     check_query,
     run_match,
 )
-from sparkhash.spark.delta import FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,19 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-recursive", action="store_true", help="image queries: do not search sub-directories"
     )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=default(MatchConfig, "format"),
-        help="the matches table's format: parquet (default) or delta (a Delta table with a run_id "
-        "column; needs Delta on the Spark session, built into Databricks)",
-    )
-    parser.add_argument(
-        "--table-prefix",
-        default=default(MatchConfig, "table_prefix"),
-        metavar="[CATALOG.][SCHEMA.]PREFIX",
-        help="--format delta: also register the matches table in the catalog as PREFIX + matches",
-    )
+    add_output_arguments(parser, MatchConfig, "matches", "a Delta table with a run_id column")
     add_spark_arguments(parser)
 
 
