@@ -10,7 +10,9 @@ the run compares INPUT's listing with: a window over every committed run's rows 
 the Delta table as it is for Delta) and counting them, writing the new rows, committing (the
 record; for Delta the MERGE by path first). Then reading the current rows once more (what the
 next run and `dups` do). Both formats in the same process, one after the other; median of the
-runs. Writes a Markdown table to stdout.
+runs. Writes a Markdown table to stdout: wall seconds and, since a busy machine inflates those,
+the CPU seconds of the whole process tree (this process, its JVM, the Python workers; read
+from /proc).
 """
 
 from __future__ import annotations
@@ -49,8 +51,34 @@ def rows(spark, start: int, count: int, run_id: str):
     return frame.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
 
 
-def one_run(spark, output: str, fmt: str, start: int, count: int) -> tuple[float, float]:
-    """(seconds of the run, seconds to read the current rows afterwards)."""
+def tree_cpu_seconds() -> float:
+    """User + system CPU seconds of this process and every live descendant (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {os.getpid()}, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def one_run(spark, output: str, fmt: str, start: int, count: int) -> tuple[float, float, float, float]:
+    """(wall s of the run, CPU s of the run, wall s to read the current rows afterwards, its CPU s)."""
+    cpu = tree_cpu_seconds()
     began = time.perf_counter()
     store = tables.run_store(spark, output, fmt)
     with store.acquire() as held:
@@ -66,11 +94,12 @@ def one_run(spark, output: str, fmt: str, start: int, count: int) -> tuple[float
             held.run_id, "/lake", "phash", '{"hash_size":8}', count, count, 0, 0, 0, 0.0, "now"
         )
         tables.commit_run(spark, output, record, held.check, fmt)
-    ran = time.perf_counter() - began
+    ran, ran_cpu = time.perf_counter() - began, tree_cpu_seconds() - cpu
+    cpu = tree_cpu_seconds()
     began = time.perf_counter()
     current = tables.read_hashes(spark, output).count()
     assert current == start + count, (current, start + count)
-    return ran, time.perf_counter() - began
+    return ran, ran_cpu, time.perf_counter() - began, tree_cpu_seconds() - cpu
 
 
 def main() -> int:
@@ -86,20 +115,30 @@ def main() -> int:
     results = {}
     for fmt in formats:
         output = os.path.join(work, fmt)
-        first, _ = one_run(spark, output, fmt, 0, args.rows)
-        times = [one_run(spark, output, fmt, args.rows + i * increment, increment) for i in range(args.runs)]
-        results[fmt] = (first, [t for t, _ in times], [r for _, r in times])
+        first = one_run(spark, output, fmt, 0, args.rows)
+        results[fmt] = (
+            first,
+            [one_run(spark, output, fmt, args.rows + i * increment, increment) for i in range(args.runs)],
+        )
     shutil.rmtree(work, ignore_errors=True)
     print(
         f"{args.rows} rows, {args.runs} runs of {increment} new rows ({args.fraction:.0%}); "
         f"{platform.node()}, {os.cpu_count()} cores, pyspark {spark.version}, Python {sys.version.split()[0]}\n"
     )
     print(
-        "| format | first run (all rows), s | incremental run, s (median) | read current rows after, s (median) |"
+        f"load average before: {os.getloadavg()[0]:.1f}\n\n"
+        "| format | first run (all rows): wall s / CPU s | incremental run: wall s / CPU s (median) "
+        "| read current rows after: wall s / CPU s (median) |"
     )
     print("|---|---|---|---|")
-    for fmt, (first, runs, reads) in results.items():
-        print(f"| {fmt} | {first:.1f} | {statistics.median(runs):.1f} | {statistics.median(reads):.1f} |")
+    for fmt, (first, runs) in results.items():
+        run_wall, run_cpu, read_wall, read_cpu = (
+            statistics.median(column) for column in zip(*runs, strict=True)
+        )
+        print(
+            f"| {fmt} | {first[0]:.1f} / {first[1]:.1f} | {run_wall:.1f} / {run_cpu:.1f} "
+            f"| {read_wall:.1f} / {read_cpu:.1f} |"
+        )
     spark.stop()
     return 0
 
