@@ -109,6 +109,33 @@ def test_original_keeps_the_file_the_others_are_copies_of(spark, cluster):
     }
 
 
+def test_only_quarter_turns_show_the_same_picture(spark):
+    """A 2-degree turn is an edit (its corners cut or filled), even where the pair cannot tell
+    which side it is: the original's vote from a crop is its own. A quarter turn is the same
+    picture: the two pool their votes, and the tie rules choose."""
+    photo, turned, crop = "file:/p/photo.jpg", "file:/p/turned.jpg", "file:/p/crop.jpg"
+    attributes = spark.createDataFrame(
+        [(photo, 100, 50, None), (turned, 100, 90, None), (crop, 40, 30, None)],
+        "path string, pixels long, length long, modification_time timestamp",
+    )
+    members = attributes.selectExpr("path", "'c' AS cluster")
+    policy = parse_policy("original")
+
+    def kept(rotation: float) -> str:
+        pairs = spark.createDataFrame(
+            [
+                (photo, turned, "rotation", rotation, None, None),  # does not tell
+                (photo, crop, "crop", 0.0, "a", "crop"),  # the photo is the original of the crop
+            ],
+            "path_a string, path_b string, relation string, rotation double, original string, evidence string",
+        )
+        chosen = with_keep_policy(members, attributes, policy, pairs)
+        return chosen.where("keep").first().path
+
+    assert kept(2.0) == photo
+    assert kept(-90.0) == turned  # one picture, balance shared: then the larger file
+
+
 @pytest.mark.parametrize("text", ["bogus", "prefer:", "prefer:/a/,", "most_pixels"])
 def test_bad_policies_are_refused(text):
     with pytest.raises(KeepPolicyError):

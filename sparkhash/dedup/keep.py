@@ -16,7 +16,7 @@ smallest path, so ties are broken the same way on every run.
                        of its two files is the original (its `original` column: the uncropped,
                        unframed, un-stickered, colour one) counts one for that file and one
                        against the other; files showing the same picture (pairs that do not
-                       tell: re-encodes, resizes, turns, mirrors) pool their counts; the best
+                       tell: re-encodes, resizes, quarter turns, mirrors) pool their counts; the best
                        balance is kept, then not a grey copy, then most-pixels (then largest
                        file, then path)
 
@@ -149,6 +149,10 @@ def _evidence(pairs: DataFrame) -> DataFrame:
 
 #: Relation words of a pair that shows one picture both ways (no crop, frame or overlay).
 SAME_PICTURE = ("same", "mirror", "rotation")
+#: ... but only for turns by quarter turns: a pair turned further than this (degrees) off one
+#: shows the picture with its corners cut or filled, an edit even where the fill is too small
+#: for the evidence to tell which side has it (robust calls a pair `rotation` from 1.5 degrees).
+QUARTER_TURN_TOLERANCE = 1.5
 
 
 def _standings(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
@@ -156,7 +160,7 @@ def _standings(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
 
     A pair that tells which file is the original counts +1 for it and -1 for the other. Files
     joined by pairs that show the same picture both ways and do not tell (a re-encode, a
-    resize, a turn, a mirror: relation words in SAME_PICTURE) are one picture: they share the
+    resize, a quarter turn, a mirror: relation words in SAME_PICTURE) are one picture: they share the
     sum of their counts as `balance`, so the original is not outvoted by its own recompressed
     copy that happened to match one more crop. grey: the file lost a pair as its grey copy."""
     if pairs is None or "original" not in pairs.columns:
@@ -177,10 +181,13 @@ def _standings(pairs: DataFrame | None, spark: SparkSession) -> DataFrame:
         .agg(F.sum("vote").cast("long").alias("own"), F.max("grey").alias("grey"))
     )
     words = F.split(F.col("relation"), "[+]")
+    turn = F.col("rotation") if "rotation" in pairs.columns else F.lit(None).cast("double")
+    off_quarter_turn = F.abs(turn - F.round(turn / 90) * 90) > QUARTER_TURN_TOLERANCE
     same = pairs.where(
         F.col("original").isNull()
         & F.col("relation").isNotNull()
         & (F.size(F.array_except(words, F.array(*[F.lit(w) for w in SAME_PICTURE]))) == 0)
+        & ~F.coalesce(off_quarter_turn, F.lit(False))
     )
     picture = connected_components(same.select(F.col("path_a").alias("src"), F.col("path_b").alias("dst")))
     picture = picture.select(F.col("node").alias("path"), F.col("component").alias("picture"))
