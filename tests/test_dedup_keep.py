@@ -45,7 +45,7 @@ def cluster(spark):
         ("prefer:/uploads/,/archive/", UPLOAD),
         ("prefer:file:/archive/", DEEP),  # both archive files qualify: then most pixels
         ("prefer:/nowhere/", DEEP),  # no file qualifies: most pixels
-        ("original", DEEP),  # no pairs say which is the original: most pixels
+        ("original", UPLOAD),  # no pairs say which is the original: most pixels, then the oldest
     ],
 )
 def test_each_policy_keeps_its_file(cluster, policy, kept):
@@ -103,8 +103,8 @@ def test_original_keeps_the_file_the_others_are_copies_of(spark, cluster):
         DEEP: f"original: framed copy of {ARCHIVE}",
         SMALL: f"original: crop of {DEEP}, kept {ARCHIVE}",
         TWINS[0]: (
-            f"original: same picture as {TWINS[1]}; 10 pixels, the kept file 10; 10 bytes, the kept file 10"
-            "; tie broken by path"
+            f"original: same picture as {TWINS[1]}; 10 pixels, the kept file 10; modified 2024-01-01 00:00:00, "
+            "the kept file 2024-01-01 00:00:00; 10 bytes, the kept file 10; tie broken by path"
         ),
     }
 

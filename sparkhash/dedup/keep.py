@@ -17,8 +17,8 @@ smallest path, so ties are broken the same way on every run.
                        unframed, un-stickered, colour one) counts one for that file and one
                        against the other; files showing the same picture (pairs that do not
                        tell: re-encodes, resizes, quarter turns, mirrors) pool their counts; the best
-                       balance is kept, then not a grey copy, then most-pixels (then largest
-                       file, then path)
+                       balance is kept, then not a grey copy, then most pixels, then the
+                       oldest (a re-encode is made later), then the largest file, then path
 
 `remove_listing` gives, for every file not kept: path, cluster, kept_path and a one-line reason,
 the input of a deletion job (with original: "crop of <kept>", "sticker over <kept>", ...).
@@ -132,7 +132,10 @@ def policy_order(policy: KeepPolicy) -> list[Column]:
     if policy.name == "shortest-path":
         return [F.length("path").asc(), path]
     if policy.name == ORIGINAL:
-        return [F.col("balance").desc(), F.col("grey").asc(), pixels, length, path]
+        # among files of one picture and as many pixels, the older one is likelier the source
+        # (a re-encode, a lossless PNG of a JPEG is made later, and is often the larger file)
+        oldest = F.col("modification_time").asc_nulls_last()
+        return [F.col("balance").desc(), F.col("grey").asc(), pixels, oldest, length, path]
     return [_prefix_rank(policy.prefixes).asc(), pixels, length, path]
 
 
@@ -249,13 +252,16 @@ def _detail(policy: KeepPolicy) -> Column:
     mtime = F.format_string(
         "modified %s, the kept file %s", text(F.col("modification_time")), text(F.col("k_modification_time"))
     )
-    if policy.name in ("most-pixels", ORIGINAL):
-        return F.concat(
-            pixels,
-            F.when(F.col("pixels").eqNullSafe(F.col("k_pixels")), F.concat(F.lit("; "), size)).otherwise(
-                F.lit("")
-            ),
-        )
+
+    def then(same: Column, detail: Column) -> Column:  # the next key, when this one tied
+        return F.when(same, F.concat(F.lit("; "), detail)).otherwise(F.lit(""))
+
+    same_pixels = F.col("pixels").eqNullSafe(F.col("k_pixels"))
+    if policy.name == "most-pixels":
+        return F.concat(pixels, then(same_pixels, size))
+    if policy.name == ORIGINAL:  # then the oldest, then the largest (policy_order)
+        same_time = F.col("modification_time").eqNullSafe(F.col("k_modification_time"))
+        return F.concat(pixels, then(same_pixels, F.concat(mtime, then(same_time, size))))
     if policy.name == "largest-file":
         return size
     if policy.name in ("oldest", "newest"):
@@ -305,7 +311,7 @@ def _original_detail() -> Column:
             F.col("balance"),
             F.col("k_balance"),
         ),
-    ).otherwise(F.concat(F.lit("; "), _detail(KeepPolicy("most-pixels"))))
+    ).otherwise(F.concat(F.lit("; "), _detail(KeepPolicy(ORIGINAL))))
     undecided = F.concat(kin, F.col("k_path"), balance)
     return (
         F.when(F.col("d_original_is_kept"), direct)
@@ -362,7 +368,7 @@ def remove_listing(
         "newest": ("modification_time", "pixels", "length"),
         "shortest-path": (),
         "prefer": ("rank", "pixels", "length"),
-        ORIGINAL: ("balance", "grey", "pixels", "length"),
+        ORIGINAL: ("balance", "grey", "pixels", "modification_time", "length"),
     }[policy.name]
     tied = F.lit(True)
     for c in same:
