@@ -125,16 +125,16 @@ def divide_rows(x, sizes):  # pragma: no cover - compiled
 
 @numba.njit(**_JIT)
 def _put4(out, slot, r0, d, s0, s1, s2, s3):  # pragma: no cover - compiled
-    out[slot, r0] = s0 / d
-    out[slot, r0 + 1] = s1 / d
-    out[slot, r0 + 2] = s2 / d
-    out[slot, r0 + 3] = s3 / d
+    out[r0, slot] = s0 / d
+    out[r0 + 1, slot] = s1 / d
+    out[r0 + 2, slot] = s2 / d
+    out[r0 + 3, slot] = s3 / d
 
 
 @numba.njit(**_JIT)
 def rows4_sampled(x, w, n, slot, out, r0):  # pragma: no cover - compiled
-    """`rows4`'s running sums, dividing and writing only the outputs oi with slot[oi] >= 0:
-    out[slot[oi], r0 + g] for row g of the four."""
+    """The running sums of `rows4_sums`, dividing and writing only the outputs oi with
+    slot[oi] >= 0: to out[r0 + g, slot[oi]] for row g of the four."""
     h = (w + 2) // 2
     s0 = s1 = s2 = s3 = numpy.float32(0)
     ri = 0
@@ -202,7 +202,7 @@ def three_passes(
     Pass 2 is the reference's four phases written per output row oi: rows 0..h-2 are added
     first; then row oi + h - 1 enters (growing, then sliding with row oi + h - 1 - w leaving
     after it), and at the end only rows leave; the divisor is the current window size.
-    Returns sampled (n_sampled x rows): the image after three passes at the sampled columns."""
+    Returns sampled (rows x n_sampled): the image after three passes at the sampled columns."""
     if packed_flag:
         R, C = packed.shape
     else:
@@ -214,7 +214,7 @@ def three_passes(
     ring = numpy.empty((ring_rows, C), numpy.float32)
     luma = numpy.zeros((4, C), numpy.float32)
     rows = numpy.zeros((4, C), numpy.float32)
-    sampled = numpy.empty((n_sampled, R + 3), numpy.float32)  # room for a last partial group
+    sampled = numpy.empty((R + 3, n_sampled), numpy.float32)  # room for a last partial group
     s = numpy.zeros(C, numpy.float32)
     row_sizes = window_sizes(wr, C)  # pass 1's divisors, column by column
     added = 0  # rows added before the first output (pass 2's first phase)
@@ -269,7 +269,7 @@ def three_passes(
             if k == 3 or oi == R - 1:
                 rows4_sampled(rows, wr, C, slot_cols, sampled, oi - k)  # pass 3
             oi += 1
-    return sampled[:, :R]
+    return sampled[:R]
 
 
 @numba.njit(**_JIT)
