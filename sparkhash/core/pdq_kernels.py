@@ -15,7 +15,12 @@ the sum along its row or column: no cumulative-sum difference, float64 filter or
 re-association gives the same bits. The only freedom is *which* running sums run together.
 Down the columns, every column's running sum is a lane of one vector loop over the row;
 along the rows, four rows' running sums run interleaved (independent dependency chains, so
-the processor overlaps them; transposing strips of rows for vector lanes measured slower).
+the processor overlaps them; transposing strips of rows for vector lanes measured slower:
+~1.9 ns a pixel for a luma written transposed, against ~0.3 row-major; 8 or 16 interleaved
+rows were slower than 4, their buffers no longer fit the L1 cache). The first row pass
+writes its undivided sums and divides them afterwards in one vector loop (`divide_rows`):
+an IEEE float32 division gives the same bits wherever it runs, and a scalar division per
+pixel inside the running sum's loop cost ~1 ns a pixel more than the sums themselves.
 Each running sum does exactly the reference's sequence of float32 operations: numba compiles
 without fast-math (no re-association, no fused multiply-add, IEEE float32 division).
 
