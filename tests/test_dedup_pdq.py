@@ -11,6 +11,8 @@ force over `pdqhash.compute_dihedral` (the reference, as oracle).
 from __future__ import annotations
 
 import itertools
+import json
+import re
 
 import numpy
 import pytest
@@ -22,6 +24,7 @@ from sparkhash.core.pdq import PDQ_DISTANCE_THRESHOLD, PDQ_ORIENTATIONS, pdq_has
 from sparkhash.core.registry import get
 from sparkhash.dedup.match import MatchConfig, match
 from sparkhash.dedup.output import read_dups, read_matches
+from sparkhash.report.build import ReportRequest, build_report
 from sparkhash.spark.record_tables import record_table
 from sparkhash.spark.tables import read_hash_output, read_hashes
 
@@ -186,11 +189,18 @@ def test_match_of_a_pdq_list_finds_turned_copies_with_their_orientation(spark, l
     assert found[("te-2", file_uri(files[2]))] == "original"
 
 
-def test_dups_of_pdq_dihedral_equals_brute_force(spark, lake):
-    """A pair matches when one image's original hash is within 31 of one of the other's 8;
-    its orientation turns path_b into path_a."""
+@pytest.fixture(scope="module")
+def dihedral_dups(lake) -> str:
+    """`dups --algorithm pdq_dihedral` of the lake (its output directory)."""
     target = str(lake["root"] / "dups-dihedral")
     assert main(["dups", lake["out"], target, "--algorithm", "pdq_dihedral"]) == 0
+    return target
+
+
+def test_dups_of_pdq_dihedral_equals_brute_force(spark, lake, dihedral_dups):
+    """A pair matches when one image's original hash is within 31 of one of the other's 8;
+    its orientation turns path_b into path_a."""
+    target = dihedral_dups
     got = {(r.path_a, r.path_b, r.distance, r.orientation) for r in read_dups(spark, target).pairs.collect()}
     rows = reference_dihedral(lake["files"])
     inverse = get("pdq_dihedral").inverse
@@ -205,6 +215,31 @@ def test_dups_of_pdq_dihedral_equals_brute_force(spark, lake):
     files = lake["files"]
     turned = {tuple(sorted((file_uri(files[i]), file_uri(files[j])))) for i, j in ((2, 7), (3, 8), (4, 9))}
     assert turned <= {p[:2] for p in got}
+
+
+def test_the_review_page_names_the_orientation_of_a_pdq_dihedral_pair(spark, lake, dihedral_dups, tmp_path):
+    """The review page shows, next to a member, the orientation of its pdq_dihedral pair with
+    the kept file, and which way it turns: path_b into path_a, as the pairs table says."""
+    page = tmp_path / "review.html"
+    build_report(spark, ReportRequest(dups=dihedral_dups, output=page, workers=1))
+    document = page.read_text(encoding="utf-8")
+    data = json.loads(
+        re.search(r'<script type="application/json" id="report-data">(.*?)</script>', document, re.S)[1]
+    )
+    shown = {(c["id"], m["p"]): m["rel"] for c in data["clusters"] for m in c["members"]}
+    dups = read_dups(spark, dihedral_dups)
+    kept = {r.cluster: r.path for r in dups.clusters.where("keep").collect()}
+    cluster_of = {r.path: r.cluster for r in dups.clusters.collect()}
+    expected = {}
+    for r in dups.pairs.collect():
+        cluster = cluster_of[r.path_a]
+        if kept[cluster] == r.path_a:  # the member is path_b: its orientation turns it into the kept file
+            expected[(cluster, r.path_b)] = f"orientation: {r.orientation} (this file \u2192 kept file)"
+        elif kept[cluster] == r.path_b:
+            expected[(cluster, r.path_a)] = f"orientation: {r.orientation} (kept file \u2192 this file)"
+    turned = {(cluster_of[file_uri(lake["files"][i])], file_uri(lake["files"][i])) for i in (2, 7)}
+    assert turned & set(expected)  # a quarter turn, shown from whichever file is not kept
+    assert {key: shown[key] for key in expected} == expected
 
 
 # ----------------------------------------------------------------------------- blank images

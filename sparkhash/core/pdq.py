@@ -180,7 +180,7 @@ def _blurred_64x64(rgb: numpy.ndarray) -> numpy.ndarray:
     along_rows = (cols + 127) // 128  # computeJaroszFilterWindowSize(cols, 64)
     along_cols = (rows + 127) // 128
     col_slot, n_cols, col_position = _sample_slots(cols)
-    # sampled[c, r]: the image after passes 1-3 at sampled column c, every row r.
+    # sampled[r, c]: the image after passes 1-3 at every row r, sampled column c.
     if rgb.shape[2] == 4 and rgb.flags.c_contiguous and numpy.little_endian:
         packed = rgb.view(numpy.uint32)[:, :, 0]  # Pillow's RGBX words
         sampled = K.three_passes(
@@ -192,7 +192,7 @@ def _blurred_64x64(rgb: numpy.ndarray) -> numpy.ndarray:
         )
     row_slot, n_rows, row_position = _sample_slots(rows)
     out = numpy.empty((n_rows, n_cols), numpy.float32)
-    K.cols_box_sampled(numpy.ascontiguousarray(sampled.T), along_cols, row_slot, out)  # pass 4
+    K.cols_box_sampled(sampled, along_cols, row_slot, out)  # pass 4
     return out[row_position][:, col_position]
 
 

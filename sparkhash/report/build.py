@@ -58,6 +58,11 @@ def _int(value) -> int | None:
     return int(value)
 
 
+def _links(links) -> list:
+    """A member's links to the kept file (kept_links; None: none)."""
+    return list(links) if links is not None else []
+
+
 def _link_text(links) -> str:
     """'phash 3', 'crop_resistant 0 (2 segments)' or 'robust (41 inliers)' for the pairs joining
     a member to the kept file: each algorithm's matcher kind says how (`dedup.matchers.link_text`)."""
@@ -106,6 +111,17 @@ def relation_text(link) -> str:
     return text
 
 
+def label_text(link) -> str:
+    """The row label of a member's pair with the kept file (`top_members`' label, e.g.
+    'orientation: rotate_90': what turns the pair's path_b into its path_a), read from this
+    member: 'orientation: rotate_90 (this file \u2192 kept file)' when this member is path_b,
+    '(kept file \u2192 this file)' when it is path_a; '' for a pair without a label."""
+    if link is None or link["label"] is None:
+        return ""
+    way = "this file \u2192 kept file" if link["member_is_b"] else "kept file \u2192 this file"
+    return f"{link['label']} ({way})"
+
+
 def _relation_link(links):
     """The first of a member's links to the kept file that carries a relation (None: none)."""
     for link in links if links is not None else []:
@@ -144,7 +160,11 @@ def page_data(top: pd.DataFrame, members: pd.DataFrame, thumbs: dict, page_size:
                     "links": _link_text(m["kept_links"]),
                     "near": _int(m["nearest"]),
                     # the relation to the kept file, this file's matched box and the kept file's
-                    "rel": relation_text(rel),
+                    "rel": " \u00b7 ".join(
+                        text
+                        for text in [relation_text(rel), *(label_text(x) for x in _links(m["kept_links"]))]
+                        if text
+                    ),
                     "box": _box_list(rel["own_box"]) if rel is not None else None,
                     "kbox": _box_list(rel["other_box"]) if rel is not None else None,
                 }

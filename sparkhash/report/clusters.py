@@ -14,11 +14,16 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from sparkhash.core.registry import REGISTRY
 from sparkhash.dedup import output as dups_output
 from sparkhash.spark.schemas import conform_pairs
 
 PAIRS = "pairs"
 CLUSTERS = "clusters"
+
+#: The columns a pairs table may have that name the row of a multi-hash record a pair matched
+#: through (the registry's `label`: pdq_dihedral's `orientation`, what turns path_b into path_a).
+LABELS = tuple(dict.fromkeys(record.label for record in REGISTRY.values() if record.label))
 
 
 @dataclass
@@ -116,8 +121,9 @@ def top_members(
 
     Columns: cluster, path, keep, length, width, height, rank, kept_links (list of
     (algorithm, distance, matched_segments, the pair's relation columns oriented from this
-    member: own_box, other_box — the kept file's —, member_is_b, other_is_original)), nearest
-    (smallest distance of any pair of it).
+    member: own_box, other_box — the kept file's —, member_is_b, other_is_original, and
+    label: "orientation: rotate_90" for a pair with a LABELS column, what turns path_b into
+    path_a)), nearest (smallest distance of any pair of it).
     """
     spark = clusters.sparkSession
     chosen = spark.createDataFrame(
@@ -127,6 +133,12 @@ def top_members(
         F.broadcast(chosen), "cluster"
     )
     pairs = conform_pairs(pairs)
+    labels = [
+        F.when(F.col(n).isNotNull(), F.concat(F.lit(f"{n}: "), F.col(n)))
+        for n in LABELS
+        if n in pairs.columns
+    ]
+    label = F.coalesce(*labels) if labels else F.lit(None).cast("string")
 
     def oriented(this: str, other: str) -> DataFrame:
         # the relation columns describe path_b relative to path_a: `member_is_b` says which
@@ -146,6 +158,7 @@ def top_members(
             F.lit(this == "b").alias("member_is_b"),
             (F.col("original") == F.lit(other)).alias("other_is_original"),
             "evidence",
+            label.alias("label"),
         )
 
     both = oriented("a", "b").unionByName(oriented("b", "a"))
@@ -169,6 +182,7 @@ def top_members(
                         "member_is_b",
                         "other_is_original",
                         "evidence",
+                        "label",
                     ),
                 )
             )
