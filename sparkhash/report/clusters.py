@@ -21,6 +21,19 @@ from sparkhash.spark.schemas import conform_pairs
 PAIRS = "pairs"
 CLUSTERS = "clusters"
 
+#: A pair's columns a member's link to the kept file carries as they are ...
+PAIR_COLUMNS = ("algorithm", "distance", "matched_segments", "relation", "rotation", "mirrored", "differing")
+#: ... and all of a link's columns (`top_members`): those, then the ones oriented from the member.
+LINK_COLUMNS = (
+    *PAIR_COLUMNS,
+    "own_box",
+    "other_box",
+    "member_is_b",
+    "other_is_original",
+    "evidence",
+    "label",
+)
+
 #: The columns a pairs table may have that name the row of a multi-hash record a pair matched
 #: through (the registry's `label`: pdq_dihedral's `orientation`, what turns path_b into path_a).
 LABELS = tuple(dict.fromkeys(record.label for record in REGISTRY.values() if record.label))
@@ -146,13 +159,7 @@ def top_members(
         return pairs.select(
             F.col(f"path_{this}").alias("path"),
             F.col(f"path_{other}").alias("other"),
-            "algorithm",
-            "distance",
-            "matched_segments",
-            "relation",
-            "rotation",
-            "mirrored",
-            "differing",
+            *PAIR_COLUMNS,
             F.col(f"box_{this}").alias("own_box"),
             F.col(f"box_{other}").alias("other_box"),
             F.lit(this == "b").alias("member_is_b"),
@@ -169,21 +176,7 @@ def top_members(
             F.collect_list(
                 F.when(
                     F.col("other") == F.col("kept"),
-                    F.struct(
-                        "algorithm",
-                        "distance",
-                        "matched_segments",
-                        "relation",
-                        "rotation",
-                        "mirrored",
-                        "differing",
-                        "own_box",
-                        "other_box",
-                        "member_is_b",
-                        "other_is_original",
-                        "evidence",
-                        "label",
-                    ),
+                    F.struct(*LINK_COLUMNS),
                 )
             )
         ).alias("kept_links"),
