@@ -22,6 +22,7 @@ from PIL import Image
 from sparkhash.core import hashes as H
 from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
+from sparkhash.core.colour import grey_of
 from sparkhash.core.decode import DecodeOptions, decode_image
 from sparkhash.core.params import HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY, parse_algorithms
@@ -137,7 +138,7 @@ def compute_hashes(
             reduced_size=lambda size: reduced_size(algorithms, size, p),
         )
 
-    grey = image if image.mode == "L" else image.convert("L")
+    grey = grey_of(image)  # image.convert("L"), byte for byte
     thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
     width, height = image.info.get("original_size", image.size)  # a drafted JPEG: its file size
     result = HashResult(width=width, height=height, mode=image.mode)
