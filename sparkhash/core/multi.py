@@ -61,7 +61,11 @@ class GreyThumbnails:
             self._make(list(dict.fromkeys(sizes)))
 
     def crop(self, box: tuple[int, int, int, int]) -> GreyThumbnails:
-        """Thumbnails of `grey.crop(box)` for an integer box inside the image."""
+        """Thumbnails of `grey.crop(box)` for an integer box inside the image (these same
+        thumbnails when the box is the whole image: a segment spanning it, often the
+        background, reuses the image's own thumbnails instead of resampling it again)."""
+        if self._box is None and box == (0, 0, *self.size):
+            return self
         return GreyThumbnails(self._image, box=box, parent=self)
 
     def _array_of(self) -> numpy.ndarray:
