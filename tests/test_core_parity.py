@@ -323,3 +323,20 @@ def test_grey_kernel_equals_pillow_convert_for_every_colour():
     for mode in ("P", "CMYK", "LA", "I;16"):
         image = noise_rgb(37, 23, seed=8).convert(mode)
         assert np.array_equal(np.asarray(colour.grey_of(image)), np.asarray(image.convert("L")))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (37, 23), (16, 16), (33, 48), (48, 17)])
+def test_grey_and_transposed_in_one_pass_equal_pillow(size):
+    """The conversion that also writes the transposed pixels (16 x 16 blocks, ragged edges):
+    Pillow's 'L' bytes and their transpose; Pillow's conversion and no transpose otherwise."""
+    from sparkhash.core import colour
+
+    for mode in ("RGB", "RGBA", "RGBX"):
+        image = noise_rgb(*size, seed=size[0]).convert(mode)
+        grey, transposed = colour.grey_and_transposed(image)
+        expected = np.asarray(image.convert("L"))
+        assert np.array_equal(np.asarray(grey), expected)
+        assert np.array_equal(transposed, expected.T)
+    image = noise_rgb(*size, seed=1).convert("P")
+    grey, transposed = colour.grey_and_transposed(image)
+    assert transposed is None and np.array_equal(np.asarray(grey), np.asarray(image.convert("L")))

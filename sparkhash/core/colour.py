@@ -164,6 +164,20 @@ def grey_of(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
+def grey_and_transposed(image: Image.Image) -> tuple[Image.Image, numpy.ndarray | None]:
+    """`grey_of(image)` and, when the kernel made it, its pixels transposed (uint8, width x
+    height, as `resample.transpose` gives them) from the same pass over the colour pixels
+    (`colour_kernels.rgb_to_l_transposed`); None when Pillow converted (the caller transposes)."""
+    if image.mode in GREY_KERNEL_MODES and image.size[0] * image.size[1] > 0 and grey_kernel_agrees():
+        width, height = image.size
+        words = _rgb_words(image).reshape(height, width)
+        grey = numpy.empty((height, width), numpy.uint8)
+        transposed = numpy.empty((width, height), numpy.uint8)
+        colour_kernels.rgb_to_l_transposed(words, grey, transposed)
+        return Image.frombuffer("L", image.size, grey, "raw", "L", 0, 1), transposed
+    return grey_of(image), None
+
+
 def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
     """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
     pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""

@@ -55,3 +55,53 @@ def rgb_to_l(words, out):  # pragma: no cover - compiled
             )
             >> 16
         )
+
+
+_BLOCK = 16  # rgb_to_l_transposed's block: 16 x 16 bytes
+
+
+@numba.njit(inline="always", **_JIT)
+def _l_of(w):  # pragma: no cover - compiled
+    return numpy.uint8(
+        (
+            (w & 0xFF) * numpy.uint32(19595)
+            + ((w >> 8) & 0xFF) * numpy.uint32(38470)
+            + ((w >> 16) & 0xFF) * numpy.uint32(7471)
+            + numpy.uint32(0x8000)
+        )
+        >> 16
+    )
+
+
+@numba.njit(**_JIT)
+def rgb_to_l_transposed(words, grey, out):  # pragma: no cover - compiled
+    """`rgb_to_l` of uint32 `words` (rows, cols) into uint8 `grey` (rows, cols) and its
+    transpose into `out` (cols, rows), in one pass: each strip of 16 rows is converted, then
+    transposed in 16 x 16 blocks while it is still in cache (as `resample_kernels.transpose`),
+    instead of reading the whole greyscale image back for a separate transpose."""
+    rows, cols = words.shape
+    r_end = rows - rows % _BLOCK
+    c_end = cols - cols % _BLOCK
+    block = numpy.empty((_BLOCK, _BLOCK), numpy.uint8)
+    for r0 in range(0, r_end, _BLOCK):
+        for i in range(_BLOCK):
+            src = words[r0 + i]
+            dst = grey[r0 + i]
+            for c in range(cols):
+                dst[c] = _l_of(src[c])
+        for c0 in range(0, c_end, _BLOCK):
+            for i in range(_BLOCK):
+                for j in range(_BLOCK):
+                    block[j, i] = grey[r0 + i, c0 + j]
+            for j in range(_BLOCK):
+                column = out[c0 + j]
+                for i in range(_BLOCK):
+                    column[r0 + i] = block[j, i]
+        for i in range(_BLOCK):
+            for c in range(c_end, cols):
+                out[c, r0 + i] = grey[r0 + i, c]
+    for r in range(r_end, rows):
+        for c in range(cols):
+            value = _l_of(words[r, c])
+            grey[r, c] = value
+            out[c, r] = value
