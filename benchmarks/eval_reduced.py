@@ -33,8 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sparkhash.core.decode import DecodeOptions  # noqa: E402
 from sparkhash.core.params import HashParams  # noqa: E402
-from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY, parse_algorithms  # noqa: E402
-from sparkhash.dedup.match import DEFAULT_THRESHOLD  # noqa: E402
+from sparkhash.core.registry import DEFAULT_ALGORITHMS, DEFAULT_THRESHOLD, REGISTRY, parse_algorithms  # noqa: E402
 from sparkhash.dedup.segments import segment_cutoff  # noqa: E402
 from sparkhash.evaluation.runner import EvaluationRequest, evaluate  # noqa: E402
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job  # noqa: E402

@@ -122,3 +122,18 @@ def test_compiled_colour_counts_of_a_photo_equal_the_hsv_path():
     assert image.size[0] * image.size[1] >= colour.RGB_TABLE_MIN_PIXELS
     want = colour.colorhash_counts(image.convert("L"), image.convert("HSV"))
     assert colour.colorhash_counts_of(image).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 17), (17, 1), (16, 16), (15, 33), (33, 15), (48, 40), (0, 5), (5, 0)]
+)
+def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
+    """16 x 16 blocks, the ragged edges, empty arrays, and views with a row stride."""
+    from sparkhash.core import resample
+
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(0, 256, shape, dtype=np.uint8)
+    assert np.array_equal(resample.transpose(x), x.T)
+    parent = rng.integers(0, 256, (shape[0] + 7, shape[1] + 9), dtype=np.uint8)
+    view = parent[3 : 3 + shape[0], 5 : 5 + shape[1]]
+    assert np.array_equal(resample.transpose(view), view.T)

@@ -298,3 +298,45 @@ def test_rgb_words_zero_copy_and_copy_paths_agree():
         for zero_copy in (True, False):
             words = colour._rgb_words(image, zero_copy)
             assert ((words & 0xFFFFFF) == (rgb[:, 0] | rgb[:, 1] << 8 | rgb[:, 2] << 16)).all()
+
+
+def test_grey_kernel_equals_pillow_convert_for_every_colour():
+    """The compiled RGB -> 'L' conversion gives Pillow's byte for all 2**24 colours, in each
+    mode it handles (alpha and the pad byte ignored), from both ways of reading the pixels."""
+    from sparkhash.core import colour
+
+    assert colour.grey_kernel_agrees()
+    codes = np.arange(1 << 24, dtype="<u4").view(np.uint8).reshape(4096, 4096, 4)
+    every = Image.fromarray(np.ascontiguousarray(codes[..., :3]), "RGB")
+    grey = colour.grey_of(every)
+    assert grey.mode == "L" and grey.size == every.size
+    assert np.array_equal(np.asarray(grey), np.asarray(every.convert("L")))
+    for mode in ("RGBA", "RGBX"):
+        image = noise_rgb(37, 23, seed=6).convert(mode)
+        assert np.array_equal(np.asarray(colour.grey_of(image)), np.asarray(image.convert("L")))
+    image = noise_rgb(37, 23, seed=7)
+    words = colour._rgb_words(image, zero_copy=False)  # the strided copy path
+    out = np.empty(words.shape[0], np.uint8)
+    colour.colour_kernels.rgb_to_l(words, out)
+    assert np.array_equal(out.reshape(23, 37), np.asarray(image.convert("L")))
+    # every other mode is Pillow's own conversion
+    for mode in ("P", "CMYK", "LA", "I;16"):
+        image = noise_rgb(37, 23, seed=8).convert(mode)
+        assert np.array_equal(np.asarray(colour.grey_of(image)), np.asarray(image.convert("L")))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (37, 23), (16, 16), (33, 48), (48, 17)])
+def test_grey_and_transposed_in_one_pass_equal_pillow(size):
+    """The conversion that also writes the transposed pixels (16 x 16 blocks, ragged edges):
+    Pillow's 'L' bytes and their transpose; Pillow's conversion and no transpose otherwise."""
+    from sparkhash.core import colour
+
+    for mode in ("RGB", "RGBA", "RGBX"):
+        image = noise_rgb(*size, seed=size[0]).convert(mode)
+        grey, transposed = colour.grey_and_transposed(image)
+        expected = np.asarray(image.convert("L"))
+        assert np.array_equal(np.asarray(grey), expected)
+        assert np.array_equal(transposed, expected.T)
+    image = noise_rgb(*size, seed=1).convert("P")
+    grey, transposed = colour.grey_and_transposed(image)
+    assert transposed is None and np.array_equal(np.asarray(grey), np.asarray(image.convert("L")))

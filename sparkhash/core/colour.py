@@ -109,6 +109,75 @@ def _rgb_words(image: Image.Image, zero_copy: bool = True) -> numpy.ndarray:
     return numpy.ndarray((width * height,), dtype="<u4", buffer=raw, strides=(stride,))
 
 
+#: Modes whose 'L' conversion is Pillow's `rgb2l` of the first three bytes of each 4-byte pixel.
+GREY_KERNEL_MODES = ("RGB", "RGBA", "RGBX")
+_grey_agrees: bool | None = None
+
+
+def grey_kernel_agrees() -> bool:
+    """Whether `colour_kernels.rgb_to_l` gives the installed Pillow's 'L' bytes: checked once
+    per process on 65,536 random colours and the extremes in each of `GREY_KERNEL_MODES`
+    (~1 ms); a Pillow whose conversion differs (Pillow < 7 truncated instead of rounding)
+    keeps its own conversion, so a change costs speed, never bits."""
+    global _grey_agrees
+    if _grey_agrees is None:
+        rng = numpy.random.default_rng(20261205)
+        pixels = rng.integers(0, 256, (256, 256, 4), dtype=numpy.uint8)
+        pixels[0, :8, :3] = [
+            [0, 0, 0],
+            [255, 255, 255],
+            [255, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [1, 1, 1],
+            [254, 254, 254],
+            [128, 128, 128],
+        ]
+        agrees = True
+        for mode in GREY_KERNEL_MODES:
+            image = Image.fromarray(
+                numpy.ascontiguousarray(pixels[..., : len(mode) if mode != "RGBX" else 4]),
+                mode if mode != "RGBX" else "RGBA",
+            )
+            if mode == "RGBX":
+                image = image.convert("RGBX")
+            agrees = agrees and numpy.array_equal(_kernel_grey(image), numpy.asarray(image.convert("L")))
+        _grey_agrees = agrees
+    return _grey_agrees
+
+
+def _kernel_grey(image: Image.Image) -> numpy.ndarray:
+    words = _rgb_words(image)
+    out = numpy.empty(words.shape[0], numpy.uint8)
+    colour_kernels.rgb_to_l(words, out)
+    return out.reshape(image.size[1], image.size[0])
+
+
+def grey_of(image: Image.Image) -> Image.Image:
+    """`image.convert('L')`, byte for byte: RGB, RGBA and RGBX images by the compiled kernel on
+    Pillow's pixel words (read without a copy), the result handed to Pillow without a copy
+    (`Image.frombuffer`, read-only); every other mode by Pillow."""
+    if image.mode == "L":
+        return image
+    if image.mode in GREY_KERNEL_MODES and image.size[0] * image.size[1] > 0 and grey_kernel_agrees():
+        return Image.frombuffer("L", image.size, _kernel_grey(image), "raw", "L", 0, 1)
+    return image.convert("L")
+
+
+def grey_and_transposed(image: Image.Image) -> tuple[Image.Image, numpy.ndarray | None]:
+    """`grey_of(image)` and, when the kernel made it, its pixels transposed (uint8, width x
+    height, as `resample.transpose` gives them) from the same pass over the colour pixels
+    (`colour_kernels.rgb_to_l_transposed`); None when Pillow converted (the caller transposes)."""
+    if image.mode in GREY_KERNEL_MODES and image.size[0] * image.size[1] > 0 and grey_kernel_agrees():
+        width, height = image.size
+        words = _rgb_words(image).reshape(height, width)
+        grey = numpy.empty((height, width), numpy.uint8)
+        transposed = numpy.empty((width, height), numpy.uint8)
+        colour_kernels.rgb_to_l_transposed(words, grey, transposed)
+        return Image.frombuffer("L", image.size, grey, "raw", "L", 0, 1), transposed
+    return grey_of(image), None
+
+
 def colorhash_counts_rgb(image: Image.Image) -> numpy.ndarray:
     """`colorhash_counts` for an RGB/RGBA/RGBX image via the 24-bit colour table (alpha and the
     pad byte are ignored, as Pillow's 'L' and 'HSV' conversions ignore them)."""

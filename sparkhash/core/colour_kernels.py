@@ -6,7 +6,12 @@ masked copy of the pixel words, a widening of them to int64 indices, a gathered 
 categories and a count: four passes over the image and ~25 bytes of temporaries a pixel.
 Here one loop looks each pixel up and counts it, with four interleaved sets of counters (so
 consecutive pixels of one colour do not wait on each other's increments). Integer counting:
-the counts are exactly numpy's. Compiled code is cached on disk (`cache=True`).
+the counts are exactly numpy's.
+
+`rgb_to_l` is Pillow's RGB -> 'L' conversion (every image's first step) on the same words:
+~0.5 ms for 2.5 MP instead of Pillow's ~2.2 ms scalar loop. `sparkhash.core.colour.grey_of`
+uses it only after checking, once per process, that it reproduces the installed Pillow.
+Compiled code is cached on disk (`cache=True`).
 """
 
 from __future__ import annotations
@@ -31,3 +36,72 @@ def category_counts(words, table):  # pragma: no cover - compiled
     for i in range(m, n):
         counts[0, table[words[i] & 0xFFFFFF]] += 1
     return counts.sum(axis=0)
+
+
+@numba.njit(**_JIT)
+def rgb_to_l(words, out):  # pragma: no cover - compiled
+    """Pillow's RGB -> 'L' of every uint32 word R | G << 8 | B << 16 | X << 24 (libImaging
+    Convert.c, `rgb2l`: L = (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16, the 4th byte
+    ignored) into uint8 `out`. Unsigned 32-bit integers throughout (the largest sum is
+    255 * 65536 + 0x8000 < 2**32): the exact bytes, in one vectorised pass."""
+    for i in range(words.shape[0]):
+        w = words[i]
+        out[i] = numpy.uint8(
+            (
+                (w & 0xFF) * numpy.uint32(19595)
+                + ((w >> 8) & 0xFF) * numpy.uint32(38470)
+                + ((w >> 16) & 0xFF) * numpy.uint32(7471)
+                + numpy.uint32(0x8000)
+            )
+            >> 16
+        )
+
+
+_BLOCK = 16  # rgb_to_l_transposed's block: 16 x 16 bytes
+
+
+@numba.njit(inline="always", **_JIT)
+def _l_of(w):  # pragma: no cover - compiled
+    return numpy.uint8(
+        (
+            (w & 0xFF) * numpy.uint32(19595)
+            + ((w >> 8) & 0xFF) * numpy.uint32(38470)
+            + ((w >> 16) & 0xFF) * numpy.uint32(7471)
+            + numpy.uint32(0x8000)
+        )
+        >> 16
+    )
+
+
+@numba.njit(**_JIT)
+def rgb_to_l_transposed(words, grey, out):  # pragma: no cover - compiled
+    """`rgb_to_l` of uint32 `words` (rows, cols) into uint8 `grey` (rows, cols) and its
+    transpose into `out` (cols, rows), in one pass: each strip of 16 rows is converted, then
+    transposed in 16 x 16 blocks while it is still in cache (as `resample_kernels.transpose`),
+    instead of reading the whole greyscale image back for a separate transpose."""
+    rows, cols = words.shape
+    r_end = rows - rows % _BLOCK
+    c_end = cols - cols % _BLOCK
+    block = numpy.empty((_BLOCK, _BLOCK), numpy.uint8)
+    for r0 in range(0, r_end, _BLOCK):
+        for i in range(_BLOCK):
+            src = words[r0 + i]
+            dst = grey[r0 + i]
+            for c in range(cols):
+                dst[c] = _l_of(src[c])
+        for c0 in range(0, c_end, _BLOCK):
+            for i in range(_BLOCK):
+                for j in range(_BLOCK):
+                    block[j, i] = grey[r0 + i, c0 + j]
+            for j in range(_BLOCK):
+                column = out[c0 + j]
+                for i in range(_BLOCK):
+                    column[r0 + i] = block[j, i]
+        for i in range(_BLOCK):
+            for c in range(c_end, cols):
+                out[c, r0 + i] = grey[r0 + i, c]
+    for r in range(r_end, rows):
+        for c in range(cols):
+            value = _l_of(words[r, c])
+            grey[r, c] = value
+            out[c, r] = value

@@ -17,7 +17,7 @@ from PIL import Image
 
 from sparkhash.core import haar_kernels, resample
 from sparkhash.core.classes import ImageHash
-from sparkhash.core.colour import colorhash_counts_of
+from sparkhash.core.colour import colorhash_counts_of, grey_of
 from sparkhash.core.haar import _haar_ll, _remove_max_haar_ll
 
 try:
@@ -53,7 +53,7 @@ def grey_array(grey: Image.Image) -> numpy.ndarray:
 
 def grey_pixels(image: Image.Image, width: int, height: int) -> numpy.ndarray:
     """uint8 array (height, width): `image.convert('L').resize((width, height), LANCZOS)`."""
-    grey = image if image.mode == "L" else image.convert("L")
+    grey = grey_of(image)  # image.convert("L"), byte for byte
     return resize_grey(grey, [(width, height)])[(width, height)]
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 from sparkhash.core import hashes as H
 from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
+from sparkhash.core.colour import grey_and_transposed, grey_of
 from sparkhash.core.decode import DecodeOptions, decode_image
 from sparkhash.core.params import HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY, parse_algorithms
@@ -45,6 +46,7 @@ class GreyThumbnails:
         sizes: list[tuple[int, int]] = (),
         box: tuple[int, int, int, int] | None = None,
         parent: GreyThumbnails | None = None,
+        transposed: numpy.ndarray | None = None,
     ) -> None:
         self._image = grey  # the whole greyscale image; `box` selects a crop of it
         self._box = box
@@ -54,13 +56,18 @@ class GreyThumbnails:
         else:
             self.size = (box[2] - box[0], box[3] - box[1])
         self._array: numpy.ndarray | None = None
-        self._transposed: numpy.ndarray | None = None
+        # the whole image's pixels transposed, when the caller made them with the greyscale
+        self._transposed: numpy.ndarray | None = transposed if box is None else None
         self._pixels: dict[tuple[int, int], numpy.ndarray] = {}
         if sizes:
             self._make(list(dict.fromkeys(sizes)))
 
     def crop(self, box: tuple[int, int, int, int]) -> GreyThumbnails:
-        """Thumbnails of `grey.crop(box)` for an integer box inside the image."""
+        """Thumbnails of `grey.crop(box)` for an integer box inside the image (these same
+        thumbnails when the box is the whole image: a segment spanning it, often the
+        background, reuses the image's own thumbnails instead of resampling it again)."""
+        if self._box is None and box == (0, 0, *self.size):
+            return self
         return GreyThumbnails(self._image, box=box, parent=self)
 
     def _array_of(self) -> numpy.ndarray:
@@ -137,8 +144,14 @@ def compute_hashes(
             reduced_size=lambda size: reduced_size(algorithms, size, p),
         )
 
-    grey = image if image.mode == "L" else image.convert("L")
-    thumbs = GreyThumbnails(grey, _thumbnail_sizes(algorithms, image.size, p))
+    sizes = _thumbnail_sizes(algorithms, image.size, p)
+    transposed = None
+    if resample.products_for(*image.size, sizes) and resample.needs_transposed(image.size[::-1], sizes):
+        # a wide pass reads the transposed pixels: made in the conversion's pass over the image
+        grey, transposed = grey_and_transposed(image)
+    else:
+        grey = grey_of(image)  # image.convert("L"), byte for byte
+    thumbs = GreyThumbnails(grey, sizes, transposed=transposed)
     width, height = image.info.get("original_size", image.size)  # a drafted JPEG: its file size
     result = HashResult(width=width, height=height, mode=image.mode)
     for algorithm in algorithms:
