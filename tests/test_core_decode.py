@@ -15,8 +15,8 @@ from PIL import Image
 
 import sparkhash.core as core
 from sparkhash.core import spec
-from sparkhash.core.decode import DecodeOptions
-from sparkhash.core.multi import reduced_size
+from sparkhash.core.decode import DecodeOptions, draft_scale
+from sparkhash.core.multi import decode_size
 from sparkhash.core.params import HashParams
 
 
@@ -175,24 +175,55 @@ def test_decode_mode_is_validated_and_recorded_only_when_not_the_default():
 
 
 @pytest.mark.parametrize(
-    "algorithms, decoded",
+    "algorithm, scale",
     [
-        (("phash",), (200, 150)),  # 32 x 32 thumbnail, 2x margin: 1/8 gives 200 x 150 >= 64 x 64
-        (("dhash", "ahash"), (200, 150)),
-        (("colorhash",), (200, 150)),  # >= 128 on the shorter side
-        (("phash", "crop_resistant"), (400, 300)),  # segmentation image 300 x 300: 1/4
-        (EIGHT, (400, 300)),
+        ("phash", 8),  # 32 x 32 thumbnail, 2x margin: 1/8 gives 200 x 150 >= 64 x 64
+        ("dhash", 8),
+        ("ahash", 8),
+        ("colorhash", 8),  # >= 128 on the shorter side
+        ("crop_resistant", 4),  # segmentation image 300 on the longer side: 1/4
     ],
 )
-def test_reduced_jpeg_is_decoded_at_the_smallest_scale_keeping_the_working_sizes(algorithms, decoded):
+def test_reduced_jpeg_is_decoded_at_the_smallest_scale_keeping_the_algorithms_working_size(algorithm, scale):
     data = encode(smooth_rgb(1600, 1200, seed=3), "JPEG", quality=90)
     p = core.HashParams()
-    image = core.decode_image(data, REDUCED, reduced_size=lambda size: reduced_size(algorithms, size, p))
-    assert image.size == decoded
+    want = decode_size(algorithm, (1600, 1200), p, REDUCED)
+    assert draft_scale((1600, 1200), want) == scale
+    image = core.decode_image(data, REDUCED, scale_to=lambda size: want)
+    assert image.size == (1600 // scale, 1200 // scale)
     assert image.info["original_size"] == (1600, 1200)
-    # exact mode ignores the request: every pixel, as imagehash decodes it
-    full = core.decode_image(data, reduced_size=lambda size: reduced_size(algorithms, size, p))
-    assert full.size == (1600, 1200) and "original_size" not in full.info
+    # exact mode asks for every pixel, as imagehash decodes it
+    assert decode_size(algorithm, (1600, 1200), p, DecodeOptions()) is None
+
+
+@pytest.fixture(scope="module")
+def textured_jpeg() -> bytes:
+    """A 1,600 x 1,200 JPEG with detail at every scale (a smooth one hashes alike at 1/8 and 1/4)."""
+    rng = np.random.default_rng(7)
+    coarse = Image.fromarray(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)).resize(
+        (1600, 1200), Image.BICUBIC
+    )
+    fine = np.asarray(coarse).astype(np.int16) + rng.integers(-40, 40, (1200, 1600, 3))
+    return encode(Image.fromarray(np.clip(fine, 0, 255).astype(np.uint8)), "JPEG", quality=90)
+
+
+@pytest.mark.parametrize("others", [(), ("crop_resistant",), EIGHT])
+@pytest.mark.parametrize("algorithm", ["ahash", "phash", "crop_resistant", "robust"])
+def test_a_hash_never_depends_on_the_other_algorithms_asked_for(textured_jpeg, algorithm, others):
+    """Each algorithm is hashed from the decode its own settings ask for (ahash at 1/8 and
+    crop_resistant at 1/4 of this JPEG in reduced mode, robust at its draft side in both): a
+    lake hashed with all eight and a query hashed with one give the same file the same hash
+    (decoded at crop_resistant's scale, this ahash was 4 bits away)."""
+    data = textured_jpeg
+    for options in (REDUCED, DecodeOptions()):
+        alone = core.compute_hashes(data, [algorithm], decode_options=options)
+        asked = tuple(dict.fromkeys((*others, algorithm)))
+        together = core.compute_hashes(data, asked, decode_options=options)
+        assert (together.width, together.height) == (1600, 1200)
+        if algorithm == "crop_resistant":
+            assert together.segments == alone.segments
+        else:
+            assert str(together.hashes[algorithm]) == str(alone.hashes[algorithm])
 
 
 def test_reduced_hashes_describe_the_file_and_stay_close_to_exact():

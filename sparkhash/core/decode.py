@@ -13,7 +13,6 @@ formats have no cheaper decode in Pillow and are decoded in full, as in exact mo
 from __future__ import annotations
 
 import io
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,17 +69,14 @@ class DecodeOptions:
 def decode_image(
     data: bytes | bytearray | memoryview,
     options: DecodeOptions = DecodeOptions(),
-    draft_side: int | None = None,
-    reduced_size: Callable[[tuple[int, int]], tuple[int, int] | None] | None = None,
+    scale_to: Callable[[tuple[int, int]], tuple[int, int] | None] | None = None,
 ) -> Image.Image:
     """Decode encoded image bytes into a fully loaded PIL image (first frame of animations).
 
-    draft_side: decode a JPEG reduced (Pillow's `draft`, DCT scaling by 1/2..1/8) to the
-    smallest size keeping at least this many pixels on the longer side (not bit-exact with a
-    full decode: only for algorithms of sparkhash's own, such as robust).
-    reduced_size: in reduced mode (`options.decode`), the smallest (width, height) the caller
-    needs for an image of the file's size (None: the full image); a JPEG is decoded at the
-    smallest DCT scale giving at least that on both sides. Ignored in exact mode.
+    scale_to: for a JPEG of the file's size (width, height), the smallest (width, height) it
+    may be decoded at (None: every pixel); it is decoded at the smallest DCT scale (Pillow's
+    `draft`: 1/2, 1/4 or 1/8, `draft_scale`) giving at least that on both sides. Not bit-exact
+    with a full decode: `compute_hashes` asks for it only in reduced mode and for robust.
 
     A JPEG decoded reduced has `info["original_size"]`, the size of the file's image (after
     EXIF orientation when applied), for the hashes table.
@@ -109,14 +105,8 @@ def decode_image(
         raise ImageTooLargeError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of {options.max_pixels}"
         )
-    wanted = None
-    if options.reduced and reduced_size is not None and image.format == "JPEG":
-        wanted = reduced_size((width, height))
-    if draft_side and image.format == "JPEG" and max(width, height) > draft_side:
-        scale = draft_side / max(width, height)
-        side = (math.ceil(width * scale), math.ceil(height * scale))
-        wanted = side if wanted is None else (max(wanted[0], side[0]), max(wanted[1], side[1]))
-    if wanted is not None and wanted[0] <= width // 2 and wanted[1] <= height // 2:
+    wanted = scale_to((width, height)) if scale_to is not None and image.format == "JPEG" else None
+    if draft_scale((width, height), wanted) > 1:
         # The mode stays the file's (RGB stays RGB, L stays L): only the scale changes.
         image.draft(image.mode, (max(1, wanted[0]), max(1, wanted[1])))
     drafted = image.size != (width, height)
@@ -137,6 +127,16 @@ def decode_image(
     if drafted:
         image.info["original_size"] = (width, height)  # the file's size, for the hashes table
     return image
+
+
+def draft_scale(size: tuple[int, int], wanted: tuple[int, int] | None) -> int:
+    """The DCT scale denominator (1, 2, 4 or 8) `decode_image` decodes a JPEG of `size` at when
+    at least `wanted` is needed: Pillow's `draft` rule (the largest scale keeping `wanted` on
+    both sides), applied only when `wanted` is at most half the image on both sides."""
+    if wanted is None or not (wanted[0] <= size[0] // 2 and wanted[1] <= size[1] // 2):
+        return 1
+    room = min(size[0] // max(1, wanted[0]), size[1] // max(1, wanted[1]))
+    return next(scale for scale in (8, 4, 2, 1) if room >= scale)
 
 
 def _open(buffer: io.BytesIO, max_pixels: int | None) -> Image.Image:

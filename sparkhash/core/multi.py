@@ -7,8 +7,11 @@ crop-resistant segments cropped from the greyscale image. Results are bit-exact 
 functions.
 
 Reduced decoding (`DecodeOptions(decode="reduced")`, not imagehash's bits) decodes a JPEG at
-the smallest DCT scale giving every requested algorithm its registry `reduced` size, then
-hashes that image as usual; width, height and segment boxes stay in the file's pixels.
+the smallest DCT scale giving the algorithm its registry `reduced` size (robust: its
+`draft_side`, in either mode), then hashes that image as usual; width, height and segment boxes
+stay in the file's pixels. The scale is each algorithm's own, so a hash never depends on which
+other algorithms were asked for: algorithms needing different scales (phash at 1/8 and
+crop_resistant at 1/4 of a 1,600 px photo) get one decode each.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sparkhash.core import hashes as H
 from sparkhash.core import resample
 from sparkhash.core.classes import ImageHash
 from sparkhash.core.colour import grey_and_transposed, grey_of
-from sparkhash.core.decode import DecodeOptions, decode_image
+from sparkhash.core.decode import DecodeOptions, decode_image, draft_scale
 from sparkhash.core.params import HashParams
 from sparkhash.core.registry import DEFAULT_ALGORITHMS, REGISTRY, parse_algorithms
 from sparkhash.core.results import HashResult, Segment
@@ -132,18 +135,63 @@ def compute_hashes(
     p = params or _DEFAULT_PARAMS
     algorithms = parse_algorithms(algorithms, canonical=False, required=False)
     if isinstance(source, Image.Image):
-        image = source
-    else:
-        # Reduced JPEG decoding only when every requested algorithm allows it (robust alone).
-        drafts = [REGISTRY[a].draft_side for a in algorithms]
-        draft = max(drafts) if drafts and all(drafts) else None
-        image = decode_image(
-            source,
-            decode_options or _DEFAULT_DECODE,
-            draft_side=draft,
-            reduced_size=lambda size: reduced_size(algorithms, size, p),
-        )
+        return _hash_decoded(source, algorithms, p)
+    options = decode_options or _DEFAULT_DECODE
+    scales: dict[str, int] = {}
+    wants: dict[str, tuple[int, int] | None] = {}
 
+    def first_scale(size: tuple[int, int]) -> tuple[int, int] | None:
+        # called for a JPEG only: each algorithm's own scale; the largest image is decoded first
+        for algorithm in algorithms:
+            wants[algorithm] = decode_size(algorithm, size, p, options)
+            scales[algorithm] = draft_scale(size, wants[algorithm])
+        return wants[min(algorithms, key=lambda a: scales[a])] if algorithms else None
+
+    image = decode_image(source, options, scale_to=first_scale)
+    if len(set(scales.values())) <= 1:
+        return _hash_decoded(image, algorithms, p)
+    # A JPEG whose algorithms decode it at different scales: each is hashed from its own, so
+    # that its hash never depends on which other algorithms were asked for.
+    values: dict[str, HashResult] = {}
+    for scale in sorted(set(scales.values())):
+        group = tuple(a for a in algorithms if scales[a] == scale)
+        if scale != min(scales.values()):
+            want = wants[group[0]]  # every algorithm of the group gives this scale
+            image = decode_image(source, options, scale_to=lambda size, want=want: want)
+        part = _hash_decoded(image, group, p)
+        values.update(dict.fromkeys(group, part))
+    first = values[algorithms[0]]
+    result = HashResult(width=first.width, height=first.height, mode=first.mode)
+    for algorithm in algorithms:
+        part = values[algorithm]
+        if algorithm in part.signatures:
+            result.signatures[algorithm] = part.signatures[algorithm]
+        if algorithm in part.hashes:
+            result.hashes[algorithm] = part.hashes[algorithm]
+    return result
+
+
+def decode_size(
+    algorithm: str, size: tuple[int, int], p: HashParams, options: DecodeOptions
+) -> tuple[int, int] | None:
+    """The smallest decoded (width, height) `algorithm` works from for a JPEG of `size`, by
+    its own settings only (None: the full image): its registry `reduced` size in reduced
+    mode, its `draft_side` (robust) in either mode."""
+    record = REGISTRY[algorithm]
+    try:
+        if options.reduced and record.reduced is not None:
+            w, h = record.reduced(size, p)
+            return (int(w), int(h))
+        if record.draft_side and max(size) > record.draft_side:
+            scale = record.draft_side / max(size)
+            return (math.ceil(size[0] * scale), math.ceil(size[1] * scale))
+    except (AssertionError, OverflowError, ValueError, TypeError):  # its kernel raises its own error
+        return None
+    return None
+
+
+def _hash_decoded(image: Image.Image, algorithms: tuple[str, ...], p: HashParams) -> HashResult:
+    """Every algorithm of `algorithms` from one decoded image."""
     sizes = _thumbnail_sizes(algorithms, image.size, p)
     transposed = None
     if resample.products_for(*image.size, sizes) and resample.needs_transposed(image.size[::-1], sizes):
@@ -181,27 +229,6 @@ def _thumbnail_sizes(
         except (AssertionError, OverflowError, ValueError):  # whash_scale's errors
             continue
     return [(w, h) for w, h in sizes if w > 0 and h > 0]
-
-
-def reduced_size(algorithms: tuple[str, ...], size: tuple[int, int], p: HashParams) -> tuple[int, int] | None:
-    """The smallest decoded (width, height) that gives every algorithm its working size in
-    reduced decoding, for a file of `size`; None when one of them needs the full image (or
-    has parameters its own kernel will refuse)."""
-    width = height = 1
-    for algorithm in algorithms:
-        record = REGISTRY[algorithm]
-        try:
-            if record.reduced is not None:
-                w, h = record.reduced(size, p)
-            elif record.draft_side:  # the longer side it keeps (robust)
-                scale = min(1.0, record.draft_side / max(size))
-                w, h = math.ceil(size[0] * scale), math.ceil(size[1] * scale)
-            else:
-                return None
-        except (AssertionError, OverflowError, ValueError, TypeError):
-            return None
-        width, height = max(width, int(w)), max(height, int(h))
-    return (width, height)
 
 
 def _in_file_pixels(signatures: list, decoded: tuple[int, int], original: tuple[int, int]) -> list:
