@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from pathlib import Path
@@ -303,12 +304,13 @@ def test_generated_format3_copy_matches_its_original(edit: str) -> None:
 
 
 #: Deep crops whose strongest keypoints are mostly not the original's: the mutual, ratio-tested
-#: matches give fewer than 6 RANSAC inliers (the code before guided matching missed all four).
+#: matches give fewer than 6 RANSAC inliers (the verifier without guided matching misses all
+#: four).
 DEEP_CROPS = {
-    41: (0.65, 0.0, 1.0, 1.0),  # 35 % of the width, right side
-    45: (0.65, 0.0, 1.0, 1.0),
-    46: (0.3, 0.3, 0.7, 0.7),  # the centre, 16 % of the area
-    47: (0.3, 0.3, 0.7, 0.7),
+    46: (0.0, 0.0, 0.45, 0.45),  # the top left corner, 20 % of the area
+    53: (0.0, 0.0, 0.45, 0.45),
+    70: (0.3, 0.3, 0.7, 0.7),  # the centre, 16 % of the area
+    78: (0.3, 0.3, 0.7, 0.7),
 }
 
 
@@ -318,6 +320,8 @@ def test_deep_crop_with_few_repeatable_features_matches_by_guided_matching(seed:
     w, h = original.size
     x0, y0, x1, y1 = DEEP_CROPS[seed]
     crop = original.crop((int(w * x0), int(h * y0), int(w * x1), int(h * y1)))
+    unguided = dataclasses.replace(robust.DEFAULT_VERIFY, guided_matching=False)
+    assert not robust.verify_pair(_sig(original), _sig(crop), unguided).match
     verdict = robust.verify_pair(_sig(original), _sig(crop))
     assert verdict.match and verdict.reason == "guided", verdict
     rel = robust.relation(_sig(original), _sig(crop), verdict)
