@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from pathlib import Path
@@ -300,6 +301,31 @@ def test_generated_format3_copy_matches_its_original(edit: str) -> None:
     original = _scene(10)
     verdict = robust.verify_pair(_sig(original), _sig(FORMAT3_EDITS[edit](original)))
     assert verdict.match, verdict
+
+
+#: Deep crops whose strongest keypoints are mostly not the original's: the mutual, ratio-tested
+#: matches give fewer than 6 RANSAC inliers (the verifier without guided matching misses all
+#: four).
+DEEP_CROPS = {
+    46: (0.0, 0.0, 0.45, 0.45),  # the top left corner, 20 % of the area
+    53: (0.0, 0.0, 0.45, 0.45),
+    70: (0.3, 0.3, 0.7, 0.7),  # the centre, 16 % of the area
+    78: (0.3, 0.3, 0.7, 0.7),
+}
+
+
+@pytest.mark.parametrize("seed", list(DEEP_CROPS))
+def test_deep_crop_with_few_repeatable_features_matches_by_guided_matching(seed: int) -> None:
+    original = _scene(seed)
+    w, h = original.size
+    x0, y0, x1, y1 = DEEP_CROPS[seed]
+    crop = original.crop((int(w * x0), int(h * y0), int(w * x1), int(h * y1)))
+    unguided = dataclasses.replace(robust.DEFAULT_VERIFY, guided_matching=False)
+    assert not robust.verify_pair(_sig(original), _sig(crop), unguided).match
+    verdict = robust.verify_pair(_sig(original), _sig(crop))
+    assert verdict.match and verdict.reason == "guided", verdict
+    rel = robust.relation(_sig(original), _sig(crop), verdict)
+    assert rel.relation == "crop" and rel.box_a == pytest.approx((x0, y0, x1, y1), abs=0.05)
 
 
 def _relation(original: Image.Image, copy: Image.Image) -> robust.Relation:
