@@ -17,7 +17,12 @@ from sparkhash.dedup.pairs import find_pairs
 from sparkhash.spark.faults import FAULT_ENV, FAULT_EXIT
 from sparkhash.spark.hash_job import HashJobConfig, run_hash_job
 from sparkhash.spark.schemas import conform_pairs
-from sparkhash.spark.stream import StreamConfig, commit_batch, run_hash_stream
+from sparkhash.spark.stream import (
+    LISTING_PARALLELISM_CONF,
+    StreamConfig,
+    commit_batch,
+    run_hash_stream,
+)
 from sparkhash.spark.tables import committed_runs, read_hashes
 
 pytestmark = pytest.mark.spark
@@ -49,6 +54,29 @@ def test_default_trigger_is_sized_by_bytes(spark, tmp_path):
         spark, StreamConfig(job, str(tmp_path / "ck1"), available_now=True, max_bytes_per_trigger=1)
     )
     assert [r.hashed for r in committed_runs(spark, str(tmp_path / "out1"))] == [1, 1, 1]
+
+
+def test_a_micro_batch_is_listed_by_a_few_tasks_not_one_per_file(spark, tmp_path):
+    """The file source lists every micro-batch's files again, and Spark lists more than 32 files
+    with a job of one task per file (up to 10,000): the stream bounds that job to the cores
+    while it runs, and leaves the session's setting as it was."""
+    source = tmp_path / "in"
+    (first,) = write_image_set(source, count=1, seed=90)
+    for i in range(40):  # 41 files: a number of tasks no other stage of the stream has
+        (source / f"copy{i}.png").write_bytes(first.read_bytes())
+    before = spark.conf.get(LISTING_PARALLELISM_CONF, None)
+    job = HashJobConfig(str(source), str(tmp_path / "out"), algorithms=ALGORITHMS)
+    query = run_hash_stream(spark, StreamConfig(job, str(tmp_path / "ck"), available_now=True))
+    assert [r.hashed for r in committed_runs(spark, str(tmp_path / "out"))] == [41]
+    tracker = spark.sparkContext.statusTracker()
+    stages = [
+        tracker.getStageInfo(stage)
+        for job_id in tracker.getJobIdsForGroup(str(query.runId))
+        for stage in tracker.getJobInfo(job_id).stageIds
+    ]
+    tasks = [stage.numTasks for stage in stages if stage is not None]
+    assert tasks and 41 not in tasks, tasks
+    assert spark.conf.get(LISTING_PARALLELISM_CONF, None) == before
 
 
 def test_stream_in_three_waves_equals_one_batch_run(spark, tmp_path):

@@ -22,7 +22,11 @@ batch id, named in its userMetadata): a replayed batch whose commit is there wri
 even when its files changed meanwhile.
 
 The files of a batch are read from the file source's log in the checkpoint (Spark's file scan
-skips zero-byte files, which must still get an error row), united with the batch's own paths.
+skips zero-byte files, which must still get an error row): the batch's own log entry, united
+with the batch's own paths only when the checkpoint's offsets do not show that entry to be the
+whole batch (that scan looks every file up again). Per micro-batch the stream adds to a batch
+run only the file source's work: its listing, its log, and a listing of the batch's files,
+bounded to the session's cores (`bound_listing`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from sparkhash.spark.hash_job import (
     HashJobConfig,
     JobSummary,
     _check_compatible,
+    _cores,
     check_format_compatible,
     run_algorithms,
     run_hash_job,
@@ -63,6 +68,15 @@ BINARY_FILE_SCHEMA = StructType(
 #: listing, comparison with the inventory, commit) is a few per cent of its hashing, while one
 #: batch's bytes stay bounded. 1,000 files a batch cost a third of the batch job's rate.
 DEFAULT_MAX_BYTES_PER_TRIGGER = 4 * 1024**3
+
+#: For every micro-batch the file source builds a file index whose root paths are the batch's
+#: files, and Spark lists more than 32 root paths with a job of one task per path, up to this
+#: setting (default 10,000): 10,000 tasks for a batch of 10,000 files, ~8 ms of CPU each (phash
+#: of a photo costs ~13). The stream bounds it to the session's cores (each task then
+#: looks up a share of the files), on the session it reads from: see `bound_listing`.
+LISTING_PARALLELISM_CONF = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+#: Spark's default of LISTING_PARALLELISM_CONF: a value set by the user is left as it is.
+SPARK_LISTING_PARALLELISM = "10000"
 
 
 @dataclass(frozen=True)
@@ -106,21 +120,43 @@ def binary_file_stream(
     return reader.load(input_path)
 
 
+def _log_lines(spark: SparkSession, root: str, names: list[str] | None = None) -> list[str]:
+    """The lines of the checkpoint log files `names` under `root` (all of them when None),
+    those that exist; raises when the folder cannot be read."""
+    local = tables.local_path(root)
+    if local is not None:
+        files = sorted(local.iterdir()) if names is None else [local / n for n in names]
+        return [
+            line
+            for f in files
+            if not f.name.startswith((".", "_")) and f.is_file()
+            for line in f.read_text().splitlines()
+        ]
+    if names is None:
+        return [r[0] for r in spark.read.text(root).collect()]
+    found = [f"{root}/{n}" for n in names if tables.path_exists(spark, f"{root}/{n}")]
+    return [r[0] for r in spark.read.text(found).collect()] if found else []
+
+
+def _log_offset(spark: SparkSession, checkpoint: str, batch_id: int) -> int | None:
+    """The file source's log offset that micro-batch `batch_id` ends at (offsets/N: a version
+    line, the batch's metadata, then the source's offset `{"logOffset":K}`), None if unknown."""
+    try:
+        lines = _log_lines(spark, f"{checkpoint}/offsets", [str(batch_id)])
+        return int(json.loads(lines[2])["logOffset"])
+    except Exception:  # noqa: BLE001 - missing, purged or foreign: unknown
+        return None
+
+
 def logged_batch_files(spark: SparkSession, checkpoint: str, batch_id: int) -> list[str]:
     """The files the file source assigned to `batch_id`, from its log in the checkpoint
-    (sources/0/N and N.compact: a version line, then one JSON entry per file). [] if unreadable."""
+    (sources/0/N and N.compact: a version line, then one JSON entry per file). [] if unreadable.
+    Only the batch's own log file is read (N, or N.compact when the log compacted there)."""
     root = f"{tables.normalise_output(checkpoint)}/sources/0"
-    local = tables.local_path(root)
     try:
-        if local is not None:
-            lines = [
-                line
-                for f in sorted(local.iterdir())
-                if not f.name.startswith((".", "_"))
-                for line in f.read_text().splitlines()
-            ]
-        else:
-            lines = [r[0] for r in spark.read.text(root).collect()]
+        lines = _log_lines(spark, root, [str(batch_id), f"{batch_id}.compact"])
+        if not lines:  # an unexpected layout: every log file
+            lines = _log_lines(spark, root)
     except Exception:  # noqa: BLE001 - a missing or foreign log: fall back to the batch's paths
         return []
     found = set()
@@ -136,13 +172,26 @@ def logged_batch_files(spark: SparkSession, checkpoint: str, batch_id: int) -> l
     return sorted(found)
 
 
+def _log_is_the_batch(spark: SparkSession, checkpoint: str, batch_id: int) -> bool:
+    """Whether micro-batch `batch_id` is exactly the source log's entry `batch_id`: its offset
+    ends there and the previous batch's ended one before (one log entry per micro-batch, as a
+    single file source gives). Then the log alone names the batch's files."""
+    checkpoint = tables.normalise_output(checkpoint)
+    if _log_offset(spark, checkpoint, batch_id) != batch_id:
+        return False
+    return batch_id == 0 or _log_offset(spark, checkpoint, batch_id - 1) == batch_id - 1
+
+
 def batch_files(spark: SparkSession, checkpoint: str, batch: DataFrame, batch_id: int) -> list[str]:
-    """Every file of a micro-batch that still exists: the source log's entries and the batch's
-    rows (only the path column is read, never the bytes). A file deleted since it was listed is
-    left out, as a batch run would not list it: otherwise the batch, whose files are fixed in
-    the checkpoint, would fail on every restart."""
-    paths = {r[0] for r in batch.select("path").collect()}
-    paths |= set(logged_batch_files(spark, checkpoint, batch_id))
+    """Every file of a micro-batch that still exists: the source log's entries (zero-byte files
+    too, which Spark's scan of the batch skips) and, unless the checkpoint shows that the log
+    entry is the whole batch, the batch's rows (only the path column is read, never the bytes:
+    still a Spark job that looks every file up). A file deleted since it was listed is left
+    out, as a batch run would not list it: otherwise the batch, whose files are fixed in the
+    checkpoint, would fail on every restart."""
+    paths = set(logged_batch_files(spark, checkpoint, batch_id))
+    if not paths or not _log_is_the_batch(spark, checkpoint, batch_id):
+        paths |= {r[0] for r in batch.select("path").collect()}
     return sorted(p for p in paths if tables.path_exists(spark, p))
 
 
@@ -179,9 +228,25 @@ def check_output(spark: SparkSession, job: HashJobConfig) -> None:
     )
 
 
+def bound_listing(spark: SparkSession) -> str | None:
+    """Bound the listing jobs of the stream's micro-batches (LISTING_PARALLELISM_CONF) to the
+    session's cores, unless the setting was changed from Spark's default or the cores are
+    unknown (Spark Connect). The file source reads it from the session the stream was started
+    on, at every micro-batch: it stays set on that session (`run_hash_stream` restores it when
+    the stream ends). Returns the value it replaced, None if it changed nothing."""
+    cores = _cores(spark)
+    previous = spark.conf.get(LISTING_PARALLELISM_CONF, None)
+    if cores is None or previous not in (None, SPARK_LISTING_PARALLELISM):
+        return None
+    spark.conf.set(LISTING_PARALLELISM_CONF, str(cores))
+    return previous or SPARK_LISTING_PARALLELISM
+
+
 def start_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
-    """Start the stream; returns the running query (`awaitTermination()` it, or `stop()` it)."""
+    """Start the stream; returns the running query (`awaitTermination()` it, or `stop()` it).
+    The session's listing parallelism is bounded for the stream (`bound_listing`)."""
     check_output(spark, config.job)
+    bound_listing(spark)
     job = config.job
     source = binary_file_stream(
         spark,
@@ -210,7 +275,15 @@ def start_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQue
 
 def run_hash_stream(spark: SparkSession, config: StreamConfig) -> StreamingQuery:
     """Start the stream and wait until it ends (with `available_now`: once the files present at
-    the start are committed). Raises the stream's failure, if any."""
-    query = start_hash_stream(spark, config)
-    query.awaitTermination()
+    the start are committed). Raises the stream's failure, if any. The session's listing
+    parallelism is as it was afterwards."""
+    previous = spark.conf.get(LISTING_PARALLELISM_CONF, None)
+    try:
+        query = start_hash_stream(spark, config)
+        query.awaitTermination()
+    finally:
+        if previous is None:
+            spark.conf.unset(LISTING_PARALLELISM_CONF)
+        else:
+            spark.conf.set(LISTING_PARALLELISM_CONF, previous)
     return query
