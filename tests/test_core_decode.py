@@ -174,6 +174,19 @@ def test_decode_mode_is_validated_and_recorded_only_when_not_the_default():
     assert spec.spec_of("phash", params, REDUCED) != spec.spec_of("phash", params, DecodeOptions())
 
 
+def test_hashes_of_the_first_reduced_rule_are_not_compared_with_todays():
+    """Reduced rows written before each algorithm got its own decode scale (no `reduced_rule`
+    in params) were made by another rule: their spec differs; exact rows are unaffected."""
+    params = HashParams()
+    text = spec.params_json(params, REDUCED)
+    assert json.loads(text)["reduced_rule"] == 2
+    before = json.dumps({k: v for k, v in json.loads(text).items() if k != "reduced_rule"})
+    assert spec.spec_from_json("phash", before) != spec.spec_from_json("phash", text)
+    assert spec.spec_from_json("phash", text) == spec.spec_of("phash", params, REDUCED)
+    assert "reduced_rule" not in json.loads(spec.params_json(params, DecodeOptions()))
+    assert spec.spec_from_json("phash", '{"hash_size":8}') == spec.spec_of("phash", params, DecodeOptions())
+
+
 @pytest.mark.parametrize(
     "algorithm, scale",
     [

@@ -33,6 +33,11 @@ DEFAULT_MAX_PIXELS = 100_000_000
 #: `DecodeOptions.decode` values: "exact" decodes every pixel (imagehash's bits, the default);
 #: "reduced" decodes JPEGs at a reduced DCT scale (other bits, a fraction of the cost).
 DECODE_MODES = ("exact", "reduced")
+#: How reduced decoding picks a JPEG's DCT scale, part of every reduced hash's spec (params
+#: `"reduced_rule":2`) so that hashes made by different rules are never compared: 1 (until
+#: 2026-12-05, no key in params) the largest scale any requested algorithm needed, so a hash
+#: depended on the others asked for; 2 each algorithm's own (`core.multi.decode_size`).
+REDUCED_RULE = 2
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sparkhash.core import registry
-from sparkhash.core.decode import DecodeOptions
+from sparkhash.core.decode import REDUCED_RULE, DecodeOptions
 from sparkhash.core.params import HashParams
 
 __all__ = [
@@ -63,6 +63,10 @@ _DECODE_DEFAULTS: dict[str, Any] = {
     name: next(f.default for f in fields(DecodeOptions) if f.name == attr)
     for name, attr in _DECODE_FIELDS.items()
 }
+#: The reduced-decoding rule (`decode.REDUCED_RULE`): in the spec of reduced hashes only; a row
+#: without it reads as rule 1, the first one (exact hashes never differ in it).
+_REDUCED_RULE = "reduced_rule"
+_DECODE_DEFAULTS[_REDUCED_RULE] = 1
 _NO_DEFAULT = object()
 
 
@@ -137,7 +141,9 @@ class HashSpec:
 
 def decode_settings(options: DecodeOptions) -> dict[str, Any]:
     """The bit-affecting decode settings of `options`, by params-text name (defaults included)."""
-    return {name: getattr(options, attr) for name, attr in _DECODE_FIELDS.items()}
+    settings = {name: getattr(options, attr) for name, attr in _DECODE_FIELDS.items()}
+    settings[_REDUCED_RULE] = REDUCED_RULE if options.reduced else _DECODE_DEFAULTS[_REDUCED_RULE]
+    return settings
 
 
 def _spec(algorithm: str, values: dict[str, Any], unknown: dict[str, Any]) -> HashSpec:
