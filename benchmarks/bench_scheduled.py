@@ -38,15 +38,13 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_spark_job import DEFAULT_CORPUS, REPO, TreeSampler  # noqa: E402
+from bench_spark_job import DEFAULT_CORPUS, run_hash_command, summaries  # noqa: E402
 
 
 def sources(corpus: Path) -> list[Path]:
@@ -81,21 +79,9 @@ def build_tree(files: list[Path], root: Path, count: int, first_copy: int = 0) -
 
 def run(args: list[str], master: str) -> dict:
     """`sparkhash hash ARGS` in a fresh process: wall s, job s (summary lines), CPU s, lines."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYSPARK_PYTHON": sys.executable}
-    command = [sys.executable, "-m", "sparkhash.cli", "hash", *args, "--master", master]
-    command += ["--conf", "spark.ui.showConsoleProgress=false"]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(process.pid)
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    cpu = sum(sampler.finish().values())
-    if process.returncode != 0:
-        raise RuntimeError(f"sparkhash hash failed:\n{stderr[-3000:]}")
-    lines = [line for line in stdout.splitlines() if "sparkhash hash:" in line]
-    job = sum(float(re.search(r" in ([\d.]+) s \(", line).group(1)) for line in lines)
-    hashed = sum(int(re.search(r" (\d+) hashed", line).group(1)) for line in lines)
-    return {"wall": wall, "job": job, "cpu": cpu, "hashed": hashed, "lines": lines}
+    stdout, wall, cpu = run_hash_command([*args, "--master", master])
+    lines, job, hashed = summaries(stdout)
+    return {"wall": wall, "job": job, "cpu": sum(cpu.values()), "hashed": hashed, "lines": lines}
 
 
 def first_run_seconds(output: Path) -> tuple[float, int]:

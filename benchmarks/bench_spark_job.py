@@ -155,27 +155,12 @@ class TreeSampler:
         return totals
 
 
-def run_command(
-    source: Path, output: Path, algorithms: tuple[str, ...], master: str, decode: str = "exact"
-) -> dict:
-    """`sparkhash hash SOURCE OUTPUT` in a fresh process: wall s, in-job s, CPU s by kind."""
+def run_hash_command(args: list[str]) -> tuple[str, float, dict[str, float]]:
+    """`sparkhash hash ARGS` in a fresh process (console progress off): (its stdout, wall s,
+    CPU s of its process tree by kind); RuntimeError with the end of its stderr if it fails."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYSPARK_PYTHON": sys.executable}
-    command = [
-        sys.executable,
-        "-m",
-        "sparkhash.cli",
-        "hash",
-        str(source),
-        str(output),
-        "--algorithms",
-        ",".join(algorithms),
-        "--master",
-        master,
-        "--conf",
-        "spark.ui.showConsoleProgress=false",
-        "--decode",
-        decode,
-    ]
+    command = [sys.executable, "-m", "sparkhash.cli", "hash", *args]
+    command += ["--conf", "spark.ui.showConsoleProgress=false"]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(process.pid)
@@ -184,6 +169,24 @@ def run_command(
     cpu = sampler.finish()
     if process.returncode != 0:
         raise RuntimeError(f"sparkhash hash failed:\n{stderr[-3000:]}")
+    return stdout, wall, cpu
+
+
+def summaries(stdout: str) -> tuple[list[str], float, int]:
+    """(the `sparkhash hash:` summary lines, their job seconds summed, files hashed summed):
+    one line per run, several for a stream's micro-batches."""
+    lines = [line for line in stdout.splitlines() if "sparkhash hash:" in line]
+    job = sum(float(re.search(r" in ([\d.]+) s \(", line).group(1)) for line in lines)
+    hashed = sum(int(re.search(r" (\d+) hashed", line).group(1)) for line in lines)
+    return lines, job, hashed
+
+
+def run_command(
+    source: Path, output: Path, algorithms: tuple[str, ...], master: str, decode: str = "exact"
+) -> dict:
+    """`sparkhash hash SOURCE OUTPUT` in a fresh process: wall s, in-job s, CPU s by kind."""
+    args = [str(source), str(output), "--algorithms", ",".join(algorithms), "--master", master]
+    stdout, wall, cpu = run_hash_command([*args, "--decode", decode])
     line = stdout.strip().splitlines()[-1]
     job_seconds = float(re.search(r" in ([\d.]+) s \(", line).group(1))
     return {"wall": wall, "job": job_seconds, "cpu": cpu, "line": line}

@@ -20,39 +20,25 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scheduled import build_tree, sources  # noqa: E402
-from bench_spark_job import DEFAULT_CORPUS, REPO, TreeSampler  # noqa: E402
+from bench_spark_job import DEFAULT_CORPUS, run_hash_command, summaries  # noqa: E402
 
 
 def run(tree: Path, output: Path, args, stream: bool, events: Path | None) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYSPARK_PYTHON": sys.executable}
-    command = [sys.executable, "-m", "sparkhash.cli", "hash", str(tree), str(output)]
-    command += ["--algorithms", args.algorithms, "--master", args.master]
-    command += ["--conf", "spark.ui.showConsoleProgress=false"]
+    command = [str(tree), str(output), "--algorithms", args.algorithms, "--master", args.master]
     if events is not None:
         events.mkdir(parents=True, exist_ok=True)
         for setting in ("enabled=true", "compress=false", f"dir=file:{events}"):
             command += ["--conf", f"spark.eventLog.{setting}"]
     if stream:
         command += ["--stream", "--checkpoint", f"{output}-checkpoint", "--available-now"]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(process.pid)
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    cpu = sampler.finish()
-    if process.returncode != 0:
-        raise RuntimeError(f"sparkhash hash failed:\n{stderr[-3000:]}")
-    lines = [line for line in stdout.splitlines() if "sparkhash hash:" in line]
-    job = sum(float(re.search(r" in ([\d.]+) s \(", line).group(1)) for line in lines)
-    hashed = sum(int(re.search(r" (\d+) hashed", line).group(1)) for line in lines)
+    stdout, wall, cpu = run_hash_command(command)
+    lines, job, hashed = summaries(stdout)
     return {
         "wall": wall,
         "job": job,
