@@ -30,6 +30,7 @@ Results are exact on x86-64 (where the reference is compiled without fused multi
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ def _dct_matrix() -> numpy.ndarray:
 
 
 _DCT = _dct_matrix()  # 16 x 64
+_DCT_T = numpy.ascontiguousarray(_DCT.T)  # 64 x 16, for the second product's vector loop
 
 #: [c, v] = v * (0.299, 0.587, 0.114)[c] in float64: numpy's uint8 * float products.
 _LUMA_TABLES = numpy.arange(256, dtype=numpy.float64)[None, :] * numpy.array([[0.299], [0.587], [0.114]])
@@ -161,14 +163,18 @@ def _pillow_pixels(image: Image.Image) -> numpy.ndarray:
     return numpy.asarray(image)
 
 
+@functools.lru_cache(maxsize=64)
 def _sample_slots(n: int) -> tuple[numpy.ndarray, int, numpy.ndarray]:
     """Decimation of n pixels to 64 samples: index floor((2k + 1) n / 128) (the reference's
     int((k + 0.5) * n / 64) in double, which is exact). Returns slot (n,: position of pixel i
-    among the distinct sampled pixels, or -1), the distinct count and the 64 positions."""
+    among the distinct sampled pixels, or -1), the distinct count and the 64 positions.
+    Cached by n (a lake's images come in a few sizes); the arrays are read-only."""
     index = ((2 * numpy.arange(64) + 1) * n) // 128
     distinct, position = numpy.unique(index, return_inverse=True)
     slot = numpy.full(n, -1, dtype=numpy.int64)
     slot[distinct] = numpy.arange(distinct.size)
+    for array in (slot, position):
+        array.flags.writeable = False
     return slot, distinct.size, position
 
 
@@ -202,19 +208,17 @@ def _luma(rgb: numpy.ndarray) -> numpy.ndarray:
 
 def _quality(a: numpy.ndarray) -> int:
     """pdqImageDomainQualityMetric: float32 (u - v) * 100 / 255 truncated to int, |.| summed
-    over vertical and horizontal neighbours, // 90, at most 100."""
-    hundred, scale = numpy.float32(100), numpy.float32(255)
-    down = ((a[:-1, :] - a[1:, :]) * hundred / scale).astype(numpy.int32)
-    across = ((a[:, :-1] - a[:, 1:]) * hundred / scale).astype(numpy.int32)
-    total = int(numpy.abs(down).sum()) + int(numpy.abs(across).sum())
-    return min(total // 90, 100)
+    over vertical and horizontal neighbours, // 90, at most 100 (`pdq_kernels.quality`)."""
+    from sparkhash.core import pdq_kernels as K
+
+    return min(int(K.quality(numpy.ascontiguousarray(a, dtype=numpy.float32))) // 90, 100)
 
 
 def _dct16(a: numpy.ndarray) -> numpy.ndarray:
     """dct64To16: the 16 x 16 low frequencies of the 64 x 64 DCT (`pdq_kernels.dct64_to_16`)."""
     from sparkhash.core import pdq_kernels as K
 
-    return K.dct64_to_16(numpy.ascontiguousarray(a, dtype=numpy.float32), _DCT)
+    return K.dct64_to_16(numpy.ascontiguousarray(a, dtype=numpy.float32), _DCT, _DCT_T)
 
 
 def _bits(dct: numpy.ndarray) -> numpy.ndarray:

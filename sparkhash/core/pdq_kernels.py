@@ -326,21 +326,44 @@ def cols_box_sampled(x, w, slot, out):  # pragma: no cover - compiled
 
 
 @numba.njit(**_JIT)
-def dct64_to_16(a, d):  # pragma: no cover - compiled
+def dct64_to_16(a, d, dt):  # pragma: no cover - compiled
     """dct64To16: T = D A (16 x 64), then B = T D^T (16 x 16); every entry a float32 sum of
-    float32 products accumulated from 0 in index order, as the reference's loops do."""
-    t = numpy.empty((16, 64), numpy.float32)
+    float32 products accumulated from 0 in index order k, as the reference's loops do. The
+    loops run k outside and the output index inside, so a row of independent sums advances
+    one k at a time (a vector loop; each sum still sees its terms in the reference's order,
+    no fused multiply-add: numba compiles without fast-math). dt is D transposed (64 x 16)."""
+    t = numpy.zeros((16, 64), numpy.float32)
     for i in range(16):
-        for j in range(64):
-            s = numpy.float32(0)
-            for k in range(64):
-                s += d[i, k] * a[k, j]
-            t[i, j] = s
-    b = numpy.empty((16, 16), numpy.float32)
+        ti = t[i]
+        for k in range(64):
+            dik = d[i, k]
+            ak = a[k]
+            for j in range(64):
+                ti[j] += dik * ak[j]
+    b = numpy.zeros((16, 16), numpy.float32)
     for i in range(16):
-        for j in range(16):
-            s = numpy.float32(0)
-            for k in range(64):
-                s += t[i, k] * d[j, k]
-            b[i, j] = s
+        bi = b[i]
+        for k in range(64):
+            tik = t[i, k]
+            dk = dt[k]
+            for j in range(16):
+                bi[j] += tik * dk[j]
     return b
+
+
+@numba.njit(**_JIT)
+def quality(a):  # pragma: no cover - compiled
+    """The sum of |int(float32(u - v) * 100 / 255)| over vertically and horizontally adjacent
+    samples of a (pdqImageDomainQualityMetric before its // 90): float32 products and
+    quotient, truncated toward zero, as the reference's int cast."""
+    rows, cols = a.shape
+    hundred = numpy.float32(100)
+    scale = numpy.float32(255)
+    total = 0
+    for i in range(rows - 1):
+        for j in range(cols):
+            total += abs(numpy.int32((a[i, j] - a[i + 1, j]) * hundred / scale))
+    for i in range(rows):
+        for j in range(cols - 1):
+            total += abs(numpy.int32((a[i, j] - a[i, j + 1]) * hundred / scale))
+    return total
