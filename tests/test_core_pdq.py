@@ -217,3 +217,21 @@ def test_photo(path):
     assert result.quality == compute_quality and result.dihedral_quality == quality
     assert np.array_equal(result.bits, bits.astype(bool))
     assert np.array_equal(result.dihedral, np.stack(turned).astype(bool))
+
+
+@pytest.mark.parametrize("size", [(64, 64), (333, 201)])
+def test_compute_hashes_shares_one_blur_between_pdq_and_pdq_dihedral(size):
+    """`pdq` and `pdq_dihedral` asked for together (one blur and DCT, the records' `shared`),
+    with and without other algorithms: each equals pdqhash's own compute / compute_dihedral,
+    the 64 x 64 quirk included (compute skips the blur there, compute_dihedral does not)."""
+    image = smooth_rgb(*size, seed=5)
+    bits, quality, turned, dihedral_quality = _reference(np.asarray(image))
+    data = encode(image, "PNG")
+    for algorithms in (["pdq", "pdq_dihedral"], ["pdq_dihedral", "phash", "pdq"], ["pdq"]):
+        result = core.compute_hashes(data, algorithms)
+        h, q = result.hashes["pdq"]
+        assert np.array_equal(h.hash.flatten(), bits) and q == quality
+        if "pdq_dihedral" in algorithms:
+            rows = result.signatures["pdq_dihedral"]
+            assert [r.hash.hash.flatten().tolist() for r in rows] == [t.tolist() for t in turned]
+            assert {r.quality for r in rows} == {dihedral_quality}

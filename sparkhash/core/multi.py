@@ -193,18 +193,26 @@ def decode_size(
 def _hash_decoded(image: Image.Image, algorithms: tuple[str, ...], p: HashParams) -> HashResult:
     """Every algorithm of `algorithms` from one decoded image."""
     sizes = _thumbnail_sizes(algorithms, image.size, p)
-    transposed = None
-    if resample.products_for(*image.size, sizes) and resample.needs_transposed(image.size[::-1], sizes):
-        # a wide pass reads the transposed pixels: made in the conversion's pass over the image
-        grey, transposed = grey_and_transposed(image)
-    else:
-        grey = grey_of(image)  # image.convert("L"), byte for byte
-    thumbs = GreyThumbnails(grey, sizes, transposed=transposed)
+    grey = thumbs = None
+    if any(REGISTRY[a].greyscale for a in algorithms):
+        transposed = None
+        if resample.products_for(*image.size, sizes) and resample.needs_transposed(image.size[::-1], sizes):
+            # a wide pass reads the transposed pixels: made in the conversion's pass over the image
+            grey, transposed = grey_and_transposed(image)
+        else:
+            grey = grey_of(image)  # image.convert("L"), byte for byte
+        thumbs = GreyThumbnails(grey, sizes, transposed=transposed)
     width, height = image.info.get("original_size", image.size)  # a drafted JPEG: its file size
     result = HashResult(width=width, height=height, mode=image.mode)
+    shared: dict = {}  # each `shared` function's value, computed once for this image
     for algorithm in algorithms:
         record = REGISTRY[algorithm]
-        value = record.kernel(thumbs, p, image, grey)
+        if record.shared is None:
+            value = record.kernel(thumbs, p, image, grey)
+        else:
+            if record.shared not in shared:
+                shared[record.shared] = record.shared(image)
+            value = record.kernel(thumbs, p, image, grey, shared=shared[record.shared])
         if record.multi:
             result.signatures[algorithm] = _in_file_pixels(value, image.size, (width, height))
         elif isinstance(value, numpy.ndarray):  # hash bits

@@ -116,6 +116,12 @@ class Algorithm:
                  quarter turn one way undoes one the other way); a pair matched through its
                  second image's query row reports the inverse of the first image's row, so the
                  label always reads "what turns the second image into the first"
+    greyscale    the kernel reads the greyscale image or thumbnails of it (`grey`, `thumbs`);
+                 False: it reads only the decoded `image` (robust, PDQ), and `compute_hashes`
+                 makes no greyscale image when no requested algorithm needs one
+    shared       work several records share (PDQ's blur and DCT: `pdq` and `pdq_dihedral`):
+                 image -> value, computed once per image by `compute_hashes` and passed to the
+                 kernel as `shared=` (records share it by naming the same function)
     threshold    its default threshold: the largest Hamming distance of a pair (of a row pair,
                  for a multi-hash algorithm) when `dups`, `match` or `evaluate` are not told one
                  (`default_threshold`); None: a quarter of one signature's bits for a multi-hash
@@ -142,6 +148,8 @@ class Algorithm:
     count_column: str | None = None
     cells: Callable[[Any], Any] | None = None
     reduced: Callable[[tuple[int, int], HashParams], tuple[int, int]] | None = None
+    greyscale: bool = True
+    shared: Callable[[Any], Any] | None = None
     threshold: int | None = DEFAULT_THRESHOLD
     query_segment: int | None = None
     label: str | None = None
@@ -295,17 +303,30 @@ def _robust(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> 
     return robust.to_text(robust.compute(image))
 
 
-def _pdq(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> tuple[ImageHash, int]:
+def _pdq_shared(image: Any) -> Any:
+    """PDQ's blur and DCT of `image`, once for `pdq` and `pdq_dihedral` (`pdq.PdqBits`)."""
     from sparkhash.core import pdq  # numba is loaded only when pdq is asked for
 
-    return pdq.pdq_hash(image)
+    return pdq.pdq_bits(pdq.pdq_pixels(image), dihedral=True)
 
 
-def _pdq_dihedral(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Variant]:
-    from sparkhash.core import pdq
+def _pdq(
+    thumbs: Any, p: HashParams, image: Any = None, grey: Any = None, shared: Any = None
+) -> tuple[ImageHash, int]:
+    result = _pdq_shared(image) if shared is None else shared
+    return ImageHash(result.bits.reshape(16, 16)), result.quality
 
-    hashes, quality = pdq.pdq_hash_dihedral(image)
-    return [Variant(i, h, pdq.PDQ_ORIENTATIONS[i], quality) for i, h in enumerate(hashes)]
+
+def _pdq_dihedral(
+    thumbs: Any, p: HashParams, image: Any = None, grey: Any = None, shared: Any = None
+) -> list[Variant]:
+    from sparkhash.core.pdq import PDQ_ORIENTATIONS
+
+    result = _pdq_shared(image) if shared is None else shared
+    return [
+        Variant(i, ImageHash(bits.reshape(16, 16)), PDQ_ORIENTATIONS[i], result.dihedral_quality)
+        for i, bits in enumerate(result.dihedral)
+    ]
 
 
 def _crop_resistant(thumbs: Any, p: HashParams, image: Any = None, grey: Any = None) -> list[Segment]:
@@ -476,6 +497,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         (),
         lambda p: 64,  # the global hash of a signature; see sparkhash.core.robust
         bits=False,
+        greyscale=False,
         draft_side=256,
         format_version=3,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
         matcher=VERIFIED,
@@ -490,6 +512,8 @@ _RECORDS: tuple[Algorithm, ...] = (
         lambda p: 256,
         columns=(Field("pdq"), Field("pdq_quality", "int32")),
         cells=_pdq_cells,
+        greyscale=False,
+        shared=_pdq_shared,
         matcher=HAMMING,
         threshold=31,  # the reference's recommended match distance (pdq.PDQ_DISTANCE_THRESHOLD)
     ),
@@ -506,6 +530,8 @@ _RECORDS: tuple[Algorithm, ...] = (
         matcher=HAMMING_EXPLODED,
         rows=_PDQ_DIHEDRAL_ROWS,
         cells=_pdq_dihedral_cells,
+        greyscale=False,
+        shared=_pdq_shared,
         threshold=31,
         query_segment=0,
         label="orientation",
