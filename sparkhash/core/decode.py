@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from sparkhash.core import png as _png
@@ -130,7 +131,9 @@ def decode_image(
     if image.format == "JPEG":
         _jpeg_rgbx(image)
     try:
-        if not (FAST_PNG and image.format == "PNG" and _png.fast_load(image, data)):
+        if FAST_PNG and image.format == "PNG" and _png.fast_load(image, data):
+            pass
+        elif not (image.format == "WEBP" and _webp_load(image)):
             image.load()
     except OSError as exc:
         text = str(exc)
@@ -158,6 +161,29 @@ def _jpeg_rgbx(image: Image.Image) -> None:
         tile = image.tile[0]
         if tile.codec_name == "jpeg" and tile.args == ("RGB", ""):
             image.tile = [tile._replace(args=("RGBX", ""))]
+
+
+def _webp_load(image: Image.Image) -> bool:
+    """Load a still WebP as Pillow's `WebPImageFile.load` does (libwebp decodes the frame to
+    RGBX or RGBA bytes, Pillow's own pixel layout), but hand those bytes to Pillow without its
+    'raw' decoder's row-by-row copy (~2 ms of ~21 on a 1600 x 1600 photo): the same pixels.
+    False (nothing done) for an animated file or a Pillow whose WebP plugin is not the one
+    this mirrors; an error of libwebp is raised as Pillow's load raises it."""
+    loaded = "_WebPImageFile__loaded"  # Pillow's private "frame decoded" marker: -1 before load
+    if getattr(image, "n_frames", 1) != 1 or getattr(image, loaded, None) != -1:
+        return False
+    if getattr(image, "rawmode", None) not in ("RGBX", "RGBA") or not hasattr(image, "_get_next"):
+        return False
+    if not hasattr(Image, "fromarrow") or image.tell() != 0:
+        return False
+    pixels, image.info["timestamp"], image.info["duration"] = image._get_next()
+    image.im = _png.core_image(image.mode, image.size, numpy.frombuffer(pixels, numpy.uint8))
+    setattr(image, loaded, 0)
+    image.readonly = 1
+    image.tile = []
+    image.fp = None
+    image.load()  # Pillow's own: the frame is marked loaded, nothing is decoded again
+    return True
 
 
 @functools.cache

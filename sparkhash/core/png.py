@@ -78,7 +78,7 @@ def fast_load(image: Image.Image, data: bytes) -> bool:
     kernel = {1: png_kernels.unfilter_1, 3: png_kernels.unfilter_3, 4: png_kernels.unfilter_4}[file_bpp]
     if kernel(raw, out, zero) != 0:
         return False
-    core = _core_image(image.mode, image.size, out)
+    core = core_image(image.mode, image.size, out)
     if core is None:
         return False
     # What ImageFile.load() and PngImageFile.load_end() leave behind, without reading anything
@@ -135,8 +135,9 @@ def _idat_stream(data: bytes, offset: int) -> bytes | memoryview | None:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _core_image(mode: str, size: tuple[int, int], pixels: numpy.ndarray):
-    """A Pillow core image of `mode` over `pixels` (Pillow's layout) without copying them:
+def core_image(mode: str, size: tuple[int, int], pixels: numpy.ndarray):
+    """A Pillow core image of `mode` over `pixels` (bytes in Pillow's layout: 1 a pixel for
+    'L' and 'P', 4 for 'RGB' and 'RGBA'), read-only, without copying them:
     a mapped buffer for 'L', 'P' and 'RGBA'; Pillow's Arrow import for 'RGB' (its RGB is 4
     bytes a pixel, which `frombuffer` only maps as 'RGBX'). None when this Pillow cannot."""
     if mode != "RGB":

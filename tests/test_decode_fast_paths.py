@@ -1,5 +1,6 @@
-"""The PNG fast path of decode_image (sparkhash.core.png): Pillow's pixels for every colour type
-it handles and every PNG filter type; Pillow's own result or error for everything else."""
+"""decode_image's faster paths to Pillow's pixels: PNG (sparkhash.core.png) for every colour type
+it handles and every PNG filter type, Pillow's own result or error for everything else; still
+WebP without Pillow's copy; RGB JPEGs decoded straight into 4-byte pixels."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import zlib
 
 import numpy as np
 import pytest
+from images import encode, smooth_rgb
 from PIL import Image
 
 import sparkhash.core as core
 from sparkhash.core import decode, png
+from sparkhash.core.decode import DecodeOptions
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 6: 4}  # PNG colour type -> bytes a pixel (8-bit)
 
@@ -152,3 +155,26 @@ def test_anything_else_is_pillows_result_or_pillows_typed_error(case, monkeypatc
         except core.ImageDecodeError as exc:
             outcomes.append((type(exc), str(exc)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("mode, options", [("RGB", {"quality": 80}), ("RGBA", {"lossless": True})])
+def test_still_webp_gives_pillows_pixels(mode, options):
+    image = smooth_rgb(37, 23).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize((37, 23)))
+    data = encode(image, "WEBP", **options)
+    decoded = core.decode_image(data)
+    assert decoded.readonly  # libwebp's bytes handed over without Pillow's copy
+    _assert_same_image(decoded, _pillow(data))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_jpeg_gives_pillows_pixels_at_full_and_reduced_scale(mode):
+    data = encode(smooth_rgb(203, 130).convert(mode), "JPEG")
+    _assert_same_image(core.decode_image(data), _pillow(data))
+    reduced = core.decode_image(data, DecodeOptions(decode="reduced"), scale_to=lambda size: (50, 32))
+    expected = Image.open(io.BytesIO(data))
+    expected.draft(expected.mode, (50, 32))
+    expected.load()
+    assert reduced.size == expected.size == (51, 33)
+    assert reduced.tobytes() == expected.tobytes()
