@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy
-from PIL import Image, ImageOps, UnidentifiedImageError, features
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError, features
 
 from sparkhash.core import png as _png
 from sparkhash.errors import (  # defined with every other exception (sparkhash.errors)
@@ -158,9 +158,10 @@ def _jpeg_rgbx(image: Image.Image) -> None:
     pixels, the 4th byte 255 either way. Only for one plain ('RGB', '') tile; any other tile
     (CMYK, YCCK, grey, a drafted scale's own rawmode) is left as Pillow made it."""
     if image.mode == "RGB" and len(image.tile) == 1 and _libjpeg_turbo():
-        tile = image.tile[0]
-        if tile.codec_name == "jpeg" and tile.args == ("RGB", ""):
-            image.tile = [tile._replace(args=("RGBX", ""))]
+        codec, extents, offset, args = image.tile[0]
+        if codec == "jpeg" and tuple(args) == ("RGB", ""):
+            tile = (codec, extents, offset, ("RGBX", ""))  # Pillow 10's tiles are plain tuples
+            image.tile = [ImageFile._Tile(*tile) if hasattr(ImageFile, "_Tile") else tile]
 
 
 def _webp_load(image: Image.Image) -> bool:

@@ -59,7 +59,7 @@ def fast_load(image: Image.Image, data: bytes) -> bool:
     if layout is None or not _plain(image):
         return False
     width, height = image.size
-    stream = _idat_stream(data, image.tile[0].offset)
+    stream = _idat_stream(data, image.tile[0][2])
     if stream is None:
         return False
     file_bpp, memory_bpp = layout
@@ -106,10 +106,10 @@ def _plain(image: Image.Image) -> bool:
         return False
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         return False  # Pillow's lenient mode: its own rules for broken files
-    if image._im is not None or len(image.tile) != 1:  # noqa: SLF001
+    if len(image.tile) != 1:  # an image already loaded has none
         return False
-    tile = image.tile[0]
-    return tile.codec_name == "zip" and tile.extents == (0, 0, *image.size) and tile.args == image.mode
+    codec, extents, _offset, rawmode = image.tile[0]  # Pillow >= 11 names them; 10 has a tuple
+    return codec == "zip" and tuple(extents) == (0, 0, *image.size) and rawmode == image.mode
 
 
 def _idat_stream(data: bytes, offset: int) -> bytes | memoryview | None:
