@@ -142,6 +142,17 @@ def _corrupt_cases() -> dict[str, bytes]:
     }
 
 
+def test_a_png_above_the_memory_bound_goes_to_pillow(monkeypatch):
+    data = make_png(2, 20, 9, "mixed")
+    monkeypatch.setattr(png, "MAX_INFLATED_BYTES", 9 * 61 - 1)  # one byte less than its rows
+    assert not png.fast_load(Image.open(io.BytesIO(data)), data)
+    decoded = core.decode_image(data)
+    assert not decoded.readonly  # Pillow's own decoder
+    _assert_same_image(decoded, _pillow(data))
+    monkeypatch.setattr(png, "MAX_INFLATED_BYTES", 9 * 61)
+    assert png.fast_load(Image.open(io.BytesIO(data)), data)
+
+
 @pytest.mark.parametrize("case", sorted(_corrupt_cases()))
 def test_anything_else_is_pillows_result_or_pillows_typed_error(case, monkeypatch):
     data = _corrupt_cases()[case]

@@ -17,6 +17,7 @@ then exactly as before:
 - handled: 8-bit, non-interlaced, one frame, colour type 0 ('L'), 2 ('RGB'), 6 ('RGBA') or 3
   ('P', without tRNS);
 - falls back: other bit depths (1/2/4/16), interlaced (Adam7), animated PNG (acTL/fcTL/fdAT),
+  image data inflating to more than `MAX_INFLATED_BYTES` (memory),
   LA, a palette with transparency, any chunk between the image data and IEND (Pillow reads
   those on load, e.g. text or EXIF after the pixels), a chunk running past the end of the
   data, an inflate error (truncated or corrupt stream, bad checksum), a stream that inflates
@@ -42,6 +43,12 @@ except ImportError:  # pragma: no cover - depends on the installation
 
     INFLATER = "zlib"
 
+#: The largest inflated image data (rows and their filter bytes) the fast path takes: it holds
+#: that buffer and the image together, Pillow's decoder only the image, so a larger PNG goes
+#: to Pillow and a task's peak memory grows by at most this (64 MiB: a 21 MP RGB or 64 MP 'L'
+#: photo still takes the fast path).
+MAX_INFLATED_BYTES = 64 << 20
+
 #: mode -> (bytes a pixel in the file, bytes a pixel in Pillow's memory); 8-bit rawmodes only
 _LAYOUTS = {"L": (1, 1), "P": (1, 1), "RGB": (3, 4), "RGBA": (4, 4)}
 _CHUNK = struct.Struct(">I4s")
@@ -59,11 +66,13 @@ def fast_load(image: Image.Image, data: bytes) -> bool:
     if layout is None or not _plain(image):
         return False
     width, height = image.size
+    file_bpp, memory_bpp = layout
+    expected = height * (1 + width * file_bpp)
+    if expected > MAX_INFLATED_BYTES:
+        return False
     stream = _idat_stream(data, image.tile[0][2])
     if stream is None:
         return False
-    file_bpp, memory_bpp = layout
-    expected = height * (1 + width * file_bpp)
     try:
         rows = _inflater.decompress(stream, 15, expected)
     except (_inflater.error, ValueError, MemoryError):
