@@ -9,6 +9,7 @@ import struct
 import zlib
 
 import numpy as np
+import pyarrow
 import pytest
 from images import encode, smooth_rgb
 from PIL import Image
@@ -17,7 +18,7 @@ import sparkhash.core as core
 from sparkhash.core import decode, png
 from sparkhash.core.decode import DecodeOptions
 
-_CHANNELS = {0: 1, 2: 3, 3: 1, 6: 4}  # PNG colour type -> bytes a pixel (8-bit)
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # PNG colour type -> bytes a pixel (8-bit)
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
@@ -88,13 +89,16 @@ def _assert_same_image(image: Image.Image, expected: Image.Image) -> None:
     assert image.info == expected.info
     assert image.tobytes() == expected.tobytes()
     np.testing.assert_array_equal(np.asarray(image), np.asarray(expected))
+    if image.mode in ("LA", "RGB", "RGBA"):  # Pillow's 4-byte pixels, pad bytes included
+        memory = [bytes(pyarrow.array(i).buffers()[-1]) for i in (image, expected)]
+        assert memory[0] == memory[1]
     if image.mode == "P":
         assert image.getpalette() == expected.getpalette()
         np.testing.assert_array_equal(np.asarray(image.convert("RGB")), np.asarray(expected.convert("RGB")))
 
 
 @pytest.mark.parametrize("filters", [0, 1, 2, 3, 4, "mixed"])
-@pytest.mark.parametrize("colour_type", [0, 2, 3, 6])
+@pytest.mark.parametrize("colour_type", [0, 2, 3, 4, 6])
 def test_fast_path_gives_pillows_pixels_for_every_filter_type(colour_type, filters):
     for width, height, seed in ((1, 1, 0), (13, 7, 1), (6, 11, 2)):
         data = make_png(colour_type, width, height, filters, seed=seed)

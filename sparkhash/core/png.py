@@ -14,11 +14,11 @@ takes only the plain case, and ANY anomaly leaves the image untouched for Pillow
 `load()`, whose result or error (a truncated file, a broken stream, a bad filter byte) is
 then exactly as before:
 
-- handled: 8-bit, non-interlaced, one frame, colour type 0 ('L'), 2 ('RGB'), 6 ('RGBA') or 3
-  ('P', without tRNS);
+- handled: 8-bit, non-interlaced, one frame, colour type 0 ('L'), 2 ('RGB'), 6 ('RGBA'), 4
+  ('LA') or 3 ('P', without tRNS);
 - falls back: other bit depths (1/2/4/16), interlaced (Adam7), animated PNG (acTL/fcTL/fdAT),
   image data inflating to more than `MAX_INFLATED_BYTES` (memory),
-  LA, a palette with transparency, any chunk between the image data and IEND (Pillow reads
+  a palette with transparency, any chunk between the image data and IEND (Pillow reads
   those on load, e.g. text or EXIF after the pixels), a chunk running past the end of the
   data, an inflate error (truncated or corrupt stream, bad checksum), a stream that inflates
   to more or fewer bytes than the rows need, a filter-type byte above 4.
@@ -50,7 +50,7 @@ except ImportError:  # pragma: no cover - depends on the installation
 MAX_INFLATED_BYTES = 64 << 20
 
 #: mode -> (bytes a pixel in the file, bytes a pixel in Pillow's memory); 8-bit rawmodes only
-_LAYOUTS = {"L": (1, 1), "P": (1, 1), "RGB": (3, 4), "RGBA": (4, 4)}
+_LAYOUTS = {"L": (1, 1), "P": (1, 1), "LA": (2, 4), "RGB": (3, 4), "RGBA": (4, 4)}
 _CHUNK = struct.Struct(">I4s")
 
 
@@ -84,7 +84,8 @@ def fast_load(image: Image.Image, data: bytes) -> bool:
     zero = numpy.zeros(width * memory_bpp, numpy.uint8)
     from sparkhash.core import png_kernels  # numba, loaded on the first PNG
 
-    kernel = {1: png_kernels.unfilter_1, 3: png_kernels.unfilter_3, 4: png_kernels.unfilter_4}[file_bpp]
+    kernels = (png_kernels.unfilter_1, png_kernels.unfilter_2, png_kernels.unfilter_3, png_kernels.unfilter_4)
+    kernel = kernels[file_bpp - 1]
     if kernel(raw, out, zero) != 0:
         return False
     core = core_image(image.mode, image.size, out)
@@ -146,14 +147,15 @@ def _idat_stream(data: bytes, offset: int) -> bytes | memoryview | None:
 
 def core_image(mode: str, size: tuple[int, int], pixels: numpy.ndarray):
     """A Pillow core image of `mode` over `pixels` (bytes in Pillow's layout: 1 a pixel for
-    'L' and 'P', 4 for 'RGB' and 'RGBA'), read-only, without copying them:
-    a mapped buffer for 'L', 'P' and 'RGBA'; Pillow's Arrow import for 'RGB' (its RGB is 4
-    bytes a pixel, which `frombuffer` only maps as 'RGBX'). None when this Pillow cannot."""
-    if mode != "RGB":
+    'L' and 'P', 4 for 'LA', 'RGB' and 'RGBA'), read-only, without copying them: a mapped
+    buffer for 'L', 'P' and 'RGBA'; Pillow's Arrow import for 'RGB' and 'LA' (4 bytes a
+    pixel, which `frombuffer` maps only as 'RGBX' and not at all). None when this Pillow
+    cannot."""
+    if mode in ("L", "P", "RGBA"):
         return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1).im
     if not hasattr(Image, "fromarrow"):  # Pillow < 11.2
         return None
     import pyarrow
 
     words = pyarrow.FixedSizeListArray.from_arrays(pyarrow.array(pixels.reshape(-1)), 4)
-    return Image.fromarrow(words, "RGB", size).im
+    return Image.fromarrow(words, mode, size).im

@@ -128,6 +128,48 @@ def unfilter_1(raw, out, zero):  # pragma: no cover - compiled
 
 
 @numba.njit(**_JIT)
+def unfilter_2(raw, out, zero):  # pragma: no cover - compiled
+    """Two bytes a pixel ('LA'): raw (height, 1 + 2 width) -> out (height, 4 width) in Pillow's
+    LA layout, L, L, L, A. zero: 4 width zero bytes, the row above the first."""
+    h = out.shape[0]
+    w = out.shape[1] // 4
+    for y in range(h):
+        f = raw[y, 0]
+        s = raw[y, 1:]
+        o = out[y]
+        p = out[y - 1] if y > 0 else zero
+        if f > 4:
+            return -1
+        a0 = a1 = _I(0)
+        c0 = c1 = _I(0)
+        for x in range(w):
+            b0 = _I(p[4 * x])
+            b1 = _I(p[4 * x + 3])
+            if f == 0:
+                a0 = _I(s[2 * x])
+                a1 = _I(s[2 * x + 1])
+            elif f == 1:
+                a0 = (_I(s[2 * x]) + a0) & 255
+                a1 = (_I(s[2 * x + 1]) + a1) & 255
+            elif f == 2:
+                a0 = (_I(s[2 * x]) + b0) & 255
+                a1 = (_I(s[2 * x + 1]) + b1) & 255
+            elif f == 3:
+                a0 = (_I(s[2 * x]) + ((a0 + b0) >> 1)) & 255
+                a1 = (_I(s[2 * x + 1]) + ((a1 + b1) >> 1)) & 255
+            else:
+                a0 = (_I(s[2 * x]) + _paeth(a0, b0, c0)) & 255
+                a1 = (_I(s[2 * x + 1]) + _paeth(a1, b1, c1)) & 255
+            o[4 * x] = a0
+            o[4 * x + 1] = a0
+            o[4 * x + 2] = a0
+            o[4 * x + 3] = a1
+            c0 = b0
+            c1 = b1
+    return 0
+
+
+@numba.njit(**_JIT)
 def unfilter_3(raw, out, zero):  # pragma: no cover - compiled
     """Three bytes a pixel ('RGB'): raw (height, 1 + 3 width) -> out (height, 4 width) in
     Pillow's RGB layout, R, G, B, 255. zero: 4 width zero bytes, the row above the first.
