@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError, features
 
-from sparkhash.core import png as _png
 from sparkhash.errors import (  # defined with every other exception (sparkhash.errors)
     EmptyImageError,
     ImageTooLargeError,
@@ -131,7 +130,7 @@ def decode_image(
     if image.format == "JPEG":
         _jpeg_rgbx(image)
     try:
-        if FAST_PNG and image.format == "PNG" and _png.fast_load(image, data):
+        if FAST_PNG and image.format == "PNG" and _png().fast_load(image, data):
             pass
         elif not (image.format == "WEBP" and _webp_load(image)):
             image.load()
@@ -164,6 +163,13 @@ def _jpeg_rgbx(image: Image.Image) -> None:
             image.tile = [ImageFile._Tile(*tile) if hasattr(ImageFile, "_Tile") else tile]
 
 
+def _png():
+    """sparkhash.core.png (ISA-L, Pillow's PNG plugin), imported on the first PNG or WebP."""
+    from sparkhash.core import png
+
+    return png
+
+
 def _webp_load(image: Image.Image) -> bool:
     """Load a still WebP as Pillow's `WebPImageFile.load` does (libwebp decodes the frame to
     RGBX or RGBA bytes, Pillow's own pixel layout), but hand those bytes to Pillow without its
@@ -178,7 +184,7 @@ def _webp_load(image: Image.Image) -> bool:
     if not hasattr(Image, "fromarrow") or image.tell() != 0:
         return False
     pixels, image.info["timestamp"], image.info["duration"] = image._get_next()
-    image.im = _png.core_image(image.mode, image.size, numpy.frombuffer(pixels, numpy.uint8))
+    image.im = _png().core_image(image.mode, image.size, numpy.frombuffer(pixels, numpy.uint8))
     setattr(image, loaded, 0)
     image.readonly = 1
     image.tile = []
