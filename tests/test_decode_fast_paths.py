@@ -146,6 +146,16 @@ def _corrupt_cases() -> dict[str, bytes]:
     }
 
 
+def test_stdlib_zlib_inflates_the_same_when_isal_is_missing(monkeypatch):
+    monkeypatch.setattr(png, "_inflater", zlib)
+    data = make_png(2, 13, 7, "mixed")
+    opened = Image.open(io.BytesIO(data))
+    assert png.fast_load(opened, data)
+    _assert_same_image(opened, _pillow(data))
+    corrupt = _corrupt_cases()["bad adler32"]
+    assert not png.fast_load(Image.open(io.BytesIO(corrupt)), corrupt)
+
+
 def test_a_png_above_the_memory_bound_goes_to_pillow(monkeypatch):
     data = make_png(2, 20, 9, "mixed")
     monkeypatch.setattr(png, "MAX_INFLATED_BYTES", 9 * 61 - 1)  # one byte less than its rows
