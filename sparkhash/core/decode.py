@@ -13,7 +13,8 @@ PNG files take a faster path to the same pixels in both modes (`sparkhash.core.p
 inflate and compiled unfiltering; PNG is lossless, so a correct decoder gives Pillow's pixels
 by definition), with Pillow's own `load()` for every file that path does not handle, so that
 errors and edge cases stay Pillow's. RGB JPEGs are decoded by libjpeg straight into Pillow's
-4-byte pixels (rawmode RGBX: the same pixels, one copy less).
+4-byte pixels (rawmode RGBX: the same pixels, one copy less), and a still WebP's decoded bytes
+become the image without Pillow's copy of them (`_webp_load`).
 """
 
 from __future__ import annotations
