@@ -132,6 +132,17 @@ def test_untrusted_coefficients_fall_back_to_pillow(monkeypatch):
         resample.clear_cache()
 
 
+def test_passes_whose_sums_could_leave_int32_go_to_pillow():
+    # The kernels sum in wrapping int32: exact only while every true sum fits, which LANCZOS
+    # coefficients always do (positive ones of a sample add up to ~1.29 * 2**22 at most).
+    for in_size, out_size in [(4, 5), (1600, 8), (1600, 1024), (37, 512), (613, 97)]:
+        assert resample._sums_fit_int32(resample._fixed_coefficients(in_size, out_size)[2])
+    big = np.array([[1 << 23, 1 << 23, -(1 << 20)]], np.int32)  # 255 * 2**24 > 2**31
+    assert not resample._sums_fit_int32(big)
+    assert not resample._sums_fit_int32(np.array([[-(1 << 24), 1 << 22]], np.int32))
+    assert resample._sums_fit_int32(np.array([[1 << 22, 1 << 22, -(1 << 22)]], np.int32))
+
+
 def test_grey_pixels_without_products_is_pillow(monkeypatch):
     grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
     with_products = hashes.grey_pixels(grey, 32, 32)

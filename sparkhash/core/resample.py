@@ -16,8 +16,8 @@ Exactness, following Pillow 13's libImaging/Resample.c for 8 bits per channel:
   vs the C library's), a few ulps apart: a coefficient whose scaled value lies within `_MARGIN`
   of a rounding boundary sends that resize to Pillow instead.
 - A pass is `clip8((2**21 + sum(pixel * coefficient)) >> 22)` with an int32 sum, in integers
-  exactly as Pillow computes it (products below 2**30, sums below 2**31): any summation order
-  gives the same integer.
+  exactly as Pillow computes it (products below 2**30; every pass is checked to keep its sums
+  in the int32 range, `_sums_fit_int32`): any summation order gives the same integer.
 - Pass order: Pillow resamples vertically first when the height shrinks by more than twice as
   many pixels as the width; each pass rounds to 8 bits, so the order is visible in the bits.
 - Pillow copies the image when the size does not change and skips a pass whose axis keeps its
@@ -208,10 +208,20 @@ def clear_cache() -> None:
 
 def _make_pass(in_size: int, out_size: int) -> Pass | None:
     coefficients = _fixed_coefficients(in_size, out_size)
-    if coefficients is None:
+    if coefficients is None or not _sums_fit_int32(coefficients[2]):
         return None
     xmin, count, fixed = coefficients
     return Pass(in_size, out_size, xmin, count, fixed)
+
+
+def _sums_fit_int32(fixed: numpy.ndarray) -> bool:
+    """Whether every output's sum 2**21 + sum(pixel * coefficient), pixels in 0..255, lies in
+    [-2**31, 2**31): the kernels' int32 sums are then exact (`resample_kernels`). It always does
+    for LANCZOS (at most ~0.65 * 2**31); a pass outside it would go to Pillow."""
+    wide = fixed.astype(numpy.int64)
+    high = (1 << 21) + 255 * numpy.where(wide > 0, wide, 0).sum(axis=1)
+    low = (1 << 21) + 255 * numpy.where(wide < 0, wide, 0).sum(axis=1)
+    return bool(high.max(initial=0) < 2**31 and low.min(initial=0) >= -(2**31))
 
 
 def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:
