@@ -143,6 +143,37 @@ def test_passes_whose_sums_could_leave_int32_go_to_pillow():
     assert resample._sums_fit_int32(np.array([[1 << 22, 1 << 22, -(1 << 22)]], np.int32))
 
 
+@pytest.mark.skipif(not resample._K.PACKED, reason="no AVX2: the packed kernel is not used")
+def test_packed_vertical_pass_equals_the_int32_one():
+    # 16-bit products on split coefficients: the same bytes as the int32 kernel, on views with
+    # a row stride (crops of the transposed image), ragged widths (the last width % 32 columns)
+    # and every tap count, including windows pushed back from the bottom edge.
+    rng = np.random.default_rng(23)
+    for in_size, out_size, width in [
+        (1600, 32, 1000),
+        (1600, 8, 97),
+        (613, 300, 64),
+        (40, 512, 33),
+        (8, 3, 31),
+    ]:
+        resampling = resample.lanczos_pass(in_size, out_size)
+        window, hi, lo = resample._K.packed_planes(
+            resampling.first, resampling.count, resampling.coef, in_size
+        )
+        assert hi.shape[1] % 2 == 0 and window.min() >= 0 and (window + hi.shape[1]).max() <= in_size
+        parent = (rng.integers(0, 2, (in_size, width + 5)) * 255).astype(np.uint8)
+        parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
+        for x in (parent, parent[:, 3 : width + 3]):
+            ours = np.empty((out_size, x.shape[1]), np.uint8)
+            resample._K.vertical_packed(
+                x, resampling.first, resampling.count, resampling.coef, window, hi, lo, ours
+            )
+            theirs = np.empty_like(ours)
+            resample._K.vertical(x, resampling.first, resampling.count, resampling.coef, theirs)
+            assert np.array_equal(ours, theirs), (in_size, out_size, width)
+    assert resample._K.packed_planes(*resample._fixed_coefficients(3, 1), 3) is None  # 4 taps > 3 rows
+
+
 def test_grey_pixels_without_products_is_pillow(monkeypatch):
     grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
     with_products = hashes.grey_pixels(grey, 32, 32)

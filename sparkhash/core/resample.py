@@ -136,11 +136,16 @@ class Pass:
     first: numpy.ndarray  # int64 (out_size,)
     count: numpy.ndarray  # int64 (out_size,)
     coef: numpy.ndarray  # int32 (out_size, taps)
+    # (window, hi, lo) of `resample_kernels.vertical_packed`, or None: `vertical` only
+    packed: tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray] | None = None
 
     def along_rows(self, x: numpy.ndarray) -> numpy.ndarray:
         """Resample axis 0 of a uint8 (in_size, cols) array: uint8 (out_size, cols)."""
         out = numpy.empty((self.out_size, x.shape[1]), numpy.uint8)
-        _K.vertical(x, self.first, self.count, self.coef, out)
+        if self.packed is not None and x.shape[1] >= _K._LANES and x.strides[1] == 1:
+            _K.vertical_packed(x, self.first, self.count, self.coef, *self.packed, out)
+        else:
+            _K.vertical(x, self.first, self.count, self.coef, out)
         return out
 
     @property
@@ -211,7 +216,8 @@ def _make_pass(in_size: int, out_size: int) -> Pass | None:
     if coefficients is None or not _sums_fit_int32(coefficients[2]):
         return None
     xmin, count, fixed = coefficients
-    return Pass(in_size, out_size, xmin, count, fixed)
+    packed = _K.packed_planes(xmin, count, fixed, in_size) if _K.PACKED else None
+    return Pass(in_size, out_size, xmin, count, fixed, packed)
 
 
 def _sums_fit_int32(fixed: numpy.ndarray) -> bool:

@@ -23,7 +23,9 @@ step to int32 (exact, by the modular argument above) lets the compiler keep 8 la
 
 `vertical` resamples along axis 0: each output row is a weighted sum of input rows, a loop
 over the contiguous row that the compiler vectorises (uint8 widened to int32, one vector
-multiply and add per tap). `horizontal` resamples along axis 1 as dot products of a row
+multiply and add per tap). `vertical_packed` computes the same bytes with 16-bit products
+(coefficients split exactly into two int16 planes, two taps per `pmaddwd`; see its section
+below): ~25-35 % less time per pass where AVX2 is available, `vertical` elsewhere. `horizontal` resamples along axis 1 as dot products of a row
 segment with an output's coefficients, four rows at a time (the coefficient loads are shared);
 that vectorises well when each output has many taps (narrow thumbnails: a 1,600 px row to 8
 samples is ~1,200 taps each). For wide outputs (a few taps each) `sparkhash.core.resample`
@@ -50,6 +52,10 @@ import math
 
 import numba
 import numpy
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils, config
+from numba.extending import intrinsic
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -129,6 +135,164 @@ def horizontal(src, first, count, coef, out):  # pragma: no cover - compiled
             for k in range(count[j]):
                 a0 = numpy.int32(a0 + numpy.int32(r0[k]) * cj[k])
             out[yy, j] = _clip8(a0 >> _SHIFT)
+
+
+# ---------------------------------------------------------------------------- packed vertical pass
+# `vertical` multiplies widened pixels by int32 coefficients (`vpmulld`: 8 products per AVX2
+# instruction, two micro-ops). `vertical_packed` computes the same sums from 16-bit products:
+# every coefficient is split exactly as c = hi * 2**15 + lo with 0 <= lo < 2**15 (so
+# -2**7 - 1 <= hi <= 2**7 + 1 for |c| <= 1.3 * 2**22: both fit int16), the pixels of two
+# consecutive taps (rows r and r + 1) are interleaved as 16-bit words (p_r[x], p_r+1[x]), and
+# one `pmaddwd` per plane gives p_r[x] * c_r + p_r+1[x] * c_r+1 for 8 columns: 16 products per
+# one-micro-op instruction (a fused multiply-add, `vpdpwssd`, with AVX-512 VNNI). The sum is
+#     (sum_hi << 15) + sum_lo + 2**21,
+# in wrapping int32 arithmetic throughout: each pmaddwd lane is exact (|p * h| < 2**23, two of
+# them < 2**24) and every later step is an int32 addition or shift, so the result is the true
+# sum modulo 2**32; the true sum lies in [-2**31, 2**31) (`resample._sums_fit_int32`), so it is
+# that sum, bit for bit: Pillow's, then shifted by 22 and clipped as `vertical` does.
+# Each output reads a window of an even number of rows (`taps` in `packed_planes`) starting at
+# window[i] <= first[i] and ending inside the image, its coefficients placed at first[i] -
+# window[i] and zero around them, so no row outside the image is read and no tap is a special
+# case. Columns are done 32 at a time (two pairs of 8-column pmaddwd per plane and row pair,
+# accumulators in registers for the whole window); the last width % 32 columns by `vertical`.
+# The instruction comes from LLVM's AVX2 intrinsic: `PACKED` is True only when numba compiles
+# for the host CPU and that CPU has AVX2 (elsewhere `vertical` is used); x86-64 only, as the
+# passes themselves (`resample._platform_allows`).
+
+_LANES = 32  # columns per block of `vertical_packed`
+_SPLIT = 15  # c = hi << _SPLIT + lo
+
+
+def _host_has_avx2() -> bool:
+    if config.CPU_NAME or config.CPU_FEATURES:  # numba told to compile for another CPU
+        return False
+    try:
+        import llvmlite.binding as llvm
+
+        return bool(llvm.get_host_cpu_features().get("avx2", False))
+    except Exception:  # noqa: BLE001 - unknown host: the portable kernel
+        return False
+
+
+#: Whether `vertical_packed` may be used (AVX2 on the CPU numba compiles for).
+PACKED = _host_has_avx2()
+
+
+def packed_planes(first, count, coef, in_size):
+    """(window int64 (outputs,), hi, lo int16 (outputs, taps)) for `vertical_packed`, or None
+    when the even window of max(count) taps does not fit in `in_size` rows. Exact split
+    c = hi * 2**15 + lo, 0 <= lo < 2**15 (checked)."""
+    taps = int(count.max(initial=0))
+    taps += taps % 2
+    if taps == 0 or taps > in_size:
+        return None
+    window = numpy.minimum(first, in_size - taps).astype(numpy.int64)
+    wide = numpy.zeros((first.shape[0], taps), numpy.int64)
+    for i in range(first.shape[0]):
+        at = int(first[i] - window[i])
+        wide[i, at : at + int(count[i])] = coef[i, : int(count[i])]
+    hi = wide >> _SPLIT
+    lo = wide & ((1 << _SPLIT) - 1)
+    if hi.min(initial=0) < -(1 << 15) or hi.max(initial=0) >= 1 << 15:
+        return None
+    assert numpy.array_equal((hi << _SPLIT) + lo, wide)
+    return window, hi.astype(numpy.int16), lo.astype(numpy.int16)
+
+
+@intrinsic
+def _packed_block(typingctx, src, y0, taps, hi, lo, x, out):  # pragma: no cover - compiled
+    """out[x : x + 32] = clip8(((sum_hi << 15) + sum_lo + 2**21) >> 22) over rows y0 .. y0 +
+    taps - 1 (taps even) of uint8 `src` (unit column stride), columns x .. x + 31, with the
+    int16 coefficient rows `hi`, `lo` (contiguous): see the comment above."""
+    sig = types.void(src, y0, taps, hi, lo, x, out)
+
+    def codegen(context, builder, signature, args):
+        src_t, y0_t, taps_t, hi_t, lo_t, x_t, out_t = signature.args
+        a_src = context.make_array(src_t)(context, builder, args[0])
+        a_hi = context.make_array(hi_t)(context, builder, args[3])
+        a_lo = context.make_array(lo_t)(context, builder, args[4])
+        a_out = context.make_array(out_t)(context, builder, args[6])
+        intp = context.get_value_type(types.intp)
+        y0 = context.cast(builder, args[1], y0_t, types.intp)
+        pairs = builder.ashr(context.cast(builder, args[2], taps_t, types.intp), ir.Constant(intp, 1))
+        x = context.cast(builder, args[5], x_t, types.intp)
+        stride = cgutils.unpack_tuple(builder, a_src.strides, 2)[0]
+        i8, i16, i32 = ir.IntType(8), ir.IntType(16), ir.IntType(32)
+        rows_t = ir.VectorType(i8, _LANES)
+        words_t = ir.VectorType(i16, 2 * _LANES)
+        sums_t = ir.VectorType(i32, _LANES)
+        v16i16, v8i32 = ir.VectorType(i16, 16), ir.VectorType(i32, 8)
+        pmadd = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(v8i32, [v16i16, v16i16]), "llvm.x86.avx2.pmadd.wd"
+        )
+
+        def mask(values):
+            return ir.Constant(ir.VectorType(i32, len(values)), list(values))
+
+        interleave = mask([v for j in range(_LANES) for v in (j, j + _LANES)])
+        data = builder.bitcast(a_src.data, i8.as_pointer())
+        planes = [builder.bitcast(a.data, i16.as_pointer()) for a in (a_hi, a_lo)]
+        sums = [cgutils.alloca_once_value(builder, ir.Constant(sums_t, None)) for _ in planes]
+
+        def madd(words, pair):  # pmaddwd of the 64 words with (c_k, c_k+1) repeated
+            c = builder.load(builder.bitcast(pair, i32.as_pointer()), align=2)
+            c = builder.insert_element(ir.Constant(v8i32, ir.Undefined), c, ir.Constant(i32, 0))
+            c = builder.bitcast(builder.shuffle_vector(c, c, mask([0] * 8)), v16i16)
+            parts = [
+                builder.call(
+                    pmadd, [builder.shuffle_vector(words, words, mask(range(16 * q, 16 * q + 16))), c]
+                )
+                for q in range(2 * _LANES // 16)
+            ]
+            while len(parts) > 1:  # concatenate the 8-lane results
+                n = len(parts[0].type) * 2
+                parts = [
+                    builder.shuffle_vector(a, b, mask(range(n)))
+                    for a, b in zip(parts[::2], parts[1::2], strict=True)
+                ]
+            return parts[0]
+
+        with cgutils.for_range(builder, pairs) as loop:
+            k = builder.shl(loop.index, ir.Constant(intp, 1))
+            row = builder.add(y0, k)
+            at = builder.add(builder.mul(row, stride), x)
+            first = builder.load(builder.bitcast(builder.gep(data, [at]), rows_t.as_pointer()), align=1)
+            at = builder.add(at, stride)
+            second = builder.load(builder.bitcast(builder.gep(data, [at]), rows_t.as_pointer()), align=1)
+            words = builder.zext(builder.shuffle_vector(first, second, interleave), words_t)
+            for plane, total in zip(planes, sums, strict=True):
+                builder.store(builder.add(builder.load(total), madd(words, builder.gep(plane, [k]))), total)
+
+        def splat(value):
+            return ir.Constant(sums_t, [value] * _LANES)
+
+        total = builder.add(builder.shl(builder.load(sums[0]), splat(_SPLIT)), builder.load(sums[1]))
+        total = builder.ashr(builder.add(total, splat(_HALF)), splat(_SHIFT))
+        total = builder.select(builder.icmp_signed("<", total, splat(0)), splat(0), total)
+        total = builder.select(builder.icmp_signed(">", total, splat(255)), splat(255), total)
+        target = builder.gep(builder.bitcast(a_out.data, i8.as_pointer()), [x])
+        builder.store(builder.trunc(total, rows_t), builder.bitcast(target, rows_t.as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@numba.njit(**_JIT)
+def vertical_packed(src, first, count, coef, window, hi, lo, out):  # pragma: no cover - compiled
+    """`vertical` (same arguments, same bytes) with 16-bit products (see above): window, hi, lo
+    from `packed_planes`; src must have unit column stride."""
+    width = src.shape[1]
+    end = width - width % _LANES
+    taps = hi.shape[1]
+    for i in range(first.shape[0]):
+        y0 = window[i]
+        hi_i = hi[i]
+        lo_i = lo[i]
+        dst = out[i]
+        for x in range(0, end, _LANES):
+            _packed_block(src, y0, taps, hi_i, lo_i, x, dst)
+    if end < width:
+        vertical(src[:, end:], first, count, coef, out[:, end:])
 
 
 @numba.njit(**_JIT)
