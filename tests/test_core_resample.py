@@ -174,6 +174,27 @@ def test_packed_vertical_pass_equals_the_int32_one():
     assert resample._K.packed_planes(*resample._fixed_coefficients(3, 1), 3) is None  # 4 taps > 3 rows
 
 
+@pytest.mark.skipif(not resample._K.PACKED, reason="no AVX2: the packed kernel is not used")
+def test_packed_dot_products_equal_the_int32_ones():
+    # The narrow horizontal pass, 16 taps per pmaddwd: same bytes as `horizontal`, on strided
+    # views, row counts not a multiple of 4, windows pushed back from the right edge.
+    rng = np.random.default_rng(29)
+    for rows, in_size, out_size in [(101, 1600, 32), (37, 1600, 8), (9, 613, 9), (6, 200, 64), (3, 16, 5)]:
+        resampling = resample.lanczos_pass(in_size, out_size)
+        planes = resample._K.packed_planes(resampling.first, resampling.count, resampling.coef, in_size, 16)
+        assert planes[1].shape[1] % 16 == 0 and (planes[0] + planes[1].shape[1]).max() <= in_size
+        parent = (rng.integers(0, 2, (rows, in_size + 7)) * 255).astype(np.uint8)
+        parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
+        for x in (parent[:, :in_size], parent[:, 7:]):
+            ours = np.empty((rows, out_size), np.uint8)
+            resample._K.horizontal_packed(
+                x, resampling.first, resampling.count, resampling.coef, *planes, ours
+            )
+            theirs = np.empty_like(ours)
+            resample._K.horizontal(x, resampling.first, resampling.count, resampling.coef, theirs)
+            assert np.array_equal(ours, theirs), (rows, in_size, out_size)
+
+
 def test_grey_pixels_without_products_is_pillow(monkeypatch):
     grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
     with_products = hashes.grey_pixels(grey, 32, 32)

@@ -178,19 +178,19 @@ def _host_has_avx2() -> bool:
 PACKED = _host_has_avx2()
 
 
-def packed_planes(first, count, coef, in_size):
-    """(window int64 (outputs,), hi, lo int16 (outputs, taps)) for `vertical_packed`, or None
-    when the even window of max(count) taps does not fit in `in_size` rows. Exact split
-    c = hi * 2**15 + lo, 0 <= lo < 2**15 (checked)."""
-    taps = int(count.max(initial=0))
-    taps += taps % 2
+def packed_planes(first, count, coef, in_size, multiple=2):
+    """(window int64 (outputs,), hi, lo int16 (outputs, taps)) for `vertical_packed` (taps a
+    multiple of 2) or `horizontal_packed` (`multiple` 16), or None when that window of
+    max(count) taps does not fit in `in_size` samples. Exact split c = hi * 2**15 + lo,
+    0 <= lo < 2**15 (checked)."""
+    taps = -(-int(count.max(initial=0)) // multiple) * multiple
     if taps == 0 or taps > in_size:
         return None
     window = numpy.minimum(first, in_size - taps).astype(numpy.int64)
-    wide = numpy.zeros((first.shape[0], taps), numpy.int64)
-    for i in range(first.shape[0]):
-        at = int(first[i] - window[i])
-        wide[i, at : at + int(count[i])] = coef[i, : int(count[i])]
+    tap = numpy.arange(taps)[None, :] - (first - window)[:, None]  # tap of each window slot
+    inside = (tap >= 0) & (tap < count[:, None])
+    picked = numpy.take_along_axis(coef, numpy.clip(tap, 0, coef.shape[1] - 1), axis=1)
+    wide = numpy.where(inside, picked, 0).astype(numpy.int64)
     hi = wide >> _SPLIT
     lo = wide & ((1 << _SPLIT) - 1)
     if hi.min(initial=0) < -(1 << 15) or hi.max(initial=0) >= 1 << 15:
@@ -293,6 +293,89 @@ def vertical_packed(src, first, count, coef, window, hi, lo, out):  # pragma: no
             _packed_block(src, y0, taps, hi_i, lo_i, x, dst)
     if end < width:
         vertical(src[:, end:], first, count, coef, out[:, end:])
+
+
+# ---------------------------------------------------------------------------- packed horizontal pass
+# `horizontal_packed`: the dot products of `horizontal` from the same split planes, 16 taps at
+# a time: 16 pixels of a row widened to 16-bit words, one `pmaddwd` per plane with 16
+# coefficients (8 int32 lanes of pair sums), four rows sharing the coefficient loads; at the
+# end of the window (hi << 15) + lo lane by lane and the 8 lanes summed, all in wrapping int32
+# (exact by the argument above). The window of each output (a multiple of 16 taps) starts at
+# window[j] <= first[j] and ends inside the row, coefficients zero around the taps.
+
+
+@intrinsic
+def _packed_dots(typingctx, src, y, x0, taps, hi, lo):  # pragma: no cover - compiled
+    """(4 int32) the sums 2**21 + sum_k src[y + r, x0 + k] * (hi[k] << 15 + lo[k]) for r < 4,
+    k < taps (a multiple of 16), in wrapping int32; src uint8 with unit column stride, hi and
+    lo contiguous int16."""
+    result = types.UniTuple(types.int32, 4)
+    sig = result(src, y, x0, taps, hi, lo)
+
+    def codegen(context, builder, signature, args):
+        src_t, y_t, x0_t, taps_t, hi_t, lo_t = signature.args
+        a_src = context.make_array(src_t)(context, builder, args[0])
+        a_hi = context.make_array(hi_t)(context, builder, args[4])
+        a_lo = context.make_array(lo_t)(context, builder, args[5])
+        intp = context.get_value_type(types.intp)
+        y = context.cast(builder, args[1], y_t, types.intp)
+        x0 = context.cast(builder, args[2], x0_t, types.intp)
+        chunks = builder.ashr(context.cast(builder, args[3], taps_t, types.intp), ir.Constant(intp, 4))
+        stride = cgutils.unpack_tuple(builder, a_src.strides, 2)[0]
+        i8, i16, i32 = ir.IntType(8), ir.IntType(16), ir.IntType(32)
+        v16i8, v16i16, v8i32 = ir.VectorType(i8, 16), ir.VectorType(i16, 16), ir.VectorType(i32, 8)
+        pmadd = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(v8i32, [v16i16, v16i16]), "llvm.x86.avx2.pmadd.wd"
+        )
+        reduce_add = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i32, [v8i32]), "llvm.vector.reduce.add.v8i32"
+        )
+        data = builder.bitcast(a_src.data, i8.as_pointer())
+        planes = [builder.bitcast(a.data, i16.as_pointer()) for a in (a_hi, a_lo)]
+        starts = [
+            builder.add(builder.mul(builder.add(y, ir.Constant(intp, r)), stride), x0) for r in range(4)
+        ]
+        sums = [
+            [cgutils.alloca_once_value(builder, ir.Constant(v8i32, None)) for _ in planes] for _ in starts
+        ]
+        with cgutils.for_range(builder, chunks) as loop:
+            k = builder.shl(loop.index, ir.Constant(intp, 4))
+            coefficients = [
+                builder.load(builder.bitcast(builder.gep(plane, [k]), v16i16.as_pointer()), align=2)
+                for plane in planes
+            ]
+            for start, row_sums in zip(starts, sums, strict=True):
+                at = builder.gep(data, [builder.add(start, k)])
+                words = builder.zext(builder.load(builder.bitcast(at, v16i8.as_pointer()), align=1), v16i16)
+                for c, total in zip(coefficients, row_sums, strict=True):
+                    builder.store(builder.add(builder.load(total), builder.call(pmadd, [words, c])), total)
+        shift = ir.Constant(v8i32, [_SPLIT] * 8)
+        values = []
+        for high, low in sums:
+            lanes = builder.add(builder.shl(builder.load(high), shift), builder.load(low))
+            values.append(builder.add(builder.call(reduce_add, [lanes]), ir.Constant(i32, _HALF)))
+        return context.make_tuple(builder, result, values)
+
+    return sig, codegen
+
+
+@numba.njit(**_JIT)
+def horizontal_packed(src, first, count, coef, window, hi, lo, out):  # pragma: no cover - compiled
+    """`horizontal` (same arguments, same bytes) with 16-bit products: window, hi, lo from
+    `packed_planes(..., multiple=16)`; src must have unit column stride. Rows past the last
+    multiple of 4 by `horizontal`."""
+    rows = src.shape[0]
+    taps = hi.shape[1]
+    end = rows - rows % 4
+    for y in range(0, end, 4):
+        for j in range(first.shape[0]):
+            s0, s1, s2, s3 = _packed_dots(src, y, window[j], taps, hi[j], lo[j])
+            out[y, j] = _clip8(s0 >> _SHIFT)
+            out[y + 1, j] = _clip8(s1 >> _SHIFT)
+            out[y + 2, j] = _clip8(s2 >> _SHIFT)
+            out[y + 3, j] = _clip8(s3 >> _SHIFT)
+    if end < rows:
+        horizontal(src[end:], first, count, coef, out[end:])
 
 
 @numba.njit(**_JIT)
