@@ -232,10 +232,7 @@ def _sums_fit_int32(fixed: numpy.ndarray) -> bool:
     """Whether every output's sum 2**21 + sum(pixel * coefficient), pixels in 0..255, lies in
     [-2**31, 2**31): the kernels' int32 sums are then exact (`resample_kernels`). It always does
     for LANCZOS (at most ~0.65 * 2**31); a pass outside it would go to Pillow."""
-    wide = fixed.astype(numpy.int64)
-    high = (1 << 21) + 255 * numpy.where(wide > 0, wide, 0).sum(axis=1)
-    low = (1 << 21) + 255 * numpy.where(wide < 0, wide, 0).sum(axis=1)
-    return bool(high.max(initial=0) < 2**31 and low.min(initial=0) >= -(2**31))
+    return bool(_K.sums_fit_int32(numpy.ascontiguousarray(fixed, dtype=numpy.int32)))
 
 
 def vertical_first(in_w: int, in_h: int, out_w: int, out_h: int) -> bool:
