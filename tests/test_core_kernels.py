@@ -137,3 +137,21 @@ def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
     parent = rng.integers(0, 256, (shape[0] + 7, shape[1] + 9), dtype=np.uint8)
     view = parent[3 : 3 + shape[0], 5 : 5 + shape[1]]
     assert np.array_equal(resample.transpose(view), view.T)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, width=64) | st.integers(-3, 3).map(float),
+        min_size=1,
+        max_size=70,
+    )
+)
+def test_median_equals_numpy_median(values):
+    # phash and whash threshold at the median: the shortcut must give numpy's float64 exactly
+    from sparkhash.core.hashes import median
+
+    array = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    ours, theirs = median(array), np.median(array)
+    assert type(ours) is type(theirs)
+    assert (np.isnan(ours) and np.isnan(theirs)) or ours == theirs
