@@ -125,10 +125,25 @@ def test_compiled_colour_counts_of_a_photo_equal_the_hsv_path():
 
 
 @pytest.mark.parametrize(
-    "shape", [(1, 1), (1, 17), (17, 1), (16, 16), (15, 33), (33, 15), (48, 40), (0, 5), (5, 0)]
+    "shape",
+    [
+        (1, 1),
+        (1, 17),
+        (17, 1),
+        (16, 16),
+        (16, 32),
+        (15, 33),
+        (33, 15),
+        (48, 40),
+        (33, 70),
+        (64, 96),
+        (0, 5),
+        (5, 0),
+    ],
 )
 def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
-    """16 x 16 blocks, the ragged edges, empty arrays, and views with a row stride."""
+    """16 x 32 blocks, the ragged edges, empty arrays, views with a row stride, and views with a
+    column stride (element by element)."""
     from sparkhash.core import resample
 
     rng = np.random.default_rng(sum(shape))
@@ -137,6 +152,8 @@ def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
     parent = rng.integers(0, 256, (shape[0] + 7, shape[1] + 9), dtype=np.uint8)
     view = parent[3 : 3 + shape[0], 5 : 5 + shape[1]]
     assert np.array_equal(resample.transpose(view), view.T)
+    strided = rng.integers(0, 256, (shape[0], 2 * shape[1]), dtype=np.uint8)[:, ::2]
+    assert np.array_equal(resample.transpose(strided), strided.T)
 
 
 @settings(max_examples=200, deadline=None)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numba
 import numpy
 
+from sparkhash.core.resample_kernels import transpose_block
+
 _JIT = {"cache": True, "nogil": True}
 
 
@@ -57,7 +59,7 @@ def rgb_to_l(words, out):  # pragma: no cover - compiled
         )
 
 
-_BLOCK = 16  # rgb_to_l_transposed's block: 16 x 16 bytes
+_BLOCK = 16  # rgb_to_l_transposed's strips: 16 rows
 
 
 @numba.njit(inline="always", **_JIT)
@@ -75,28 +77,22 @@ def _l_of(w):  # pragma: no cover - compiled
 
 @numba.njit(**_JIT)
 def rgb_to_l_transposed(words, grey, out):  # pragma: no cover - compiled
-    """`rgb_to_l` of uint32 `words` (rows, cols) into uint8 `grey` (rows, cols) and its
-    transpose into `out` (cols, rows), in one pass: each strip of 16 rows is converted, then
-    transposed in 16 x 16 blocks while it is still in cache (as `resample_kernels.transpose`),
-    instead of reading the whole greyscale image back for a separate transpose."""
+    """`rgb_to_l` of uint32 `words` (rows, cols) into uint8 `grey` (rows, cols, C-contiguous)
+    and its transpose into `out` (cols, rows, C-contiguous), in one pass: each strip of 16 rows
+    is converted, then transposed in blocks of 16 x 32 bytes in registers
+    (`resample_kernels.transpose_block`) while it is still in cache, instead of reading the
+    whole greyscale image back for a separate transpose."""
     rows, cols = words.shape
     r_end = rows - rows % _BLOCK
-    c_end = cols - cols % _BLOCK
-    block = numpy.empty((_BLOCK, _BLOCK), numpy.uint8)
+    c_end = cols - cols % (2 * _BLOCK)
     for r0 in range(0, r_end, _BLOCK):
         for i in range(_BLOCK):
             src = words[r0 + i]
             dst = grey[r0 + i]
             for c in range(cols):
                 dst[c] = _l_of(src[c])
-        for c0 in range(0, c_end, _BLOCK):
-            for i in range(_BLOCK):
-                for j in range(_BLOCK):
-                    block[j, i] = grey[r0 + i, c0 + j]
-            for j in range(_BLOCK):
-                column = out[c0 + j]
-                for i in range(_BLOCK):
-                    column[r0 + i] = block[j, i]
+        for c0 in range(0, c_end, 2 * _BLOCK):
+            transpose_block(grey, r0, c0, out)
         for i in range(_BLOCK):
             for c in range(c_end, cols):
                 out[c, r0 + i] = grey[r0 + i, c]

@@ -61,7 +61,6 @@ _JIT = {"cache": True, "nogil": True}
 
 _HALF = 1 << 21  # Pillow's rounding offset, 1 << (PRECISION_BITS - 1)
 _SHIFT = 22  # PRECISION_BITS
-_BLOCK = 16  # transpose block: 16 x 16 bytes
 
 
 @numba.njit(**_JIT)
@@ -417,24 +416,79 @@ def _clip8(v):  # pragma: no cover - compiled
     return 0 if v < 0 else (255 if v > 255 else v)
 
 
+@intrinsic
+def transpose_block(typingctx, src, r0, c0, out):  # pragma: no cover - compiled
+    """out[c0 + j, r0 + i] = src[r0 + i, c0 + j] for i < 16, j < 32 (uint8, unit column
+    strides): 16 rows of 32 bytes loaded as vectors, transposed in registers by four rounds of
+    byte interleaves (rows j and j + 8 -> the low and the high halves interleaved: after four
+    rounds of this perfect shuffle row m holds column m, per 16-byte lane; `punpcklbw` /
+    `punpckhbw`, two 16 x 16 blocks side by side in one AVX2 register), stored as 32 rows of 16
+    bytes. Generic vector shuffles (any x86-64): ~4x faster than gathering through a buffer."""
+    sig = types.void(src, r0, c0, out)
+
+    def codegen(context, builder, signature, args):
+        src_t, r0_t, c0_t, out_t = signature.args
+        a_src = context.make_array(src_t)(context, builder, args[0])
+        a_out = context.make_array(out_t)(context, builder, args[3])
+        intp = context.get_value_type(types.intp)
+        r0 = context.cast(builder, args[1], r0_t, types.intp)
+        c0 = context.cast(builder, args[2], c0_t, types.intp)
+        src_stride = cgutils.unpack_tuple(builder, a_src.strides, 2)[0]
+        out_stride = cgutils.unpack_tuple(builder, a_out.strides, 2)[0]
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        row32, row16 = ir.VectorType(i8, 32), ir.VectorType(i8, 16)
+        src_data = builder.bitcast(a_src.data, i8.as_pointer())
+        out_data = builder.bitcast(a_out.data, i8.as_pointer())
+
+        def mask(values):
+            return ir.Constant(ir.VectorType(i32, len(values)), list(values))
+
+        def interleave(half):  # per 16-byte lane, bytes half*8 .. half*8+7 of both operands
+            return mask(
+                [
+                    v
+                    for lane in (0, 1)
+                    for k in range(8 * half, 8 * half + 8)
+                    for v in (16 * lane + k, 32 + 16 * lane + k)
+                ]
+            )
+
+        low, high = interleave(0), interleave(1)
+        rows = []
+        for i in range(16):
+            at = builder.add(builder.mul(builder.add(r0, ir.Constant(intp, i)), src_stride), c0)
+            rows.append(
+                builder.load(builder.bitcast(builder.gep(src_data, [at]), row32.as_pointer()), align=1)
+            )
+        for _ in range(4):
+            rows = [
+                builder.shuffle_vector(rows[j], rows[j + 8], half) for j in range(8) for half in (low, high)
+            ]
+        for m in range(16):
+            for lane in (0, 1):
+                part = builder.shuffle_vector(rows[m], rows[m], mask(range(16 * lane, 16 * lane + 16)))
+                at = builder.add(
+                    builder.mul(builder.add(c0, ir.Constant(intp, m + 16 * lane)), out_stride), r0
+                )
+                builder.store(part, builder.bitcast(builder.gep(out_data, [at]), row16.as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @numba.njit(**_JIT)
 def transpose(src, out):  # pragma: no cover - compiled
-    """out = src.T for uint8 arrays: 16 x 16 blocks gathered through a small buffer with
-    fixed-size loops (the compiler turns them into register shuffles: ~30 % faster than a
-    tiled element loop), the ragged right and bottom edges element by element."""
+    """out = src.T for uint8 arrays: blocks of 16 rows x 32 columns by `transpose_block` when
+    both have unit column strides, the ragged right and bottom edges (and other strides)
+    element by element."""
     rows, cols = src.shape
-    r_end = rows - rows % _BLOCK
-    c_end = cols - cols % _BLOCK
-    block = numpy.empty((_BLOCK, _BLOCK), numpy.uint8)
-    for r0 in range(0, r_end, _BLOCK):
-        for c0 in range(0, c_end, _BLOCK):
-            for i in range(_BLOCK):
-                for j in range(_BLOCK):
-                    block[j, i] = src[r0 + i, c0 + j]
-            for j in range(_BLOCK):
-                dst = out[c0 + j]
-                for i in range(_BLOCK):
-                    dst[r0 + i] = block[j, i]
+    r_end = rows - rows % 16
+    c_end = cols - cols % 32
+    if src.strides[1] != 1 or out.strides[1] != 1:
+        r_end = c_end = 0
+    for r0 in range(0, r_end, 16):
+        for c0 in range(0, c_end, 32):
+            transpose_block(src, r0, c0, out)
     for r in range(r_end, rows):
         for c in range(cols):
             out[c, r] = src[r, c]
