@@ -195,6 +195,24 @@ def test_packed_dot_products_equal_the_int32_ones():
             assert np.array_equal(ours, theirs), (rows, in_size, out_size)
 
 
+def test_without_the_packed_kernels_the_int32_passes_give_the_same_bytes(monkeypatch):
+    # A CPU without AVX2 (or numba compiling for another CPU) runs `vertical` / `horizontal`:
+    # passes made then carry no planes, and every route (narrow dot products, the vertical
+    # kernel on a given transposed copy, wide passes) still gives Pillow's bytes.
+    monkeypatch.setattr(resample._K, "PACKED", False)
+    resample.clear_cache()
+    try:
+        grey = _pictures(700, 300, seed=31)[0]
+        assert resample.lanczos_pass(700, 32).packed is None
+        sizes = [(32, 32), (9, 8), (300, 300), (8, 200)]
+        for transposed in (None, resample.transpose(grey)):
+            ours = resample.resize_many(grey, sizes, always_products=True, transposed=transposed)
+            for size in sizes:
+                assert np.array_equal(ours[size], _pillow(grey, size)), size
+    finally:
+        resample.clear_cache()
+
+
 def test_grey_pixels_without_products_is_pillow(monkeypatch):
     grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
     with_products = hashes.grey_pixels(grey, 32, 32)
