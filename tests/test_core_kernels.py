@@ -100,7 +100,7 @@ def any_24_bit_table():
     return np.random.default_rng(0).integers(0, 15, 1 << 24, dtype=np.uint8)
 
 
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 1001])
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 129, 131, 132, 1001])  # around the prefetch distance
 def test_compiled_colour_counts_equal_lookup_and_bincount(size, any_24_bit_table):
     # Words carry a 4th byte (alpha / pad) that must be ignored; the table is any 24-bit table.
     rng = np.random.default_rng(size)
