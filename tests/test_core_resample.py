@@ -163,7 +163,7 @@ def test_packed_vertical_pass_equals_the_int32_one():
         assert hi.shape[1] % 2 == 0 and window.min() >= 0 and (window + hi.shape[1]).max() <= in_size
         parent = (rng.integers(0, 2, (in_size, width + 5)) * 255).astype(np.uint8)
         parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
-        for x in (parent, parent[:, 3 : width + 3]):
+        for x in (parent, parent[:, 3 : width + 3], parent[:, ::2]):
             ours = np.empty((out_size, x.shape[1]), np.uint8)
             resample._K.vertical_packed(
                 x, resampling.first, resampling.count, resampling.coef, window, hi, lo, ours
@@ -185,7 +185,8 @@ def test_packed_dot_products_equal_the_int32_ones():
         assert planes[1].shape[1] % 16 == 0 and (planes[0] + planes[1].shape[1]).max() <= in_size
         parent = (rng.integers(0, 2, (rows, in_size + 7)) * 255).astype(np.uint8)
         parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
-        for x in (parent[:, :in_size], parent[:, 7:]):
+        column_strided = np.repeat(parent[:, :in_size], 2, axis=1)[:, ::2]
+        for x in (parent[:, :in_size], parent[:, 7:], column_strided):
             ours = np.empty((rows, out_size), np.uint8)
             resample._K.horizontal_packed(
                 x, resampling.first, resampling.count, resampling.coef, *planes, ours

@@ -313,9 +313,11 @@ def _packed_block(typingctx, src, y0, taps, hi, lo, x, out):  # pragma: no cover
 @numba.njit(**_JIT)
 def vertical_packed(src, first, count, coef, window, hi, lo, out):  # pragma: no cover - compiled
     """`vertical` (same arguments, same bytes) with 16-bit products (see above): window, hi, lo
-    from `packed_planes`; src must have unit column stride."""
+    from `packed_planes`; a src without unit column stride goes to `vertical`."""
     width = src.shape[1]
     end = width - width % _LANES
+    if src.strides[1] != 1:
+        end = 0  # the blocks read 32 adjacent bytes: other layouts by `vertical`
     taps = hi.shape[1]
     for i in range(first.shape[0]):
         y0 = window[i]
@@ -395,11 +397,13 @@ def _packed_dots(typingctx, src, y, x0, taps, hi, lo):  # pragma: no cover - com
 @numba.njit(**_JIT)
 def horizontal_packed(src, first, count, coef, window, hi, lo, out):  # pragma: no cover - compiled
     """`horizontal` (same arguments, same bytes) with 16-bit products: window, hi, lo from
-    `packed_planes(..., multiple=16)`; src must have unit column stride. Rows past the last
-    multiple of 4 by `horizontal`."""
+    `packed_planes(..., multiple=16)`. Rows past the last multiple of 4, and a src without unit
+    column stride, by `horizontal`."""
     rows = src.shape[0]
     taps = hi.shape[1]
     end = rows - rows % 4
+    if src.strides[1] != 1:
+        end = 0  # the dot products read 16 adjacent bytes: other layouts by `horizontal`
     for y in range(0, end, 4):
         for j in range(first.shape[0]):
             s0, s1, s2, s3 = _packed_dots(src, y, window[j], taps, hi[j], lo[j])
