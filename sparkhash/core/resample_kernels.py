@@ -138,25 +138,27 @@ def horizontal(src, first, count, coef, out):  # pragma: no cover - compiled
 
 # ---------------------------------------------------------------------------- packed vertical pass
 # `vertical` multiplies widened pixels by int32 coefficients (`vpmulld`: 8 products per AVX2
-# instruction, two micro-ops). `vertical_packed` computes the same sums from 16-bit products:
-# every coefficient is split exactly as c = hi * 2**15 + lo with 0 <= lo < 2**15 (so
-# -2**7 - 1 <= hi <= 2**7 + 1 for |c| <= 1.3 * 2**22: both fit int16), the pixels of two
-# consecutive taps (rows r and r + 1) are interleaved as 16-bit words (p_r[x], p_r+1[x]), and
-# one `pmaddwd` per plane gives p_r[x] * c_r + p_r+1[x] * c_r+1 for 8 columns: 16 products per
-# one-micro-op instruction (a fused multiply-add, `vpdpwssd`, with AVX-512 VNNI). The sum is
-#     (sum_hi << 15) + sum_lo + 2**21,
-# in wrapping int32 arithmetic throughout: each pmaddwd lane is exact (|p * h| < 2**23, two of
-# them < 2**24) and every later step is an int32 addition or shift, so the result is the true
-# sum modulo 2**32; the true sum lies in [-2**31, 2**31) (`resample._sums_fit_int32`), so it is
-# that sum, bit for bit: Pillow's, then shifted by 22 and clipped as `vertical` does.
+# instruction, two micro-ops). `vertical_packed` computes the same sums from 16-bit products.
+# Every coefficient is split exactly as c = hi * 2**15 + lo with 0 <= lo < 2**15, so
+# |hi| <= 1.3 * 2**7 + 1 < 2**8 for |c| <= 1.3 * 2**22 (both halves fit int16; `_planes`
+# checks it). The pixels of two consecutive taps (rows r and r + 1) are interleaved as 16-bit
+# words (p_r[x], p_r+1[x]), and one `pmaddwd` per plane gives p_r[x] * h_r + p_r+1[x] * h_r+1
+# for 8 columns: 16 products per one-micro-op instruction (fused with the addition,
+# `vpdpwssd`, on AVX-512 VNNI). The sum is
+#     (sum_hi << 15) + sum_lo + 2**21
+# in wrapping int32 arithmetic throughout. Each pmaddwd lane is exact (pixels 0..255, halves
+# below 2**15 in magnitude: |p * h| < 2**23, a pair < 2**24) and every later step is an int32
+# addition or shift, so the result is the true sum modulo 2**32; the true sum lies in
+# [-2**31, 2**31) (`resample._sums_fit_int32`), so it is that sum, bit for bit: Pillow's, then
+# shifted by 22 and clipped as `vertical` does. No bound on the partial sums is needed.
 # Each output reads a window of an even number of rows (`taps` in `packed_planes`) starting at
 # window[i] <= first[i] and ending inside the image, its coefficients placed at first[i] -
 # window[i] and zero around them, so no row outside the image is read and no tap is a special
-# case. Columns are done 32 at a time (two pairs of 8-column pmaddwd per plane and row pair,
-# accumulators in registers for the whole window); the last width % 32 columns by `vertical`.
-# The instruction comes from LLVM's AVX2 intrinsic: `PACKED` is True only when numba compiles
-# for the host CPU and that CPU has AVX2 (elsewhere `vertical` is used); x86-64 only, as the
-# passes themselves (`resample._platform_allows`).
+# case. Columns are done 32 at a time (per row pair, 64 interleaved words: four pmaddwd per
+# plane, accumulators in registers for the whole window); the last width % 32 columns by
+# `vertical`. The instruction comes from LLVM's AVX2 intrinsic: `PACKED` is True only when
+# numba compiles for the host CPU and that CPU has AVX2 (elsewhere `vertical` is used); x86-64
+# only, as the passes themselves (`resample._platform_allows`).
 
 _LANES = 32  # columns per block of `vertical_packed`
 _SPLIT = 15  # c = hi << _SPLIT + lo
