@@ -23,14 +23,19 @@ step to int32 (exact, by the modular argument above) lets the compiler keep 8 la
 
 `vertical` resamples along axis 0: each output row is a weighted sum of input rows, a loop
 over the contiguous row that the compiler vectorises (uint8 widened to int32, one vector
-multiply and add per tap). `vertical_packed` computes the same bytes with 16-bit products
-(coefficients split exactly into two int16 planes, two taps per `pmaddwd`; see its section
-below): ~25-35 % less time per pass where AVX2 is available, `vertical` elsewhere. `horizontal` resamples along axis 1 as dot products of a row
+multiply and add per tap). `horizontal` resamples along axis 1 as dot products of a row
 segment with an output's coefficients, four rows at a time (the coefficient loads are shared);
 that vectorises well when each output has many taps (narrow thumbnails: a 1,600 px row to 8
 samples is ~1,200 taps each). For wide outputs (a few taps each) `sparkhash.core.resample`
-runs `vertical` on the transposed image instead (`transpose`); every wide width of an image,
-and every crop of it, reads one transposed copy.
+runs the vertical kernel on the transposed image instead (`transpose`, 16 x 32 blocks in
+registers); every wide width of an image, and every crop of it, reads one transposed copy.
+
+Where AVX2 is available, `vertical_packed` and `horizontal_packed` compute the same bytes
+with 16-bit products: every coefficient split exactly into two int16 halves, `pmaddwd` on
+interleaved row pairs (vertical: two taps per instruction) or on 16 taps of a row
+(horizontal), the halves recombined in int32 (see their sections below): ~25-35 % less time
+for a vertical pass, about half for a narrow horizontal one; `vertical` and `horizontal`
+elsewhere.
 
 `fixed_coefficients` computes the coefficients as Pillow's `precompute_coeffs` and
 `normalize_coeffs_8bpc` do, with one difference: the sines. Pillow calls the C library's `sin`
