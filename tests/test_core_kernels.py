@@ -100,7 +100,7 @@ def any_24_bit_table():
     return np.random.default_rng(0).integers(0, 15, 1 << 24, dtype=np.uint8)
 
 
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 1001])
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 129, 131, 132, 1001])  # around the prefetch distance
 def test_compiled_colour_counts_equal_lookup_and_bincount(size, any_24_bit_table):
     # Words carry a 4th byte (alpha / pad) that must be ignored; the table is any 24-bit table.
     rng = np.random.default_rng(size)
@@ -125,10 +125,25 @@ def test_compiled_colour_counts_of_a_photo_equal_the_hsv_path():
 
 
 @pytest.mark.parametrize(
-    "shape", [(1, 1), (1, 17), (17, 1), (16, 16), (15, 33), (33, 15), (48, 40), (0, 5), (5, 0)]
+    "shape",
+    [
+        (1, 1),
+        (1, 17),
+        (17, 1),
+        (16, 16),
+        (16, 32),
+        (15, 33),
+        (33, 15),
+        (48, 40),
+        (33, 70),
+        (64, 96),
+        (0, 5),
+        (5, 0),
+    ],
 )
 def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
-    """16 x 16 blocks, the ragged edges, empty arrays, and views with a row stride."""
+    """16 x 32 blocks, the ragged edges, empty arrays, views with a row stride, and views with a
+    column stride (element by element)."""
     from sparkhash.core import resample
 
     rng = np.random.default_rng(sum(shape))
@@ -137,3 +152,23 @@ def test_transpose_equals_numpy_for_blocks_edges_and_views(shape):
     parent = rng.integers(0, 256, (shape[0] + 7, shape[1] + 9), dtype=np.uint8)
     view = parent[3 : 3 + shape[0], 5 : 5 + shape[1]]
     assert np.array_equal(resample.transpose(view), view.T)
+    strided = rng.integers(0, 256, (shape[0], 2 * shape[1]), dtype=np.uint8)[:, ::2]
+    assert np.array_equal(resample.transpose(strided), strided.T)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, width=64) | st.integers(-3, 3).map(float),
+        min_size=1,
+        max_size=70,
+    )
+)
+def test_median_equals_numpy_median(values):
+    # phash and whash threshold at the median: the shortcut must give numpy's float64 exactly
+    from sparkhash.core.hashes import median
+
+    array = np.asarray(values, dtype=np.float64).reshape(-1, 1)
+    ours, theirs = median(array), np.median(array)
+    assert type(ours) is type(theirs)
+    assert (np.isnan(ours) and np.isnan(theirs)) or ours == theirs

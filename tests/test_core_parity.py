@@ -325,9 +325,9 @@ def test_grey_kernel_equals_pillow_convert_for_every_colour():
         assert np.array_equal(np.asarray(colour.grey_of(image)), np.asarray(image.convert("L")))
 
 
-@pytest.mark.parametrize("size", [(1, 1), (37, 23), (16, 16), (33, 48), (48, 17)])
+@pytest.mark.parametrize("size", [(1, 1), (37, 23), (16, 16), (33, 48), (48, 17), (70, 35)])
 def test_grey_and_transposed_in_one_pass_equal_pillow(size):
-    """The conversion that also writes the transposed pixels (16 x 16 blocks, ragged edges):
+    """The conversion that also writes the transposed pixels (16 x 32 blocks, ragged edges):
     Pillow's 'L' bytes and their transpose; Pillow's conversion and no transpose otherwise."""
     from sparkhash.core import colour
 

@@ -132,6 +132,88 @@ def test_untrusted_coefficients_fall_back_to_pillow(monkeypatch):
         resample.clear_cache()
 
 
+def test_passes_whose_sums_could_leave_int32_go_to_pillow():
+    # The kernels sum in wrapping int32: exact only while every true sum fits, which LANCZOS
+    # coefficients always do (positive ones of a sample add up to ~1.29 * 2**22 at most).
+    for in_size, out_size in [(4, 5), (1600, 8), (1600, 1024), (37, 512), (613, 97)]:
+        assert resample._sums_fit_int32(resample._fixed_coefficients(in_size, out_size)[2])
+    big = np.array([[1 << 23, 1 << 23, -(1 << 20)]], np.int32)  # 255 * 2**24 > 2**31
+    assert not resample._sums_fit_int32(big)
+    assert not resample._sums_fit_int32(np.array([[-(1 << 24), 1 << 22]], np.int32))
+    assert resample._sums_fit_int32(np.array([[1 << 22, 1 << 22, -(1 << 22)]], np.int32))
+
+
+@pytest.mark.skipif(not resample._K.PACKED, reason="no AVX2: the packed kernel is not used")
+def test_packed_vertical_pass_equals_the_int32_one():
+    # 16-bit products on split coefficients: the same bytes as the int32 kernel, on views with
+    # a row stride (crops of the transposed image), ragged widths (the last width % 32 columns)
+    # and every tap count, including windows pushed back from the bottom edge.
+    rng = np.random.default_rng(23)
+    for in_size, out_size, width in [
+        (1600, 32, 1000),
+        (1600, 8, 97),
+        (613, 300, 64),
+        (40, 512, 33),
+        (8, 3, 31),
+    ]:
+        resampling = resample.lanczos_pass(in_size, out_size)
+        window, hi, lo = resample._K.packed_planes(
+            resampling.first, resampling.count, resampling.coef, in_size
+        )
+        assert hi.shape[1] % 2 == 0 and window.min() >= 0 and (window + hi.shape[1]).max() <= in_size
+        parent = (rng.integers(0, 2, (in_size, width + 5)) * 255).astype(np.uint8)
+        parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
+        for x in (parent, parent[:, 3 : width + 3], parent[:, ::2]):
+            ours = np.empty((out_size, x.shape[1]), np.uint8)
+            resample._K.vertical_packed(
+                x, resampling.first, resampling.count, resampling.coef, window, hi, lo, ours
+            )
+            theirs = np.empty_like(ours)
+            resample._K.vertical(x, resampling.first, resampling.count, resampling.coef, theirs)
+            assert np.array_equal(ours, theirs), (in_size, out_size, width)
+    assert resample._K.packed_planes(*resample._fixed_coefficients(3, 1), 3) is None  # 4 taps > 3 rows
+
+
+@pytest.mark.skipif(not resample._K.PACKED, reason="no AVX2: the packed kernel is not used")
+def test_packed_dot_products_equal_the_int32_ones():
+    # The narrow horizontal pass, 16 taps per pmaddwd: same bytes as `horizontal`, on strided
+    # views, row counts not a multiple of 4, windows pushed back from the right edge.
+    rng = np.random.default_rng(29)
+    for rows, in_size, out_size in [(101, 1600, 32), (37, 1600, 8), (9, 613, 9), (6, 200, 64), (3, 16, 5)]:
+        resampling = resample.lanczos_pass(in_size, out_size)
+        planes = resample._K.packed_planes(resampling.first, resampling.count, resampling.coef, in_size, 16)
+        assert planes[1].shape[1] % 16 == 0 and (planes[0] + planes[1].shape[1]).max() <= in_size
+        parent = (rng.integers(0, 2, (rows, in_size + 7)) * 255).astype(np.uint8)
+        parent[:, ::3] = rng.integers(0, 256, parent[:, ::3].shape)
+        column_strided = np.repeat(parent[:, :in_size], 2, axis=1)[:, ::2]
+        for x in (parent[:, :in_size], parent[:, 7:], column_strided):
+            ours = np.empty((rows, out_size), np.uint8)
+            resample._K.horizontal_packed(
+                x, resampling.first, resampling.count, resampling.coef, *planes, ours
+            )
+            theirs = np.empty_like(ours)
+            resample._K.horizontal(x, resampling.first, resampling.count, resampling.coef, theirs)
+            assert np.array_equal(ours, theirs), (rows, in_size, out_size)
+
+
+def test_without_the_packed_kernels_the_int32_passes_give_the_same_bytes(monkeypatch):
+    # A CPU without AVX2 (or numba compiling for another CPU) runs `vertical` / `horizontal`:
+    # passes made then carry no planes, and every route (narrow dot products, the vertical
+    # kernel on a given transposed copy, wide passes) still gives Pillow's bytes.
+    monkeypatch.setattr(resample._K, "PACKED", False)
+    resample.clear_cache()
+    try:
+        grey = _pictures(700, 300, seed=31)[0]
+        assert resample.lanczos_pass(700, 32).packed is None
+        sizes = [(32, 32), (9, 8), (300, 300), (8, 200)]
+        for transposed in (None, resample.transpose(grey)):
+            ours = resample.resize_many(grey, sizes, always_products=True, transposed=transposed)
+            for size in sizes:
+                assert np.array_equal(ours[size], _pillow(grey, size)), size
+    finally:
+        resample.clear_cache()
+
+
 def test_grey_pixels_without_products_is_pillow(monkeypatch):
     grey = Image.fromarray(_pictures(500, 400, seed=11)[1])
     with_products = hashes.grey_pixels(grey, 32, 32)

@@ -70,6 +70,23 @@ def resize_grey(grey: Image.Image, sizes: list[tuple[int, int]]) -> dict[tuple[i
 # Thresholds are strict `>` against numpy's float64 mean/median, as in imagehash.
 
 
+def median(values: numpy.ndarray) -> numpy.float64:
+    """`numpy.median(values)` of a float64 array, by the same partition and the same float64
+    arithmetic (the mean of the two middle values of an even count is (a + b) / 2, as numpy's
+    mean of two; NaN when any value is NaN, as numpy's check of the last partitioned value)
+    without numpy.median's generic layers (~10 us of a 64-value median's ~12 us). Other dtypes
+    and empty arrays go to numpy.median."""
+    flat = values.ravel()
+    n = flat.size
+    if n == 0 or flat.dtype != numpy.float64:
+        return numpy.median(values)
+    k = n // 2
+    part = numpy.partition(flat, (k - 1, k, n - 1) if n % 2 == 0 else (k, n - 1))
+    if numpy.isnan(part[-1]):
+        return numpy.float64(numpy.nan)
+    return (part[k - 1] + part[k]) / 2 if n % 2 == 0 else part[k]
+
+
 def average_bits(pixels: numpy.ndarray, mean: MeanFunc = numpy.mean) -> numpy.ndarray:
     return pixels > mean(pixels)
 
@@ -79,7 +96,7 @@ def phash_bits(pixels: numpy.ndarray, hash_size: int) -> numpy.ndarray:
     # the median depend on the last ulp, so no other DCT implementation is used.
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=0), axis=1)
     low = dct[:hash_size, :hash_size]  # includes the DC term
-    return low > numpy.median(low)
+    return low > median(low)
 
 
 def phash_simple_bits(pixels: numpy.ndarray, hash_size: int) -> numpy.ndarray:
@@ -168,7 +185,7 @@ def whash_bits(
         # pywt's operations on pixels / 255.0, compiled (haar_kernels; haar._whash_haar_low is
         # the same arithmetic on numpy arrays)
         low = haar_kernels.whash_haar_low(numpy.ascontiguousarray(pixels), ll_max_level, dwt_level)
-        return low > numpy.median(low)
+        return low > median(low)
     values = pixels / 255.0
     if remove_max_haar_ll:
         # Zero the coarsest Haar LL and reconstruct: "subtract the mean", in pywt's float order.
@@ -182,7 +199,7 @@ def whash_bits(
         low = _haar_ll(values, dwt_level)
     else:
         low = pywt.wavedec2(values, mode, level=dwt_level)[0]
-    return low > numpy.median(low)
+    return low > median(low)
 
 
 def whash(
