@@ -116,27 +116,45 @@ def _prefix_rank(prefixes: tuple[str, ...]) -> Column:
     return rank
 
 
+#: Each policy's sort keys before the path, best first, as (key, descending): a column of the
+#: members, or `rank` (prefer's prefix rank) or `path_length`. Declared once: `policy_order`
+#: sorts by them; `remove_listing` calls a member equal to the kept file on all of them tied.
+#: original: among files of one picture and as many pixels, the older one is likelier the
+#: source (a re-encode, a lossless PNG of a JPEG is made later, and is often the larger file).
+POLICY_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "most-pixels": (("pixels", True), ("length", True)),
+    "largest-file": (("length", True), ("pixels", True)),
+    "oldest": (("modification_time", False), ("pixels", True), ("length", True)),
+    "newest": (("modification_time", True), ("pixels", True), ("length", True)),
+    "shortest-path": (("path_length", False),),
+    "prefer": (("rank", False), ("pixels", True), ("length", True)),
+    ORIGINAL: (
+        ("balance", True),
+        ("grey", False),
+        ("pixels", True),
+        ("modification_time", False),
+        ("length", True),
+    ),
+}
+
+
+def _key(key: str, policy: KeepPolicy, prefix: str = "") -> Column:
+    """A policy key of a member (prefix "k_": of its cluster's kept file, in remove_listing)."""
+    if key == "rank" and not prefix:
+        return _prefix_rank(policy.prefixes)
+    if key == "path_length":
+        return F.length(prefix + "path")
+    return F.col(prefix + key)
+
+
 def policy_order(policy: KeepPolicy) -> list[Column]:
-    """Sort keys of a cluster's members, best first, ending with the path (a total order)."""
-    pixels = F.col("pixels").desc_nulls_last()
-    length = F.col("length").desc_nulls_last()
-    path = F.col("path").asc()
-    if policy.name == "most-pixels":
-        return [pixels, length, path]
-    if policy.name == "largest-file":
-        return [length, pixels, path]
-    if policy.name == "oldest":
-        return [F.col("modification_time").asc_nulls_last(), pixels, length, path]
-    if policy.name == "newest":
-        return [F.col("modification_time").desc_nulls_last(), pixels, length, path]
-    if policy.name == "shortest-path":
-        return [F.length("path").asc(), path]
-    if policy.name == ORIGINAL:
-        # among files of one picture and as many pixels, the older one is likelier the source
-        # (a re-encode, a lossless PNG of a JPEG is made later, and is often the larger file)
-        oldest = F.col("modification_time").asc_nulls_last()
-        return [F.col("balance").desc(), F.col("grey").asc(), pixels, oldest, length, path]
-    return [_prefix_rank(policy.prefixes).asc(), pixels, length, path]
+    """Sort keys of a cluster's members, best first, ending with the path (a total order);
+    nulls (unknown sizes and times) last."""
+    keys = [
+        _key(k, policy).desc_nulls_last() if descending else _key(k, policy).asc_nulls_last()
+        for k, descending in POLICY_KEYS[policy.name]
+    ]
+    return [*keys, F.col("path").asc()]
 
 
 def _evidence(pairs: DataFrame) -> DataFrame:
@@ -361,20 +379,10 @@ def remove_listing(
     if original:
         removed = _with_relations(removed, pairs)
     # a tie: the member equals the kept file on every policy key but the path
-    same = {
-        "most-pixels": ("pixels", "length"),
-        "largest-file": ("length", "pixels"),
-        "oldest": ("modification_time", "pixels", "length"),
-        "newest": ("modification_time", "pixels", "length"),
-        "shortest-path": (),
-        "prefer": ("rank", "pixels", "length"),
-        ORIGINAL: ("balance", "grey", "pixels", "modification_time", "length"),
-    }[policy.name]
     tied = F.lit(True)
-    for c in same:
-        tied = tied & F.col(c).eqNullSafe(F.col(f"k_{c}"))
-    if policy.name == "shortest-path":
-        tied = F.length("path") == F.length("k_path")
+    for key, _ in POLICY_KEYS[policy.name]:
+        member = F.col("rank") if key == "rank" else _key(key, policy)
+        tied = tied & member.eqNullSafe(_key(key, policy, "k_"))
     removed = removed.withColumn("tied", tied)
     return removed.select(
         "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason")
