@@ -174,65 +174,75 @@ def test_decode_mode_is_validated_and_recorded_only_when_not_the_default():
     assert spec.spec_of("phash", params, REDUCED) != spec.spec_of("phash", params, DecodeOptions())
 
 
-def test_hashes_of_the_first_reduced_rule_are_not_compared_with_todays():
+def test_hashes_of_earlier_reduced_rules_are_not_compared_with_todays():
     """Reduced rows written before each algorithm got its own decode scale (no `reduced_rule`
-    in params) were made by another rule: their spec differs; exact rows are unaffected."""
+    in params) or before the 256-pixel floor (rule 2) were made by other rules: their spec
+    differs; exact rows are unaffected."""
     params = HashParams()
     text = spec.params_json(params, REDUCED)
-    assert json.loads(text)["reduced_rule"] == 2
-    before = json.dumps({k: v for k, v in json.loads(text).items() if k != "reduced_rule"})
-    assert spec.spec_from_json("phash", before) != spec.spec_from_json("phash", text)
+    assert json.loads(text)["reduced_rule"] == 3
+    first = json.dumps({k: v for k, v in json.loads(text).items() if k != "reduced_rule"})
+    second = json.dumps({**json.loads(text), "reduced_rule": 2})
+    for before in (first, second):
+        assert spec.spec_from_json("phash", before) != spec.spec_from_json("phash", text)
     assert spec.spec_from_json("phash", text) == spec.spec_of("phash", params, REDUCED)
     assert "reduced_rule" not in json.loads(spec.params_json(params, DecodeOptions()))
     assert spec.spec_from_json("phash", '{"hash_size":8}') == spec.spec_of("phash", params, DecodeOptions())
 
 
 @pytest.mark.parametrize(
-    "algorithm, scale",
+    "algorithm, size, scale",
     [
-        ("phash", 8),  # 32 x 32 thumbnail, 2x margin: 1/8 gives 200 x 150 >= 64 x 64
-        ("dhash", 8),
-        ("ahash", 8),
-        ("colorhash", 8),  # >= 128 on the shorter side
-        ("crop_resistant", 4),  # segmentation image 300 on the longer side: 1/4
+        # thumbnails: 2x margin and >= 256 px a side: 1/4 of 1,600 x 1,200 (400 x 300), not
+        # 1/8 (200 x 150 would hold a 64 x 64 thumbnail, but drifts: REDUCED_MIN_SIDE)
+        ("phash", (1600, 1200), 4),
+        ("dhash", (1600, 1200), 4),
+        ("ahash", (1600, 1200), 4),
+        ("colorhash", (1600, 1200), 4),  # the whole image, >= 256 a side
+        ("crop_resistant", (1600, 1200), 4),  # segmentation image 300 on the longer side
+        ("phash", (3200, 2400), 8),  # 400 x 300 at 1/8
+        ("phash", (2400, 600), 2),  # the shorter side keeps 256: 1/2 (1,200 x 300)
+        ("crop_resistant", (2400, 600), 8),  # 300 on the longer side, whatever the shorter
     ],
 )
-def test_reduced_jpeg_is_decoded_at_the_smallest_scale_keeping_the_algorithms_working_size(algorithm, scale):
-    data = encode(smooth_rgb(1600, 1200, seed=3), "JPEG", quality=90)
+def test_reduced_jpeg_is_decoded_at_the_smallest_scale_keeping_the_algorithms_working_size(
+    algorithm, size, scale
+):
+    data = encode(smooth_rgb(*size, seed=3), "JPEG", quality=90)
     p = core.HashParams()
-    want = decode_size(algorithm, (1600, 1200), p, REDUCED)
-    assert draft_scale((1600, 1200), want) == scale
+    want = decode_size(algorithm, size, p, REDUCED)
+    assert draft_scale(size, want) == scale
     image = core.decode_image(data, REDUCED, scale_to=lambda size: want)
-    assert image.size == (1600 // scale, 1200 // scale)
-    assert image.info["original_size"] == (1600, 1200)
+    assert image.size == (size[0] // scale, size[1] // scale)
+    assert image.info["original_size"] == size
     # exact mode asks for every pixel, as imagehash decodes it
-    assert decode_size(algorithm, (1600, 1200), p, DecodeOptions()) is None
+    assert decode_size(algorithm, size, p, DecodeOptions()) is None
 
 
 @pytest.fixture(scope="module")
 def textured_jpeg() -> bytes:
-    """A 1,600 x 1,200 JPEG with detail at every scale (a smooth one hashes alike at 1/8 and 1/4)."""
+    """A 2,400 x 600 JPEG with detail at every scale (a smooth one hashes alike at any scale):
+    reduced, ahash decodes it at 1/2 (its shorter side keeps 256 px), crop_resistant at 1/8."""
     rng = np.random.default_rng(7)
-    coarse = Image.fromarray(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)).resize(
-        (1600, 1200), Image.BICUBIC
+    coarse = Image.fromarray(rng.integers(0, 256, (30, 120, 3), dtype=np.uint8)).resize(
+        (2400, 600), Image.BICUBIC
     )
-    fine = np.asarray(coarse).astype(np.int16) + rng.integers(-40, 40, (1200, 1600, 3))
+    fine = np.asarray(coarse).astype(np.int16) + rng.integers(-40, 40, (600, 2400, 3))
     return encode(Image.fromarray(np.clip(fine, 0, 255).astype(np.uint8)), "JPEG", quality=90)
 
 
 @pytest.mark.parametrize("others", [(), ("crop_resistant",), EIGHT])
 @pytest.mark.parametrize("algorithm", ["ahash", "phash", "crop_resistant", "robust"])
 def test_a_hash_never_depends_on_the_other_algorithms_asked_for(textured_jpeg, algorithm, others):
-    """Each algorithm is hashed from the decode its own settings ask for (ahash at 1/8 and
-    crop_resistant at 1/4 of this JPEG in reduced mode, robust at its draft side in both): a
-    lake hashed with all eight and a query hashed with one give the same file the same hash
-    (decoded at crop_resistant's scale, this ahash was 4 bits away)."""
+    """Each algorithm is hashed from the decode its own settings ask for (ahash at 1/2 and
+    crop_resistant at 1/8 of this JPEG in reduced mode, robust at its draft side in both): a
+    lake hashed with all eight and a query hashed with one give the same file the same hash."""
     data = textured_jpeg
     for options in (REDUCED, DecodeOptions()):
         alone = core.compute_hashes(data, [algorithm], decode_options=options)
         asked = tuple(dict.fromkeys((*others, algorithm)))
         together = core.compute_hashes(data, asked, decode_options=options)
-        assert (together.width, together.height) == (1600, 1200)
+        assert (together.width, together.height) == (2400, 600)
         if algorithm == "crop_resistant":
             assert together.segments == alone.segments
         else:

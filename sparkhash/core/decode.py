@@ -43,10 +43,13 @@ DEFAULT_MAX_PIXELS = 100_000_000
 #: "reduced" decodes JPEGs at a reduced DCT scale (other bits, a fraction of the cost).
 DECODE_MODES = ("exact", "reduced")
 #: How reduced decoding picks a JPEG's DCT scale, part of every reduced hash's spec (params
-#: `"reduced_rule":2`) so that hashes made by different rules are never compared: 1 (until
+#: `"reduced_rule":3`) so that hashes made by different rules are never compared: 1 (until
 #: 2026-12-05, no key in params) the largest scale any requested algorithm needed, so a hash
-#: depended on the others asked for; 2 each algorithm's own (`core.multi.decode_size`).
-REDUCED_RULE = 2
+#: depended on the others asked for; 2 (2026-12-05 afternoon) each algorithm's own
+#: (`core.multi.decode_size`); 3 each algorithm's own, never below 256 pixels on either side
+#: (`registry.REDUCED_MIN_SIDE`: rule 2 decoded a 1,600 px photo's thumbnails at 1/8 and
+#: drifted from exact mode twice as often).
+REDUCED_RULE = 3
 #: Whether `decode_image` takes the PNG fast path (`sparkhash.core.png`) where it applies; the
 #: pixels are the same either way (off: Pillow's own decoder, for comparisons).
 FAST_PNG = True
