@@ -168,7 +168,7 @@ def _jpeg_rgbx(image: Image.Image) -> None:
 
 
 def _png():
-    """sparkhash.core.png (ISA-L, Pillow's PNG plugin), imported on the first PNG or WebP."""
+    """sparkhash.core.png (ISA-L, Pillow's PNG plugin), imported on the first PNG."""
     from sparkhash.core import png
 
     return png
@@ -188,13 +188,29 @@ def _webp_load(image: Image.Image) -> bool:
     if not hasattr(Image, "fromarrow") or image.tell() != 0:
         return False
     pixels, image.info["timestamp"], image.info["duration"] = image._get_next()
-    image.im = _png().core_image(image.mode, image.size, numpy.frombuffer(pixels, numpy.uint8))
+    image.im = core_image(image.mode, image.size, numpy.frombuffer(pixels, numpy.uint8))
     setattr(image, loaded, 0)
     image.readonly = 1
     image.tile = []
     image.fp = None
     image.load()  # Pillow's own: the frame is marked loaded, nothing is decoded again
     return True
+
+
+def core_image(mode: str, size: tuple[int, int], pixels: numpy.ndarray):
+    """A Pillow core image of `mode` over `pixels` (bytes in Pillow's layout: 1 a pixel for
+    'L' and 'P', 4 for 'LA', 'RGB' and 'RGBA'), read-only, without copying them: a mapped
+    buffer for 'L', 'P' and 'RGBA'; Pillow's Arrow import for 'RGB' and 'LA' (4 bytes a
+    pixel, which `frombuffer` maps only as 'RGBX' and not at all). None when this Pillow
+    cannot."""
+    if mode in ("L", "P", "RGBA"):
+        return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1).im
+    if not hasattr(Image, "fromarrow"):  # Pillow < 11.2
+        return None
+    import pyarrow
+
+    words = pyarrow.FixedSizeListArray.from_arrays(pyarrow.array(pixels.reshape(-1)), 4)
+    return Image.fromarrow(words, mode, size).im
 
 
 @functools.cache

@@ -34,6 +34,8 @@ import struct
 import numpy
 from PIL import Image, ImageFile, PngImagePlugin
 
+from sparkhash.core.decode import core_image
+
 try:  # python-isal: ISA-L's inflate, ~2x the stdlib's on photos (manylinux wheels)
     from isal import isal_zlib as _inflater
 
@@ -88,7 +90,7 @@ def fast_load(image: Image.Image, data: bytes) -> bool:
     kernel = kernels[file_bpp - 1]
     if kernel(raw, out, zero) != 0:
         return False
-    core = core_image(image.mode, image.size, out)
+    core = core_image(image.mode, image.size, out)  # sparkhash.core.decode: WebP uses it too
     if core is None:
         return False
     # What ImageFile.load() and PngImageFile.load_end() leave behind, without reading anything
@@ -143,19 +145,3 @@ def _idat_stream(data: bytes, offset: int) -> bytes | memoryview | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def core_image(mode: str, size: tuple[int, int], pixels: numpy.ndarray):
-    """A Pillow core image of `mode` over `pixels` (bytes in Pillow's layout: 1 a pixel for
-    'L' and 'P', 4 for 'LA', 'RGB' and 'RGBA'), read-only, without copying them: a mapped
-    buffer for 'L', 'P' and 'RGBA'; Pillow's Arrow import for 'RGB' and 'LA' (4 bytes a
-    pixel, which `frombuffer` maps only as 'RGBX' and not at all). None when this Pillow
-    cannot."""
-    if mode in ("L", "P", "RGBA"):
-        return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1).im
-    if not hasattr(Image, "fromarrow"):  # Pillow < 11.2
-        return None
-    import pyarrow
-
-    words = pyarrow.FixedSizeListArray.from_arrays(pyarrow.array(pixels.reshape(-1)), 4)
-    return Image.fromarrow(words, mode, size).im
