@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from sparkhash.core import robust
 
@@ -164,6 +164,41 @@ def test_blank_images_have_no_rows() -> None:
         assert sig.low_detail
         assert robust.candidate_rows(sig) == []
         assert not robust.verify_pair(sig, sig).match
+
+
+def _silhouette(shapes: list[tuple[int, int, int, int]]) -> Image.Image:
+    """White soft-edged shapes on a dark ground: a picture, but no FAST corner at all."""
+    im = Image.new("L", (320, 240), 20)
+    draw = ImageDraw.Draw(im)
+    for shape in shapes:
+        draw.ellipse(shape, fill=235)
+    return im.filter(ImageFilter.GaussianBlur(6)).convert("RGB")
+
+
+def test_pictures_without_corners_keep_their_global_rows() -> None:
+    # format 4: a silhouette has no ORB keypoints but a layout (format 3 gave it no rows)
+    ellipse = _silhouette([(30, 30, 200, 170)])
+    sig = _sig(ellipse)
+    assert len(sig.points[0]) == 0 and not sig.low_detail
+    assert [kind for kind, _ in robust.candidate_rows(sig)] == ["g"] * len(robust.CANDIDATE_ORIENTATIONS)
+    copy = _sig(_jpeg(ellipse.resize((200, 150)), 60))
+
+    def keys(s: robust.RobustSignature) -> set[tuple[int, str]]:  # (band index, value)
+        return {
+            (i, v) for kind, row in robust.candidate_rows(s) for i, v in enumerate(robust.bands(kind, row))
+        }
+
+    assert keys(sig) & keys(copy)  # a candidate pair: one global band shared
+    v = robust.verify_pair(sig, copy)
+    assert v.match and v.reason == "global"  # the content-box fallback, on the shape's edges
+    mirrored = robust.verify_pair(sig, _sig(ImageOps.mirror(ellipse)))
+    assert mirrored.match and mirrored.mirrored
+    other = _sig(_silhouette([(100, 20, 300, 150)]))
+    assert not robust.verify_pair(sig, other).match
+    # the fallback's evidence is the textured cells (the shape's edges): with fewer of them
+    # than asked for, no match (`local` alone would pass a pair with none)
+    assert v.look.textured < 0.5
+    assert not robust.verify_pair(sig, copy, robust.VerifyConfig(global_min_textured=0.5)).match
 
 
 # ---------------------------------------------------------------- invariances, generated images
