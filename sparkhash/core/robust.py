@@ -74,6 +74,16 @@ class Config:
     features: int = 160  # ORB keypoints per orientation
     patch: int = 19  # ORB patch size (and edge margin), pixels at `side`
     levels: int = 6  # ORB pyramid levels (scale factor 1.2)
+    # FAST thresholds tried in turn while fewer than `features` keypoints are found: smooth
+    # pictures (cartoons, gradients, soft light) and deep crops of them have few corners at 12
+    fast_thresholds: tuple[int, ...] = (12, 8, 5)
+    # ... unless the corners found are not distinctive: the median distance of their
+    # descriptors to the nearest other one in the image is at most this many bits — as close
+    # as one corner's descriptors in a re-encoded or brightened copy (median 2-4.5 bits, 90th
+    # percentile 5-10 on the dev corpus). A repeated pattern (stripes, tiles) measures 3-10.5;
+    # its weaker corners only add more twins, on which guided matching aligns other pictures
+    # of the pattern under chance shifts (at 6 bits: 2 more false pairs on the dev corpus)
+    repeated_bits: float = 12.0
     band_rows: int = 160  # strongest descriptors per orientation that become candidate rows
     # below: low detail (flat: no rows). Format 3 also made images with fewer than 16
     # keypoints low detail; a silhouette or a smooth picture has few corners but a layout its
@@ -494,8 +504,8 @@ def orientation_matrix(o: int, width: float, height: float) -> np.ndarray:
 _ORB_CACHE: dict[tuple[int, int, int], cv2.ORB] = {}
 
 
-def _orb(cfg: Config) -> cv2.ORB:
-    key = (cfg.features, cfg.patch, cfg.levels)
+def _orb(cfg: Config, threshold: int) -> cv2.ORB:
+    key = (cfg.features, cfg.patch, cfg.levels, threshold)
     if key not in _ORB_CACHE:
         _ORB_CACHE[key] = cv2.ORB_create(
             nfeatures=cfg.features,
@@ -503,9 +513,17 @@ def _orb(cfg: Config) -> cv2.ORB:
             nlevels=cfg.levels,
             edgeThreshold=cfg.patch,
             patchSize=cfg.patch,
-            fastThreshold=12,
+            fastThreshold=threshold,
         )
     return _ORB_CACHE[key]
+
+
+def twin_distance(descriptors: np.ndarray) -> float:
+    """Median Hamming distance of each descriptor to the nearest other one (inf for < 2)."""
+    if len(descriptors) < 2:
+        return math.inf
+    nearest = _MATCHER.knnMatch(descriptors, descriptors, k=2)
+    return float(np.median([m[1].distance for m in nearest if len(m) > 1]))
 
 
 def stretch(pixels: np.ndarray) -> np.ndarray:
@@ -526,9 +544,18 @@ def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np
     (x -> W - x, orientation theta -> 180 - theta, same scale: FAST and the Harris score are
     mirror-symmetric, the intensity-centroid orientation is mirrored), so only the rBRIEF
     descriptors are computed a second time, on the mirrored pixels.
+
+    Smooth pictures have few corners at the first FAST threshold: while fewer than
+    `cfg.features` are found and they are distinctive (`twin_distance` above
+    `cfg.repeated_bits`), ORB runs again at the next, lower threshold (`cfg.fast_thresholds`).
     """
-    orb = _orb(cfg)
-    keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
+    for threshold in cfg.fast_thresholds:
+        orb = _orb(cfg, threshold)
+        keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
+        if len(keypoints) >= cfg.features or (
+            descriptors is not None and twin_distance(descriptors) <= cfg.repeated_bits
+        ):
+            break
     empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
     if descriptors is None or not keypoints:
         return empty
