@@ -79,11 +79,12 @@ class Config:
     fast_thresholds: tuple[int, ...] = (12, 8, 5)
     # ... unless the corners found are not distinctive: the median distance of their
     # descriptors to the nearest other one in the image is at most this many bits — as close
-    # as one corner's descriptors in a re-encoded or brightened copy (median 2-4.5 bits, 90th
-    # percentile 5-10 on the dev corpus). A repeated pattern (stripes, tiles) measures 3-10.5;
-    # its weaker corners only add more twins, on which guided matching aligns other pictures
-    # of the pattern under chance shifts (at 6 bits: 2 more false pairs on the dev corpus)
-    repeated_bits: float = 12.0
+    # as one corner's descriptors in a mildly edited copy (median 2-4.5 bits re-encoded or
+    # brightened, 13.5 rotated by 2 degrees, on the dev corpus). A repeated pattern (stripes,
+    # tiles) measures 3-10.5; its weaker corners only add more twins, on which guided matching
+    # aligns other pictures of the pattern under chance shifts (a bar of 6 bits: 2 more false
+    # pairs on the dev corpus, 10 bits: 1, 12 and 15: none)
+    repeated_bits: float = 15.0
     band_rows: int = 160  # strongest descriptors per orientation that become candidate rows
     # below: low detail (flat: no rows). Format 3 also made images with fewer than 16
     # keypoints low detail; a silhouette or a smooth picture has few corners but a layout its
