@@ -2,7 +2,7 @@
 
     python benchmarks/bench_robust_dedup.py --sizes 100000,300000,1000000 --legacy-max 100000
 
-Synthetic robust signatures in the stored text form (`robust.to_text`: `v3;G;D0;D1;P`): random
+Synthetic robust signatures in the stored text form (`robust.to_text`: `v4;G;D0;D1;P`): random
 64-bit global hashes (one per candidate orientation), 160 random 256-bit descriptors per orientation
 (the mirrored set independent of the normal one), and one fixed valid payload P (a grey
 64 x 48 thumbnail and 160 keypoints per orientation) shared by every image. Planted pairs:

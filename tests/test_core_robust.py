@@ -7,9 +7,10 @@ import io
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from sparkhash.core import robust
 
@@ -164,6 +165,58 @@ def test_blank_images_have_no_rows() -> None:
         assert sig.low_detail
         assert robust.candidate_rows(sig) == []
         assert not robust.verify_pair(sig, sig).match
+
+
+def _silhouette(shapes: list[tuple[int, int, int, int]]) -> Image.Image:
+    """White soft-edged shapes on a dark ground: a picture, but no FAST corner at all."""
+    im = Image.new("L", (320, 240), 20)
+    draw = ImageDraw.Draw(im)
+    for shape in shapes:
+        draw.ellipse(shape, fill=235)
+    return im.filter(ImageFilter.GaussianBlur(6)).convert("RGB")
+
+
+def test_pictures_without_corners_keep_their_global_rows() -> None:
+    # format 4: a silhouette has no ORB keypoints but a layout (format 3 gave it no rows)
+    ellipse = _silhouette([(30, 30, 200, 170)])
+    sig = _sig(ellipse)
+    assert len(sig.points[0]) < 16 and not sig.low_detail  # 0 at FAST threshold 12, 2 at 5
+    kinds = [kind for kind, _ in robust.candidate_rows(sig)]
+    assert kinds.count("g") == len(robust.CANDIDATE_ORIENTATIONS)
+    copy = _sig(_jpeg(ellipse.resize((200, 150)), 60))
+
+    def keys(s: robust.RobustSignature) -> set[tuple[int, str]]:  # (band index, value)
+        return {
+            (i, v) for kind, row in robust.candidate_rows(s) for i, v in enumerate(robust.bands(kind, row))
+        }
+
+    assert keys(sig) & keys(copy)  # a candidate pair: one global band shared
+    v = robust.verify_pair(sig, copy)
+    assert v.match and v.reason == "global"  # the content-box fallback, on the shape's edges
+    mirrored = robust.verify_pair(sig, _sig(ImageOps.mirror(ellipse)))
+    assert mirrored.match and mirrored.mirrored
+    other = _sig(_silhouette([(100, 20, 300, 150)]))
+    assert not robust.verify_pair(sig, other).match
+    # the fallback's evidence is the textured cells (the shape's edges): with fewer of them
+    # than asked for, no match (`local` alone would pass a pair with none)
+    assert v.look.textured < 0.5
+    assert not robust.verify_pair(sig, copy, robust.VerifyConfig(global_min_textured=0.5)).match
+
+
+def test_smooth_pictures_get_corners_at_lower_fast_thresholds_but_repeated_patterns_do_not() -> None:
+    first = robust.Config(fast_thresholds=robust.DEFAULT_CONFIG.fast_thresholds[:1])
+    noise = np.random.default_rng(3).uniform(0, 255, (24, 32)).astype(np.float32)
+    soft = cv2.GaussianBlur(cv2.resize(noise, (256, 192), interpolation=cv2.INTER_CUBIC), (0, 0), 10)
+    smooth = robust.stretch(np.clip((soft - soft.mean()) * 0.3 + 128, 0, 255).astype(np.uint8))
+    few = len(robust.features(smooth, first)[0][0])
+    assert few < 100 and len(robust.features(smooth)[0][0]) == robust.DEFAULT_CONFIG.features
+    # wavy stripes: their corners at the first threshold are twins of each other
+    y, x = np.mgrid[0:192, 0:256]
+    wavy = 128 + 10 * np.sin(2 * np.pi * x / 4 + np.sin(y / 9.0)) + 60 * y / 192
+    stripes = robust.stretch(np.clip(wavy, 0, 255).astype(np.uint8))
+    points = robust.features(stripes, first)[0][0]
+    assert 0 < len(points) < robust.DEFAULT_CONFIG.features
+    assert np.array_equal(robust.features(stripes)[0][0], points)
 
 
 # ---------------------------------------------------------------- invariances, generated images

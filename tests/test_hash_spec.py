@@ -31,16 +31,16 @@ MAIN_PARAMS = json.loads(next((FIXTURE / "hashes_output" / "runs").glob("*/*.jso
 
 
 def test_main_params_text_gives_todays_default_specs():
-    # rows written now read as before, byte for byte, but for robust's format (2 then, 3 now)
-    assert params_json(HashParams()) == MAIN_PARAMS.replace('"robust_version":2', '"robust_version":3')
+    # rows written now read as before, byte for byte, but for robust's format (2 then, 4 now)
+    assert params_json(HashParams()) == MAIN_PARAMS.replace('"robust_version":2', '"robust_version":4')
     for algorithm in registry.ALGORITHMS:
         old, new = spec_from_json(algorithm, MAIN_PARAMS), spec_of(algorithm, HashParams())
         if registry.REGISTRY[algorithm].format_version == 1:
             assert old == new and old.key == new.key, algorithm
-        else:  # robust format 2 signatures are never compared with format 3 ones
-            assert old.difference(new) == ("format version", "2", "3"), algorithm
+        else:  # robust format 2 signatures are never compared with format 4 ones
+            assert old.difference(new) == ("format version", "2", "4"), algorithm
     assert spec_of("phash", HashParams()).key == "phash/1"
-    assert spec_of("robust", HashParams()).key == "robust/3"
+    assert spec_of("robust", HashParams()).key == "robust/4"
     assert (
         spec_of("crop_resistant", HashParams(segment_hash="ahash")).key
         == 'crop_resistant/1:segment_hash="ahash"'
@@ -73,7 +73,7 @@ def test_exif_orientation_and_format_version_are_part_of_the_spec():
     assert spec_from_json("robust", old_robust).difference(spec_of("robust", HashParams())) == (
         "format version",
         "1",
-        "3",
+        "4",
     )
     assert spec_from_json("phash", old_robust) == spec_of("phash", HashParams())
     assert "robust_version" not in {f.name for f in dataclasses.fields(HashParams)}
@@ -126,10 +126,10 @@ def test_robust_version_other_than_current_is_refused_before_spark(capsys, tmp_p
     images.mkdir()
     Image.new("RGB", (8, 8)).save(images / "a.png")
     line = refused(capsys, ["hash", str(images), str(tmp_path / "out"), "--robust-version", "1"])
-    assert line.startswith("sparkhash hash: --robust-version") and "version 3 only" in line
+    assert line.startswith("sparkhash hash: --robust-version") and "version 4 only" in line
     assert not (tmp_path / "out").exists()
     parser, _ = parser_for("hash")  # the current format is still accepted (old command lines)
-    config_from_args(parser.parse_args(["in", "out", "--algorithms", "robust", "--robust-version", "3"]))
+    config_from_args(parser.parse_args(["in", "out", "--algorithms", "robust", "--robust-version", "4"]))
     with pytest.raises(TypeError):
         HashParams(robust_version=1)  # the library: not a parameter any more
 

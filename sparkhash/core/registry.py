@@ -501,7 +501,7 @@ _RECORDS: tuple[Algorithm, ...] = (
         bits=False,
         greyscale=False,
         draft_side=256,
-        format_version=3,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
+        format_version=4,  # = sparkhash.core.robust.FORMAT_VERSION (a test checks they agree)
         matcher=VERIFIED,
         threshold=None,  # one operating point, no distance
     ),

@@ -39,10 +39,11 @@ Verification of a candidate pair (`verify`) needs two independent signals to agr
 When features are scarce the transform falls back to the identity of the two content boxes (or
 its mirror) for pairs whose global hashes are close, and the same correlation test decides.
 
-Images with too little texture (a thumbnail standard deviation under `Config.min_std` or
-fewer than `Config.min_keypoints` keypoints and a flat thumbnail) get `low_detail=True` and no
-candidate rows: blank, near-uniform and very dark featureless pictures cannot be told apart
-reliably, and giving them rows would put them all into one hot bucket.
+Flat images (a thumbnail standard deviation under `Config.min_std`) get `low_detail=True` and
+no candidate rows: blank, near-uniform and very dark pictures cannot be told apart reliably,
+and giving them rows would put them all into one hot bucket. Images with few or no ORB
+keypoints but a picture (a white silhouette, soft shapes) keep their global rows; the
+content-box fallback verifies them, on their textured cells.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ import numpy as np
 from PIL import Image
 
 #: Signature format; bump when anything changes what a signature means.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 cv2.setNumThreads(1)  # Spark runs one task per core; OpenCV threads would oversubscribe them
 
@@ -73,9 +74,22 @@ class Config:
     features: int = 160  # ORB keypoints per orientation
     patch: int = 19  # ORB patch size (and edge margin), pixels at `side`
     levels: int = 6  # ORB pyramid levels (scale factor 1.2)
+    # FAST thresholds tried in turn while fewer than `features` keypoints are found: smooth
+    # pictures (cartoons, gradients, soft light) and deep crops of them have few corners at 12
+    fast_thresholds: tuple[int, ...] = (12, 8, 5)
+    # ... unless the corners found are not distinctive: the median distance of their
+    # descriptors to the nearest other one in the image is at most this many bits — as close
+    # as one corner's descriptors in a mildly edited copy (median 2-4.5 bits re-encoded or
+    # brightened, 13.5 rotated by 2 degrees, on the dev corpus). A repeated pattern (stripes,
+    # tiles) measures 3-10.5; its weaker corners only add more twins, on which guided matching
+    # aligns other pictures of the pattern under chance shifts (a bar of 6 bits: 2 more false
+    # pairs on the dev corpus, 10 bits: 1, 12 and 15: none)
+    repeated_bits: float = 15.0
     band_rows: int = 160  # strongest descriptors per orientation that become candidate rows
-    min_std: float = 3.0  # below: low detail
-    min_keypoints: int = 16  # below (and a flat image): low detail
+    # below: low detail (flat: no rows). Format 3 also made images with fewer than 16
+    # keypoints low detail; a silhouette or a smooth picture has few corners but a layout its
+    # global hashes and thumbnails describe (format 4: such images keep their rows)
+    min_std: float = 3.0
     border_tolerance: int = 10  # grey levels around the edge value that count as border
     border_fraction: float = 0.97  # share of a row's pixels that must be border-coloured
     bar_fraction: float = 0.72  # share of a caption-bar row's pixels on the bar's background
@@ -491,8 +505,8 @@ def orientation_matrix(o: int, width: float, height: float) -> np.ndarray:
 _ORB_CACHE: dict[tuple[int, int, int], cv2.ORB] = {}
 
 
-def _orb(cfg: Config) -> cv2.ORB:
-    key = (cfg.features, cfg.patch, cfg.levels)
+def _orb(cfg: Config, threshold: int) -> cv2.ORB:
+    key = (cfg.features, cfg.patch, cfg.levels, threshold)
     if key not in _ORB_CACHE:
         _ORB_CACHE[key] = cv2.ORB_create(
             nfeatures=cfg.features,
@@ -500,9 +514,17 @@ def _orb(cfg: Config) -> cv2.ORB:
             nlevels=cfg.levels,
             edgeThreshold=cfg.patch,
             patchSize=cfg.patch,
-            fastThreshold=12,
+            fastThreshold=threshold,
         )
     return _ORB_CACHE[key]
+
+
+def twin_distance(descriptors: np.ndarray) -> float:
+    """Median Hamming distance of each descriptor to the nearest other one (inf for < 2)."""
+    if len(descriptors) < 2:
+        return math.inf
+    nearest = _MATCHER.knnMatch(descriptors, descriptors, k=2)
+    return float(np.median([m[1].distance for m in nearest if len(m) > 1]))
 
 
 def stretch(pixels: np.ndarray) -> np.ndarray:
@@ -523,9 +545,18 @@ def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np
     (x -> W - x, orientation theta -> 180 - theta, same scale: FAST and the Harris score are
     mirror-symmetric, the intensity-centroid orientation is mirrored), so only the rBRIEF
     descriptors are computed a second time, on the mirrored pixels.
+
+    Smooth pictures have few corners at the first FAST threshold: while fewer than
+    `cfg.features` are found and they are distinctive (`twin_distance` above
+    `cfg.repeated_bits`), ORB runs again at the next, lower threshold (`cfg.fast_thresholds`).
     """
-    orb = _orb(cfg)
-    keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
+    for threshold in cfg.fast_thresholds:
+        orb = _orb(cfg, threshold)
+        keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
+        if len(keypoints) >= cfg.features or (
+            descriptors is not None and twin_distance(descriptors) <= cfg.repeated_bits
+        ):
+            break
     empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
     if descriptors is None or not keypoints:
         return empty
@@ -570,7 +601,7 @@ def compute(
     thumbnail = _resize_longer(content, cfg.thumb)
     std = float(thumbnail.std())
     points, descriptors = features(stretch(content), cfg)
-    low_detail = std < cfg.min_std or len(points[0]) < cfg.min_keypoints
+    low_detail = std < cfg.min_std
     return RobustSignature(
         FORMAT_VERSION, low_detail, width, height, box, hashes, points, descriptors, thumbnail, chroma
     )
@@ -629,6 +660,9 @@ class VerifyConfig:
     # carry picture content must agree by their own structure (`_local_agreement`): two
     # screenshots of one page template with other photos in it agree on the page's frame
     global_min_local: float = 0.8
+    # ... of which there must be some: cells without texture carry no evidence (`local` is 1.0
+    # when no cell is textured), so at least this share of the overlap's cells is textured
+    global_min_textured: float = 0.05
     # guided matching (`_guided`) when no transform of the mutual matches was accepted (too
     # few inliers, or one of repeated texture); without `guided_min_correlation` it made 12
     # more false pairs on the dev corpus (2 -> 14), all smooth pictures whose pixels agree
@@ -1366,7 +1400,11 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         ow, oh = (b.height, b.width) if o & 4 else (b.width, b.height)
         m_b = np.diag([a.width / ow, a.height / oh, 1.0]) @ turned
         look = appearance(a, b, m_b)
-        match = _agrees(look, vcfg, vcfg.global_min_correlation) and look.local >= vcfg.global_min_local
+        match = (
+            _agrees(look, vcfg, vcfg.global_min_correlation)
+            and look.local >= vcfg.global_min_local
+            and look.textured >= vcfg.global_min_textured
+        )
         mirrored, rot, scale = describe(m_b)
         verdict = Verdict(
             match, look.correlation, mirrored, 0, m_b, "global", look, rotation=rot, scale=scale

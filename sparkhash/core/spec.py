@@ -26,7 +26,7 @@ format version of the algorithms concerned.
 
 The specs travel in the `params` column of every hashes and segments row, as `params_json`
 writes it: the `HashParams` fields (canonical JSON, as `HashParams.to_json`), `<algorithm>_version`
-for every algorithm whose format version is not 1 (so robust's rows carry `"robust_version":3`,
+for every algorithm whose format version is not 1 (so robust's rows carry `"robust_version":4`,
 as before the format version left HashParams), and the decode settings that are not at their
 default (`"exif_orientation":true`). `spec_from_json` reads any version's text back: a missing
 key is its default (a missing version is 1); a key this sparkhash does not know (written by a

@@ -47,7 +47,7 @@ def normalise_algorithms(algorithms: tuple[str, ...] | list[str] | str) -> tuple
 
 def params_json(params: HashParams, decode_options: DecodeOptions = DEFAULT_DECODE_OPTIONS) -> str:
     """The `params` value written with every row: HashParams' canonical JSON, the format
-    versions other than 1 (`"robust_version":3`) and the bit-affecting decode settings not at
+    versions other than 1 (`"robust_version":4`) and the bit-affecting decode settings not at
     their default (`"exif_orientation":true`); see `sparkhash.core.spec`."""
     return spec.params_json(params, decode_options)
 
