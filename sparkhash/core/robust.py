@@ -502,7 +502,7 @@ def orientation_matrix(o: int, width: float, height: float) -> np.ndarray:
 # ---------------------------------------------------------------- signature
 
 
-_ORB_CACHE: dict[tuple[int, int, int], cv2.ORB] = {}
+_ORB_CACHE: dict[tuple[int, int, int, int], cv2.ORB] = {}
 
 
 def _orb(cfg: Config, threshold: int) -> cv2.ORB:
