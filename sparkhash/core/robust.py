@@ -290,19 +290,19 @@ def load_planes(
     """The luma and chroma planes of `source`, decoded no larger than needed.
 
     JPEGs are decoded with Pillow's `draft` (DCT scaling by 1/2, 1/4 or 1/8), keeping at least
-    `side` pixels on the longer side when the image has them, and colour JPEGs straight to
-    YCbCr: libjpeg then skips its conversion to RGB, and its Y is the same BT.601 luma as the
-    RGB -> grey conversion used for other formats (within rounding). Transparency is flattened
-    onto black, as viewers show it.
+    `side` pixels on the longer side when the image has them, in the file's own mode (RGB):
+    exactly as `sparkhash hash` decodes them (`decode.decode_image` via `compute_hashes`), so a
+    signature made here equals the job's. (Until 2026-12-05 colour JPEGs were drafted here
+    straight to YCbCr, whose luma differs from the job's RGB -> YCrCb by a grey level here and
+    there: the same file gave slightly different signatures here and in the job.) A YCbCr
+    image (a PIL image handed in) is read as is. Transparency is flattened onto black, as
+    viewers show it.
     """
     image = source if isinstance(source, Image.Image) else Image.open(io.BytesIO(bytes(source)))
     if not isinstance(source, Image.Image) and image.format == "JPEG":
         w, h = image.size
         scale = side / max(w, h)
-        image.draft(
-            image.mode if image.mode == "L" else "YCbCr",
-            (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))),
-        )
+        image.draft(image.mode, (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
     if image.mode == "YCbCr":
         planes = np.asarray(image)
         return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (2, 1))
