@@ -1141,10 +1141,13 @@ def _judge(
     vcfg: VerifyConfig,
     perspective: bool,
     guided: bool = False,
+    closely: bool = False,
 ) -> Verdict | None:
     """The verdict of one feature transform m_b (B -> A, 3 x 3); None when the geometry is
     implausible (scale, overlap, spread). A `guided` transform (`_guided`: weaker geometric
-    evidence) must pass the appearance test itself: no overlay."""
+    evidence) must pass the appearance test itself: no overlay. A `closely` one (a homography
+    judged after a similarity that explained as much, `_homography`) must agree closely
+    (`_agrees_closely`): no overlay either."""
     poly, inter, area_b = _overlap(a, b, m_b)
     scale = math.sqrt(area_b / max(b.width * b.height, 1))
     if not vcfg.min_scale <= scale <= vcfg.max_scale:
@@ -1168,7 +1171,9 @@ def _judge(
         # Like the content-box fallback's alignment, a guided one needs evidence on the
         # picture itself: two pages of one template with other photos in it agree on the page.
         match = match and look.local >= vcfg.guided_min_local and look.detail >= vcfg.guided_min_detail
-    overlay = not match and not guided and _overlaid(look, vcfg)
+    if closely:
+        match = match and _agrees_closely(look, vcfg)
+    overlay = not match and not guided and not closely and _overlaid(look, vcfg)
     _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
     return Verdict(
         match or overlay,
@@ -1196,7 +1201,10 @@ def _homography(
     A clearly better homography is judged before the similarity, any other after it: when a
     keystone's matches lie in a band across the picture, a similarity explains nearly all of
     them (held-out keystone_top12: 74-89 of 79-96) yet misaligns the rest of the picture
-    (correlation 0.84-0.93), which the homography aligns (0.99)."""
+    (correlation 0.84-0.93), which the homography aligns (0.99). Judged after a failed
+    similarity, its 8 degrees of freedom are a second chance that also fits variants of one
+    drawing a little better (dev distractors: 4 false pairs at correlation 0.78-0.96): the
+    pixels must then agree closely, as for inliers in one spot (`_agrees_closely`)."""
     if len(src) < vcfg.homography_min_inliers:
         return None
     h, inl = cv2.findHomography(src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995)
@@ -1224,10 +1232,10 @@ def _guided(
     dst: np.ndarray,
     putative: np.ndarray,
     vcfg: VerifyConfig,
-) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+) -> list[tuple[np.ndarray, np.ndarray, bool, bool]]:
     """Transforms (B -> A, 3 x 3; `to_b` maps B's orientation-o frame to B's), their inliers in
-    A and whether each is a homography, from guided matching, most inliers first: those that
-    reach `min_inliers`.
+    A, whether each is a homography and whether it must agree closely (see `_homography`), from
+    guided matching, most inliers first: those that reach `min_inliers`.
 
     The evidence is the putative pairs (`_mutual_matches`: each B descriptor's three nearest
     A descriptors at most `guided_max_distance` apart, not only the mutual, ratio-tested
@@ -1292,11 +1300,11 @@ def _guided(
         near = np.abs(complex(m[0, 0], m[1, 0]) * zb + complex(m[0, 2], m[1, 2]) - za)
         pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
         h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg)
-        similarity = (_homogeneous(m) @ to_b, inliers, False)
+        similarity = (_homogeneous(m) @ to_b, inliers, False, False)
         if h is None:
             out.append(similarity)
         else:
-            out += [(h[0], h[1], True), similarity] if h[2] else [similarity, (h[0], h[1], True)]
+            out += [(h[0], h[1], True, False), similarity] if h[2] else [similarity, (h[0], h[1], True, True)]
     return out
 
 
@@ -1390,7 +1398,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         dst = a.points[0][[j for _, j in matches]]
         # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
         to_b = _mirror_matrix(b.width) if o else np.eye(3)
-        tries = []  # (transform B -> A, inliers in A, perspective, guided), judged in order
+        tries = []  # (transform B -> A, inliers in A, perspective, guided, closely), judged in order
         n_sim = 0
         m = None
         if len(matches) >= vcfg.min_matches:
@@ -1399,12 +1407,12 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
                 inl = inl.ravel().astype(bool)
                 n_sim = int(inl.sum())
                 if n_sim >= vcfg.min_inliers:
-                    tries.append((_homogeneous(m) @ to_b, dst[inl], False, False))
+                    tries.append((_homogeneous(m) @ to_b, dst[inl], False, False, False))
         # A keystone (a photo of a screen): a homography, judged first when it explains clearly
         # more matches than the similarity (so the verdict says perspective), else after it.
         h = _homography(b, src, dst, to_b, n_sim, vcfg)
         if h is not None:
-            tries.insert(0 if h[2] else len(tries), (h[0], h[1], True, False))
+            tries.insert(0 if h[2] else len(tries), (h[0], h[1], True, False, not h[2]))
         # Too few repeatable features passed the ratio and mutual tests (a deep crop, a rotation:
         # the strongest keypoints of one image are not those of the other), or the transform
         # they gave is a chance one (repeated texture) and a copy's is hidden among them: when
@@ -1417,13 +1425,15 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             if not tries and guided:
                 guided = False
                 tries += [
-                    (m, inl, persp, True)
-                    for m, inl, persp in _guided(a, b, o, to_b, src, dst, putative, vcfg)
+                    (m, inl, persp, True, closely)
+                    for m, inl, persp, closely in _guided(a, b, o, to_b, src, dst, putative, vcfg)
                 ]
             if not tries:
                 break
-            m_b, inliers, perspective, by_guide = tries.pop(0)
-            verdict = _judge(a, b, m_b, inliers, len(inliers), bool(o), vcfg, perspective, guided=by_guide)
+            m_b, inliers, perspective, by_guide, closely = tries.pop(0)
+            verdict = _judge(
+                a, b, m_b, inliers, len(inliers), bool(o), vcfg, perspective, guided=by_guide, closely=closely
+            )
             if verdict is not None:
                 if verdict.match:
                     return verdict
