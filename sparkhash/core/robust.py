@@ -519,6 +519,9 @@ def _orb(cfg: Config, threshold: int) -> cv2.ORB:
     return _ORB_CACHE[key]
 
 
+_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
+
+
 def twin_distance(descriptors: np.ndarray) -> float:
     """Median Hamming distance of each descriptor to the nearest other one (inf for < 2)."""
     if len(descriptors) < 2:
@@ -678,11 +681,20 @@ class VerifyConfig:
     # guided matching without it scored 0.85-0.967, 7 of its 8 new copies 0.978-0.995; the
     # held-out corpus's 9 such false pairs are all below it too)
     guided_min_correlation: float = 0.97
+    # ... and the fine structure agree (`Appearance.detail`, whatever the texture): layout alone
+    # is what smooth and periodic pictures share by chance. Dev corpus, job signatures: guided
+    # copies 0.65-0.98 (but one of stripes, 0.33: at 64 px the stripes alias), the false guided
+    # alignments scoring >= 0.95 correlation 0.19-0.42 (g010~g011, two stripe wallpapers, 0.19)
+    guided_min_detail: float = 0.6
     guided_after_failure: bool = True  # also when a transform of the mutual matches was rejected
-    # perspective: a homography replaces the similarity when it explains clearly more matches
+    # perspective: a homography of the matches is judged next to the similarity (`_homography`)
     homography_min_inliers: int = 10
-    homography_gain: float = 1.25  # inliers of the homography / inliers of the similarity
+    homography_gain: float = 1.25  # ... judged first at this many times the similarity's inliers
     max_keystone: float = 0.3  # 1 - shortest / longest of two opposite sides of B's quad in A
+    # ... also on guided matching's correspondences (a keystone's strong corners rarely survive
+    # the ratio test): the putative pairs within this distance of the guided similarity (a
+    # similarity is off by up to ~8 % of the side at the corners of a 15 % keystone)
+    guided_homography_radius: float = 24.0
     # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
     overlay_max_share: float = 0.25  # its bounding box / overlap cells
     overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
@@ -766,9 +778,6 @@ def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     if rest.chroma_cells < max(vcfg.min_chroma_cells, vcfg.overlay_cells):  # nan passes
         return False
     return rest.correlation >= vcfg.overlay_correlation and rest.cells >= vcfg.overlay_cells
-
-
-_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
 
 
 def _mutual_matches(
@@ -1132,10 +1141,13 @@ def _judge(
     vcfg: VerifyConfig,
     perspective: bool,
     guided: bool = False,
+    closely: bool = False,
 ) -> Verdict | None:
     """The verdict of one feature transform m_b (B -> A, 3 x 3); None when the geometry is
     implausible (scale, overlap, spread). A `guided` transform (`_guided`: weaker geometric
-    evidence) must pass the appearance test itself: no overlay."""
+    evidence) must pass the appearance test itself: no overlay. A `closely` one (a homography
+    judged after a similarity that explained as much, `_homography`) must agree closely
+    (`_agrees_closely`): no overlay either."""
     poly, inter, area_b = _overlap(a, b, m_b)
     scale = math.sqrt(area_b / max(b.width * b.height, 1))
     if not vcfg.min_scale <= scale <= vcfg.max_scale:
@@ -1158,8 +1170,10 @@ def _judge(
     if guided:
         # Like the content-box fallback's alignment, a guided one needs evidence on the
         # picture itself: two pages of one template with other photos in it agree on the page.
-        match = match and look.local >= vcfg.guided_min_local
-    overlay = not match and not guided and _overlaid(look, vcfg)
+        match = match and look.local >= vcfg.guided_min_local and look.detail >= vcfg.guided_min_detail
+    if closely:
+        match = match and _agrees_closely(look, vcfg)
+    overlay = not match and not guided and not closely and _overlaid(look, vcfg)
     _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
     return Verdict(
         match or overlay,
@@ -1176,17 +1190,52 @@ def _judge(
     )
 
 
+def _homography(
+    b: RobustSignature, src: np.ndarray, dst: np.ndarray, to_b: np.ndarray, n_sim: int, vcfg: VerifyConfig
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """A homography of the matches src (B's orientation frame) -> dst (A) that explains at least
+    as many of them as a similarity did (`n_sim` inliers; at least `homography_min_inliers`) and
+    maps B onto a convex quad of plausible keystone: (3 x 3 transform B -> A, its inliers in A,
+    whether it explains clearly more: `homography_gain`), else None.
+
+    A clearly better homography is judged before the similarity, any other after it: when a
+    keystone's matches lie in a band across the picture, a similarity explains nearly all of
+    them (held-out keystone_top12: 74-89 of 79-96) yet misaligns the rest of the picture
+    (correlation 0.84-0.93), which the homography aligns (0.99). Judged after a failed
+    similarity, its 8 degrees of freedom are a second chance that also fits variants of one
+    drawing a little better (dev distractors: 4 false pairs at correlation 0.78-0.96): the
+    pixels must then agree closely, as for inliers in one spot (`_agrees_closely`)."""
+    if len(src) < vcfg.homography_min_inliers:
+        return None
+    h, inl = cv2.findHomography(src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995)
+    if h is None:
+        return None
+    inl = inl.ravel().astype(bool)
+    n = int(inl.sum())
+    m_b = h @ to_b
+    quad = _quad(b, m_b)
+    if (
+        n >= max(vcfg.homography_min_inliers, n_sim)
+        and cv2.isContourConvex(quad.reshape(-1, 1, 2))
+        and _keystone(quad) <= vcfg.max_keystone
+    ):
+        return m_b, dst[inl], n >= vcfg.homography_gain * n_sim
+    return None
+
+
 def _guided(
     a: RobustSignature,
     b: RobustSignature,
     o: int,
+    to_b: np.ndarray,
     src: np.ndarray,
     dst: np.ndarray,
     putative: np.ndarray,
     vcfg: VerifyConfig,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Similarities (B's orientation-o frame -> A, 2 x 3) and their inliers in A, from guided
-    matching, most inliers first: those that reach `min_inliers`.
+) -> list[tuple[np.ndarray, np.ndarray, bool, bool]]:
+    """Transforms (B -> A, 3 x 3; `to_b` maps B's orientation-o frame to B's), their inliers in
+    A, whether each is a homography and whether it must agree closely (see `_homography`), from
+    guided matching, most inliers first: those that reach `min_inliers`.
 
     The evidence is the putative pairs (`_mutual_matches`: each B descriptor's three nearest
     A descriptors at most `guided_max_distance` apart, not only the mutual, ratio-tested
@@ -1197,7 +1246,8 @@ def _guided(
     within `guided_radius` pixels, the best supported `guided_seeds` of them. Each is then
     fitted again (RANSAC, `ransac_pixels`) on those pairs (one to one, closest descriptors
     first), and again on the pairs within `ransac_pixels` of that fit: the inliers of that
-    second round are the evidence.
+    second round are the evidence. A homography of the putative pairs near a similarity
+    (`guided_homography_radius`) is judged next to it (`_homography`).
     """
     pb, pa = b.points[o], a.points[0]
     if len(pb) < vcfg.min_inliers or len(pa) < vcfg.min_inliers:
@@ -1245,7 +1295,17 @@ def _guided(
         inl = inl.ravel().astype(bool)
         if inl.sum() >= vcfg.min_inliers and not _near_any(m, [f for f, _ in found]):
             found.append((m, d2[inl]))
-    return sorted(found, key=lambda f: -len(f[1]))
+    out = []
+    for m, inliers in sorted(found, key=lambda f: -len(f[1])):
+        near = np.abs(complex(m[0, 0], m[1, 0]) * zb + complex(m[0, 2], m[1, 2]) - za)
+        pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
+        h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg)
+        similarity = (_homogeneous(m) @ to_b, inliers, False, False)
+        if h is None:
+            out.append(similarity)
+        else:
+            out += [(h[0], h[1], True, False), similarity] if h[2] else [similarity, (h[0], h[1], True, True)]
+    return out
 
 
 def _one_to_one(ib: np.ndarray, ia: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -1338,7 +1398,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         dst = a.points[0][[j for _, j in matches]]
         # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
         to_b = _mirror_matrix(b.width) if o else np.eye(3)
-        tries = []  # (transform B -> A, inliers in A, perspective), judged in order
+        tries = []  # (transform B -> A, inliers in A, perspective, guided, closely), judged in order
         n_sim = 0
         m = None
         if len(matches) >= vcfg.min_matches:
@@ -1347,22 +1407,12 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
                 inl = inl.ravel().astype(bool)
                 n_sim = int(inl.sum())
                 if n_sim >= vcfg.min_inliers:
-                    tries.append((_homogeneous(m) @ to_b, dst[inl], False))
+                    tries.append((_homogeneous(m) @ to_b, dst[inl], False, False, False))
         # A keystone (a photo of a screen): a homography, judged first when it explains clearly
-        # more matches than the similarity (so the verdict says perspective).
-        if len(matches) >= vcfg.homography_min_inliers:
-            h, hin = cv2.findHomography(
-                src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995
-            )
-            if h is not None:
-                hin = hin.ravel().astype(bool)
-                quad = _quad(b, h @ to_b)
-                if (
-                    int(hin.sum()) >= max(vcfg.homography_min_inliers, vcfg.homography_gain * n_sim)
-                    and cv2.isContourConvex(quad.reshape(-1, 1, 2))
-                    and _keystone(quad) <= vcfg.max_keystone
-                ):
-                    tries.insert(0, (h @ to_b, dst[hin], True))
+        # more matches than the similarity (so the verdict says perspective), else after it.
+        h = _homography(b, src, dst, to_b, n_sim, vcfg)
+        if h is not None:
+            tries.insert(0 if h[2] else len(tries), (h[0], h[1], True, False, not h[2]))
         # Too few repeatable features passed the ratio and mutual tests (a deep crop, a rotation:
         # the strongest keypoints of one image are not those of the other), or the transform
         # they gave is a chance one (repeated texture) and a copy's is hidden among them: when
@@ -1375,15 +1425,14 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             if not tries and guided:
                 guided = False
                 tries += [
-                    (_homogeneous(m) @ to_b, inl, None)
-                    for m, inl in _guided(a, b, o, src, dst, putative, vcfg)
+                    (m, inl, persp, True, closely)
+                    for m, inl, persp, closely in _guided(a, b, o, to_b, src, dst, putative, vcfg)
                 ]
             if not tries:
                 break
-            m_b, inliers, perspective = tries.pop(0)
-            # perspective None: a guided similarity
+            m_b, inliers, perspective, by_guide, closely = tries.pop(0)
             verdict = _judge(
-                a, b, m_b, inliers, len(inliers), bool(o), vcfg, bool(perspective), guided=perspective is None
+                a, b, m_b, inliers, len(inliers), bool(o), vcfg, perspective, guided=by_guide, closely=closely
             )
             if verdict is not None:
                 if verdict.match:
