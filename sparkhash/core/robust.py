@@ -58,6 +58,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from sparkhash.core import colour, decode
+
 #: Signature format; bump when anything changes what a signature means.
 FORMAT_VERSION = 4
 
@@ -303,6 +305,7 @@ def load_planes(
         w, h = image.size
         scale = side / max(w, h)
         image.draft(image.mode, (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
+        decode._jpeg_rgbx(image)  # libjpeg writes Pillow's 4-byte pixels itself: the same pixels
     if image.mode == "YCbCr":
         planes = np.asarray(image)
         return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (2, 1))
@@ -315,9 +318,19 @@ def load_planes(
         return Planes(np.asarray(image))
     if image.mode in ("1", "I", "I;16", "F"):
         return Planes(np.asarray(image.convert("L")))
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-    planes = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (1, 2))
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    planes = cv2.cvtColor(_rgbx_pixels(rgb), cv2.COLOR_RGB2YCrCb)
+    return Planes(cv2.extractChannel(planes, 0), planes, (1, 2))
+
+
+def _rgbx_pixels(image: Image.Image) -> np.ndarray:
+    """An RGB image's pixels as (h, w, 4) uint8 (R, G, B, pad): Pillow's own 4-byte pixels,
+    without a copy where Pillow hands them over (`colour._rgb_words`), else (h, w, 3).
+    cvtColor reads the first three channels either way."""
+    words = colour._rgb_words(image)
+    if words.strides == (4,) and words.size == image.size[0] * image.size[1]:
+        return words.view(np.uint8).reshape(image.size[1], image.size[0], 4)
+    return np.asarray(image)
 
 
 def _longer_side_size(pixels: np.ndarray, side: int) -> tuple[int, int]:
@@ -594,7 +607,10 @@ def compute(
     ph, pw = pixels.shape
     top, left = round(box[1] * ph), round(box[0] * pw)
     bottom, right = max(round(box[3] * ph), top + 1), max(round(box[2] * pw), left + 1)
-    content = _resize_longer(pixels[top:bottom, left:right], cfg.side)
+    if (top, left, bottom, right) == (0, 0, ph, pw):
+        content = small  # nothing trimmed: the same resize of the same pixels
+    else:
+        content = _resize_longer(pixels[top:bottom, left:right], cfg.side)
     chroma = None
     if planes.colour is not None:
         thumb = _area_thumbnail(planes.colour[top:bottom, left:right], cfg.chroma)
