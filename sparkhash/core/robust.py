@@ -1207,7 +1207,13 @@ def _judge(
 
 
 def _homography(
-    b: RobustSignature, src: np.ndarray, dst: np.ndarray, to_b: np.ndarray, n_sim: int, vcfg: VerifyConfig
+    b: RobustSignature,
+    src: np.ndarray,
+    dst: np.ndarray,
+    to_b: np.ndarray,
+    n_sim: int,
+    vcfg: VerifyConfig,
+    iterations: int = 2000,
 ) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """A homography of the matches src (B's orientation frame) -> dst (A) that explains at least
     as many of them as a similarity did (`n_sim` inliers; at least `homography_min_inliers`) and
@@ -1223,7 +1229,10 @@ def _homography(
     pixels must then agree closely, as for inliers in one spot (`_agrees_closely`)."""
     if len(src) < vcfg.homography_min_inliers:
         return None
-    h, inl = cv2.findHomography(src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=2000, confidence=0.995)
+    confidence = 0.995 if iterations >= 2000 else 0.99
+    h, inl = cv2.findHomography(
+        src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=iterations, confidence=confidence
+    )
     if h is None:
         return None
     inl = inl.ravel().astype(bool)
@@ -1313,9 +1322,14 @@ def _guided(
             found.append((m, d2[inl]))
     out = []
     for m, inliers in sorted(found, key=lambda f: -len(f[1])):
-        near = np.abs(complex(m[0, 0], m[1, 0]) * zb + complex(m[0, 2], m[1, 2]) - za)
-        pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
-        h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg)
+        h = None
+        # (a chance seed's 6-7 inliers rarely carry a homography of >= 10: not tried, it
+        # would cost a RANSAC per seed of nearly every candidate pair that is no copy)
+        if len(inliers) >= vcfg.homography_min_inliers / vcfg.homography_gain:
+            near = np.abs(complex(m[0, 0], m[1, 0]) * zb + complex(m[0, 2], m[1, 2]) - za)
+            pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
+            # 500 iterations, as for the guided refits: the pairs lie near a fitted similarity
+            h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg, iterations=500)
         similarity = (_homogeneous(m) @ to_b, inliers, False, False)
         if h is None:
             out.append(similarity)
