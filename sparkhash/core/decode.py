@@ -126,13 +126,9 @@ def decode_image(
         raise ImageTooLargeError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of {options.max_pixels}"
         )
-    wanted = scale_to((width, height)) if scale_to is not None and image.format == "JPEG" else None
-    if draft_scale((width, height), wanted) > 1:
-        # The mode stays the file's (RGB stays RGB, L stays L): only the scale changes.
-        image.draft(image.mode, (max(1, wanted[0]), max(1, wanted[1])))
-    drafted = image.size != (width, height)
     if image.format == "JPEG":
-        _jpeg_rgbx(image)
+        draft_jpeg(image, scale_to((width, height)) if scale_to is not None else None)
+    drafted = image.size != (width, height)
     try:
         if FAST_PNG and image.format == "PNG" and _png().fast_load(image, data):
             pass
@@ -153,6 +149,16 @@ def decode_image(
     if drafted:
         image.info["original_size"] = (width, height)  # the file's size, for the hashes table
     return image
+
+
+def draft_jpeg(image: Image.Image, wanted: tuple[int, int] | None) -> None:
+    """Prepare an opened (not yet loaded) JPEG's decode: at the smallest DCT scale giving at
+    least `wanted` (None: every pixel; `draft_scale`), in the file's own mode (RGB stays RGB,
+    L stays L: only the scale changes), libjpeg writing Pillow's 4-byte pixels (`_jpeg_rgbx`).
+    The one JPEG path of `decode_image` and of `robust.load_planes`: their pixels must not drift."""
+    if draft_scale(image.size, wanted) > 1:
+        image.draft(image.mode, (max(1, wanted[0]), max(1, wanted[1])))
+    _jpeg_rgbx(image)
 
 
 def _jpeg_rgbx(image: Image.Image) -> None:

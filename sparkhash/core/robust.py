@@ -293,7 +293,7 @@ def load_planes(
 
     JPEGs are decoded with Pillow's `draft` (DCT scaling by 1/2, 1/4 or 1/8), keeping at least
     `side` pixels on the longer side when the image has them, in the file's own mode (RGB):
-    exactly as `sparkhash hash` decodes them (`decode.decode_image` via `compute_hashes`), so a
+    by `sparkhash hash`'s own JPEG path (`decode.draft_jpeg`, as `compute_hashes` decodes), so a
     signature made here equals the job's. (Until 2026-12-05 colour JPEGs were drafted here
     straight to YCbCr, whose luma differs from the job's RGB -> YCrCb by a grey level here and
     there: the same file gave slightly different signatures here and in the job.) A YCbCr
@@ -304,8 +304,7 @@ def load_planes(
     if not isinstance(source, Image.Image) and image.format == "JPEG":
         w, h = image.size
         scale = side / max(w, h)
-        image.draft(image.mode, (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
-        decode._jpeg_rgbx(image)  # libjpeg writes Pillow's 4-byte pixels itself: the same pixels
+        decode.draft_jpeg(image, (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
     if image.mode == "YCbCr":
         planes = np.asarray(image)
         return Planes(np.ascontiguousarray(planes[:, :, 0]), planes, (2, 1))
@@ -1214,6 +1213,7 @@ def _homography(
     n_sim: int,
     vcfg: VerifyConfig,
     iterations: int = 2000,
+    confidence: float = 0.995,
 ) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """A homography of the matches src (B's orientation frame) -> dst (A) that explains at least
     as many of them as a similarity did (`n_sim` inliers; at least `homography_min_inliers`) and
@@ -1229,7 +1229,6 @@ def _homography(
     pixels must then agree closely, as for inliers in one spot (`_agrees_closely`)."""
     if len(src) < vcfg.homography_min_inliers:
         return None
-    confidence = 0.995 if iterations >= 2000 else 0.99
     h, inl = cv2.findHomography(
         src, dst, cv2.RANSAC, vcfg.ransac_pixels, maxIters=iterations, confidence=confidence
     )
@@ -1328,8 +1327,8 @@ def _guided(
         if len(inliers) >= vcfg.homography_min_inliers / vcfg.homography_gain:
             near = np.abs(complex(m[0, 0], m[1, 0]) * zb + complex(m[0, 2], m[1, 2]) - za)
             pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
-            # 500 iterations, as for the guided refits: the pairs lie near a fitted similarity
-            h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg, iterations=500)
+            # 500 iterations at confidence 0.99, as for the guided refits: the pairs lie near a fitted similarity
+            h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg, 500, 0.99)
         similarity = (_homogeneous(m) @ to_b, inliers, False, False)
         if h is None:
             out.append(similarity)
