@@ -425,6 +425,18 @@ def test_guided_alignment_needs_fine_structure_to_agree(pair: tuple[str, str]) -
     assert not robust.verify_pair(a, b).match
 
 
+@needs_photos
+@pytest.mark.parametrize("name", ["g011/bright120.jpg", "g010/orig.jpg", "g003/gray.png", "g004/webp.webp"])
+def test_compute_from_bytes_equals_what_the_hashing_job_stores(name: str) -> None:
+    """`robust.compute(bytes)` decodes as `sparkhash hash` does (one JPEG draft path): decoded
+    to YCbCr here and to RGB in the job, a photo's signature drifted by a grey level here and
+    there (g011/bright120: other ORB keypoints)."""
+    from sparkhash.core import compute_hashes
+
+    data = (Path(PHOTOS) / name).read_bytes()
+    assert robust.to_text(robust.compute(data)) == compute_hashes(data, ["robust"]).hashes["robust"]
+
+
 def _relation(original: Image.Image, copy: Image.Image) -> robust.Relation:
     a, b = _sig(original), _sig(copy)
     verdict = robust.verify_pair(a, b)
