@@ -393,6 +393,19 @@ def test_keystone_homography_is_judged_after_a_similarity_that_explains_as_much(
     assert not robust.verify_pair(a, b, no_homography).match
 
 
+@pytest.mark.parametrize("seed", [3, 5])
+def test_a_homography_judged_after_a_similarity_must_agree_closely(seed: int) -> None:
+    """Judged after a similarity that explained as many matches, a homography's 8 degrees of
+    freedom are a second chance: the pixels must agree closely (`_agrees_closely`), not only
+    pass the appearance test. A transform 1 px off (256 px content) passes the one, not the other."""
+    a = _sig(_scene(seed))
+    off = np.eye(3)
+    off[0, 2], off[1, 2] = 1.0, 0.5
+    t = robust._Transform(off, a.points[0], perspective=True)
+    assert robust._judge(a, a, t, False, robust.DEFAULT_VERIFY).match
+    assert not robust._judge(a, a, t._replace(closely=True), False, robust.DEFAULT_VERIFY).match
+
+
 #: Keystones whose mutual, ratio-tested matches do not support a homography (the similarity of
 #: them is rejected): guided matching's putative pairs near its similarity do.
 GUIDED_KEYSTONES = {18: 0.15, 24: 0.15, 35: 0.15}

@@ -53,6 +53,7 @@ import io
 import math
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -1146,23 +1147,27 @@ def describe(m: np.ndarray, at: tuple[float, float] = (0.0, 0.0)) -> tuple[bool,
     return mirrored, rot, math.sqrt(abs(float(np.linalg.det(lin))))
 
 
+class _Transform(NamedTuple):
+    """A feature transform the verifier judges (`_judge`), and how much its evidence is worth."""
+
+    m_b: np.ndarray  # 3 x 3: B's content frame -> A's content frame
+    inliers: np.ndarray  # the matches it explains, in A's content frame
+    perspective: bool = False  # a homography (`_homography`), not a similarity
+    # from guided matching (`_guided`): weaker geometric evidence, the pixels must agree on
+    # their own (no overlay rule) and on the picture itself
+    guided: bool = False
+    # a homography judged after a similarity that explained as many matches (`_homography`):
+    # its 8 degrees of freedom are a second chance, the pixels must agree closely
+    closely: bool = False
+
+
 def _judge(
-    a: RobustSignature,
-    b: RobustSignature,
-    m_b: np.ndarray,
-    dst_inliers: np.ndarray,
-    n_inl: int,
-    mirrored: bool,
-    vcfg: VerifyConfig,
-    perspective: bool,
-    guided: bool = False,
-    closely: bool = False,
+    a: RobustSignature, b: RobustSignature, t: _Transform, mirrored: bool, vcfg: VerifyConfig
 ) -> Verdict | None:
-    """The verdict of one feature transform m_b (B -> A, 3 x 3); None when the geometry is
-    implausible (scale, overlap, spread). A `guided` transform (`_guided`: weaker geometric
-    evidence) must pass the appearance test itself: no overlay. A `closely` one (a homography
-    judged after a similarity that explained as much, `_homography`) must agree closely
-    (`_agrees_closely`): no overlay either."""
+    """The verdict of one feature transform t (B -> A); None when the geometry is implausible
+    (scale, overlap, spread). A guided transform must pass the appearance test itself: no
+    overlay. A `closely` one must agree closely (`_agrees_closely`): no overlay either."""
+    m_b, guided, closely = t.m_b, t.guided, t.closely
     poly, inter, area_b = _overlap(a, b, m_b)
     scale = math.sqrt(area_b / max(b.width * b.height, 1))
     if not vcfg.min_scale <= scale <= vcfg.max_scale:
@@ -1170,7 +1175,7 @@ def _judge(
     smaller = min(a.width * a.height, area_b)
     if smaller <= 0 or inter / smaller < vcfg.min_overlap:
         return None
-    hull = cv2.convexHull(dst_inliers.reshape(-1, 1, 2))
+    hull = cv2.convexHull(t.inliers.reshape(-1, 1, 2))
     spread = abs(cv2.contourArea(hull)) / max(inter, 1.0)
     if spread < vcfg.clustered_min_spread:
         return None
@@ -1194,13 +1199,13 @@ def _judge(
         match or overlay,
         look.correlation,
         mirrored,
-        n_inl,
+        len(t.inliers),
         m_b,
         "guided" if guided else "features",
         look,
         rotation=rot,
         scale=scale,
-        perspective=perspective,
+        perspective=t.perspective,
         overlay=overlay,
     )
 
@@ -1214,11 +1219,11 @@ def _homography(
     vcfg: VerifyConfig,
     iterations: int = 2000,
     confidence: float = 0.995,
-) -> tuple[np.ndarray, np.ndarray, bool] | None:
+) -> _Transform | None:
     """A homography of the matches src (B's orientation frame) -> dst (A) that explains at least
     as many of them as a similarity did (`n_sim` inliers; at least `homography_min_inliers`) and
-    maps B onto a convex quad of plausible keystone: (3 x 3 transform B -> A, its inliers in A,
-    whether it explains clearly more: `homography_gain`), else None.
+    maps B onto a convex quad of plausible keystone, else None; `closely` unless it explains
+    clearly more (`homography_gain`).
 
     A clearly better homography is judged before the similarity, any other after it: when a
     keystone's matches lie in a band across the picture, a similarity explains nearly all of
@@ -1243,7 +1248,7 @@ def _homography(
         and cv2.isContourConvex(quad.reshape(-1, 1, 2))
         and _keystone(quad) <= vcfg.max_keystone
     ):
-        return m_b, dst[inl], n >= vcfg.homography_gain * n_sim
+        return _Transform(m_b, dst[inl], perspective=True, closely=n < vcfg.homography_gain * n_sim)
     return None
 
 
@@ -1256,10 +1261,9 @@ def _guided(
     dst: np.ndarray,
     putative: np.ndarray,
     vcfg: VerifyConfig,
-) -> list[tuple[np.ndarray, np.ndarray, bool, bool]]:
-    """Transforms (B -> A, 3 x 3; `to_b` maps B's orientation-o frame to B's), their inliers in
-    A, whether each is a homography and whether it must agree closely (see `_homography`), from
-    guided matching, most inliers first: those that reach `min_inliers`.
+) -> list[_Transform]:
+    """Guided transforms (B -> A; `to_b` maps B's orientation-o frame to B's) from guided
+    matching, most inliers first: those that reach `min_inliers`.
 
     The evidence is the putative pairs (`_mutual_matches`: each B descriptor's three nearest
     A descriptors at most `guided_max_distance` apart, not only the mutual, ratio-tested
@@ -1329,11 +1333,12 @@ def _guided(
             pairs = _one_to_one(*(v[near <= vcfg.guided_homography_radius] for v in (qb, qa, d)))
             # 500 iterations at confidence 0.99, as for the guided refits: the pairs lie near a fitted similarity
             h = _homography(b, pb[pairs[:, 0]], pa[pairs[:, 1]], to_b, len(inliers), vcfg, 500, 0.99)
-        similarity = (_homogeneous(m) @ to_b, inliers, False, False)
+        similarity = _Transform(_homogeneous(m) @ to_b, inliers, guided=True)
         if h is None:
             out.append(similarity)
         else:
-            out += [(h[0], h[1], True, False), similarity] if h[2] else [similarity, (h[0], h[1], True, True)]
+            h = h._replace(guided=True)
+            out += [similarity, h] if h.closely else [h, similarity]
     return out
 
 
@@ -1427,7 +1432,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         dst = a.points[0][[j for _, j in matches]]
         # B's orientation-o frame -> B's frame: the mirrored frame maps back by x -> W - x.
         to_b = _mirror_matrix(b.width) if o else np.eye(3)
-        tries = []  # (transform B -> A, inliers in A, perspective, guided, closely), judged in order
+        tries: list[_Transform] = []  # judged in order
         n_sim = 0
         m = None
         if len(matches) >= vcfg.min_matches:
@@ -1436,12 +1441,12 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
                 inl = inl.ravel().astype(bool)
                 n_sim = int(inl.sum())
                 if n_sim >= vcfg.min_inliers:
-                    tries.append((_homogeneous(m) @ to_b, dst[inl], False, False, False))
+                    tries.append(_Transform(_homogeneous(m) @ to_b, dst[inl]))
         # A keystone (a photo of a screen): a homography, judged first when it explains clearly
         # more matches than the similarity (so the verdict says perspective), else after it.
         h = _homography(b, src, dst, to_b, n_sim, vcfg)
         if h is not None:
-            tries.insert(0 if h[2] else len(tries), (h[0], h[1], True, False, not h[2]))
+            tries.insert(len(tries) if h.closely else 0, h)
         # Too few repeatable features passed the ratio and mutual tests (a deep crop, a rotation:
         # the strongest keypoints of one image are not those of the other), or the transform
         # they gave is a chance one (repeated texture) and a copy's is hidden among them: when
@@ -1453,16 +1458,10 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         while True:
             if not tries and guided:
                 guided = False
-                tries += [
-                    (m, inl, persp, True, closely)
-                    for m, inl, persp, closely in _guided(a, b, o, to_b, src, dst, putative, vcfg)
-                ]
+                tries += _guided(a, b, o, to_b, src, dst, putative, vcfg)
             if not tries:
                 break
-            m_b, inliers, perspective, by_guide, closely = tries.pop(0)
-            verdict = _judge(
-                a, b, m_b, inliers, len(inliers), bool(o), vcfg, perspective, guided=by_guide, closely=closely
-            )
+            verdict = _judge(a, b, tries.pop(0), bool(o), vcfg)
             if verdict is not None:
                 if verdict.match:
                     return verdict
