@@ -44,6 +44,22 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 
+#: Test modules whose scripts start an in-process Spark Connect server (`remote("local[2]")`):
+#: it binds Spark Connect's default port, so under pytest-xdist (`-n 2`, the README's test
+#: command) they run one after another on one worker.
+SPARK_CONNECT_MODULES = {"test_spark_connect", "test_dedup_connect", "test_dedup_match_connect"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist with `--dist loadgroup`: each module runs on one worker (its
+    module-scoped fixtures are built once), the Spark Connect modules together."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
+        item.add_marker(
+            pytest.mark.xdist_group("spark-connect" if module in SPARK_CONNECT_MODULES else module)
+        )
+
+
 @pytest.fixture(scope="session")
 def spark():
     from sparkhash.spark.session import get_session

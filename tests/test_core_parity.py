@@ -148,6 +148,12 @@ def test_unsupported_modes_raise_like_imagehash():
 # ------------------------------------------------------------------------------ crop-resistant
 
 
+def _option_name(v) -> str:
+    if isinstance(v, functools.partial):
+        return f"{v.func.__name__}({','.join(f'{k}={x}' for k, x in v.keywords.items())})"
+    return str(getattr(v, "__name__", v))
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -162,7 +168,9 @@ def test_unsupported_modes_raise_like_imagehash():
         {"hash_func": imagehash.phash},
         {"hash_func": functools.partial(imagehash.dhash, hash_size=16)},
     ],
-    ids=lambda o: ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in o.items()) or "defaults",
+    # a partial's repr holds an address: name it by its function and keywords (pytest-xdist
+    # workers must collect the same test ids)
+    ids=lambda o: ",".join(f"{k}={_option_name(v)}" for k, v in o.items()) or "defaults",
 )
 def test_crop_resistant_hash(options):
     for seed, (w, h) in enumerate([(300, 300), (150, 150), (480, 320), (100, 640)]):
