@@ -406,6 +406,29 @@ def test_a_homography_judged_after_a_similarity_must_agree_closely(seed: int) ->
     assert not robust._judge(a, a, t._replace(closely=True), False, robust.DEFAULT_VERIFY).match
 
 
+def _smooth(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A feature-poor picture: smooth colour noise (soft light, no shapes)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    noise = rng.normal(0, 1, (h // 80 + 2, w // 80 + 2, 3))
+    return Image.fromarray(np.uint8(np.clip(128 + 60 * noise, 0, 255))).resize((w, h), Image.BICUBIC)
+
+
+@pytest.mark.parametrize(("seed", "degrees"), [(0, 4), (3, 6), (4, 4)])
+def test_content_box_alignment_is_refined_by_the_pixels(seed: int, degrees: int) -> None:
+    """With no feature transform (switched off here: a feature-poor picture), a small rotation
+    is found by the content-box fallback only once the pixels align the boxes again (ECC)."""
+    original = _smooth(seed)
+    a, b = _sig(original), _sig(original.rotate(degrees, resample=Image.BICUBIC))
+    no_features = dataclasses.replace(
+        robust.DEFAULT_VERIFY, min_matches=10**6, homography_min_inliers=10**6, guided_matching=False
+    )
+    assert not robust.verify_pair(a, b, dataclasses.replace(no_features, global_refine=False)).match
+    verdict = robust.verify_pair(a, b, no_features)
+    assert verdict.match and verdict.reason == "global", verdict
+    assert verdict.rotation == pytest.approx(degrees, abs=1.0)
+
+
 #: Keystones whose mutual, ratio-tested matches do not support a homography (the similarity of
 #: them is rejected): guided matching's putative pairs near its similarity do.
 GUIDED_KEYSTONES = {18: 0.15, 24: 0.15, 35: 0.15}
