@@ -894,10 +894,27 @@ def _pixel_matrix(
 
     Thumbnail pixel centres sit at integers for cv2 and at i + 0.5 in continuous coordinates.
     """
-    half = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
     sa = np.diag([a_px[0] / a_size[0], a_px[1] / a_size[1], 1.0])
     sb = np.diag([b_size[0] / b_px[0], b_size[1] / b_px[1], 1.0])
-    return np.linalg.inv(half) @ sa @ _homogeneous(m) @ sb @ half
+    return np.linalg.inv(_HALF) @ sa @ _homogeneous(m) @ sb @ _HALF
+
+
+def _content_matrix(
+    mt: np.ndarray,
+    a_size: tuple[int, int],
+    a_px: tuple[int, int],
+    b_size: tuple[int, int],
+    b_px: tuple[int, int],
+) -> np.ndarray:
+    """The inverse of `_pixel_matrix`: a 3 x 3 cv2 matrix between two thumbnails as the
+    transform B content -> A content (continuous coordinates)."""
+    sa = np.diag([a_size[0] / a_px[0], a_size[1] / a_px[1], 1.0])
+    sb = np.diag([b_px[0] / b_size[0], b_px[1] / b_size[1], 1.0])
+    return sa @ _HALF @ mt @ np.linalg.inv(_HALF) @ sb
+
+
+#: Thumbnail pixel centres: i + 0.5 in continuous coordinates, i for cv2.
+_HALF = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
 
 
 def _ncc(x: np.ndarray, y: np.ndarray) -> float:
@@ -1549,14 +1566,10 @@ def _refined_by_pixels(a: RobustSignature, b: RobustSignature, m_b: np.ndarray) 
         )
     except cv2.error:  # no convergence (or a degenerate mask)
         return None
-    # B's thumbnail -> A's is then w^-1 mt; back to content frames: _pixel_matrix inverted
+    # B's thumbnail -> A's is then w^-1 mt, back in content frames
     mt = np.linalg.inv(np.vstack([w.astype(np.float64), [0.0, 0.0, 1.0]])) @ mt
     th, tw = ta.shape
-    bh, bw = b.thumbnail.shape
-    half = np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
-    sa = np.diag([a.width / tw, a.height / th, 1.0])
-    sb = np.diag([bw / b.width, bh / b.height, 1.0])
-    return sa @ half @ mt @ np.linalg.inv(half) @ sb
+    return _content_matrix(mt, (a.width, a.height), (tw, th), (b.width, b.height), b.thumbnail.shape[::-1])
 
 
 def hamming(x: int, y: int) -> int:
