@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -45,19 +48,19 @@ os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 
 #: Test modules whose scripts start an in-process Spark Connect server (`remote("local[2]")`):
-#: it binds Spark Connect's default port, so under pytest-xdist (`-n 2`, the README's test
-#: command) they run one after another on one worker.
+#: it binds Spark Connect's default port, so one such module runs at a time on this machine
+#: (pytest-xdist's workers — the README's test command runs two — or another pytest run).
 SPARK_CONNECT_MODULES = {"test_spark_connect", "test_dedup_connect", "test_dedup_match_connect"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with `--dist loadgroup`: each module runs on one worker (its
-    module-scoped fixtures are built once), the Spark Connect modules together."""
-    for item in items:
-        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
-        item.add_marker(
-            pytest.mark.xdist_group("spark-connect" if module in SPARK_CONNECT_MODULES else module)
-        )
+@pytest.fixture(scope="module", autouse=True)
+def _one_spark_connect_server_at_a_time(request: pytest.FixtureRequest):
+    if request.module.__name__.rpartition(".")[2] not in SPARK_CONNECT_MODULES:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "sparkhash-spark-connect.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture(scope="session")

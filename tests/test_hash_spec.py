@@ -7,6 +7,7 @@ deduplicated."""
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import shutil
 from pathlib import Path
@@ -23,7 +24,21 @@ from sparkhash.core.params import HashParams
 from sparkhash.core.spec import params_json, spec_from_json, spec_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "main_output"
+
+
 #: The params text main 777d1ea wrote for default parameters (the fixture's run record holds it).
+@pytest.fixture
+def main_images_dir():
+    """The folder main's rows record (`IMAGES_DIR`, a fixed path), held for this test alone:
+    another test run on this machine (a second pytest, an xdist worker) waits for it."""
+    from fixtures.make_main_output import IMAGES_DIR
+
+    Path(IMAGES_DIR).parent.mkdir(parents=True, exist_ok=True)
+    with open(Path(IMAGES_DIR).parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield IMAGES_DIR
+
+
 MAIN_PARAMS = json.loads(next((FIXTURE / "hashes_output" / "runs").glob("*/*.json")).read_text())["params"]
 
 
@@ -162,7 +177,7 @@ def test_exif_on_and_off_are_never_one_table(spark, capsys, tmp_path):
 
 
 @pytest.mark.spark
-def test_main_output_is_read_extended_with_an_algorithm_and_deduplicated(spark, tmp_path):
+def test_main_output_is_read_extended_with_an_algorithm_and_deduplicated(spark, tmp_path, main_images_dir):
     from fixtures.make_main_output import IMAGES_DIR, images, jpeg, put_images
 
     from sparkhash.dedup.job import DupsConfig, run_dups
@@ -217,7 +232,7 @@ def test_main_output_is_read_extended_with_an_algorithm_and_deduplicated(spark, 
 
 
 @pytest.mark.spark
-def test_main_output_gets_an_inventory_from_its_first_rerun(spark, tmp_path):
+def test_main_output_gets_an_inventory_from_its_first_rerun(spark, tmp_path, main_images_dir):
     """main's OUTPUT has no inventory: a re-run with nothing new reads its hashes rows, commits
     one run of no rows with the inventory, and the next re-run commits nothing."""
     from fixtures.make_main_output import IMAGES_DIR, images, put_images
