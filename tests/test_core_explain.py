@@ -50,6 +50,37 @@ def test_the_original_is_named_in_both_orders(edit: str) -> None:
     assert (backward.original, backward.evidence) == (explain.B, evidence)
 
 
+def _with_dark_strip(im: Image.Image) -> Image.Image:
+    """The picture with its own uniform dark strip along the left side (a scan's edge, a
+    letterbox): its content box is trimmed too."""
+    out = im.copy()
+    ImageDraw.Draw(out).rectangle((0, 0, im.width // 16, im.height), fill=(8, 8, 8))
+    return out
+
+
+def _meme_bars(im: Image.Image) -> Image.Image:
+    """White bars with black text above and below the picture."""
+    w, h = im.size
+    bar = h // 8
+    out = Image.new("RGB", (w, h + 2 * bar), (255, 255, 255))
+    out.paste(im, (0, bar))
+    draw = ImageDraw.Draw(out)
+    draw.text((w // 3, bar // 3), "WHEN THE", fill=(0, 0, 0))
+    draw.text((w // 3, h + bar + bar // 3), "BUILD PASSES", fill=(0, 0, 0))
+    return out
+
+
+def test_a_trimmed_original_is_told_from_its_framed_copy() -> None:
+    """Both content boxes were trimmed (the original's own strip; the copy's strip and bars)
+    and the match covers all of both: the one trimmed of more is the framed copy."""
+    original = _with_dark_strip(_scene(23))
+    copy = _meme_bars(original)
+    forward = _explain(original, copy)
+    assert (forward.original, forward.evidence) == (explain.A, explain.FRAMED)
+    backward = _explain(copy, original)
+    assert (backward.original, backward.evidence) == (explain.B, explain.FRAMED)
+
+
 @pytest.mark.parametrize(
     "edit",
     [lambda im: im.transpose(Image.Transpose.ROTATE_90), ImageOps.mirror, lambda im: im.resize((320, 240))],

@@ -16,7 +16,8 @@ How the original is told (`_original`), from evidence in the pair only:
   (textured) — the other is a crop of it;
 * **a frame or fill**: one image shows all of the other and more, and that more is a frame:
   trimmed borders or caption bars (`RobustSignature.box`), or flat fill (a uniform window
-  around the picture, the corners a rotation or keystone leaves) — it is the framed copy;
+  around the picture, the corners a rotation or keystone leaves) — it is the framed copy; when
+  both were trimmed and the match covers all of both, the one trimmed of clearly more;
 * **an overlay**: the compact differing region (`Appearance.region`) is flat synthetic content
   (a sticker, an emoji) in one image and picture in the other — the first is the copy;
 * **colour**: one image is grey and the other colour — the grey one is the copy (not for an
@@ -130,7 +131,12 @@ class _Side:
 
     extra: float  # share of its content thumbnail outside the matched polygon
     flat: float | None  # flatness of that outside part (None: too small to judge)
-    trimmed: bool  # a frame (border, bars) was trimmed off before the content box
+    trimmed_share: float  # share of the decoded image trimmed off (borders, bars) before the content box
+
+    @property
+    def trimmed(self) -> bool:
+        """A frame (border, bars) was trimmed off before the content box."""
+        return self.trimmed_share > 1.0 - TRIMMED
 
     @property
     def more(self) -> bool:
@@ -164,7 +170,7 @@ def _side(sig: robust.RobustSignature, poly: np.ndarray) -> _Side:
         if flat >= FLAT_SHARE and ring.any() and _near(sig.thumbnail[ring], level) >= CONTINUED:
             flat = 0.0
     x0, y0, x1, y1 = sig.box
-    return _Side(extra, flat, (x1 - x0) * (y1 - y0) < TRIMMED)
+    return _Side(extra, flat, 1.0 - (x1 - x0) * (y1 - y0))
 
 
 def _colourfulness(sig: robust.RobustSignature) -> float:
@@ -243,6 +249,15 @@ def _original(
         return B, turned if turned and not sa.trimmed else FRAMED
     if sb.frame and not sa.frame:
         return A, turned if turned and not sb.trimmed else FRAMED
+    # Both had a frame trimmed and the same content matched all of both: the original's own
+    # border (a dark strip along one side) and, in the copy, that plus bars or a border added
+    # around it. The one trimmed of clearly more (by TRIMMED's margin, ~8 content-box rows of
+    # 256: far above the trim's one-row rounding) is the framed copy.
+    if sa.frame and sb.frame and not sa.more and not sb.more:
+        if sb.trimmed_share - sa.trimmed_share > 1.0 - TRIMMED:
+            return A, FRAMED
+        if sa.trimmed_share - sb.trimmed_share > 1.0 - TRIMMED:
+            return B, FRAMED
     # One image holds more picture than the other: the other is a crop of it.
     if sa.picture and not sb.picture:
         return A, CROP
