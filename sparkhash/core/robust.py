@@ -715,6 +715,11 @@ class VerifyConfig:
     # the ratio test): the putative pairs within this distance of the guided similarity (a
     # similarity is off by up to ~8 % of the side at the corners of a 15 % keystone)
     guided_homography_radius: float = 24.0
+    # ... and after a similarity matched, a homography of the same matches waiting to be judged
+    # after it replaces it as the verdict's transform (not the decision) when it maps B to a
+    # visible keystone and aligns the pixels better by this much (`_best_explained`)
+    explain_min_keystone: float = 0.12
+    explain_min_gain: float = 0.015
     # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
     overlay_max_share: float = 0.25  # its bounding box / overlap cells
     overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
@@ -1494,7 +1499,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             verdict = _judge(a, b, tries.pop(0), bool(o), vcfg)
             if verdict is not None:
                 if verdict.match:
-                    return verdict
+                    return _best_explained(a, b, verdict, tries, bool(o), vcfg)
                 if verdict.score > best.score:
                     best = verdict
     # Content-box fallback for feature-poor pairs with close global hashes: B in the
@@ -1522,6 +1527,40 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         if verdict.score > best.score:
             best = verdict
     return best
+
+
+def _best_explained(
+    a: RobustSignature,
+    b: RobustSignature,
+    verdict: Verdict,
+    pending: list[_Transform],
+    mirrored: bool,
+    vcfg: VerifyConfig,
+) -> Verdict:
+    """The matching verdict of a similarity, or of a homography of the same matches when that
+    explains the pair better: the transform, not the decision.
+
+    A keystone (a photo of a screen) whose homography did not explain clearly more matches
+    (`homography_gain`) is matched by its similarity, a compromise that misplaces the picture's
+    edges: `relation` and `explain` then read part of the picture as lying outside the overlap
+    (dev perspective10: 8 of 28 named the keystoned copy the original, "contains"). The
+    homography waiting to be judged after it is judged now, by the plain appearance test (the
+    pair already matched: no pair matches because of this); it becomes the verdict when it maps
+    B to a visible keystone and aligns the pixels better."""
+    if verdict.perspective or verdict.reason != "features":
+        return verdict
+    for t in pending:
+        if not t.perspective or t.guided or _keystone(_quad(b, t.m_b)) < vcfg.explain_min_keystone:
+            continue
+        alt = _judge(a, b, t._replace(closely=False), mirrored, vcfg)
+        if (
+            alt is not None
+            and alt.match
+            and alt.overlay == verdict.overlay
+            and alt.score >= verdict.score + vcfg.explain_min_gain
+        ):
+            return alt
+    return verdict
 
 
 def _boxes_agree(look: Appearance, vcfg: VerifyConfig, refined: bool = False) -> bool:
