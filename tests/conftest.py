@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import sys
@@ -58,8 +57,9 @@ def _one_spark_connect_server_at_a_time(request: pytest.FixtureRequest):
     if request.module.__name__.rpartition(".")[2] not in SPARK_CONNECT_MODULES:
         yield
         return
-    with open(Path(tempfile.gettempdir()) / "sparkhash-spark-connect.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    from spark_helpers import machine_lock
+
+    with machine_lock(Path(tempfile.gettempdir()) / "sparkhash-spark-connect.lock"):
         yield
 
 

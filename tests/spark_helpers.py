@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 import struct
@@ -28,6 +30,17 @@ IMAGEHASH_FUNCTIONS = {
     "whash": imagehash.whash,
     "colorhash": imagehash.colorhash,
 }
+
+
+@contextlib.contextmanager
+def machine_lock(path: Path):
+    """Hold an exclusive lock on `path` (created if missing) for the block: a resource every
+    test run on this machine shares (a fixed folder, a fixed port), one holder at a time —
+    pytest-xdist's workers or another pytest run wait. Released when the file closes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def photo_like(width: int, height: int, seed: int) -> Image.Image:

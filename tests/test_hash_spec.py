@@ -7,14 +7,13 @@ deduplicated."""
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from spark_helpers import expected_hashes, refused, write_image_set
+from spark_helpers import expected_hashes, machine_lock, refused, write_image_set
 
 from sparkhash.cli import main, parser_for
 from sparkhash.cli.hash import config_from_args
@@ -24,22 +23,18 @@ from sparkhash.core.params import HashParams
 from sparkhash.core.spec import params_json, spec_from_json, spec_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "main_output"
-
-
 #: The params text main 777d1ea wrote for default parameters (the fixture's run record holds it).
+MAIN_PARAMS = json.loads(next((FIXTURE / "hashes_output" / "runs").glob("*/*.json")).read_text())["params"]
+
+
 @pytest.fixture
 def main_images_dir():
     """The folder main's rows record (`IMAGES_DIR`, a fixed path), held for this test alone:
     another test run on this machine (a second pytest, an xdist worker) waits for it."""
     from fixtures.make_main_output import IMAGES_DIR
 
-    Path(IMAGES_DIR).parent.mkdir(parents=True, exist_ok=True)
-    with open(Path(IMAGES_DIR).parent / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with machine_lock(Path(IMAGES_DIR).parent / ".lock"):
         yield IMAGES_DIR
-
-
-MAIN_PARAMS = json.loads(next((FIXTURE / "hashes_output" / "runs").glob("*/*.json")).read_text())["params"]
 
 
 # ------------------------------------------------------------------------------ keys (no Spark)

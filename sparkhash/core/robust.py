@@ -1548,9 +1548,9 @@ def _best_explained(
     pair already matched: no pair matches because of this); it becomes the verdict when it maps
     B to a visible keystone and aligns the pixels better."""
     if verdict.perspective or verdict.reason != "features":
-        return verdict
+        return verdict  # (a features verdict: guided transforms are only tried once none is left)
     for t in pending:
-        if not t.perspective or t.guided or _keystone(_quad(b, t.m_b)) < vcfg.explain_min_keystone:
+        if not t.perspective or _keystone(_quad(b, t.m_b)) < vcfg.explain_min_keystone:
             continue
         alt = _judge(a, b, t._replace(closely=False), mirrored, vcfg)
         if (
