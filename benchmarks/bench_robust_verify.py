@@ -7,8 +7,9 @@ the candidate pairs are the job's (`eval_robust.candidates`: the same bands, buc
 candidate rule), a random sample of --pairs of them (seed 1). Each side verifies the whole
 sample with `robust.verify_pair` (process CPU time; the two sides alternate for --rounds
 rounds, so a burst of load does not land on one side only); the baseline is `robust.py` as it
-is at git revision --baseline, loaded as its own module. Prints ms per pair of both and how
-many verdicts (match, reason, score, inliers) are identical.
+is at git revision --baseline, loaded as its own module. Prints ms per pair of both, how many
+verdicts (match, reason, score, inliers) are identical and how many decisions (a rejected
+pair's best score may differ when a transform it tried is no longer tried).
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ def main() -> None:
             times[name].append(1000 * (time.process_time() - t) / len(sample))
             verdicts[name] = [(v.match, v.reason, round(v.score, 9), v.inliers) for v in out]
     same = sum(a == b for a, b in zip(*verdicts.values(), strict=True))
+    decisions = sum(a[0] == b[0] for a, b in zip(*verdicts.values(), strict=True))
     print(f"{len(paths)} files, {len(cand):,} candidate pairs, {len(sample)} sampled (seed 1)")
     for name, ts in times.items():
         print(f"{name:>10}: " + ", ".join(f"{t:.2f}" for t in ts) + " ms per pair (CPU)")
-    print(f"identical verdicts: {same} of {len(sample)}")
+    print(f"identical verdicts: {same} of {len(sample)}; identical decisions (match or not): {decisions}")
 
 
 if __name__ == "__main__":
