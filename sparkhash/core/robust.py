@@ -842,14 +842,55 @@ def _quad(b: RobustSignature, m: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(_corners(b.width, b.height)[None], m)[0].astype(np.float32)
 
 
+def clip_to_rect(poly: np.ndarray, width: float, height: float) -> np.ndarray:
+    """The part of a convex polygon ((n, 2) points) inside [0, width] x [0, height] (float64).
+
+    Sutherland-Hodgman against the rectangle's four sides. Not `cv2.intersectConvexConvex`:
+    on polygons whose edges coincide with the rectangle's up to float noise — B's frame
+    mapped by a near-identity similarity, i.e. every same-size copy with a sticker, a caption
+    or a changed colour — it returns wrong polygons (two 256 x 256 squares off by 1e-15
+    overlap by 33,803 px^2 there; opencv/opencv#26972, #22812), which failed such copies'
+    overlap test.
+    """
+    pts = [tuple(p) for p in np.asarray(poly, np.float64).reshape(-1, 2)]
+    for axis, bound, keep_below in (
+        (0, 0.0, False),
+        (0, float(width), True),
+        (1, 0.0, False),
+        (1, float(height), True),
+    ):
+        out = []
+        for i, p in enumerate(pts):
+            q = pts[(i + 1) % len(pts)]
+            p_in = p[axis] <= bound if keep_below else p[axis] >= bound
+            q_in = q[axis] <= bound if keep_below else q[axis] >= bound
+            if p_in:
+                out.append(p)
+            if p_in != q_in:  # the edge crosses the side: add the crossing point
+                t = (bound - p[axis]) / (q[axis] - p[axis])
+                out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+        pts = out
+        if not pts:
+            return np.zeros((0, 2), np.float64)
+    return np.array(pts, np.float64)
+
+
+def _polygon_area(poly: np.ndarray) -> float:
+    """Shoelace area of a simple polygon ((n, 2) points)."""
+    if len(poly) < 3:
+        return 0.0
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
 def _overlap(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> tuple[np.ndarray, float, float]:
     """(overlap polygon in A, its area, area of B mapped into A); m is 3 x 3."""
     quad = _quad(b, m)
     area_b = abs(cv2.contourArea(quad))
     if not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
-        return np.zeros((0, 2), np.float32), 0.0, area_b
-    inter_area, poly = cv2.intersectConvexConvex(_corners(a.width, a.height), quad)
-    return poly, float(inter_area), area_b
+        return np.zeros((0, 2), np.float64), 0.0, area_b
+    poly = clip_to_rect(quad, a.width, a.height)
+    return poly, _polygon_area(poly), area_b
 
 
 def _keystone(quad: np.ndarray) -> float:
