@@ -729,6 +729,12 @@ class VerifyConfig:
     overlay_correlation: float = 0.985
     overlay_cells: float = 0.97
     overlay_detail: float = 0.85
+    # ... on the evidence of this many inliers: a page template with other photos in it (an
+    # album, a feed) shares a few features (its title, its bars: 6-15 inliers on the held-out
+    # and lake-variant false pairs) and its photo is a compact region that differs; a photo
+    # under a sticker or a text box shares most of its own (24-152 on their copies; 2 emoji
+    # copies of feature-poor dev wallpapers had 10 and 15)
+    overlay_min_inliers: int = 20
 
 
 DEFAULT_VERIFY = VerifyConfig()
@@ -996,6 +1002,34 @@ class Appearance:
 CELL = 8
 
 
+def _cell_residuals(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    cell: int,
+    fit: np.ndarray | None = None,
+    line: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(valid, rms, std): the grid of `cell` x `cell` blocks mostly inside `mask`, each block's
+    RMS residual of y ~ g x + c (one least-squares gain/offset over `fit`, default the whole
+    mask; or `line` = (g, c) given), and the std of y over the mask."""
+    h, w = mask.shape
+    hh, ww = h // cell * cell, w // cell * cell
+    if hh == 0 or ww == 0 or not mask.any():
+        return np.zeros((0, 0), bool), np.zeros((0, 0)), 0.0
+    if line is None:
+        xs, ys = (x[mask], y[mask]) if fit is None else (x[fit], y[fit])
+        var = float(xs.var())
+        g = float(((xs - xs.mean()) * (ys - ys.mean())).mean() / var) if var > 1e-6 else 0.0
+        c = float(ys.mean() - g * xs.mean())
+    else:
+        g, c = line
+    err = np.where(mask, (y - g * x - c) ** 2, 0.0)
+    e = err[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
+    k = mask[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
+    return k >= 0.75 * cell * cell, np.sqrt(e / np.maximum(k, 1)), float(y[mask].std())
+
+
 def _cell_grid(
     x: np.ndarray, y: np.ndarray, mask: np.ndarray, cell: int, tolerance: float, relative: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1008,21 +1042,33 @@ def _cell_grid(
     difference (a rider added on a horse, other text in a menu, other colours of some tiles);
     blocks do not.
     """
-    h, w = mask.shape
-    hh, ww = h // cell * cell, w // cell * cell
-    if hh == 0 or ww == 0 or not mask.any():
-        return np.zeros((0, 0), bool), np.zeros((0, 0), bool)
-    xs, ys = x[mask], y[mask]
-    var = float(xs.var())
-    g = float(((xs - xs.mean()) * (ys - ys.mean())).mean() / var) if var > 1e-6 else 0.0
-    c = float(ys.mean() - g * xs.mean())
-    err = np.where(mask, (y - g * x - c) ** 2, 0.0)
-    limit = tolerance * (float(ys.std()) if relative else 1.0)
-    e = err[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
-    k = mask[:hh, :ww].reshape(hh // cell, cell, ww // cell, cell).sum(axis=(1, 3))
-    valid = k >= 0.75 * cell * cell
-    rms = np.sqrt(e / np.maximum(k, 1))
-    return valid, rms <= max(limit, 1e-6)
+    valid, rms, std = _cell_residuals(x, y, mask, cell)
+    return valid, rms <= max(tolerance * (std if relative else 1.0), 1e-6)
+
+
+def _overlay_cells(ta: np.ndarray, warped: np.ndarray, mask: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """The agreement grid by which an overlay's region is found (`_measure`): the gain/offset
+    fitted again over the cells that agree, the tolerance unchanged. An overlay (a dark text
+    box on a bright picture) drags the fit over the whole overlap so far that the picture
+    around it disagrees too, and the region swells to all of it. When most cells disagree,
+    the cells that agree are first found by a gain/offset the overlay cannot drag: the one
+    that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
+    valid, rms, std = _cell_residuals(ta, warped, mask, CELL)
+    limit = max(0.5 * std, 1e-6)
+    fit_cells = valid & ok
+    if fit_cells.sum() < 0.5 * valid.sum():
+        qx, qy = np.percentile(ta[mask], [25, 50, 75]), np.percentile(warped[mask], [25, 50, 75])
+        g = float((qy[2] - qy[0]) / (qx[2] - qx[0])) if qx[2] - qx[0] > 1e-6 else 1.0
+        _, rms, _ = _cell_residuals(ta, warped, mask, CELL, line=(g, float(qy[1] - g * qx[1])))
+        fit_cells = valid & (rms <= limit)
+    hh, ww = valid.shape
+    fit = np.zeros_like(mask)
+    fit[: hh * CELL, : ww * CELL] = np.kron(fit_cells, np.ones((CELL, CELL), bool))
+    fit &= mask
+    if not fit.any():
+        return ok
+    _, rms, _ = _cell_residuals(ta, warped, mask, CELL, fit)
+    return rms <= limit
 
 
 #: A cell is textured when its own grey std (in either image) is at least this (grey levels).
@@ -1130,6 +1176,8 @@ def _measure(
     look = Appearance(corr, detail, chroma, n, cells, chroma_cells, texture)
     look.local, look.textured = _local_agreement(ta, warped, mask, CELL)
     bad = (valid & ~ok).astype(np.uint8)
+    if with_region and bad.any() and valid.any():
+        bad = (valid & ~_overlay_cells(ta, warped, mask, ok)).astype(np.uint8)
     if with_region and bad.any() and valid.any():
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
         k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
@@ -1269,7 +1317,13 @@ def _judge(
         match = match and look.local >= vcfg.guided_min_local and look.detail >= vcfg.guided_min_detail
     if closely:
         match = match and _agrees_closely(look, vcfg)
-    overlay = not match and not guided and not closely and _overlaid(look, vcfg)
+    overlay = (
+        not match
+        and not guided
+        and not closely
+        and len(t.inliers) >= vcfg.overlay_min_inliers
+        and _overlaid(look, vcfg)
+    )
     _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
     return Verdict(
         match or overlay,
