@@ -643,7 +643,7 @@ def test_a_dark_text_box_on_a_bright_photo_is_an_overlay(group: str) -> None:
     """On bright, low-contrast photos a dark box is most of the variance: one gain/offset
     fitted over the whole overlap made the picture around it disagree too, so the differing
     region was no compact box and g001's and g015's copies were rejected (of the 33 CI
-    photos 27 matched then, 29 now)."""
+    photos 27 matched then, 31 now)."""
     original = Image.open(Path(PHOTOS) / group / "orig.jpg")
     a, b = robust.compute(_jpeg(original)), robust.compute(_jpeg(_text_box(original)))
     verdict = robust.verify_pair(a, b)

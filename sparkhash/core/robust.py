@@ -723,7 +723,10 @@ class VerifyConfig:
     # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
     overlay_max_share: float = 0.25  # its bounding box / overlap cells
     overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
-    overlay_max_detail: float = 0.5  # share of the high-pass energy inside it (A or B)
+    # share of the high-pass energy inside it (A or B); 0.5 until overlays needed
+    # `overlay_min_inliers`, which keeps the template pages apart: 0.7 then found 2 more
+    # lake-variant text boxes over a photo's detailed part and no false pair
+    overlay_max_detail: float = 0.7
     # ... and the rest agrees tightly: far tighter than `min_correlation` / `min_detail` (other
     # photos of one scene, tile variants, recoloured sprites agree there at 0.95-0.97)
     overlay_correlation: float = 0.985
@@ -799,9 +802,10 @@ def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     rest = look.rest
     if rest is None or look.region_share > vcfg.overlay_max_share or look.compact < vcfg.overlay_min_compact:
         return False
-    # The overlay hides a small part of the picture: in at least one of the two images the
-    # region holds a small share of the detail. Two screenshots of one app page with other
-    # photos in it agree on the page, and the photos hold most of the detail of both.
+    # The overlay hides part of the picture, not the picture: in at least one of the two
+    # images the region holds at most `overlay_max_detail` of the detail. Two screenshots of
+    # one app page with other photos in it agree on the page, and the photos hold nearly all
+    # of the detail of both.
     if look.region_detail > vcfg.overlay_max_detail:
         return False
     if rest.texture >= vcfg.min_texture and rest.detail < vcfg.overlay_detail:
