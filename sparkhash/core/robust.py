@@ -1050,15 +1050,18 @@ def _cell_grid(
     return valid, rms <= max(tolerance * (std if relative else 1.0), 1e-6)
 
 
-def _overlay_cells(ta: np.ndarray, warped: np.ndarray, mask: np.ndarray, ok: np.ndarray) -> np.ndarray:
+def _overlay_cells(
+    ta: np.ndarray, warped: np.ndarray, mask: np.ndarray, cells: tuple[np.ndarray, np.ndarray, float]
+) -> np.ndarray:
     """The agreement grid by which an overlay's region is found (`_measure`): the gain/offset
     fitted again over the cells that agree, the tolerance unchanged. An overlay (a dark text
     box on a bright picture) drags the fit over the whole overlap so far that the picture
     around it disagrees too, and the region swells to all of it. When most cells disagree,
     the cells that agree are first found by a gain/offset the overlay cannot drag: the one
     that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
-    valid, rms, std = _cell_residuals(ta, warped, mask, CELL)
+    valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
     limit = max(0.5 * std, 1e-6)
+    ok = rms <= limit
     fit_cells = valid & ok
     if fit_cells.sum() < 0.5 * valid.sum():
         qx, qy = np.percentile(ta[mask], [25, 50, 75]), np.percentile(warped[mask], [25, 50, 75])
@@ -1155,7 +1158,9 @@ def _measure(
         hb = warped - cv2.GaussianBlur(warped, (0, 0), 1.5)
         detail = _ncc(ha[inner], hb[inner])
         texture = min(float(ha[inner].std()), float(hb[inner].std()))
-    valid, ok = _cell_grid(ta, warped, mask, CELL, 0.5, True)
+    residuals = _cell_residuals(ta, warped, mask, CELL)
+    valid, rms, std = residuals
+    ok = rms <= max(0.5 * std, 1e-6)  # `_cell_grid(ta, warped, mask, CELL, 0.5, True)`
     cells = float(ok[valid].mean()) if valid.any() else 0.0
     th, tw = ta.shape
     chroma = float("nan")
@@ -1181,7 +1186,7 @@ def _measure(
     look.local, look.textured = _local_agreement(ta, warped, mask, CELL)
     bad = (valid & ~ok).astype(np.uint8)
     if with_region and bad.any() and valid.any():
-        bad = (valid & ~_overlay_cells(ta, warped, mask, ok)).astype(np.uint8)
+        bad = (valid & ~_overlay_cells(ta, warped, mask, residuals)).astype(np.uint8)
     if with_region and bad.any() and valid.any():
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
         k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
@@ -1223,9 +1228,10 @@ def _warped_thumbnails(
     return ta, warped, inside, mt
 
 
-def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appearance:
+def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray, region: bool = False) -> Appearance:
     """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content,
-    2 x 3 or 3 x 3)."""
+    2 x 3 or 3 x 3). With `region`, also the largest region of disagreeing cells and the
+    measures outside it (what `_overlaid` judges; only an overlay verdict needs them)."""
     ta, warped, inside, mt = _warped_thumbnails(a, b, m)
     bh, bw = b.thumbnail.shape
     if _resampled(m) or describe(mt, (bw / 2, bh / 2))[2] > UPSAMPLED:
@@ -1234,7 +1240,7 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray) -> Appeara
         # softness.
         ta = cv2.GaussianBlur(ta, (0, 0), SOFTEN_SIGMA)
         warped = cv2.GaussianBlur(warped, (0, 0), SOFTEN_SIGMA)
-    return _measure(a, b, ta, warped, inside, m, True)
+    return _measure(a, b, ta, warped, inside, m, region)
 
 
 #: Gaussian blur (thumbnail pixels) of both thumbnails when the transform is off the pixel grid.
@@ -1321,13 +1327,11 @@ def _judge(
         match = match and look.local >= vcfg.guided_min_local and look.detail >= vcfg.guided_min_detail
     if closely:
         match = match and _agrees_closely(look, vcfg)
-    overlay = (
-        not match
-        and not guided
-        and not closely
-        and len(t.inliers) >= vcfg.overlay_min_inliers
-        and _overlaid(look, vcfg)
-    )
+    overlay = False
+    if not match and not guided and not closely and len(t.inliers) >= vcfg.overlay_min_inliers:
+        regional = appearance(a, b, m_b, region=True)
+        if _overlaid(regional, vcfg):
+            look, overlay = regional, True
     _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
     return Verdict(
         match or overlay,
