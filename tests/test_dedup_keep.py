@@ -140,3 +140,24 @@ def test_only_quarter_turns_show_the_same_picture(spark):
 def test_bad_policies_are_refused(text):
     with pytest.raises(KeepPolicyError):
         parse_policy(text)
+
+
+def test_remove_listing_says_which_files_are_paired_with_the_kept_file(spark, cluster):
+    """A cluster is a connected component: ARCHIVE ~ UPLOAD ~ DEEP ~ SMALL is one cluster even
+    if only the first pair touches the kept file. `paired` tells the files a pair joins to the
+    kept file itself (what a cautious deletion job deletes) from those chained to it."""
+    members, attributes = cluster
+    pairs = spark.createDataFrame(
+        [(UPLOAD, ARCHIVE), (UPLOAD, DEEP), (DEEP, SMALL), (TWINS[1], TWINS[0])],
+        "path_a string, path_b string",
+    )
+    policy = parse_policy("largest-file")
+    chosen = with_keep_policy(members, attributes, policy, pairs)
+    removed = {r.path: r for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+    assert {p: (r.kept_path, r.paired) for p, r in removed.items()} == {
+        UPLOAD: (ARCHIVE, True),
+        DEEP: (ARCHIVE, False),
+        SMALL: (ARCHIVE, False),
+        TWINS[0]: (TWINS[1], True),  # a pair in either order
+    }
+    assert all(r.paired is None for r in remove_listing(chosen, attributes, policy).collect())

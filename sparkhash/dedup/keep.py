@@ -20,8 +20,11 @@ smallest path, so ties are broken the same way on every run.
                        balance is kept, then not a grey copy, then most pixels, then the
                        oldest (a re-encode is made later), then the largest file, then path
 
-`remove_listing` gives, for every file not kept: path, cluster, kept_path and a one-line reason,
-the input of a deletion job (with original: "crop of <kept>", "sticker over <kept>", ...).
+`remove_listing` gives, for every file not kept: path, cluster, kept_path, a one-line reason
+(with original: "crop of <kept>", "sticker over <kept>", ...) and `paired`: whether a pair
+joins it to the kept file itself. A cluster is a connected component, so one false pair
+chains two clusters under one kept file; a deletion job that wants every removed file to be a
+verified duplicate of the kept one deletes the `paired` rows only.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
 from sparkhash.core.explain import COPY_OF
 from sparkhash.dedup.output import read_dups
@@ -46,6 +49,8 @@ REMOVE_SCHEMA = StructType(
         StructField("cluster", StringType(), False),
         StructField("kept_path", StringType(), False),
         StructField("reason", StringType(), False),
+        # a pair joins the file to the kept file itself (null: listed without the pairs)
+        StructField("paired", BooleanType(), True),
     ]
 )
 
@@ -384,8 +389,22 @@ def remove_listing(
         member = F.col("rank") if key == "rank" else _key(key, policy)
         tied = tied & member.eqNullSafe(_key(key, policy, "k_"))
     removed = removed.withColumn("tied", tied)
-    return removed.select(
-        "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason")
+    return _with_paired(removed, pairs).select(
+        "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason"), "paired"
+    )
+
+
+def _with_paired(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
+    """Removed members with `paired`: does a pair (either order, any algorithm) join the
+    member to its cluster's kept file? Null when no pairs are given."""
+    if pairs is None:
+        return removed.withColumn("paired", F.lit(None).cast("boolean"))
+    ends = pairs.select(F.col("path_a").alias("path"), F.col("path_b").alias("k_path")).unionByName(
+        pairs.select(F.col("path_b").alias("path"), F.col("path_a").alias("k_path"))
+    )
+    ends = ends.distinct().withColumn("paired", F.lit(True))
+    return removed.join(ends, ["path", "k_path"], "left").withColumn(
+        "paired", F.coalesce(F.col("paired"), F.lit(False))
     )
 
 
