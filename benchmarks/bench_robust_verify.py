@@ -8,8 +8,8 @@ candidate rule), a random sample of --pairs of them (seed 1). Each side verifies
 sample with `robust.verify_pair` (process CPU time; the two sides alternate for --rounds
 rounds, so a burst of load does not land on one side only); the baseline is `robust.py` as it
 is at git revision --baseline, loaded as its own module. Prints ms per pair of both, how many
-verdicts (match, reason, score, inliers) are identical and how many decisions (a rejected
-pair's best score may differ when a transform it tried is no longer tried).
+verdicts (match, reason, score, inliers) are identical, and how many decisions (match or not)
+are: a rejected pair's best score may differ when a transform it tried is no longer tried.
 """
 
 from __future__ import annotations

@@ -1004,6 +1004,9 @@ class Appearance:
 
 
 CELL = 8
+#: A grey cell agrees when its RMS residual after the gain/offset is at most this share of the
+#: overlap's std (`_cell_grid` with relative=True; the overlay's region uses the same bar).
+GREY_CELL_TOLERANCE = 0.5
 
 
 def _cell_residuals(
@@ -1060,7 +1063,7 @@ def _overlay_cells(
     the cells that agree are first found by a gain/offset the overlay cannot drag: the one
     that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
     valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
-    limit = max(0.5 * std, 1e-6)
+    limit = max(GREY_CELL_TOLERANCE * std, 1e-6)
     ok = rms <= limit
     fit_cells = valid & ok
     if fit_cells.sum() < 0.5 * valid.sum():
@@ -1160,7 +1163,7 @@ def _measure(
         texture = min(float(ha[inner].std()), float(hb[inner].std()))
     residuals = _cell_residuals(ta, warped, mask, CELL)
     valid, rms, std = residuals
-    ok = rms <= max(0.5 * std, 1e-6)  # `_cell_grid(ta, warped, mask, CELL, 0.5, True)`
+    ok = rms <= max(GREY_CELL_TOLERANCE * std, 1e-6)  # `_cell_grid(..., GREY_CELL_TOLERANCE, True)`
     cells = float(ok[valid].mean()) if valid.any() else 0.0
     th, tw = ta.shape
     chroma = float("nan")

@@ -394,15 +394,27 @@ def remove_listing(
     )
 
 
+def _pair_ends(pairs: DataFrame) -> DataFrame:
+    """Each pair from both ends: `path` one file, `k_path` the other, `k_side` which of the
+    pair's columns holds k_path ("a" or "b", as the `original` column names a side), and the
+    pairs' other columns as they are."""
+    rest = [c for c in pairs.columns if c not in ("path_a", "path_b")]
+    return pairs.select(
+        F.col("path_a").alias("path"), F.col("path_b").alias("k_path"), F.lit("b").alias("k_side"), *rest
+    ).unionByName(
+        pairs.select(
+            F.col("path_b").alias("path"), F.col("path_a").alias("k_path"), F.lit("a").alias("k_side"), *rest
+        )
+    )
+
+
 def _with_paired(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
     """Removed members with `paired`: does a pair (either order, any algorithm) join the
     member to its cluster's kept file? Null when no pairs are given."""
     if pairs is None:
         return removed.withColumn("paired", F.lit(None).cast("boolean"))
-    ends = pairs.select(F.col("path_a").alias("path"), F.col("path_b").alias("k_path")).unionByName(
-        pairs.select(F.col("path_b").alias("path"), F.col("path_a").alias("k_path"))
-    )
-    ends = ends.distinct().withColumn("paired", F.lit(True))
+    ends = _pair_ends(pairs.select("path_a", "path_b")).select("path", "k_path").distinct()
+    ends = ends.withColumn("paired", F.lit(True))
     return removed.join(ends, ["path", "k_path"], "left").withColumn(
         "paired", F.coalesce(F.col("paired"), F.lit(False))
     )
@@ -416,21 +428,12 @@ def _with_relations(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
         pairs = spark.createDataFrame(
             [], "path_a string, path_b string, relation string, original string, evidence string"
         )
-    rel = pairs.select("path_a", "path_b", "relation", "original", "evidence")
-    direct = rel.select(
-        F.col("path_a").alias("path"),
-        F.col("path_b").alias("k_path"),
+    direct = _pair_ends(pairs.select("path_a", "path_b", "relation", "original", "evidence")).select(
+        "path",
+        "k_path",
         F.col("relation").alias("d_relation"),
-        (F.col("original") == F.lit("b")).alias("d_original_is_kept"),
+        (F.col("original") == F.col("k_side")).alias("d_original_is_kept"),
         F.col("evidence").alias("d_evidence"),
-    ).unionByName(
-        rel.select(
-            F.col("path_b").alias("path"),
-            F.col("path_a").alias("k_path"),
-            F.col("relation").alias("d_relation"),
-            (F.col("original") == F.lit("a")).alias("d_original_is_kept"),
-            F.col("evidence").alias("d_evidence"),
-        )
     )
     direct = direct.groupBy("path", "k_path").agg(  # one row per pair of files (several algorithms)
         F.max("d_relation").alias("d_relation"),
