@@ -666,3 +666,18 @@ def test_an_overlay_rests_on_overlay_min_inliers(group: str) -> None:
         accepted.match and accepted.overlay and accepted.inliers < robust.DEFAULT_VERIFY.overlay_min_inliers
     )
     assert not robust.verify_pair(original, copy).overlay
+
+
+@needs_photos
+@pytest.mark.parametrize("group", ["g021", "g030"])
+def test_a_text_box_over_the_detailed_part_of_a_photo_is_an_overlay(group: str) -> None:
+    """The box covers where most of these photos' detail is (over half of it): with the
+    region allowed only half the detail (the guard before overlays needed
+    `overlay_min_inliers`) the copies were rejected."""
+    original = Image.open(Path(PHOTOS) / group / "orig.jpg")
+    a, b = robust.compute(_jpeg(original)), robust.compute(_jpeg(_text_box(original)))
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.overlay, verdict
+    assert verdict.look.region_detail > 0.5
+    half = dataclasses.replace(robust.DEFAULT_VERIFY, overlay_max_detail=0.5)
+    assert not robust.verify_pair(a, b, half).match
