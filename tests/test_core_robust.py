@@ -711,3 +711,36 @@ def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair:
     assert not verdict.match, verdict
     without = dataclasses.replace(robust.DEFAULT_VERIFY, few_inliers=0)
     assert robust.verify_pair(a, b, without).match
+
+
+def _bf_mutual_matches(da: np.ndarray, db: np.ndarray, vcfg: robust.VerifyConfig):
+    """The matches as OpenCV's brute-force matcher gives them (DMatch objects)."""
+    bf = cv2.BFMatcher(cv2.NORM_HAMMING)
+    back = {m.queryIdx: m.trainIdx for m in bf.match(db, da)}
+    out, putative = [], []
+    for pair in bf.knnMatch(da, db, k=3):
+        putative += [
+            (m.queryIdx, m.trainIdx, m.distance) for m in pair if m.distance <= vcfg.guided_max_distance
+        ]
+        m, second = pair[:2]
+        if m.distance <= vcfg.max_descriptor_distance and m.distance <= vcfg.ratio * second.distance:
+            if back[m.trainIdx] == m.queryIdx:
+                out.append((m.queryIdx, m.trainIdx))
+    return out, np.array(putative, np.intp).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("sizes", [(160, 160), (40, 3), (3, 90), (2, 2)])
+def test_mutual_matches_are_the_brute_force_matchers(sizes: tuple[int, int]) -> None:
+    """`_mutual_matches` reads cv2.batchDistance's arrays instead of BFMatcher's DMatch
+    objects: the same neighbours in the same order, equal distances included (descriptors
+    of few distinct bytes make many ties), so every verdict stays the same."""
+    rng = np.random.default_rng(sum(sizes))
+    vcfg = robust.DEFAULT_VERIFY
+    for _ in range(20):
+        base = rng.integers(0, 256, (4, 32), dtype=np.uint8)
+        da = base[rng.integers(0, 4, sizes[0])] ^ (rng.random((sizes[0], 32)) < 0.05).astype(np.uint8)
+        db = base[rng.integers(0, 4, sizes[1])] ^ (rng.random((sizes[1], 32)) < 0.05).astype(np.uint8)
+        got, got_putative = robust._mutual_matches(da, db, vcfg)
+        want, want_putative = _bf_mutual_matches(da, db, vcfg)
+        assert got == want
+        assert np.array_equal(got_putative, want_putative)
