@@ -744,3 +744,17 @@ def test_mutual_matches_are_the_brute_force_matchers(sizes: tuple[int, int]) -> 
         want, want_putative = _bf_mutual_matches(da, db, vcfg)
         assert got == want
         assert np.array_equal(got_putative, want_putative)
+
+
+def test_appearance_below_min_correlation_measures_only_the_correlation() -> None:
+    """`_judge` asks only for the correlation when it is below every bar a plain look must
+    pass (most transforms judged on pairs of different pictures): the same correlation, and
+    above the bar the same full appearance."""
+    a, b = _sig(_scene(40)), _sig(_scene(41))
+    m = np.diag([a.width / b.width, a.height / b.height, 1.0])
+    full = robust.appearance(a, b, m)
+    short = robust.appearance(a, b, m, min_correlation=full.correlation + 0.01)
+    assert short.correlation == full.correlation and short.pixels == full.pixels
+    assert short.texture == 0.0 and full.texture > 0.0  # nothing else measured
+    same = robust.appearance(a, b, m, min_correlation=full.correlation - 0.01)
+    assert same == full

@@ -1159,13 +1159,17 @@ def _measure(
     inside: np.ndarray,
     m: np.ndarray,
     with_region: bool,
+    min_correlation: float = -1.0,
 ) -> Appearance:
-    """The Appearance of A's thumbnail and B's warped one over `inside` (uint8 mask)."""
+    """The Appearance of A's thumbnail and B's warped one over `inside` (uint8 mask); only
+    the correlation (and overlap size) when it is below `min_correlation`."""
     mask = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
     n = int(mask.sum())
     if n < 64:
         return Appearance(0.0, 0.0, float("nan"), n)
     corr = _ncc(ta[mask], warped[mask])
+    if corr < min_correlation:
+        return Appearance(corr, 0.0, float("nan"), n)
     inner = cv2.erode(inside, np.ones((7, 7), np.uint8)) > 0
     detail, texture = 0.0, 0.0
     if inner.sum() >= 32:
@@ -1243,10 +1247,13 @@ def _warped_thumbnails(
     return ta, warped, inside, mt
 
 
-def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray, region: bool = False) -> Appearance:
+def appearance(
+    a: RobustSignature, b: RobustSignature, m: np.ndarray, region: bool = False, min_correlation: float = -1.0
+) -> Appearance:
     """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content,
     2 x 3 or 3 x 3). With `region`, also the largest region of disagreeing cells and the
-    measures outside it (what `_overlaid` judges; only an overlay verdict needs them)."""
+    measures outside it (what `_overlaid` judges; only an overlay verdict needs them). Below
+    `min_correlation` only the correlation is measured: no test passes it there."""
     ta, warped, inside, mt = _warped_thumbnails(a, b, m)
     bh, bw = b.thumbnail.shape
     if _resampled(m) or describe(mt, (bw / 2, bh / 2))[2] > UPSAMPLED:
@@ -1255,7 +1262,7 @@ def appearance(a: RobustSignature, b: RobustSignature, m: np.ndarray, region: bo
         # softness.
         ta = cv2.GaussianBlur(ta, (0, 0), SOFTEN_SIGMA)
         warped = cv2.GaussianBlur(warped, (0, 0), SOFTEN_SIGMA)
-    return _measure(a, b, ta, warped, inside, m, region)
+    return _measure(a, b, ta, warped, inside, m, region, min_correlation)
 
 
 #: Gaussian blur (thumbnail pixels) of both thumbnails when the transform is off the pixel grid.
@@ -1328,7 +1335,10 @@ def _judge(
     spread = abs(cv2.contourArea(hull)) / max(inter, 1.0)
     if spread < vcfg.clustered_min_spread:
         return None
-    look = appearance(a, b, m_b)
+    # Every test of this look needs correlation >= min_correlation (or clustered_correlation):
+    # 97 % of the transforms judged on candidate pairs of different pictures fall below it,
+    # so no more is measured there. The overlay rule measures its own look (with the region).
+    look = appearance(a, b, m_b, min_correlation=min(vcfg.min_correlation, vcfg.clustered_correlation))
     if spread < vcfg.min_spread and not _agrees_closely(look, vcfg):
         # Inliers in one spot say little about the rest of the picture (a bright spot, one
         # repeated texture): only fine structure agreeing over the whole overlap supports them.
