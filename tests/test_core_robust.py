@@ -684,28 +684,33 @@ def test_a_text_box_over_the_detailed_part_of_a_photo_is_an_overlay(group: str) 
 
 
 def _album_page(im: Image.Image) -> Image.Image:
-    """One album page template: a title bar, the photo at 60 % of the width, lines of text."""
+    """One photo-sharing page template: a title bar, a sidebar of album names, the photo at 55 %
+    of the width and lines of comments under it."""
     im = im.convert("RGB")
     w, h = im.size
-    page = Image.new("RGB", (w, h * 3 // 2), (250, 250, 250))
+    page = Image.new("RGB", (w, h * 4 // 3), (245, 246, 248))
     draw = ImageDraw.Draw(page)
-    draw.rectangle((0, 0, w, h // 10), fill=(60, 90, 160))
-    draw.text((10, h // 30), "Album - 14 photos", fill=(255, 255, 255))
-    small = im.resize((w * 6 // 10, h * 6 // 10), Image.BILINEAR)
-    page.paste(small, (w // 10, h // 6))
-    for k in range(6):
-        y = h // 6 + small.height + 16 + 18 * k
-        draw.rectangle((w // 10, y, w // 10 + (w * (7 - k)) // 10, y + 8), fill=(200, 200, 200))
+    draw.rectangle((0, 0, w, h // 12), fill=(30, 30, 36))
+    draw.text((w // 40, h // 40), "Photos  -  Shared with you", fill=(255, 255, 255))
+    draw.rectangle((0, h // 12, w // 5, h * 4 // 3), fill=(225, 228, 232))
+    for k in range(8):
+        draw.text((w // 40, h // 8 + k * (h // 16)), f"Album {2017 + k}", fill=(60, 60, 70))
+    small = im.resize((w * 11 // 20, h * 11 // 20), Image.BILINEAR)
+    page.paste(small, (w // 4, h // 8))
+    for k in range(4):
+        line = "Liked by friends and 24 others" if k == 0 else "comment " * (6 - k)
+        draw.text((w // 4, h // 8 + small.height + 12 + k * 16), line, fill=(80, 80, 90))
     return page
 
 
 @needs_photos
-@pytest.mark.parametrize("pair", [("g016", "g023"), ("g018", "g022"), ("g002", "g011")])
+@pytest.mark.parametrize("pair", [("g000", "g023"), ("g002", "g003"), ("g020", "g030")])
 def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair: tuple[str, str]) -> None:
-    """Two pages of one template share its title, text and bars (here 7-25 inliers) and agree
-    in layout over the flat page (correlation > 0.95), but the cells of their photos differ:
-    a transform of fewer than `few_inliers` needs the textured cells to agree by their own
-    structure (`few_inliers_min_local`). Without that bar these pairs matched."""
+    """Two pages of one template share its title bar, sidebar and text (6-29 inliers on these
+    CI photos) and agree in layout over the flat page, but the cells of their photos differ: a
+    transform of fewer than `few_inliers` needs the textured cells to agree by their own
+    structure (`few_inliers_min_local`). Without that bar these pairs matched (66 of the 528
+    pairs of the CI photos' pages did, 40 still do: see docs/robust.md, Limits)."""
     a, b = (robust.compute(_jpeg(_album_page(Image.open(Path(PHOTOS) / g / "orig.jpg")))) for g in pair)
     verdict = robust.verify_pair(a, b)
     assert not verdict.match, verdict
