@@ -739,8 +739,9 @@ class VerifyConfig:
     # A transform of fewer inliers than this, over textured pixels (`Appearance.texture` at
     # least `min_texture`), needs the textured cells to agree by their own structure too
     # (`Appearance.local`, the bar of guided and content-box alignments): pages of one
-    # template with other photos in them share their title, text and bars (6-40 inliers) and
-    # agree in layout over the flat page (correlation 0.95-0.99), while the cells of the
+    # template with other photos in them share their title, text and bars (6-31 inliers on
+    # the held-out and lake false pairs; richer templates share more, docs/robust.md Limits)
+    # and agree in layout over the flat page (correlation 0.95-0.99), while the cells of the
     # photos differ (local 0.1-0.75). Held-out: 17 of its 19 false pairs (album pages), lake
     # variants: 29 of 44 (screenshot pages), no true pair lost; a true copy's first transform
     # may fall below the bar, but the other direction or another transform then passes it (at
