@@ -718,6 +718,41 @@ def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair:
     assert robust.verify_pair(a, b, without).match
 
 
+@needs_photos
+@pytest.mark.parametrize("pair", [("g000", "g019"), ("g001", "g010"), ("g011", "g018")])
+def test_album_pages_of_other_photos_are_not_overlays_of_each_other(pair: tuple[str, str]) -> None:
+    """Pages of one template sharing enough of their text (24-28 inliers here) differ in one
+    compact region, the photo, and matched as overlays (13 of the 528 pairs of the CI photos'
+    pages did). A photo set into a page is framed at the same place in both: at least two
+    sides of the region step from the flat page in both images, which no sticker, text box or
+    emoji copy shows (`_framed_sides`)."""
+    a, b = (robust.compute(_jpeg(_album_page(Image.open(Path(PHOTOS) / g / "orig.jpg")))) for g in pair)
+    unframed = dataclasses.replace(robust.DEFAULT_VERIFY, overlay_max_framed=99)
+    before = robust.verify_pair(a, b, unframed)
+    assert before.match and before.overlay, before
+    assert before.look.framed >= robust.DEFAULT_VERIFY.overlay_max_framed
+    assert not robust.verify_pair(a, b).match
+
+
+def test_framed_sides_count_the_edges_both_images_share() -> None:
+    """A textured rectangle on a flat page in both images is framed on all four sides; the same
+    rectangle in one image only (a sticker, a box) on none, and neither is one on a textured
+    picture."""
+    rng = np.random.default_rng(5)
+    flat = np.full((96, 128), 200.0, np.float32)
+    one, other = flat.copy(), flat.copy()
+    one[24:72, 32:96] = rng.uniform(0, 120, (48, 64))
+    other[24:72, 32:96] = rng.uniform(0, 120, (48, 64))
+    mask = np.ones(flat.shape, bool)
+    box = (32, 24, 96, 72)
+    assert robust._framed_sides(one, other, mask, box) == 4
+    assert robust._framed_sides(flat, other, mask, box) == 0
+    textured = rng.uniform(0, 255, flat.shape).astype(np.float32)
+    boxed = textured.copy()
+    boxed[24:72, 32:96] = 20.0
+    assert robust._framed_sides(textured, boxed, mask, box) == 0
+
+
 def _bf_mutual_matches(da: np.ndarray, db: np.ndarray, vcfg: robust.VerifyConfig):
     """The matches as OpenCV's brute-force matcher gives them (DMatch objects)."""
     bf = cv2.BFMatcher(cv2.NORM_HAMMING)

@@ -736,6 +736,10 @@ class VerifyConfig:
     # under a sticker or a text box shares most of its own (24-152 on their copies; 2 emoji
     # copies of feature-poor dev wallpapers had 10 and 15)
     overlay_min_inliers: int = 20
+    # ... and a region with this many sides framed in both images (`_framed_sides`) is another
+    # picture set into one page: CI photos on an album-page template matched as overlays 13
+    # times (10 with 2-4 framed sides), no sticker, text box or emoji copy has more than one
+    overlay_max_framed: int = 2
     # A transform of fewer inliers than this, over textured pixels (`Appearance.texture` at
     # least `min_texture`), needs the textured cells to agree by their own structure too
     # (`Appearance.local`, the bar of guided and content-box alignments): pages of one
@@ -818,6 +822,11 @@ def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     # one app page with other photos in it agree on the page, and the photos hold nearly all
     # of the detail of both.
     if look.region_detail > vcfg.overlay_max_detail:
+        return False
+    # ... and the region is not a picture framed at the same place in both: a page's photo
+    # steps from the flat page along straight sides; a sticker, a text box or a bar over a
+    # photo has such sides in one image only.
+    if look.framed >= vcfg.overlay_max_framed:
         return False
     if rest.texture >= vcfg.min_texture and rest.detail < vcfg.overlay_detail:
         return False
@@ -1009,6 +1018,7 @@ class Appearance:
     region_share: float = 0.0  # its bounding box / overlap cells
     region_detail: float = 1.0  # share of the high-pass energy inside it (the smaller of A's, B's)
     compact: float = 0.0  # share of the disagreeing cells inside it
+    framed: int = 0  # its sides along one straight edge in both images (`_framed_sides`)
     rest: Appearance | None = None  # the same measures outside its bounding box
     # the picture, not the frame (see `_local_agreement`): share of the textured cells whose
     # own structure agrees, and the share of valid cells that are textured
@@ -1220,6 +1230,7 @@ def _measure(
         box = np.zeros_like(mask)
         box[y * CELL : (y + h) * CELL, x * CELL : (x + w) * CELL] = True
         look.region_detail = min(_detail_share(ta, box, mask), _detail_share(warped, box, mask))
+        look.framed = _framed_sides(ta, warped, mask, (x * CELL, y * CELL, (x + w) * CELL, (y + h) * CELL))
     return look
 
 
@@ -1228,6 +1239,58 @@ def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
     hp = (t - cv2.GaussianBlur(t, (0, 0), 1.5)) ** 2
     total = float(hp[mask].sum())
     return float(hp[mask & box].sum()) / total if total > 1e-6 else 1.0
+
+
+#: A side of an overlay's region is framed when, on a line within a cell of it, both images
+#: step by at least this much: the median |gradient| across the line (grey levels per pixel,
+#: Sobel / 4) less twice the median on the parallel line 3 pixels outside it. A photo's edge
+#: on a flat page steps by 55-200; the edges of stickers, text boxes and the picture under
+#: them reach it on one side at most (and at 18 on a second, dev corpus and lake variants).
+FRAME_STEP = 30.0
+FRAME_OUTSIDE = 3
+
+
+def _line_gradient(g: np.ndarray, mask: np.ndarray, q: int, lo: int, hi: int) -> float | None:
+    """Median of g on column q, rows lo:hi, where the overlap covers columns q-2..q+2; None
+    off the image or when it covers less than 80 % of the rows."""
+    if q < 2 or q > g.shape[1] - 3:
+        return None
+    band = mask[lo:hi, q - 2 : q + 3].all(axis=1)
+    if band.size == 0 or band.mean() < 0.8:
+        return None
+    return float(np.median(g[lo:hi, q][band]))
+
+
+def _framed_sides(ta: np.ndarray, tb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    """How many sides of the region box (x0, y0, x1, y1, thumbnail pixels) run along a straight
+    edge at the same place in both aligned thumbnails, flat outside it: the frame of a picture
+    set into a page (see `_overlaid`). Sides at the overlap's border do not count."""
+    x0, y0, x1, y1 = box
+    # |d/dx| of both images for the left/right sides; |d/dy| transposed for top/bottom, so
+    # that every side is a column
+    across_x = [np.abs(cv2.Sobel(t, cv2.CV_32F, 1, 0, ksize=3)) / 4 for t in (ta, tb)]
+    across_y = [np.abs(cv2.Sobel(t, cv2.CV_32F, 0, 1, ksize=3)).T / 4 for t in (ta, tb)]
+    sides = (
+        (across_x, mask, x0, y0, y1, -1),
+        (across_x, mask, x1, y0, y1, 1),
+        (across_y, mask.T, y0, x0, x1, -1),
+        (across_y, mask.T, y1, x0, x1, 1),
+    )
+    framed = 0
+    for grads, cover, pos, lo, hi, outward in sides:
+        best = -np.inf
+        for q in range(pos - CELL, pos + CELL + 1):
+            steps = []
+            for g in grads:
+                on = _line_gradient(g, cover, q, lo, hi)
+                off = _line_gradient(g, cover, q + outward * FRAME_OUTSIDE, lo, hi)
+                if on is None or off is None:
+                    break
+                steps.append(on - 2 * off)
+            if len(steps) == 2:
+                best = max(best, min(steps))
+        framed += best >= FRAME_STEP
+    return framed
 
 
 def _warped_thumbnails(
