@@ -1041,6 +1041,12 @@ CELL = 8
 GREY_CELL_TOLERANCE = 0.5
 
 
+def _cell_limit(tolerance: float, scale: float = 1.0) -> float:
+    """The RMS residual up to which a cell agrees: `tolerance` times `scale` (the overlap's std
+    for grey cells), never 0 (a flat overlap's cells agree only where they match exactly)."""
+    return max(tolerance * scale, 1e-6)
+
+
 def _cell_residuals(
     x: np.ndarray,
     y: np.ndarray,
@@ -1082,7 +1088,7 @@ def _cell_grid(
     blocks do not.
     """
     valid, rms, std = _cell_residuals(x, y, mask, cell)
-    return valid, rms <= max(tolerance * (std if relative else 1.0), 1e-6)
+    return valid, rms <= _cell_limit(tolerance, std if relative else 1.0)
 
 
 def _overlay_cells(
@@ -1095,7 +1101,7 @@ def _overlay_cells(
     the cells that agree are first found by a gain/offset the overlay cannot drag: the one
     that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
     valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
-    limit = max(GREY_CELL_TOLERANCE * std, 1e-6)
+    limit = _cell_limit(GREY_CELL_TOLERANCE, std)
     ok = rms <= limit
     fit_cells = valid & ok
     if fit_cells.sum() < 0.5 * valid.sum():
@@ -1203,7 +1209,7 @@ def _measure(
         texture = min(float(ha[inner].std()), float(hb[inner].std()))
     residuals = _cell_residuals(ta, warped, mask, CELL)
     valid, rms, std = residuals
-    ok = rms <= max(GREY_CELL_TOLERANCE * std, 1e-6)  # `_cell_grid(..., GREY_CELL_TOLERANCE, True)`
+    ok = rms <= _cell_limit(GREY_CELL_TOLERANCE, std)  # `_cell_grid(..., GREY_CELL_TOLERANCE, True)`
     cells = float(ok[valid].mean()) if valid.any() else 0.0
     th, tw = ta.shape
     chroma = float("nan")
