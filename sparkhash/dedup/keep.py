@@ -380,16 +380,14 @@ def remove_listing(
             for c in ("path", "pixels", "length", "modification_time", "rank", "balance", "grey")
         ],
     )
-    removed = members.where(~F.col("keep")).join(kept, "cluster")
-    if original:
-        removed = _with_relations(removed, pairs)
+    removed = _with_pairs(members.where(~F.col("keep")).join(kept, "cluster"), pairs, original)
     # a tie: the member equals the kept file on every policy key but the path
     tied = F.lit(True)
     for key, _ in POLICY_KEYS[policy.name]:
         member = F.col("rank") if key == "rank" else _key(key, policy)
         tied = tied & member.eqNullSafe(_key(key, policy, "k_"))
     removed = removed.withColumn("tied", tied)
-    return _with_paired(removed, pairs).select(
+    return removed.select(
         "path", "cluster", F.col("k_path").alias("kept_path"), _reason(policy).alias("reason"), "paired"
     )
 
@@ -408,46 +406,54 @@ def _pair_ends(pairs: DataFrame) -> DataFrame:
     )
 
 
-def _with_paired(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
-    """Removed members with `paired`: does a pair (either order, any algorithm) join the
-    member to its cluster's kept file? Null when no pairs are given."""
+def _direct(pairs: DataFrame) -> DataFrame:
+    """One row per pair of files, from both ends (several algorithms may pair them): path,
+    k_path, paired (true), and what the pair says when the pairs carry relations: d_relation,
+    d_original_is_kept (the `original` column names k_path's side), d_evidence; else nulls."""
+    told = "original" in pairs.columns
+    ends = _pair_ends(
+        pairs.select("path_a", "path_b", *(("relation", "original", "evidence") if told else ()))
+    )
+    if told:
+        relation, kept, evidence = F.col("relation"), F.col("original") == F.col("k_side"), F.col("evidence")
+    else:
+        relation = evidence = F.lit(None).cast("string")
+        kept = F.lit(None).cast("boolean")
+    return ends.groupBy("path", "k_path").agg(
+        F.max(F.lit(True)).alias("paired"),
+        F.max(relation).alias("d_relation"),
+        F.max(kept).alias("d_original_is_kept"),
+        F.max(evidence).alias("d_evidence"),
+    )
+
+
+def _with_pairs(removed: DataFrame, pairs: DataFrame | None, original: bool) -> DataFrame:
+    """Removed members with their pair to the kept file, read once for both uses: `paired`
+    (does a pair, either order, any algorithm, join the member to its cluster's kept file?
+    null when no pairs are given) and, for the original policy, what that pair says (d_relation,
+    d_evidence, d_original_is_kept) and one pair naming the member a copy of another file
+    (l_winner, l_evidence)."""
     if pairs is None:
-        return removed.withColumn("paired", F.lit(None).cast("boolean"))
-    ends = _pair_ends(pairs.select("path_a", "path_b")).select("path", "k_path").distinct()
-    ends = ends.withColumn("paired", F.lit(True))
-    return removed.join(ends, ["path", "k_path"], "left").withColumn(
-        "paired", F.coalesce(F.col("paired"), F.lit(False))
-    )
-
-
-def _with_relations(removed: DataFrame, pairs: DataFrame | None) -> DataFrame:
-    """Removed members with their pair to the kept file (d_relation, d_evidence,
-    d_original_is_kept) and one pair naming them a copy of another file (l_winner, l_evidence)."""
-    spark = removed.sparkSession
-    if pairs is None or "original" not in pairs.columns:
-        pairs = spark.createDataFrame(
-            [], "path_a string, path_b string, relation string, original string, evidence string"
+        out = removed.withColumn("paired", F.lit(None).cast("boolean"))
+        for c in ("d_relation", "d_evidence", "l_winner", "l_evidence"):
+            out = out.withColumn(c, F.lit(None).cast("string"))
+        return out.withColumn("d_original_is_kept", F.lit(False))
+    out = removed.join(_direct(pairs), ["path", "k_path"], "left")
+    out = out.withColumn("paired", F.coalesce(F.col("paired"), F.lit(False)))
+    out = out.withColumn("d_original_is_kept", F.coalesce("d_original_is_kept", F.lit(False)))
+    if not original:
+        return out
+    if "original" not in pairs.columns:
+        return out.withColumn("l_winner", F.lit(None).cast("string")).withColumn(
+            "l_evidence", F.lit(None).cast("string")
         )
-    direct = _pair_ends(pairs.select("path_a", "path_b", "relation", "original", "evidence")).select(
-        "path",
-        "k_path",
-        F.col("relation").alias("d_relation"),
-        (F.col("original") == F.col("k_side")).alias("d_original_is_kept"),
-        F.col("evidence").alias("d_evidence"),
-    )
-    direct = direct.groupBy("path", "k_path").agg(  # one row per pair of files (several algorithms)
-        F.max("d_relation").alias("d_relation"),
-        F.max("d_original_is_kept").alias("d_original_is_kept"),
-        F.max("d_evidence").alias("d_evidence"),
-    )
     lost = (
         _evidence(pairs)
         .groupBy(F.col("loser").alias("path"))
         .agg(F.min(F.struct("winner", "evidence")).alias("l"))
         .select("path", F.col("l.winner").alias("l_winner"), F.col("l.evidence").alias("l_evidence"))
     )
-    out = removed.join(direct, ["path", "k_path"], "left").join(lost, "path", "left")
-    return out.withColumn("d_original_is_kept", F.coalesce("d_original_is_kept", F.lit(False)))
+    return out.join(lost, "path", "left")
 
 
 def read_policy(spark: SparkSession, output: str) -> str:
