@@ -743,7 +743,10 @@ def test_album_pages_of_other_photos_are_not_framed_pictures_of_each_other(
     unframed = dataclasses.replace(robust.DEFAULT_VERIFY, max_framed=99)
     before = robust.verify_pair(a, b, unframed)
     assert before.match and before.overlay == overlay, before
-    assert max(before.look.framed, before.look.unlike_framed) >= robust.DEFAULT_VERIFY.max_framed
+    assert (
+        max(before.look.region_framed_sides, before.look.unlike_framed_sides)
+        >= robust.DEFAULT_VERIFY.max_framed
+    )
     assert not robust.verify_pair(a, b).match
 
 

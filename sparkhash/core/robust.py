@@ -796,7 +796,7 @@ def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> boo
         return False
     # The picture's disagreeing cells are a picture framed at the same place in both: two
     # pages of one template with other photos in them, aligned by the page.
-    if look.unlike_framed >= vcfg.max_framed:
+    if look.unlike_framed_sides >= vcfg.max_framed:
         return False
     return (look.correlation >= min_correlation and look.cells >= vcfg.min_cells) or (
         look.correlation >= max(min_correlation, vcfg.strong_correlation)
@@ -833,7 +833,7 @@ def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     # ... and the region is not a picture framed at the same place in both: a page's photo
     # steps from the flat page along straight sides; a sticker, a text box or a bar over a
     # photo has such sides in one image only.
-    if max(look.framed, look.unlike_framed) >= vcfg.max_framed:
+    if max(look.region_framed_sides, look.unlike_framed_sides) >= vcfg.max_framed:
         return False
     if rest.texture >= vcfg.min_texture and rest.detail < vcfg.overlay_detail:
         return False
@@ -1025,9 +1025,9 @@ class Appearance:
     region_share: float = 0.0  # its bounding box / overlap cells
     region_detail: float = 1.0  # share of the high-pass energy inside it (the smaller of A's, B's)
     compact: float = 0.0  # share of the disagreeing cells inside it
-    framed: int = 0  # its sides along one straight edge in both images (`_framed_sides`)
+    region_framed_sides: int = 0  # its sides along one straight edge in both images (`_framed_sides`)
     # ... and those of the largest region of textured cells that disagree by their own structure
-    unlike_framed: int = 0
+    unlike_framed_sides: int = 0
     rest: Appearance | None = None  # the same measures outside its bounding box
     # the picture, not the frame (see `_local_agreement`): share of the textured cells whose
     # own structure agrees, and the share of valid cells that are textured
@@ -1235,7 +1235,7 @@ def _measure(
     look.local, look.textured, unlike = _local_agreement(ta, warped, mask, CELL)
     if unlike is not None and unlike.any():
         # where the picture's own structure disagrees: another picture set into one page?
-        look.unlike_framed = _framed_sides(ta, warped, mask, _largest_box(unlike, CELL))
+        look.unlike_framed_sides = _framed_sides(ta, warped, mask, _largest_box(unlike, CELL))
     bad = (valid & ~ok).astype(np.uint8)
     if with_region and bad.any() and valid.any():
         bad = (valid & ~_overlay_cells(ta, warped, mask, residuals)).astype(np.uint8)
@@ -1252,7 +1252,9 @@ def _measure(
         box = np.zeros_like(mask)
         box[y * CELL : (y + h) * CELL, x * CELL : (x + w) * CELL] = True
         look.region_detail = min(_detail_share(ta, box, mask), _detail_share(warped, box, mask))
-        look.framed = _framed_sides(ta, warped, mask, (x * CELL, y * CELL, (x + w) * CELL, (y + h) * CELL))
+        look.region_framed_sides = _framed_sides(
+            ta, warped, mask, (x * CELL, y * CELL, (x + w) * CELL, (y + h) * CELL)
+        )
     return look
 
 
