@@ -109,6 +109,33 @@ def test_original_keeps_the_file_the_others_are_copies_of(spark, cluster):
     }
 
 
+def test_original_policy_says_which_files_are_paired_with_the_kept_file(spark, cluster):
+    """Under the original policy the reasons and `paired` are read from one join of the pairs
+    to the kept file: SMALL, a crop of DEEP with no pair of its own to ARCHIVE, is removed as
+    a copy of DEEP and is not paired; the kept file's own copies are."""
+    members, attributes = cluster
+    pairs = spark.createDataFrame(
+        [
+            (ARCHIVE, UPLOAD, "crop", "a", "crop"),
+            (ARCHIVE, DEEP, "framed", "a", "framed"),
+            (DEEP, SMALL, "crop", "a", "crop"),
+            (TWINS[1], TWINS[0], "same", None, None),
+        ],
+        "path_a string, path_b string, relation string, original string, evidence string",
+    )
+    policy = parse_policy("original")
+    chosen = with_keep_policy(members, attributes, policy, pairs)
+    removed = {r.path: r for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+    assert {p: (r.kept_path, r.paired) for p, r in removed.items()} == {
+        UPLOAD: (ARCHIVE, True),
+        DEEP: (ARCHIVE, True),
+        SMALL: (ARCHIVE, False),
+        TWINS[0]: (TWINS[1], True),  # a pair in either order
+    }
+    assert removed[SMALL].reason == f"original: crop of {DEEP}, kept {ARCHIVE}"
+    assert removed[DEEP].reason == f"original: framed copy of {ARCHIVE}"
+
+
 def test_only_quarter_turns_show_the_same_picture(spark):
     """A 2-degree turn is an edit (its corners cut or filled), even where the pair cannot tell
     which side it is: the original's vote from a crop is its own. A quarter turn is the same
