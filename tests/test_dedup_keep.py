@@ -109,11 +109,17 @@ def test_original_keeps_the_file_the_others_are_copies_of(spark, cluster):
     }
 
 
+def _removed(cluster, policy, pairs) -> dict:
+    """The remove listing of the cluster fixture under policy, by path (pairs may be None)."""
+    members, attributes = cluster
+    chosen = with_keep_policy(members, attributes, policy, pairs)
+    return {r.path: r for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+
+
 def test_original_policy_says_which_files_are_paired_with_the_kept_file(spark, cluster):
     """Under the original policy the reasons and `paired` are read from one join of the pairs
     to the kept file: SMALL, a crop of DEEP with no pair of its own to ARCHIVE, is removed as
     a copy of DEEP and is not paired; the kept file's own copies are."""
-    members, attributes = cluster
     pairs = spark.createDataFrame(
         [
             (ARCHIVE, UPLOAD, "crop", "a", "crop"),
@@ -123,9 +129,7 @@ def test_original_policy_says_which_files_are_paired_with_the_kept_file(spark, c
         ],
         "path_a string, path_b string, relation string, original string, evidence string",
     )
-    policy = parse_policy("original")
-    chosen = with_keep_policy(members, attributes, policy, pairs)
-    removed = {r.path: r for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+    removed = _removed(cluster, parse_policy("original"), pairs)
     assert {p: (r.kept_path, r.paired) for p, r in removed.items()} == {
         UPLOAD: (ARCHIVE, True),
         DEEP: (ARCHIVE, True),
@@ -173,18 +177,15 @@ def test_remove_listing_says_which_files_are_paired_with_the_kept_file(spark, cl
     """A cluster is a connected component: ARCHIVE ~ UPLOAD ~ DEEP ~ SMALL is one cluster even
     if only the first pair touches the kept file. `paired` tells the files a pair joins to the
     kept file itself (what a cautious deletion job deletes) from those chained to it."""
-    members, attributes = cluster
     pairs = spark.createDataFrame(
         [(UPLOAD, ARCHIVE), (UPLOAD, DEEP), (DEEP, SMALL), (TWINS[1], TWINS[0])],
         "path_a string, path_b string",
     )
-    policy = parse_policy("largest-file")
-    chosen = with_keep_policy(members, attributes, policy, pairs)
-    removed = {r.path: r for r in remove_listing(chosen, attributes, policy, pairs).collect()}
+    removed = _removed(cluster, parse_policy("largest-file"), pairs)
     assert {p: (r.kept_path, r.paired) for p, r in removed.items()} == {
         UPLOAD: (ARCHIVE, True),
         DEEP: (ARCHIVE, False),
         SMALL: (ARCHIVE, False),
         TWINS[0]: (TWINS[1], True),  # a pair in either order
     }
-    assert all(r.paired is None for r in remove_listing(chosen, attributes, policy).collect())
+    assert all(r.paired is None for r in _removed(cluster, parse_policy("largest-file"), None).values())
