@@ -1235,15 +1235,15 @@ def _measure(
     look.local, look.textured, unlike = _local_agreement(ta, warped, mask, CELL)
     if unlike is not None and unlike.any():
         # where the picture's own structure disagrees: another picture set into one page?
-        look.unlike_framed_sides = _framed_sides(ta, warped, mask, _largest_box(unlike, CELL))
+        x, y, w, h, _ = _largest_region(unlike)
+        look.unlike_framed_sides = _framed_sides(
+            ta, warped, mask, (x * CELL, y * CELL, (x + w) * CELL, (y + h) * CELL)
+        )
     bad = (valid & ~ok).astype(np.uint8)
     if with_region and bad.any() and valid.any():
         bad = (valid & ~_overlay_cells(ta, warped, mask, residuals)).astype(np.uint8)
     if with_region and bad.any() and valid.any():
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(bad, connectivity=8)
-        k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        x, y, w, h = (int(v) for v in stats[k, :4])
-        look.compact = float(stats[k, cv2.CC_STAT_AREA]) / float(bad.sum())
+        x, y, w, h, look.compact = _largest_region(bad)
         look.region_share = float(w * h) / float(valid.sum())
         look.region = (x * CELL / tw, y * CELL / th, (x + w) * CELL / tw, (y + h) * CELL / th)
         rest = inside.copy()
@@ -1258,12 +1258,13 @@ def _measure(
     return look
 
 
-def _largest_box(grid: np.ndarray, cell: int) -> tuple[int, int, int, int]:
-    """The box (x0, y0, x1, y1, pixels) of the largest 8-connected region of a cell grid."""
+def _largest_region(grid: np.ndarray) -> tuple[int, int, int, int, float]:
+    """(x, y, w, h, share): the bounding box, in cells, of the largest 8-connected region of a
+    cell grid with at least one set cell, and the share of its set cells inside that region."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(grid.astype(np.uint8), connectivity=8)
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h = (int(v) for v in stats[k, :4])
-    return x * cell, y * cell, (x + w) * cell, (y + h) * cell
+    x, y, w, h, area = (int(v) for v in stats[k, :5])
+    return x, y, w, h, float(area) / float(np.count_nonzero(grid))
 
 
 def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
