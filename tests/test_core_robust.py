@@ -703,6 +703,12 @@ def _album_page(im: Image.Image) -> Image.Image:
     return page
 
 
+def _album_pages(groups: tuple[str, str]) -> tuple[robust.RobustSignature, robust.RobustSignature]:
+    """The signatures of two CI photos' pages of the `_album_page` template (JPEG, as saved)."""
+    a, b = (robust.compute(_jpeg(_album_page(Image.open(Path(PHOTOS) / g / "orig.jpg")))) for g in groups)
+    return a, b
+
+
 @needs_photos
 @pytest.mark.parametrize("pair", [("g000", "g023"), ("g002", "g003"), ("g020", "g030")])
 def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair: tuple[str, str]) -> None:
@@ -711,7 +717,7 @@ def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair:
     transform of fewer than `few_inliers` needs the textured cells to agree by their own
     structure (`few_inliers_min_local`). Without that bar these pairs matched (66 of the 528
     pairs of the CI photos' pages did, 12 still do: see docs/robust.md, Limits)."""
-    a, b = (robust.compute(_jpeg(_album_page(Image.open(Path(PHOTOS) / g / "orig.jpg")))) for g in pair)
+    a, b = _album_pages(pair)
     unframed = dataclasses.replace(robust.DEFAULT_VERIFY, max_framed=99)  # this rule alone
     verdict = robust.verify_pair(a, b, unframed)
     assert not verdict.match, verdict
@@ -739,7 +745,7 @@ def test_album_pages_of_other_photos_are_not_framed_pictures_of_each_other(
     images: at least two sides of the differing region step from the flat page in both, which
     no sticker, text box or emoji copy shows (`_framed_sides`). 40 of the 528 pairs of the CI
     photos' pages matched, 12 do."""
-    a, b = (robust.compute(_jpeg(_album_page(Image.open(Path(PHOTOS) / g / "orig.jpg")))) for g in pair)
+    a, b = _album_pages(pair)
     unframed = dataclasses.replace(robust.DEFAULT_VERIFY, max_framed=99)
     before = robust.verify_pair(a, b, unframed)
     assert before.match and before.overlay == overlay, before
