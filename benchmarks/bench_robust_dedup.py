@@ -240,14 +240,15 @@ def legacy_candidate_pairs(valid):
     )
     rows = g.unionByName(d)
     out = None
-    for kind, width in robust.BAND_DIGITS.items():
-        count = {robust.GLOBAL: 16, robust.DESCRIPTOR: 64}[kind] // width
+    for kind, bands in robust.BAND_SLICES.items():
+        values = (
+            "concat(" + ", ".join(f"substr(row, {start + 1}, {stop - start})" for start, stop in band) + ")"
+            for band in bands
+        )
         keyed = rows.filter(F.col("kind") == kind).select(
             "path",
             "kind",
-            F.posexplode(
-                F.expr(f"transform(sequence(0, {count - 1}), b -> substr(row, b * {width} + 1, {width}))")
-            ).alias("band", "key"),
+            F.posexplode(F.expr("array(" + ", ".join(values) + ")")).alias("band", "key"),
         )
         out = keyed if out is None else out.unionByName(keyed)
     keys = out.distinct()

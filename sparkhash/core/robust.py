@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import math
 import struct
 from dataclasses import dataclass, field
@@ -1868,11 +1869,21 @@ def hamming(x: int, y: int) -> int:
 GLOBAL, DESCRIPTOR = "g", "d"
 #: Hex digits of one candidate row per kind: a 64-bit global hash, a 256-bit ORB descriptor.
 ROW_DIGITS = {GLOBAL: 16, DESCRIPTOR: 64}
-#: Hex digits per band: 2 x 32-bit bands of a global hash (one exact band: global distance <= 1
-#: always meets), 5 x 48-bit bands of a descriptor. Not narrower: one global hit makes a
-#: candidate, and 16-bit bands give every pair of a lake a 4 x 4 / 2^16 chance of one (at 1M
-#: images ~1e8 candidates, and buckets of ~30 random images that the hot-bucket cap then drops).
-BAND_DIGITS = {GLOBAL: 8, DESCRIPTOR: 12}
+#: The bands of a candidate row, per kind: each band is the digits of one or more slices
+#: (start, stop) of the row's hex. A descriptor: 5 consecutive 48-bit slices. A global hash:
+#: its 4 quarters of 16 bits taken two at a time, 6 bands of 32 bits, so that two hashes at
+#: most 2 bits apart always share one (two differing bits leave two quarters whole; with 2
+#: consecutive 32-bit bands only distance <= 1 was sure: the stripes, silhouette and
+#: near-flat pictures whose quarter-turned or bordered copies land 2 bits away missed their
+#: candidate). Not narrower: one global hit makes a candidate, and 16-bit bands give every
+#: pair of a lake a 4 x 4 / 2^16 chance of one (at 1M images ~1e8 candidates, and buckets of
+#: ~30 random images that the hot-bucket cap then drops); 6 x 32-bit bands, 6 x 4 x 4 / 2^32.
+BAND_SLICES = {
+    GLOBAL: tuple(((4 * a, 4 * a + 4), (4 * b, 4 * b + 4)) for a, b in itertools.combinations(range(4), 2)),
+    DESCRIPTOR: tuple(((12 * k, 12 * k + 12),) for k in range(5)),
+}
+#: Hex digits per band (each band of a kind is as wide as the others).
+BAND_DIGITS = {kind: sum(stop - start for start, stop in slices[0]) for kind, slices in BAND_SLICES.items()}
 #: A band value shared by rows of more images than this is not used (hot bucket). Not smaller:
 #: the bands a picture's copies share most reliably are the ones shared by ALL of its copies,
 #: and a cap below the size of a copy group drops exactly those (a meme or a wallpaper is
@@ -1892,9 +1903,8 @@ def candidate_rows(sig: RobustSignature, cfg: Config = DEFAULT_CONFIG) -> list[t
 
 
 def bands(kind: str, hexrow: str) -> list[str]:
-    """The band values of one candidate row: consecutive slices of BAND_DIGITS[kind] digits."""
-    k = BAND_DIGITS[kind]
-    return [hexrow[i : i + k] for i in range(0, len(hexrow) - k + 1, k)]
+    """The band values of one candidate row: the digits of each band's slices (`BAND_SLICES`)."""
+    return ["".join(hexrow[start:stop] for start, stop in band) for band in BAND_SLICES[kind]]
 
 
 def is_candidate(hits: dict[str, int]) -> bool:

@@ -95,22 +95,40 @@ KIND_FLAGS = {robust.GLOBAL: 0, robust.DESCRIPTOR: 1}
 KEY_PARTITIONS_PER_INPUT = 16
 
 assert all(4 * d <= VALUE_BITS for d in robust.BAND_DIGITS.values())
-assert all(robust.ROW_DIGITS[k] // d <= 16 for k, d in robust.BAND_DIGITS.items())  # band index: 4 bits
+assert all(len(b) <= 16 for b in robust.BAND_SLICES.values())  # band index: 4 bits
+assert all(
+    i % 2 == 0 for b in robust.BAND_SLICES.values() for band in b for piece in band for i in piece
+)  # whole bytes
+
+
+def _band_bytes(kind: str) -> np.ndarray:
+    """(bands, bytes per band) byte offsets within a row of each band of `kind`
+    (`robust.BAND_SLICES`; every slice is whole bytes)."""
+    return np.array(
+        [
+            [i for start, stop in band for i in range(start // 2, stop // 2)]
+            for band in robust.BAND_SLICES[kind]
+        ]
+    )
+
+
+_BAND_BYTES = {kind: _band_bytes(kind) for kind in robust.BAND_SLICES}
 
 
 def _packed(text: str, kind: str, limit: int | None) -> np.ndarray:
     """int64 packed keys of every band of every `kind` row of the hex string `text` (see
     `text_keys`); none for a part that is not whole hex rows (from_text could not read it)."""
-    row, width = robust.ROW_DIGITS[kind], robust.BAND_DIGITS[kind]
+    row = robust.ROW_DIGITS[kind]
     rows = len(text) // row if limit is None else min(len(text) // row, limit)
-    bands, size = row // width, width // 2
+    offsets = _BAND_BYTES[kind]
+    bands, size = offsets.shape
     try:
         raw = np.frombuffer(bytes.fromhex(text[: rows * row]), np.uint8)
     except ValueError:
         return np.zeros(0, np.int64)
     if len(raw) != rows * row // 2:  # fromhex skips whitespace
         return np.zeros(0, np.int64)
-    cut = raw.reshape(rows, row // 2)[:, : bands * size].reshape(rows, bands, size).astype(np.int64)
+    cut = raw.reshape(rows, row // 2)[:, offsets].astype(np.int64)  # (rows, bands, size)
     value = cut[:, :, 0]
     for k in range(1, size):  # big-endian bytes: the value of the band's hex digits
         value = (value << 8) | cut[:, :, k]
