@@ -1,9 +1,9 @@
 """`robust` pairs: banded joins on packed band keys, verification of candidates only.
 
 The hashes table's `robust` column holds `sparkhash.core.robust.to_text` strings. Each valid
-signature gets a long id (`with_ids`) and its candidate rows (two 16-digit global hashes, the
-64-digit ORB descriptors of both orientations) are cut into bands (`robust.BAND_DIGITS`
-digits each), each band a (kind, band, value) bucket key packed into one long
+signature gets a long id (`with_ids`) and its candidate rows (the 16-digit global hashes of its
+4 candidate orientations, the 64-digit ORB descriptors of both orientations) are cut into bands
+(`robust.BAND_SLICES`), each band a (kind, band, value) bucket key packed into one long
 (`text_keys`). A window count by key gives each bucket its size, an aggregation its members; a bucket holding
 more than `robust.MAX_BUCKET_IMAGES` images is dropped (a common descriptor or a texture shared
 by many pictures says nothing), so each bucket yields at most C(MAX_BUCKET_IMAGES, 2) pairs
