@@ -452,6 +452,42 @@ def test_content_box_alignment_is_refined_by_the_pixels(seed: int, degrees: int)
     assert verdict.rotation == pytest.approx(degrees, abs=1.0)
 
 
+def _vector_art(seed: int, size: tuple[int, int] = (640, 400)) -> Image.Image:
+    """A feature-poor picture: a few large flat polygons over a gradient, softened (flat vector
+    art: a few dozen ORB corners, a crop of it fewer than ten)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.linspace(0, 1, h)[:, None, None], np.linspace(0, 1, w)[None, :, None]
+    c0, c1 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    picture = Image.fromarray(np.uint8(c0 * (1 - (x + y) / 2) + c1 * (x + y) / 2))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(4):
+        corners = [
+            (int(rng.integers(-w // 3, w * 4 // 3)), int(rng.integers(-h // 3, h * 4 // 3))) for _ in range(3)
+        ]
+        draw.polygon(corners, fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    return picture.filter(ImageFilter.GaussianBlur(2))
+
+
+@pytest.mark.parametrize("seed", [0, 2, 6])
+def test_crop_of_a_feature_poor_picture_is_found_by_the_pixels(seed: int) -> None:
+    """Too few corners to align a crop of flat vector art: the crop search finds it (and only
+    it: a crop of another such picture does not match)."""
+    original = _vector_art(seed)
+    w, h = original.size
+    window = (w // 5, h // 6, w // 5 + w * 3 // 5, h // 6 + h * 3 // 5)
+    a, b = _sig(original), _sig(original.crop(window).resize((w, h), Image.BICUBIC))
+    assert len(b.descriptors[0]) < robust.DEFAULT_VERIFY.crop_search_keypoints
+    no_search = dataclasses.replace(robust.DEFAULT_VERIFY, crop_search=False)
+    assert not robust.verify_pair(a, b, no_search).match
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.reason == "pixels", verdict
+    rel = robust.relation(a, b, verdict)
+    assert rel.relation == "crop" and rel.box_a == pytest.approx((0.2, 1 / 6, 0.8, 23 / 30), abs=0.05)
+    other = _sig(_vector_art(seed + 100).crop(window))
+    assert not robust.verify_pair(a, other).match
+
+
 #: Keystones whose mutual, ratio-tested matches do not support a homography (the similarity of
 #: them is rejected): guided matching's putative pairs near its similarity do.
 GUIDED_KEYSTONES = {18: 0.15, 24: 0.15, 35: 0.15}

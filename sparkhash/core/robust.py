@@ -685,6 +685,20 @@ class VerifyConfig:
     # (`_refined_by_pixels`: a rotation and shift); that alignment must also agree as a guided
     # one does (guided_min_correlation, guided_min_detail): the pixels chose it
     global_refine: bool = True
+    # ... and a feature-poor pair (fewer than `crop_search_keypoints` keypoints in either image:
+    # flat vector art, gradients, where ORB finds too few corners to align a crop) is searched
+    # for B inside A by the pixels (`_crop_search`): B's thumbnail, scaled, must match a window
+    # of A's nearly exactly (normalised correlation >= `crop_search_min_score`, before any
+    # refinement) and the refined alignment agree as a guided one does. Measured on every
+    # rejected candidate of the dev, held-out and lake-variant corpora (benchmarks/results_robust.md):
+    # 17 more copies, no false pair; windows of the other stripe wallpaper of one design
+    # (g010/g011) scored up to 0.95, and without the keypoint limit an album page of another
+    # photo matched.
+    crop_search: bool = True
+    crop_search_keypoints: int = 80
+    crop_search_min_score: float = 0.97
+    crop_search_min_side: float = 0.45  # B covers at least this share of A's longer side
+    crop_search_step: float = 1.03  # ratio between the scales tried
     # guided matching (`_guided`) when no transform of the mutual matches was accepted (too
     # few inliers, or one of repeated texture); without `guided_min_correlation` it made 12
     # more false pairs on the dev corpus (2 -> 14), all smooth pictures whose pixels agree
@@ -1774,7 +1788,72 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
             return verdict
         if verdict.score > best.score:
             best = verdict
+    if vcfg.crop_search and min(len(a.descriptors[0]), len(b.descriptors[0])) < vcfg.crop_search_keypoints:
+        verdict = _crop_search(a, b, vcfg)
+        if verdict is not None and (verdict.match or verdict.score > best.score):
+            return verdict
     return best
+
+
+def _best_window(ta: np.ndarray, tb: np.ndarray, sides) -> tuple[float, np.ndarray | None, float]:
+    """(score, window, side): the window of A's thumbnail ta that B's thumbnail tb, scaled to
+    cover each share `side` of A's longer side, matches best (normalised correlation,
+    `cv2.matchTemplate`), as the thumbnail-pixel matrix B -> A."""
+    (ha, wa), (hb, wb) = ta.shape, tb.shape
+    best, window, at = -1.0, None, 0.0
+    for side in sides:
+        k = side * max(wa, ha) / max(wb, hb)
+        w, h = round(wb * k), round(hb * k)
+        if not (CELL <= w <= wa and CELL <= h <= ha):
+            continue
+        t = cv2.resize(tb, (w, h), interpolation=cv2.INTER_AREA)
+        if t.std() < 1e-3:
+            continue
+        _, score, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(ta, t, cv2.TM_CCOEFF_NORMED))
+        if score > best:
+            best, window, at = score, np.array([[w / wb, 0, x], [0, h / hb, y], [0, 0, 1.0]]), float(side)
+    return best, window, at
+
+
+def _crop_search(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig) -> Verdict | None:
+    """B found inside A by the pixels, for pairs whose features are too few to align a crop:
+    B's grey thumbnail scaled to each of a ladder of sizes (from A's whole longer side down to
+    `crop_search_min_side` of it, `crop_search_step` apart) is slid over A's (OpenCV's
+    `matchTemplate`, normalised correlation); the best window, if it scores at least
+    `crop_search_min_score`, is refined by ECC (`_refined_by_pixels`) and judged as a guided
+    alignment is (`_boxes_agree(refined=True)`) after the geometry checks of a feature
+    transform (scale, overlap). None when no window scores enough or the geometry fails."""
+    ta, tb = a.thumbnail.astype(np.float32), b.thumbnail.astype(np.float32)
+    (ha, wa), (hb, wb) = ta.shape, tb.shape
+    steps = math.floor(math.log(1 / vcfg.crop_search_min_side) / math.log(vcfg.crop_search_step))
+    sides = vcfg.crop_search_step ** -np.arange(steps + 1)
+    best, window, side = _best_window(ta, tb, sides)
+    if window is None or best < vcfg.crop_search_min_score:
+        return None
+    # the ladder's step is coarse for the alignment (ECC corrects rotation and shift, not
+    # scale): the sizes between the best one's neighbours, finer
+    _, window, _ = _best_window(ta, tb, side * vcfg.crop_search_step ** np.linspace(-1, 1, 9))
+    m_b = _content_matrix(window, (a.width, a.height), (wa, ha), (b.width, b.height), (wb, hb))
+    # the window itself, else its ECC refinement (a rotated copy; on a crop the refinement may
+    # trade a scale error of the ladder for a degree or two of rotation)
+    for refine in (False, True):
+        m = _refined_by_pixels(a, b, m_b) if refine else m_b
+        if m is None:
+            continue
+        _, inter, area_b = _overlap(a, b, m)
+        scale = math.sqrt(area_b / max(b.width * b.height, 1))
+        smaller = min(a.width * a.height, area_b)
+        if (
+            not vcfg.min_scale <= scale <= vcfg.max_scale
+            or smaller <= 0
+            or inter / smaller < vcfg.min_overlap
+        ):
+            continue
+        look = appearance(a, b, m)
+        if _boxes_agree(look, vcfg, refined=True):
+            mirrored, rot, _ = describe(m)
+            return Verdict(True, look.correlation, mirrored, 0, m, "pixels", look, rotation=rot, scale=scale)
+    return None
 
 
 def _best_explained(
