@@ -37,7 +37,9 @@ Verification of a candidate pair (`verify`) needs two independent signals to agr
   under it.
 
 When features are scarce the transform falls back to the identity of the two content boxes (or
-its mirror) for pairs whose global hashes are close, and the same correlation test decides.
+its mirror) for pairs whose global hashes are close, and the same correlation test decides;
+a crop of a feature-poor picture (flat vector art, a gradient) is searched for by the pixels
+instead (`_crop_search`: B's thumbnail slid over A's at a ladder of scales).
 
 Flat images (a thumbnail standard deviation under `Config.min_std`) get `low_detail=True` and
 no candidate rows: blank, near-uniform and very dark pictures cannot be told apart reliably,
