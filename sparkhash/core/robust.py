@@ -1797,7 +1797,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
     return best
 
 
-def _best_window(ta: np.ndarray, tb: np.ndarray, sides) -> tuple[float, np.ndarray | None, float]:
+def _best_window(ta: np.ndarray, tb: np.ndarray, sides: np.ndarray) -> tuple[float, np.ndarray | None, float]:
     """(score, window, side): the window of A's thumbnail ta that B's thumbnail tb, scaled to
     cover each share `side` of A's longer side, matches best (normalised correlation,
     `cv2.matchTemplate`), as the thumbnail-pixel matrix B -> A."""
@@ -1821,10 +1821,11 @@ def _crop_search(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig) -> 
     """B found inside A by the pixels, for pairs whose features are too few to align a crop:
     B's grey thumbnail scaled to each of a ladder of sizes (from A's whole longer side down to
     `crop_search_min_side` of it, `crop_search_step` apart) is slid over A's (OpenCV's
-    `matchTemplate`, normalised correlation); the best window, if it scores at least
-    `crop_search_min_score`, is refined by ECC (`_refined_by_pixels`) and judged as a guided
-    alignment is (`_boxes_agree(refined=True)`) after the geometry checks of a feature
-    transform (scale, overlap). None when no window scores enough or the geometry fails."""
+    `matchTemplate`, normalised correlation). The best window must score at least
+    `crop_search_min_score`; then it, or when it does not agree its ECC refinement
+    (`_refined_by_pixels`), must pass the geometry checks of a feature transform (scale,
+    overlap) and agree as a guided alignment does (`_boxes_agree(refined=True)`). None when
+    nothing does."""
     ta, tb = a.thumbnail.astype(np.float32), b.thumbnail.astype(np.float32)
     (ha, wa), (hb, wb) = ta.shape, tb.shape
     steps = math.floor(math.log(1 / vcfg.crop_search_min_side) / math.log(vcfg.crop_search_step))
