@@ -1441,6 +1441,22 @@ class _Transform(NamedTuple):
     closely: bool = False
 
 
+def _placed(
+    a: RobustSignature, b: RobustSignature, m_b: np.ndarray, vcfg: VerifyConfig
+) -> tuple[float, float] | None:
+    """(scale, overlap area) of B placed in A's frame by m_b, or None when the placement is
+    implausible: B's linear scale outside [min_scale, max_scale], or an overlap under
+    `min_overlap` of the smaller image (the geometry every alignment must pass)."""
+    _, inter, area_b = _overlap(a, b, m_b)
+    scale = math.sqrt(area_b / max(b.width * b.height, 1))
+    if not vcfg.min_scale <= scale <= vcfg.max_scale:
+        return None
+    smaller = min(a.width * a.height, area_b)
+    if smaller <= 0 or inter / smaller < vcfg.min_overlap:
+        return None
+    return scale, inter
+
+
 def _judge(
     a: RobustSignature, b: RobustSignature, t: _Transform, mirrored: bool, vcfg: VerifyConfig
 ) -> Verdict | None:
@@ -1448,13 +1464,10 @@ def _judge(
     (scale, overlap, spread). A guided transform must pass the appearance test itself: no
     overlay. A `closely` one must agree closely (`_agrees_closely`): no overlay either."""
     m_b, guided, closely = t.m_b, t.guided, t.closely
-    poly, inter, area_b = _overlap(a, b, m_b)
-    scale = math.sqrt(area_b / max(b.width * b.height, 1))
-    if not vcfg.min_scale <= scale <= vcfg.max_scale:
+    placed = _placed(a, b, m_b, vcfg)
+    if placed is None:
         return None
-    smaller = min(a.width * a.height, area_b)
-    if smaller <= 0 or inter / smaller < vcfg.min_overlap:
-        return None
+    scale, inter = placed
     hull = cv2.convexHull(t.inliers.reshape(-1, 1, 2))
     spread = abs(cv2.contourArea(hull)) / max(inter, 1.0)
     if spread < vcfg.clustered_min_spread:
@@ -1791,8 +1804,8 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         if verdict.score > best.score:
             best = verdict
     if vcfg.crop_search and min(len(a.descriptors[0]), len(b.descriptors[0])) < vcfg.crop_search_keypoints:
-        verdict = _crop_search(a, b, vcfg)
-        if verdict is not None and (verdict.match or verdict.score > best.score):
+        verdict = _crop_search(a, b, vcfg)  # a match, or None
+        if verdict is not None:
             return verdict
     return best
 
@@ -1824,8 +1837,8 @@ def _crop_search(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig) -> 
     `matchTemplate`, normalised correlation). The best window must score at least
     `crop_search_min_score`; then it, or when it does not agree its ECC refinement
     (`_refined_by_pixels`), must pass the geometry checks of a feature transform (scale,
-    overlap) and agree as a guided alignment does (`_boxes_agree(refined=True)`). None when
-    nothing does."""
+    overlap: `_placed`) and agree as a guided alignment does (`_boxes_agree(refined=True)`).
+    The matching verdict, or None when nothing does."""
     ta, tb = a.thumbnail.astype(np.float32), b.thumbnail.astype(np.float32)
     (ha, wa), (hb, wb) = ta.shape, tb.shape
     steps = math.floor(math.log(1 / vcfg.crop_search_min_side) / math.log(vcfg.crop_search_step))
@@ -1841,21 +1854,15 @@ def _crop_search(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig) -> 
     # trade a scale error of the ladder for a degree or two of rotation)
     for refine in (False, True):
         m = _refined_by_pixels(a, b, m_b) if refine else m_b
-        if m is None:
-            continue
-        _, inter, area_b = _overlap(a, b, m)
-        scale = math.sqrt(area_b / max(b.width * b.height, 1))
-        smaller = min(a.width * a.height, area_b)
-        if (
-            not vcfg.min_scale <= scale <= vcfg.max_scale
-            or smaller <= 0
-            or inter / smaller < vcfg.min_overlap
-        ):
+        placed = None if m is None else _placed(a, b, m, vcfg)
+        if placed is None:
             continue
         look = appearance(a, b, m)
         if _boxes_agree(look, vcfg, refined=True):
             mirrored, rot, _ = describe(m)
-            return Verdict(True, look.correlation, mirrored, 0, m, "pixels", look, rotation=rot, scale=scale)
+            return Verdict(
+                True, look.correlation, mirrored, 0, m, "pixels", look, rotation=rot, scale=placed[0]
+            )
     return None
 
 
