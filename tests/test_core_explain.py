@@ -81,6 +81,42 @@ def test_a_trimmed_original_is_told_from_its_framed_copy() -> None:
     assert (backward.original, backward.evidence) == (explain.B, explain.FRAMED)
 
 
+def _feed_screenshot(im: Image.Image) -> Image.Image:
+    """The picture in a light app feed: an avatar and a name above it, action icons and grey
+    text lines below, as dense as a feed's (at thumbnail size the chrome below the picture is
+    rows of grey, not one flat level)."""
+    w, h = im.size
+    page = Image.new("RGB", (w, h * 3 // 2), (255, 255, 255))
+    d = ImageDraw.Draw(page)
+    d.ellipse((w // 20, h // 10, w // 20 + h // 10, h // 5), fill=(190, 190, 190))
+    d.text((w // 20 + h // 8, h // 8), "someone  - 3 h", fill=(30, 30, 30))
+    small = im.resize((w * 9 // 10, h * 9 // 10), Image.BILINEAR)
+    top = h // 4
+    page.paste(small, (w // 20, top))
+    y = top + small.height + h // 40
+    for k in range(3):
+        x = w // 20 + k * h // 12
+        d.ellipse((x, y, x + h // 20, y + h // 20), outline=(40, 40, 40), width=3)
+    for k, share in enumerate((0.9, 0.85, 0.75, 0.8, 0.6, 0.7, 0.9, 0.8, 0.85, 0.5)):
+        ly = y + h // 12 + k * h // 50
+        grey = 195 + 5 * k
+        d.rectangle((w // 20, ly, w // 20 + int(w * 0.9 * share), ly + h // 70), fill=(grey, grey, grey))
+    return page
+
+
+def test_a_picture_in_an_app_feed_is_the_framed_copy() -> None:
+    """An app's chrome (icons, text lines) is no flat frame at thumbnail size, but it has no
+    colour where the picture has: the screenshot is the framed copy, not the original with
+    more picture."""
+    original = _scene(24)
+    copy = _feed_screenshot(original)
+    forward = _explain(original, copy)
+    assert "framed" in forward.relation.relation
+    assert (forward.original, forward.evidence) == (explain.A, explain.FRAMED)
+    backward = _explain(copy, original)
+    assert (backward.original, backward.evidence) == (explain.B, explain.FRAMED)
+
+
 @pytest.mark.parametrize(
     "edit",
     [lambda im: im.transpose(Image.Transpose.ROTATE_90), ImageOps.mirror, lambda im: im.resize((320, 240))],
