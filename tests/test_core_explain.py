@@ -117,6 +117,26 @@ def test_a_picture_in_an_app_feed_is_the_framed_copy() -> None:
     assert (backward.original, backward.evidence) == (explain.B, explain.FRAMED)
 
 
+def _badge(im: Image.Image) -> Image.Image:
+    """A small red badge near the top left corner (~2 % of the picture)."""
+    out = im.copy()
+    r = min(im.size) // 10
+    ImageDraw.Draw(out).rounded_rectangle((r, r, 4 * r, 2 * r), radius=r // 3, fill=(230, 30, 60))
+    return out
+
+
+def test_a_badge_too_small_for_the_overlay_rule_still_names_the_original() -> None:
+    """The badge leaves so few cells differing that the pair matches without the overlay rule
+    (no `overlay` relation); its compact differing region is still flat in the copy."""
+    original = _scene(24)
+    copy = _badge(original)
+    forward = _explain(original, copy)
+    assert "overlay" not in forward.relation.relation
+    assert (forward.original, forward.evidence) == (explain.A, explain.STICKER)
+    backward = _explain(copy, original)
+    assert (backward.original, backward.evidence) == (explain.B, explain.STICKER)
+
+
 @pytest.mark.parametrize(
     "edit",
     [lambda im: im.transpose(Image.Transpose.ROTATE_90), ImageOps.mirror, lambda im: im.resize((320, 240))],
