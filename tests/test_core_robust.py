@@ -316,6 +316,22 @@ def test_photo_copy_matches_its_original(group: str, edit: str) -> None:
 
 
 @needs_photos
+def test_keystone_of_a_smooth_photo_agrees_closely_by_its_faint_detail() -> None:
+    """A smooth photo (mist, soft light: high-pass std under `min_texture`) keystoned: its
+    homography, judged after the similarity, aligns the pixels nearly exactly, faint fine
+    detail included; `_agrees_closely` asks that of a smooth picture instead of texture."""
+    original = Image.open(Path(PHOTOS) / "g023/orig.jpg").convert("RGB")
+    a, b = _sig(original), _sig(_keystone(original, 0.06))
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.perspective, verdict
+    assert verdict.look.texture < robust.DEFAULT_VERIFY.min_texture
+    textured_only = dataclasses.replace(
+        robust.DEFAULT_VERIFY, smooth_texture=robust.DEFAULT_VERIFY.min_texture
+    )
+    assert not robust.verify_pair(a, b, textured_only).match
+
+
+@needs_photos
 def test_photo_different_pictures_do_not_match() -> None:
     sigs = [_photo(f"g{g:03d}/orig.jpg") for g in range(0, 12)]
     for i in range(len(sigs)):
@@ -469,7 +485,7 @@ def _vector_art(seed: int, size: tuple[int, int] = (640, 400)) -> Image.Image:
     return picture.filter(ImageFilter.GaussianBlur(2))
 
 
-@pytest.mark.parametrize("seed", [0, 2, 6])
+@pytest.mark.parametrize("seed", [0, 2, 9])
 def test_crop_of_a_feature_poor_picture_is_found_by_the_pixels(seed: int) -> None:
     """Too few corners to align a crop of flat vector art: the crop search finds it (and only
     it: a crop of another such picture does not match)."""

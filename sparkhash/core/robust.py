@@ -666,6 +666,12 @@ class VerifyConfig:
     clustered_cells: float = 0.97
     clustered_detail: float = 0.8  # with at least `min_texture` of high-pass std (detail to compare)
     clustered_chroma_cells: float = 0.9
+    # ... on a smooth picture (high-pass std from `smooth_texture` up to `min_texture`) the fine
+    # structure is faint but still there: it must agree nearly exactly (`smooth_detail`). A
+    # keystoned smooth photo's homography aligns it at detail 0.97, texture 3.9 (lake variants
+    # keystone_left12 g023); two different pictures' faint detail does not agree by chance
+    smooth_texture: float = 2.5
+    smooth_detail: float = 0.9
     min_overlap: float = 0.6  # overlap area / area of the smaller image (in A's frame)
     min_correlation: float = 0.85  # NCC of the aligned thumbnails over the overlap
     min_detail: float = 0.3  # NCC of the high-pass thumbnails ...
@@ -823,9 +829,13 @@ def _agrees(look: Appearance, vcfg: VerifyConfig, min_correlation: float) -> boo
 
 def _agrees_closely(look: Appearance, vcfg: VerifyConfig) -> bool:
     """The aligned pictures agree in layout, in nearly every cell, by the cells' own structure
-    and in fine detail (which there must be): what a transform from clustered inliers needs."""
+    and in fine detail (which there must be; on a smooth picture, faint detail agreeing nearly
+    exactly): what a transform from clustered inliers needs."""
+    detailed = look.texture >= vcfg.min_texture or (
+        look.texture >= vcfg.smooth_texture and look.detail >= vcfg.smooth_detail
+    )
     return (
-        look.texture >= vcfg.min_texture
+        detailed
         and look.detail >= vcfg.clustered_detail
         and look.correlation >= vcfg.clustered_correlation
         and look.cells >= vcfg.clustered_cells
