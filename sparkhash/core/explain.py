@@ -236,25 +236,16 @@ def _polygons(a: robust.RobustSignature, b: robust.RobustSignature, verdict: rob
 def _overlay_look(
     a: robust.RobustSignature, b: robust.RobustSignature, verdict: robust.Verdict
 ) -> robust.Appearance | None:
-    """The appearance of the pair with its differing region: an overlay verdict's own, or for
-    another verdict one measured now when its disagreeing cells form one small compact region
-    (the shape verification asks of an overlay). A small sticker or badge leaves so few cells
+    """For a verdict matched without the overlay rule: the appearance of the pair measured
+    again with its differing region, when that region has an overlay's shape
+    (`robust._compact_region`), else None. A small sticker or badge leaves so few cells
     differing that the pair matched without the overlay rule (held-out sticker_badge: 23 of
     30 pairs); its region still tells which image carries it."""
-    if verdict.overlay:
-        return verdict.look
     if verdict.transform is None:
         return None
     ref, other = (b, a) if verdict.swapped else (a, b)  # the transform maps other -> ref
     look = robust.appearance(ref, other, robust._homogeneous(verdict.transform), region=True)
-    vcfg = robust.DEFAULT_VERIFY
-    if (
-        look.region is None
-        or look.region_share > vcfg.overlay_max_share
-        or look.compact < vcfg.overlay_min_compact
-    ):
-        return None
-    return look
+    return look if robust._compact_region(look, robust.DEFAULT_VERIFY) else None
 
 
 def _sticker_side(

@@ -844,12 +844,21 @@ def _agrees_closely(look: Appearance, vcfg: VerifyConfig) -> bool:
     )
 
 
+def _compact_region(look: Appearance, vcfg: VerifyConfig) -> bool:
+    """Do the cells that disagree form one small compact region (the shape of an overlay)?"""
+    return (
+        look.region is not None
+        and look.region_share <= vcfg.overlay_max_share
+        and look.compact >= vcfg.overlay_min_compact
+    )
+
+
 def _overlaid(look: Appearance, vcfg: VerifyConfig) -> bool:
     """An overlay: the cells that disagree form one compact region (a sticker, an emoji, a
     line of text) and everything else agrees tightly — tighter than `_agrees` asks of a whole
     overlap, so another photo of the same scene (differences spread all over) stays apart."""
     rest = look.rest
-    if rest is None or look.region_share > vcfg.overlay_max_share or look.compact < vcfg.overlay_min_compact:
+    if rest is None or not _compact_region(look, vcfg):
         return False
     # The overlay hides part of the picture, not the picture: in at least one of the two
     # images the region holds at most `overlay_max_detail` of the detail. Two screenshots of
