@@ -198,7 +198,7 @@ def _chrome(sig: robust.RobustSignature, inside: np.ndarray, outside: np.ndarray
         return False
     th, tw = sig.thumbnail.shape
     chroma = cv2.resize(sig.chroma, (tw, th), interpolation=cv2.INTER_NEAREST)
-    colour = np.abs(chroma.astype(np.int16) - 128).mean(axis=2)
+    colour = robust.colourfulness(chroma)
     return float(colour[outside].mean()) <= CHROME_GREY and float(colour[inside].mean()) >= CHROME_COLOUR
 
 
@@ -206,7 +206,7 @@ def _colourfulness(sig: robust.RobustSignature) -> float:
     """Mean |Cr, Cb - 128| of the stored chroma thumbnail (0 for a grey image)."""
     if sig.chroma is None:
         return 0.0
-    return float(np.abs(sig.chroma.astype(np.int16) - 128).mean())
+    return float(robust.colourfulness(sig.chroma).mean())
 
 
 def _grey_side(a: robust.RobustSignature, b: robust.RobustSignature) -> str | None:

@@ -1213,8 +1213,15 @@ def _cell_agreement(
     return float(ok[valid].mean()) if valid.any() else 0.0
 
 
+def colourfulness(chroma: np.ndarray) -> np.ndarray:
+    """Per pixel of a (h, w, 2) Cr, Cb thumbnail, the mean distance of its two channels from
+    neutral (128), in grey levels: 0 where the picture is grey. (A mean of these per-pixel
+    halves equals the mean over all channel values exactly: the sums are integers.)"""
+    return np.abs(chroma.astype(np.int16) - 128).mean(axis=2)
+
+
 def _neutral(chroma: np.ndarray | None) -> bool:
-    return chroma is None or float(np.abs(chroma.astype(np.int16) - 128).mean()) < 3.0
+    return chroma is None or float(colourfulness(chroma).mean()) < 3.0
 
 
 def _measure(
