@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
-from test_core_robust import _scene
+from test_core_robust import PHOTOS, _scene, needs_photos
 
 from sparkhash.cli import main
 from sparkhash.core import robust
@@ -263,3 +265,62 @@ def test_candidate_join_equals_the_rule_in_python(spark):
     old = {p: t for p, t in texts.items() if p not in new_paths}
     new = {p: t for p, t in texts.items() if p in new_paths}
     assert found(old, new) == _reference_candidates(texts, new_paths)
+
+
+def _hop_edge_cases() -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+    """Matching pairs (id_a, id_b) and band candidates on every edge of the second candidate
+    rule: a hub at the match cap and one past it, a pair already a candidate, an edge given
+    twice and reversed, a chain (hops are one step: 0 - 2 - 4 - 6 pairs 0/4 and 2/6, not 0/6)."""
+    cap = robust.HOP_MAX_MATCHES
+    matches = [(0, 2), (2, 4), (4, 6), (4, 2), (2, 4)]
+    matches += [(100, 101 + k) for k in range(cap)]  # a hub with exactly `cap` matches: used
+    matches += [(300, 301 + k) for k in range(cap + 1)]  # one past the cap: not
+    matches += [(301, 500), (501, 301)]  # ... but its members' other matches still are
+    candidates = {(101, 102), (0, 4)}  # verified already: not again
+    return matches, candidates
+
+
+def test_hop_candidates_equal_the_rule_in_python(spark):
+    """The second pass's join finds exactly `robust.hop_pairs`, full and incremental (a new
+    image, odd id, in the pair)."""
+    from sparkhash.dedup.robust import hop_candidates
+
+    matches, candidates = _hop_edge_cases()
+    expected = robust.hop_pairs(matches, candidates)
+    cap = robust.HOP_MAX_MATCHES
+    assert (2, 6) in expected and (0, 4) not in expected and (0, 6) not in expected
+    assert (101, 103) in expected and (101, 102) not in expected
+    assert len([p for p in expected if p[0] > 100 and p[1] <= 100 + cap]) == cap * (cap - 1) // 2 - 1
+    assert not {p for p in expected if 300 < p[0] <= 301 + cap and 300 < p[1] <= 301 + cap}
+    assert {(300, 500), (300, 501), (500, 501)} <= expected
+
+    frame = lambda pairs: spark.createDataFrame(sorted(pairs), "id_a long, id_b long")  # noqa: E731
+    full = hop_candidates(frame(matches).repartition(3), frame(candidates))
+    assert {(r.id_a, r.id_b) for r in full.collect()} == expected
+    incremental = hop_candidates(frame(matches), frame(candidates), incremental=True)
+    assert {(r.id_a, r.id_b) for r in incremental.collect()} == {p for p in expected if (p[0] | p[1]) & 1}
+
+
+@needs_photos
+def test_a_copy_of_a_copy_is_paired_though_no_band_pairs_it(spark, tmp_path):
+    """The second pass: a deep corner crop of a real photo shares no band with its original
+    (their strongest corners differ), but both match a centre crop; `dups` verifies the pair
+    through it, and explains it."""
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("orig.jpg", "crop25_corner.jpg", "crop_center50.jpg"):
+        source = Path(PHOTOS) / "g002" / name
+        if not source.exists():
+            pytest.skip(f"{source} not in this corpus")
+        shutil.copy(source, images / name)
+    out = tmp_path / "hashes"
+    assert main(["hash", str(images), str(out), "--algorithms", "robust"]) == 0
+    texts = {r.path: r.robust for r in _current(spark, out).select("path", "robust").collect()}
+    by_name = {os.path.basename(p): p for p in texts}
+    orig, corner = by_name["orig.jpg"], by_name["crop25_corner.jpg"]
+    assert tuple(sorted((orig, corner))) not in _reference_candidates(texts)  # the premise
+    assert main(["dups", str(out), str(tmp_path / "dups"), "--algorithm", "robust"]) == 0
+    pairs = {(r.path_a, r.path_b): r for r in read_dups(spark, str(tmp_path / "dups")).pairs.collect()}
+    assert set(pairs) == _brute_force(spark, out)
+    found = pairs[tuple(sorted((orig, corner)))]
+    assert {"crop", "contains"} & set(found.relation.split("+"))

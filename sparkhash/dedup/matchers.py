@@ -145,11 +145,13 @@ def _verified_duplicates(
 ) -> Found:
     """Candidate join + verification (`dedup.robust`), at the documented operating point
     (`--threshold` and the band options do not apply)."""
-    pairs = find_robust_pairs(hashes, old)
+    earlier = None
+    if old is not None and previous is not None:
+        earlier = previous.pairs.filter(F.col("algorithm") == F.lit(record.name))
+    pairs = find_robust_pairs(hashes, old, earlier)
     attributes = valid_signatures(hashes)
     if old is not None:
-        if previous is not None:
-            earlier = previous.pairs.filter(F.col("algorithm") == F.lit(record.name))
+        if earlier is not None:
             pairs = (
                 earlier.select(*pairs.columns)
                 .unionByName(pairs)

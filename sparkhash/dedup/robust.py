@@ -268,6 +268,41 @@ def candidates_of_hits(hits: DataFrame, a: str, b: str, kind_value) -> DataFrame
     return counts.filter(passes).select(a, b)
 
 
+def matched_ids(pairs: DataFrame, signatures: DataFrame) -> DataFrame:
+    """(id_a, id_b) of (path_a, path_b) pairs, by the ids of `with_ids` (pairs of a path no
+    longer among the signatures are dropped)."""
+    ids = signatures.select("id", "path")
+    return (
+        pairs.select("path_a", "path_b")
+        .join(ids.select(F.col("id").alias("id_a"), F.col("path").alias("path_a")), "path_a")
+        .join(ids.select(F.col("id").alias("id_b"), F.col("path").alias("path_b")), "path_b")
+        .select("id_a", "id_b")
+    )
+
+
+def hop_candidates(matched: DataFrame, candidates: DataFrame, incremental: bool = False) -> DataFrame:
+    """(id_a, id_b), id_a < id_b: the second candidate rule (`robust.hop_pairs`) — pairs of
+    images that both match a third with at most `robust.HOP_MAX_MATCHES` matches, which the
+    bands did not make `candidates`. matched: (id_a, id_b) matching pairs; incremental: only
+    pairs with at least one new image (odd id), as `bucket_pairs`."""
+    ends = matched.select(F.col("id_a").alias("via"), F.col("id_b").alias("id")).unionByName(
+        matched.select(F.col("id_b").alias("via"), F.col("id_a").alias("id"))
+    )
+    ends = ends.filter(F.col("via") != F.col("id")).distinct()
+    hubs = ends.groupBy("via").count().filter(F.col("count") <= robust.HOP_MAX_MATCHES).select("via")
+    ends = ends.join(hubs, "via", "left_semi")
+    pairs = (
+        ends.select("via", F.col("id").alias("id_a"))
+        .join(ends.select("via", F.col("id").alias("id_b")), "via")
+        .filter(F.col("id_a") < F.col("id_b"))
+        .select("id_a", "id_b")
+        .distinct()
+    )
+    if incremental:
+        pairs = pairs.filter(F.col("id_a").bitwiseOR(F.col("id_b")).bitwiseAND(1) == 1)
+    return pairs.join(candidates, ["id_a", "id_b"], "left_anti")
+
+
 def candidate_texts(candidates: DataFrame, signatures: DataFrame) -> DataFrame:
     """(path_a, path_b, hex_a, hex_b) with path_a < path_b of (id_a, id_b) candidates.
 
@@ -329,12 +364,17 @@ def valid_signatures(hashes: DataFrame) -> DataFrame:
     return valid_hashes(hashes, ROBUST, keep_case=True)
 
 
-def find_robust_pairs(hashes: DataFrame, old_hashes: DataFrame | None = None) -> DataFrame:
+def find_robust_pairs(
+    hashes: DataFrame, old_hashes: DataFrame | None = None, known: DataFrame | None = None
+) -> DataFrame:
     """Robust near-duplicate pairs (PAIRS_SCHEMA) of a hashes table with a `robust` column.
 
+    Two passes: the candidates of the bands (`candidate_ids`) are verified, then the pairs of
+    images that both match a third (`hop_candidates`: a copy of a copy) that were no candidates.
     old_hashes: an incremental run; pairs among old rows only are not searched again (a path
-    in both tables is taken from `hashes`). ParamsMismatch for signatures of different
-    robust format versions (their params differ).
+    in both tables is taken from `hashes`); known: (path_a, path_b) pairs the previous run
+    found among them, which the second pass goes through as it would in a full run.
+    ParamsMismatch for signatures of different robust format versions (their params differ).
     """
     tables = [hashes] if old_hashes is None else [hashes, old_hashes]
     checked_params(tables, ROBUST)
@@ -345,5 +385,17 @@ def find_robust_pairs(hashes: DataFrame, old_hashes: DataFrame | None = None) ->
         old = valid_signatures(old_hashes).select("path", "hex").join(new.select("path"), "path", "left_anti")
         signatures = with_ids(old, is_new=False).unionByName(with_ids(new, is_new=True))
     signatures = signatures.localCheckpoint(eager=True)  # fixes the ids
-    candidates = candidate_ids(signatures, incremental=old_hashes is not None).localCheckpoint(eager=True)
-    return to_pairs(verify_candidates(candidate_texts(candidates, signatures)))
+    incremental = old_hashes is not None
+    candidates = candidate_ids(signatures, incremental=incremental).localCheckpoint(eager=True)
+    # checkpointed: verification is the expensive step, and its matches feed the second pass
+    found = (
+        verify_candidates(candidate_texts(candidates, signatures)).filter("match").localCheckpoint(eager=True)
+    )
+    through = (
+        found
+        if known is None
+        else found.select("path_a", "path_b").unionByName(known.select("path_a", "path_b"))
+    )
+    hops = hop_candidates(matched_ids(through, signatures), candidates, incremental)
+    more = verify_candidates(candidate_texts(hops, signatures))
+    return to_pairs(found.unionByName(more))
