@@ -127,11 +127,13 @@ def evaluate(rows, sigs_by_path, max_bucket, label, verbose=False):
         if v.match:
             accepted.add((i, j))
     hops = robust.hop_pairs(accepted, cand)  # the second pass: pairs that both match a third
+    hop_matches = set()
     for i, j in hops:
         v = robust.verify_pair(sigs[i], sigs[j])
         verdicts[(i, j)] = v
         if v.match:
-            accepted.add((i, j))
+            hop_matches.add((i, j))
+    accepted |= hop_matches
     t2 = time.perf_counter()
     n = len(rows)
     same = groups[:, None] == groups[None, :]
@@ -162,6 +164,11 @@ def evaluate(rows, sigs_by_path, max_bucket, label, verbose=False):
         "negatives": negatives,
         "candidates": len(cand),
         "hop_candidates": len(hops),
+        "hop_matches": len(hop_matches),
+        "hop_false": sum(groups[i] != groups[j] for i, j in hop_matches),
+        "hop_originals": sum(
+            groups[i] == groups[j] and "orig" in (edits[i], edits[j]) for i, j in hop_matches
+        ),
         "false": len(false_pairs),
         "fpr": len(false_pairs) / max(negatives, 1),
         "recall": recall,
@@ -179,6 +186,10 @@ def print_result(r):
     print(
         f"candidates {r['candidates']:,} ({r['seconds_candidates']:.1f} s) + {r['hop_candidates']:,} through a "
         f"common match, verified in {r['seconds_verify']:.1f} s"
+    )
+    print(
+        f"second pass: {r['hop_matches']:,} pairs matched ({r['hop_originals']} (original, copy), "
+        f"{r['hop_false']} false)"
     )
     print(
         f"false pairs {r['false']} -> FPR {r['fpr']:.2e}; mean recall per edit {r['mean_recall']:.3f}, min {r['min_recall']:.3f}"
