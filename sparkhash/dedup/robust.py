@@ -1,4 +1,5 @@
-"""`robust` pairs: banded joins on packed band keys, verification of candidates only.
+"""`robust` pairs: banded joins on packed band keys, verification of candidates only, then
+of the pairs of images that both match a third (a copy of a copy, `hop_candidates`).
 
 The hashes table's `robust` column holds `sparkhash.core.robust.to_text` strings. Each valid
 signature gets a long id (`with_ids`) and its candidate rows (the 16-digit global hashes of its
@@ -13,7 +14,8 @@ to their paths and texts and reach Python's `robust.verify_pair` (RANSAC geometr
 aligned thumbnails). A matching pair is explained in the same pass, from the transform and
 appearance verification found (`sparkhash.core.explain`: relation, rotation, mirror, scale,
 matched boxes, differing share, score, which one is the original): the pairs table's relation
-columns (`sparkhash.spark.schemas.RELATION_FIELDS`).
+columns (`sparkhash.spark.schemas.RELATION_FIELDS`). The matches found then give the second
+pass its pairs (`robust.hop_pairs` is the rule), verified the same way.
 
 Low-detail images (blank, near-uniform, featureless) have no candidate rows
 (`RobustSignature.low_detail`): they are never paired by robust and cannot form hot buckets.
