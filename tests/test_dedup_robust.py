@@ -305,22 +305,33 @@ def test_hop_candidates_equal_the_rule_in_python(spark):
 def test_a_copy_of_a_copy_is_paired_though_no_band_pairs_it(spark, tmp_path):
     """The second pass: a deep corner crop of a real photo shares no band with its original
     (their strongest corners differ), but both match a centre crop; `dups` verifies the pair
-    through it, and explains it."""
+    through it, and explains it — in a full run, and in an incremental one where the crop is
+    new and the centre crop's match with the original was found by the previous run."""
     images = tmp_path / "images"
     images.mkdir()
-    for name in ("orig.jpg", "crop25_corner.jpg", "crop_center50.jpg"):
-        source = Path(PHOTOS) / "g002" / name
-        if not source.exists():
-            pytest.skip(f"{source} not in this corpus")
-        shutil.copy(source, images / name)
+    sources = {
+        name: Path(PHOTOS) / "g002" / name for name in ("orig.jpg", "crop_center50.jpg", "crop25_corner.jpg")
+    }
+    if not all(p.exists() for p in sources.values()):
+        pytest.skip("g002's copies are not in this corpus")
     out = tmp_path / "hashes"
+    for name in ("orig.jpg", "crop_center50.jpg"):
+        shutil.copy(sources[name], images / name)
     assert main(["hash", str(images), str(out), "--algorithms", "robust"]) == 0
+    assert main(["dups", str(out), str(tmp_path / "d1"), "--algorithm", "robust"]) == 0
+    (run1,) = {r.run_id for r in _current(spark, out).select("run_id").collect()}
+    shutil.copy(sources["crop25_corner.jpg"], images / "crop25_corner.jpg")
+    assert main(["hash", str(images), str(out), "--algorithms", "robust"]) == 0
+
     texts = {r.path: r.robust for r in _current(spark, out).select("path", "robust").collect()}
     by_name = {os.path.basename(p): p for p in texts}
     orig, corner = by_name["orig.jpg"], by_name["crop25_corner.jpg"]
     assert tuple(sorted((orig, corner))) not in _reference_candidates(texts)  # the premise
-    assert main(["dups", str(out), str(tmp_path / "dups"), "--algorithm", "robust"]) == 0
-    pairs = {(r.path_a, r.path_b): r for r in read_dups(spark, str(tmp_path / "dups")).pairs.collect()}
+    assert main(["dups", str(out), str(tmp_path / "full"), "--algorithm", "robust"]) == 0
+    pairs = {(r.path_a, r.path_b): r for r in read_dups(spark, str(tmp_path / "full")).pairs.collect()}
     assert set(pairs) == _brute_force(spark, out)
     found = pairs[tuple(sorted((orig, corner)))]
     assert {"crop", "contains"} & set(found.relation.split("+"))
+    previous = ["--previous", str(tmp_path / "d1"), "--previous-run", run1]
+    assert main(["dups", str(out), str(tmp_path / "inc"), "--algorithm", "robust", *previous]) == 0
+    assert _pairs(spark, tmp_path / "inc") == set(pairs)
