@@ -218,9 +218,7 @@ def bucket_pairs(keys: DataFrame, incremental: bool = False, partitions: int | N
         )
         .select(F.col("p.a").alias("id_a"), F.col("p.b").alias("id_b"), "kind")
     )
-    if incremental:
-        pairs = pairs.filter(F.col("id_a").bitwiseOR(F.col("id_b")).bitwiseAND(1) == 1)
-    return pairs
+    return with_a_new_image(pairs) if incremental else pairs
 
 
 def with_ids(valid: DataFrame, is_new: bool | None = None) -> DataFrame:
@@ -229,6 +227,11 @@ def with_ids(valid: DataFrame, is_new: bool | None = None) -> DataFrame:
     The id is only stable once the result is checkpointed (monotonically_increasing_id)."""
     flag = 1 if is_new else 0
     return valid.select((F.monotonically_increasing_id() * 2 + flag).alias("id"), "path", "hex")
+
+
+def with_a_new_image(pairs: DataFrame) -> DataFrame:
+    """The (id_a, id_b) pairs of which at least one id is a new image's (odd, `with_ids`)."""
+    return pairs.filter(F.col("id_a").bitwiseOR(F.col("id_b")).bitwiseAND(1) == 1)
 
 
 def _partitions(df: DataFrame) -> int:
@@ -301,7 +304,7 @@ def hop_candidates(matched: DataFrame, candidates: DataFrame, incremental: bool 
         .distinct()
     )
     if incremental:
-        pairs = pairs.filter(F.col("id_a").bitwiseOR(F.col("id_b")).bitwiseAND(1) == 1)
+        pairs = with_a_new_image(pairs)
     return pairs.join(candidates, ["id_a", "id_b"], "left_anti")
 
 
