@@ -29,10 +29,10 @@ from functools import reduce
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
-    ArrayType,
     BooleanType,
     DoubleType,
     IntegerType,
@@ -156,17 +156,28 @@ def text_keys(text: str, cfg: robust.Config = robust.DEFAULT_CONFIG) -> np.ndarr
         _packed(d0, robust.DESCRIPTOR, cfg.band_rows),
         _packed(d1, robust.DESCRIPTOR, cfg.band_rows),
     ]
-    return np.unique(np.concatenate(parts))
+    keys = np.sort(np.concatenate(parts))
+    # = np.unique(keys), 4x faster at ~1,600 keys (numpy's unique hashes before it sorts)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
-KEYS_SCHEMA = StructType(
-    [StructField("id", LongType(), False), StructField("keys", ArrayType(LongType()), False)]
-)
+KEY_ROWS_SCHEMA = StructType([StructField("id", LongType(), False), StructField("key", LongType(), False)])
+_KEY_ROWS_ARROW = pa.schema([pa.field("id", pa.int64(), False), pa.field("key", pa.int64(), False)])
 
 
-def _key_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def key_rows(ids: np.ndarray, texts: list[str]) -> pa.RecordBatch:
+    """(id, key) rows of the distinct packed keys (`text_keys`) of each signature text."""
+    keys = [text_keys(t) for t in texts]
+    counts = np.fromiter((len(k) for k in keys), np.int64, len(keys))
+    flat = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(np.repeat(np.asarray(ids, np.int64), counts)), pa.array(flat)], schema=_KEY_ROWS_ARROW
+    )
+
+
+def _key_row_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     for batch in batches:
-        yield pd.DataFrame({"id": batch["id"], "keys": [text_keys(t) for t in batch["hex"]]})
+        yield key_rows(batch.column("id").to_numpy(), batch.column("hex").to_pylist())
 
 
 def signature_keys(signatures: DataFrame) -> DataFrame:
@@ -174,10 +185,12 @@ def signature_keys(signatures: DataFrame) -> DataFrame:
 
     Cut in Python with numpy (per batch of signatures, one array of keys per image): 2.4x
     faster than the same cut in Spark SQL (a regexp pass per band index and conv per key), and
-    deduplicated per image instead of by a global distinct over all key rows.
+    deduplicated per image instead of by a global distinct over all key rows. The rows leave
+    Python flat, as Arrow columns: an array of keys per image exploded in Spark made the map
+    side of the key shuffle 1.4x slower (53.6 -> 37.7 s at 100k synthetic images, 2 cores,
+    same run).
     """
-    keys = signatures.select("id", "hex").mapInPandas(_key_batches, KEYS_SCHEMA)
-    return keys.select("id", F.explode("keys").alias("key"))
+    return signatures.select("id", "hex").mapInArrow(_key_row_batches, KEY_ROWS_SCHEMA)
 
 
 def bucket_pairs(keys: DataFrame, incremental: bool = False, partitions: int | None = None) -> DataFrame:
@@ -333,13 +346,15 @@ def candidate_texts(candidates: DataFrame, signatures: DataFrame) -> DataFrame:
 def _verify_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     for batch in batches:
         out = []
-        for pa, pb, ta, tb in zip(
+        for path_a, path_b, ta, tb in zip(
             batch["path_a"], batch["path_b"], batch["hex_a"], batch["hex_b"], strict=True
         ):
             a, b = robust.from_text(ta), robust.from_text(tb)
             v = robust.verify_pair(a, b)
             explained = relation_values(a, b, v) if v.match else _NO_RELATION
-            out.append((pa, pb, bool(v.match), float(v.score), int(v.inliers), bool(v.mirrored), *explained))
+            out.append(
+                (path_a, path_b, bool(v.match), float(v.score), int(v.inliers), bool(v.mirrored), *explained)
+            )
         yield pd.DataFrame(out, columns=[f.name for f in VERDICT_SCHEMA.fields])
 
 
