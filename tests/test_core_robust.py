@@ -796,7 +796,9 @@ def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair:
     unframed = dataclasses.replace(robust.DEFAULT_VERIFY, max_framed=99)  # this rule alone
     verdict = robust.verify_pair(a, b, unframed)
     assert not verdict.match, verdict
-    without = dataclasses.replace(unframed, few_inliers=0)
+    # Colour too: g020's and g030's pages (grey templates) differ in their photos' colour where
+    # both have colour (`robust._sparse_colour`), a second rule that rejects that pair.
+    without = dataclasses.replace(unframed, few_inliers=0, min_chroma_cells=0.0)
     assert robust.verify_pair(a, b, without).match
 
 
@@ -895,3 +897,36 @@ def test_appearance_below_min_correlation_measures_only_the_correlation() -> Non
     assert short.texture == 0.0 and full.texture > 0.0  # nothing else measured
     same = robust.appearance(a, b, m, min_correlation=full.correlation - 0.01)
     assert same == full
+
+
+def _tinted_shape(hue: tuple[int, int, int], turn: bool = False, size: int = 360) -> Image.Image:
+    """A photo's texture (g001) in a square on a black page, its grey levels tinted `hue`."""
+    grey = np.asarray(
+        Image.open(Path(PHOTOS) / "g001/orig.jpg").convert("L").resize((size, size)), np.float32
+    )
+    yy, xx = np.mgrid[:size, :size]
+    inside = (abs(xx - 0.3 * size) < 0.12 * size) & (abs(yy - 0.4 * size) < 0.12 * size)  # ~6 %
+    tint = np.asarray(hue, np.float32) / 255.0
+    page = np.where(inside[..., None], grey[..., None] * tint, 0.0).round().astype(np.uint8)
+    image = Image.fromarray(page)
+    return image.rotate(180) if turn else image
+
+
+@needs_photos
+def test_colour_in_an_area_of_its_own_is_compared_where_both_have_it() -> None:
+    """A page grey on average whose colour sits in one shape (a brown tile on black, mean
+    colourfulness < 3) was taken for a grey picture, and its colour never compared: the same
+    shape in red matched it (a held-out false pair, two game tiles). Its colour is compared
+    where both have colour: the red one is refused, a re-encoded and a grey copy still match."""
+    brown = _tinted_shape((190, 140, 100))
+    assert robust._neutral(robust.compute(brown).chroma)  # grey on average
+    red = robust.compute(_tinted_shape((255, 70, 60), turn=True))
+    a = robust.compute(brown)
+    assert robust._sparse_colour(a.chroma) and robust._sparse_colour(red.chroma)
+    refused = robust.verify_pair(a, red)
+    assert not refused.match and refused.look.chroma_cells < 0.2, refused.look
+    # the same geometry, the same colour: a copy
+    out = io.BytesIO()
+    _tinted_shape((190, 140, 100), turn=True).resize((300, 300)).save(out, "JPEG", quality=75)
+    assert robust.verify_pair(a, robust.compute(out.getvalue())).match
+    assert robust.verify_pair(a, robust.compute(brown.convert("L"))).match  # grey copy: no colour

@@ -1223,8 +1223,22 @@ def colourfulness(chroma: np.ndarray) -> np.ndarray:
     return np.abs(chroma.astype(np.int16) - 128).mean(axis=2)
 
 
+#: Colourfulness (grey levels, `colourfulness`) of a pixel that carries a visible colour.
+COLOURED = 6.0
+
+
 def _neutral(chroma: np.ndarray | None) -> bool:
     return chroma is None or float(colourfulness(chroma).mean()) < 3.0
+
+
+def _sparse_colour(chroma: np.ndarray | None) -> bool:
+    """A picture grey on average (`_neutral`) whose colour sits in an area of its own (>= 1 % of
+    its pixels visibly coloured): a coloured shape on black, a logo on grey. Its colour is
+    compared where both pictures have colour: a grey copy has none, and a sticker's colour on a
+    grey picture is the sticker's, not the picture's."""
+    return (
+        chroma is not None and _neutral(chroma) and float((colourfulness(chroma) >= COLOURED).mean()) >= 0.01
+    )
 
 
 def _measure(
@@ -1260,7 +1274,8 @@ def _measure(
     th, tw = ta.shape
     chroma = float("nan")
     chroma_cells = float("nan")
-    if not _neutral(a.chroma) and not _neutral(b.chroma):
+    sparse = _sparse_colour(a.chroma), _sparse_colour(b.chroma)
+    if (not _neutral(a.chroma) or sparse[0]) and (not _neutral(b.chroma) or sparse[1]):
         ca = a.chroma.astype(np.float32)
         ch, cw = ca.shape[:2]
         mc = _pixel_matrix(m, (a.width, a.height), (cw, ch), (b.width, b.height), b.chroma.shape[1::-1])
@@ -1272,7 +1287,15 @@ def _measure(
         )
         cin = cv2.resize(inside, (cw, ch), interpolation=cv2.INTER_NEAREST) & cin
         cin = cv2.erode(cin, np.ones((3, 3), np.uint8)) > 0
-        if cin.sum() >= 16:
+        if any(sparse):
+            # Colour in an area of its own: compared where both have colour, as it is (the cells'
+            # gain/offset fit would absorb a brown shape against a red one), by pixel.
+            both = cin & (np.abs(ca - 128.0).mean(axis=2) >= COLOURED)
+            both &= np.abs(cb - 128.0).mean(axis=2) >= COLOURED
+            if both.sum() >= 16:
+                d = np.abs(ca[both] - cb[both]).mean(axis=1)
+                chroma, chroma_cells = float(d.mean()), float((d <= CHROMA_TOL).mean())
+        elif cin.sum() >= 16:
             chroma = float(np.abs(ca[cin] - cb[cin]).mean())
             chroma_cells = min(
                 _cell_agreement(ca[:, :, k], cb[:, :, k], cin, CHROMA_CELL, CHROMA_TOL, False) for k in (0, 1)
