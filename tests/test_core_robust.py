@@ -797,7 +797,7 @@ def test_album_pages_of_other_photos_do_not_match_on_their_shared_template(pair:
     verdict = robust.verify_pair(a, b, unframed)
     assert not verdict.match, verdict
     # Colour too: g020's and g030's pages (grey templates) differ in their photos' colour where
-    # both have colour (`robust._sparse_colour`), a second rule that rejects that pair.
+    # both have colour (`robust.colour_kind`), a second rule that rejects that pair.
     without = dataclasses.replace(unframed, few_inliers=0, min_chroma_cells=0.0)
     assert robust.verify_pair(a, b, without).match
 
@@ -919,10 +919,10 @@ def test_colour_in_an_area_of_its_own_is_compared_where_both_have_it() -> None:
     shape in red matched it (a held-out false pair, two game tiles). Its colour is compared
     where both have colour: the red one is refused, a re-encoded and a grey copy still match."""
     brown = _tinted_shape((190, 140, 100))
-    assert robust._neutral(robust.compute(brown).chroma)  # grey on average
-    red = robust.compute(_tinted_shape((255, 70, 60), turn=True))
     a = robust.compute(brown)
-    assert robust._sparse_colour(a.chroma) and robust._sparse_colour(red.chroma)
+    red = robust.compute(_tinted_shape((255, 70, 60), turn=True))
+    # grey on average (mean colourfulness < 3), coloured in one area
+    assert robust.colour_kind(a.chroma) == robust.colour_kind(red.chroma) == robust.SPARSE_COLOUR
     refused = robust.verify_pair(a, red)
     assert not refused.match and refused.look.chroma_cells < 0.2, refused.look
     # the same geometry, the same colour: a copy

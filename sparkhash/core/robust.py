@@ -1224,21 +1224,28 @@ def colourfulness(chroma: np.ndarray) -> np.ndarray:
 
 
 #: Colourfulness (grey levels, `colourfulness`) of a pixel that carries a visible colour.
-COLOURED = 6.0
+COLOURED_PIXEL = 6.0
+#: How a picture's colour is compared (`colour_kind`).
+GREY, SPARSE_COLOUR, COLOUR = "grey", "sparse", "colour"
 
 
-def _neutral(chroma: np.ndarray | None) -> bool:
-    return chroma is None or float(colourfulness(chroma).mean()) < 3.0
+def coloured_pixels(chroma: np.ndarray) -> np.ndarray:
+    """The pixels of a (h, w, 2) Cr, Cb thumbnail (uint8, or float32 once warped) that carry a
+    visible colour (`colourfulness` >= COLOURED_PIXEL; exact for uint8 in float32)."""
+    return np.abs(chroma.astype(np.float32) - 128.0).mean(axis=2) >= COLOURED_PIXEL
 
 
-def _sparse_colour(chroma: np.ndarray | None) -> bool:
-    """A picture grey on average (`_neutral`) whose colour sits in an area of its own (>= 1 % of
-    its pixels visibly coloured): a coloured shape on black, a logo on grey. Its colour is
-    compared where both pictures have colour: a grey copy has none, and a sticker's colour on a
-    grey picture is the sticker's, not the picture's."""
-    return (
-        chroma is not None and _neutral(chroma) and float((colourfulness(chroma) >= COLOURED).mean()) >= 0.01
-    )
+def colour_kind(chroma: np.ndarray | None) -> str:
+    """GREY: no chroma or a mean colourfulness under 3 (a grey copy: nothing to compare);
+    SPARSE_COLOUR: grey on average but >= 1 % of its pixels visibly coloured, its colour in an
+    area of its own (a coloured shape on black, a logo on grey), compared where both pictures
+    have colour (a sticker's colour on a grey picture is the sticker's, not the picture's);
+    COLOUR: the rest, compared by cells."""
+    if chroma is None:
+        return GREY
+    if float(colourfulness(chroma).mean()) >= 3.0:
+        return COLOUR
+    return SPARSE_COLOUR if float(coloured_pixels(chroma).mean()) >= 0.01 else GREY
 
 
 def _measure(
@@ -1274,8 +1281,8 @@ def _measure(
     th, tw = ta.shape
     chroma = float("nan")
     chroma_cells = float("nan")
-    sparse = _sparse_colour(a.chroma), _sparse_colour(b.chroma)
-    if (not _neutral(a.chroma) or sparse[0]) and (not _neutral(b.chroma) or sparse[1]):
+    kinds = colour_kind(a.chroma), colour_kind(b.chroma)
+    if GREY not in kinds:
         ca = a.chroma.astype(np.float32)
         ch, cw = ca.shape[:2]
         mc = _pixel_matrix(m, (a.width, a.height), (cw, ch), (b.width, b.height), b.chroma.shape[1::-1])
@@ -1287,11 +1294,10 @@ def _measure(
         )
         cin = cv2.resize(inside, (cw, ch), interpolation=cv2.INTER_NEAREST) & cin
         cin = cv2.erode(cin, np.ones((3, 3), np.uint8)) > 0
-        if any(sparse):
+        if SPARSE_COLOUR in kinds:
             # Colour in an area of its own: compared where both have colour, as it is (the cells'
             # gain/offset fit would absorb a brown shape against a red one), by pixel.
-            both = cin & (np.abs(ca - 128.0).mean(axis=2) >= COLOURED)
-            both &= np.abs(cb - 128.0).mean(axis=2) >= COLOURED
+            both = cin & coloured_pixels(ca) & coloured_pixels(cb)
             if both.sum() >= 16:
                 d = np.abs(ca[both] - cb[both]).mean(axis=1)
                 chroma, chroma_cells = float(d.mean()), float((d <= CHROMA_TOL).mean())
