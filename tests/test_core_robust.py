@@ -190,6 +190,22 @@ def test_blank_images_have_no_rows() -> None:
         assert not robust.verify_pair(sig, sig).match
 
 
+@pytest.mark.parametrize("size", [(5000, 1), (700, 2), (2, 3000), (600, 3)])
+def test_a_line_is_a_signature_without_corners_not_an_error(size: tuple[int, int]) -> None:
+    """A divider or spacer line (a web page's 700 x 2 PNG) is one pixel across at 256 px:
+    OpenCV's ORB cannot build its pyramid there (it raised an assertion for the whole file);
+    there is no corner on a line, so the signature has none."""
+    w, h = size
+    line = Image.fromarray(np.random.default_rng(0).integers(0, 256, (h, w, 3), np.uint8))
+    buf = io.BytesIO()
+    line.save(buf, "PNG")
+    sig = robust.compute(buf.getvalue())
+    assert min(sig.width, sig.height) == 1
+    assert all(len(d) == 0 for d in sig.descriptors)
+    assert robust.RobustSignature.from_bytes(sig.to_bytes()).width == sig.width
+    assert not robust.verify_pair(sig, _sig(_scene(0))).match
+
+
 def _silhouette(shapes: list[tuple[int, int, int, int]]) -> Image.Image:
     """White soft-edged shapes on a dark ground: a picture, but no FAST corner at all."""
     im = Image.new("L", (320, 240), 20)

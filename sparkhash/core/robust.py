@@ -570,6 +570,11 @@ def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np
     `cfg.features` are found and they are distinctive (`twin_distance` above
     `cfg.repeated_bits`), ORB runs again at the next, lower threshold (`cfg.fast_thresholds`).
     """
+    empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
+    if min(content.shape) < 2:
+        # a line (a 700 x 2 divider scaled to 256 x 1): ORB's pyramid has no second level
+        # (OpenCV refuses it), and there is no corner on a line anyway
+        return empty
     for threshold in cfg.fast_thresholds:
         orb = _orb(cfg, threshold)
         keypoints, descriptors = orb.detectAndCompute(content, None)  # one pyramid for both
@@ -577,7 +582,6 @@ def features(content: np.ndarray, cfg: Config = DEFAULT_CONFIG) -> tuple[list[np
             descriptors is not None and twin_distance(descriptors) <= cfg.repeated_bits
         ):
             break
-    empty = [np.zeros((0, 2), np.float32)] * 2, [np.zeros((0, 32), np.uint8)] * 2
     if descriptors is None or not keypoints:
         return empty
     order = np.argsort([-k.response for k in keypoints], kind="stable")
