@@ -1221,10 +1221,12 @@ def _cell_agreement(
 
 
 def colourfulness(chroma: np.ndarray) -> np.ndarray:
-    """Per pixel of a (h, w, 2) Cr, Cb thumbnail, the mean distance of its two channels from
-    neutral (128), in grey levels: 0 where the picture is grey. (A mean of these per-pixel
-    halves equals the mean over all channel values exactly: the sums are integers.)"""
-    return np.abs(chroma.astype(np.int16) - 128).mean(axis=2)
+    """Per pixel of a (h, w, 2) Cr, Cb thumbnail (uint8, or float32 once warped), the mean
+    distance of its two channels from neutral (128), in grey levels: 0 where the picture is
+    grey. (For uint8, a mean of these per-pixel halves equals the mean over all channel values
+    exactly: the sums are integers; a warped thumbnail keeps its fractions.)"""
+    values = chroma.astype(np.int16) if chroma.dtype == np.uint8 else chroma.astype(np.float32)
+    return np.abs(values - 128).mean(axis=2)
 
 
 #: Colourfulness (grey levels, `colourfulness`) of a pixel that carries a visible colour.
@@ -1234,9 +1236,8 @@ GREY, SPARSE_COLOUR, COLOUR = "grey", "sparse", "colour"
 
 
 def coloured_pixels(chroma: np.ndarray) -> np.ndarray:
-    """The pixels of a (h, w, 2) Cr, Cb thumbnail (uint8, or float32 once warped) that carry a
-    visible colour (`colourfulness` >= COLOURED_PIXEL; exact for uint8 in float32)."""
-    return np.abs(chroma.astype(np.float32) - 128.0).mean(axis=2) >= COLOURED_PIXEL
+    """The pixels of a (h, w, 2) Cr, Cb thumbnail that carry a visible colour."""
+    return colourfulness(chroma) >= COLOURED_PIXEL
 
 
 def colour_kind(chroma: np.ndarray | None) -> str:
