@@ -244,7 +244,13 @@ def _overlay_look(
     if verdict.transform is None:
         return None
     ref, other = (b, a) if verdict.swapped else (a, b)  # the transform maps other -> ref
-    look = robust.appearance(ref, other, robust._homogeneous(verdict.transform), region=True)
+    look = robust.appearance(
+        ref,
+        other,
+        robust._homogeneous(verdict.transform),
+        region=True,
+        antialias=verdict.reason not in robust.PIXEL_ALIGNED,
+    )
     return look if robust._compact_region(look, robust.DEFAULT_VERIFY) else None
 
 
