@@ -1422,28 +1422,29 @@ def _framed_sides(ta: np.ndarray, tb: np.ndarray, mask: np.ndarray, box: tuple[i
 
 def _warped_thumbnails(
     a: RobustSignature, b: RobustSignature, m: np.ndarray, antialias: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """(A's grey thumbnail, B's warped into it by m (B content -> A content), the mask of
-    pixels both show (no rotation fill), the thumbnail-pixel matrix of m), float32 thumbnails;
-    with `antialias`, B's low-passed first where the warp shrinks it."""
+    pixels both show (no rotation fill), the thumbnail-pixel matrix of m, its linear scale at
+    B's centre), float32 thumbnails; with `antialias`, B's low-passed first where the warp
+    shrinks it."""
     ta = a.thumbnail.astype(np.float32)
     th, tw = ta.shape
     mt = _pixel_matrix(m, (a.width, a.height), (tw, th), (b.width, b.height), b.thumbnail.shape[::-1])
     source = b.thumbnail.astype(np.float32)
     bh, bw = source.shape
-    shrink = describe(mt, (bw / 2, bh / 2))[2]
-    if antialias and shrink < SHRUNK:
+    scale = describe(mt, (bw / 2, bh / 2))[2]
+    if antialias and scale < SHRUNK:
         # The warp makes B's thumbnail smaller and samples it (bilinear) without averaging:
         # its fine detail would alias into A's pixels (busy photos shown at 0.45x in a
         # screenshot page failed the appearance test so). Low-pass it first to the detail
         # A's pixels hold.
-        source = cv2.GaussianBlur(source, (0, 0), ANTIALIAS * math.sqrt(1.0 / shrink**2 - 1.0))
+        source = cv2.GaussianBlur(source, (0, 0), ANTIALIAS * math.sqrt(1.0 / scale**2 - 1.0))
     warped = cv2.warpPerspective(source, mt, (tw, th), flags=cv2.INTER_LINEAR, borderValue=0)
     inside = cv2.warpPerspective(
         corner_fill(b.thumbnail), mt, (tw, th), flags=cv2.INTER_NEAREST, borderValue=0
     )
     inside &= corner_fill(a.thumbnail)
-    return ta, warped, inside, mt
+    return ta, warped, inside, mt, scale
 
 
 def appearance(
@@ -1464,9 +1465,8 @@ def appearance(
     on the pixels it was chosen by: low-passed, the search's best window is one of layout alone
     (two stripe wallpapers of one design, dev corpus g010/g011: their vignettes matched once a
     45 % crop's stripes were smoothed away)."""
-    ta, warped, inside, mt = _warped_thumbnails(a, b, m, antialias)
-    bh, bw = b.thumbnail.shape
-    if _resampled(m) or describe(mt, (bw / 2, bh / 2))[2] > UPSAMPLED:
+    ta, warped, inside, _, scale = _warped_thumbnails(a, b, m, antialias)
+    if _resampled(m) or scale > UPSAMPLED:
         # B was resampled twice off the pixel grid (by the edit, then by this warp), or its
         # thumbnail is enlarged by the warp: it is softer than A's; compare both at the same
         # softness.
@@ -2019,7 +2019,7 @@ def _refined_by_pixels(a: RobustSignature, b: RobustSignature, m_b: np.ndarray) 
     repeatable) keeps its global hash near the original's, but stretching one content box onto
     the other leaves it rotated: held-out rotate4_ccw copies correlate at 0.88-0.96 that way,
     0.996-0.999 refined."""
-    ta, warped, inside, mt = _warped_thumbnails(a, b, m_b, antialias=False)
+    ta, warped, inside, mt, _ = _warped_thumbnails(a, b, m_b, antialias=False)
     w = np.eye(2, 3, dtype=np.float32)
     try:
         # template A, input warped B: A(x) ~ warped(w x); 50 iterations or a change < 1e-4
