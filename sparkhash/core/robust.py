@@ -1266,17 +1266,19 @@ def _measure(
     m: np.ndarray,
     with_region: bool,
     min_correlation: float = -1.0,
+    off_grid: bool = False,
 ) -> Appearance:
     """The Appearance of A's thumbnail and B's warped one over `inside` (uint8 mask); only
-    the correlation (and overlap size) when it is below `min_correlation`."""
-    mask = _compared(inside, m) > 0
+    the correlation (and overlap size) when it is below `min_correlation`. `off_grid`: see
+    `_compared`."""
+    mask = _compared(inside, off_grid) > 0
     n = int(mask.sum())
     if n < 64:
         return Appearance(0.0, 0.0, float("nan"), n)
     corr = _ncc(ta[mask], warped[mask])
     if corr < min_correlation:
         return Appearance(corr, 0.0, float("nan"), n)
-    inner = _compared(inside, m, 7) > 0
+    inner = _compared(inside, off_grid, 7) > 0
     detail, texture = 0.0, 0.0
     if inner.sum() >= 32:
         ha = ta - cv2.GaussianBlur(ta, (0, 0), 1.5)
@@ -1332,7 +1334,7 @@ def _measure(
         look.region = (x * CELL / tw, y * CELL / th, (x + w) * CELL / tw, (y + h) * CELL / th)
         rest = inside.copy()
         rest[max(0, (y - 1) * CELL) : (y + h + 1) * CELL, max(0, (x - 1) * CELL) : (x + w + 1) * CELL] = 0
-        look.rest = _measure(a, b, ta, warped, rest, m, False)
+        look.rest = _measure(a, b, ta, warped, rest, m, False, off_grid=off_grid)
         box = np.zeros_like(mask)
         box[y * CELL : (y + h) * CELL, x * CELL : (x + w) * CELL] = True
         look.region_detail = min(_detail_share(ta, box, mask), _detail_share(warped, box, mask))
@@ -1454,6 +1456,7 @@ def appearance(
     region: bool = False,
     min_correlation: float = -1.0,
     antialias: bool = True,
+    off_grid: bool | None = None,
 ) -> Appearance:
     """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content,
     2 x 3 or 3 x 3). With `region`, also the largest region of disagreeing cells and the
@@ -1464,26 +1467,31 @@ def appearance(
     the pixels chose themselves (`PIXEL_ALIGNED`: the content boxes, the crop search) is judged
     on the pixels it was chosen by: low-passed, the search's best window is one of layout alone
     (two stripe wallpapers of one design, dev corpus g010/g011: their vignettes matched once a
-    45 % crop's stripes were smoothed away)."""
+    45 % crop's stripes were smoothed away).
+
+    `off_grid` (default: `_resampled(m)`) measures as for a transform off the pixel grid:
+    softened, A's outer ring left out (`_compared`), to compare a transform with one that is."""
     ta, warped, inside, _, scale = _warped_thumbnails(a, b, m, antialias)
-    if _resampled(m) or scale > UPSAMPLED:
+    off_grid = _resampled(m) if off_grid is None else off_grid
+    if off_grid or scale > UPSAMPLED:
         # B was resampled twice off the pixel grid (by the edit, then by this warp), or its
         # thumbnail is enlarged by the warp: it is softer than A's; compare both at the same
         # softness.
-        compared = _compared(inside, m)
+        compared = _compared(inside, off_grid)
         ta, warped = _soften(ta, compared), _soften(warped, compared)
-    return _measure(a, b, ta, warped, inside, m, region, min_correlation)
+    return _measure(a, b, ta, warped, inside, m, region, min_correlation, off_grid)
 
 
-def _compared(inside: np.ndarray, m: np.ndarray, size: int = 3) -> np.ndarray:
+def _compared(inside: np.ndarray, off_grid: bool, size: int = 3) -> np.ndarray:
     """uint8 mask of the pixels compared: those both images show (`inside`), less (size - 1) / 2
     pixels along its edges, where a thumbnail pixel mixes picture with rotation fill or with the
-    warp's black surround (7: where fine detail is compared, the high-pass filter's reach). On a
-    transform off the pixel grid (`_resampled`), along A's frame too: a turned or keystoned B's
-    picture ends there in a sloping edge against its own fill (dev rotate8, perspective10), in
-    pixels that mix both, which OpenCV's erosion (nothing outside the image) would keep."""
+    warp's black surround (7: where fine detail is compared, the high-pass filter's reach).
+    `off_grid` (a transform off the pixel grid, `_resampled`): along A's frame too, where a
+    turned or keystoned B's picture ends in a sloping edge against its own fill (dev rotate8,
+    perspective10), in pixels that mix both, which OpenCV's erosion (nothing outside the
+    image) would keep."""
     kernel = np.ones((size, size), np.uint8)
-    if _resampled(m):
+    if off_grid:
         return cv2.erode(inside, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return cv2.erode(inside, kernel)
 
@@ -2004,16 +2012,21 @@ def _best_explained(
     B to a visible keystone and aligns the pixels better."""
     if verdict.perspective or verdict.reason != "features":
         return verdict  # (a features verdict: guided transforms are only tried once none is left)
+    base = None
     for t in pending:
         if not t.perspective or _keystone(_quad(b, t.m_b)) < vcfg.explain_min_keystone:
             continue
         alt = _judge(a, b, t._replace(closely=False), mirrored, vcfg)
-        if (
-            alt is not None
-            and alt.match
-            and alt.overlay == verdict.overlay
-            and alt.score >= verdict.score + vcfg.explain_min_gain
-        ):
+        if alt is None or not alt.match or alt.overlay != verdict.overlay:
+            continue
+        if base is None:
+            # The homography is measured off the pixel grid (softened, A's outer ring left
+            # out); a similarity near a quarter turn is not, and could lose to it by that
+            # alone: it is measured the same way here.
+            base = verdict.score
+            if not _resampled(verdict.transform):
+                base = appearance(a, b, verdict.transform, off_grid=True).correlation
+        if alt.score >= base + vcfg.explain_min_gain:
             return alt
     return verdict
 
@@ -2192,10 +2205,15 @@ def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relati
     the whole of A inside more (a border, caption bars, a screenshot or app window: B's
     matched box is not the whole of B); contains: B shows A and more of the picture (A is a
     crop of B: B's content is not trimmed); mirror, rotation (off by more than 1.5 degrees),
-    perspective, overlay (a sticker/emoji/text over part of it); same when none applies.
+    perspective (a homography with a visible keystone, `explain_min_keystone`), overlay (a
+    sticker/emoji/text over part of it); same when none applies.
     """
     m = _homogeneous(verdict.transform)
     ref, other = (b, a) if verdict.swapped else (a, b)  # m maps other -> ref
+    # A homography that maps the picture to a near parallelogram explains it as well as a
+    # similarity would (a framed or mirrored copy aligned a fraction of a pixel better by its 8
+    # degrees of freedom): perspective names a keystone one can see.
+    keystoned = verdict.perspective and _keystone(_quad(other, m)) >= DEFAULT_VERIFY.explain_min_keystone
     poly, _, _ = _overlap(ref, other, m)
     poly = np.asarray(poly, np.float64).reshape(-1, 2)
     if len(poly) < 3:
@@ -2223,7 +2241,7 @@ def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relati
         kinds.append("mirror")
     if abs(rot) > 1.5:
         kinds.append("rotation")
-    if verdict.perspective:
+    if keystoned:
         kinds.append("perspective")
     if verdict.overlay:
         kinds.append("overlay")
