@@ -690,7 +690,7 @@ def test_a_homography_without_a_visible_keystone_is_not_called_perspective(pair:
     """CI photo g007 (a flat background) and its copy in an app window: the similarity of 107
     matches fails (its 0.36 px offset reads B's black surround into A's edge row) and the
     homography judged after it matches, its quad a parallelogram to within a pixel. The
-    verdict is a homography; the relation names no keystone (`explain_min_keystone`)."""
+    verdict is a homography; the relation names no keystone (`relation_min_keystone`)."""
     a, b = (_photo(name) for name in pair)
     verdict = robust.verify_pair(a, b)
     assert verdict.match and verdict.perspective, verdict

@@ -748,6 +748,10 @@ class VerifyConfig:
     # visible keystone and aligns the pixels better by this much (`_best_explained`)
     explain_min_keystone: float = 0.12
     explain_min_gain: float = 0.015
+    # `relation` says perspective for a homography whose quad's opposite sides differ by at
+    # least this share (`_keystone`): twice the median the homographies fitted to copies that
+    # are not keystoned show (0.025 on the dev corpus's same-group pairs: the fit's own noise)
+    relation_min_keystone: float = 0.05
     # overlays (stickers, emoji, text): the disagreeing cells are one compact region ...
     overlay_max_share: float = 0.25  # its bounding box / overlap cells
     overlay_min_compact: float = 0.9  # share of the disagreeing cells inside it
@@ -2205,7 +2209,7 @@ def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relati
     the whole of A inside more (a border, caption bars, a screenshot or app window: B's
     matched box is not the whole of B); contains: B shows A and more of the picture (A is a
     crop of B: B's content is not trimmed); mirror, rotation (off by more than 1.5 degrees),
-    perspective (a homography with a visible keystone, `explain_min_keystone`), overlay (a
+    perspective (a homography with a visible keystone, `relation_min_keystone`), overlay (a
     sticker/emoji/text over part of it); same when none applies.
     """
     m = _homogeneous(verdict.transform)
@@ -2213,7 +2217,7 @@ def relation(a: RobustSignature, b: RobustSignature, verdict: Verdict) -> Relati
     # A homography that maps the picture to a near parallelogram explains it as well as a
     # similarity would (a framed or mirrored copy aligned a fraction of a pixel better by its 8
     # degrees of freedom): perspective names a keystone one can see.
-    keystoned = verdict.perspective and _keystone(_quad(other, m)) >= DEFAULT_VERIFY.explain_min_keystone
+    keystoned = verdict.perspective and _keystone(_quad(other, m)) >= DEFAULT_VERIFY.relation_min_keystone
     poly, _, _ = _overlap(ref, other, m)
     poly = np.asarray(poly, np.float64).reshape(-1, 2)
     if len(poly) < 3:
