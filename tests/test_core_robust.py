@@ -879,8 +879,7 @@ def test_turned_and_keystoned_copies_are_compared_without_their_fill(group: str,
     correlated 0.83-0.97 with the original under their transform (the fill mixed into the edge
     pixels by the thumbnail, the warp and the softening blur) and failed the appearance test;
     compared without it they correlate >= 0.97."""
-    a = robust.compute((Path(PHOTOS) / f"{group}/orig.jpg").read_bytes())
-    b = robust.compute((Path(PHOTOS) / f"{group}/{edit}.jpg").read_bytes())
+    a, b = _photo(f"{group}/orig.jpg"), _photo(f"{group}/{edit}.jpg")
     verdict = robust.verify_pair(a, b)
     assert verdict.match and verdict.score >= 0.97, verdict
 
