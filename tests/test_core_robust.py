@@ -1030,3 +1030,50 @@ def test_colour_in_an_area_of_its_own_is_compared_where_both_have_it() -> None:
     _tinted_shape((190, 140, 100), turn=True).resize((300, 300)).save(out, "JPEG", quality=75)
     assert robust.verify_pair(a, robust.compute(out.getvalue())).match
     assert robust.verify_pair(a, robust.compute(brown.convert("L"))).match  # grey copy: no colour
+
+
+@needs_photos
+def test_a_guided_alignment_a_few_degrees_off_is_refined_by_the_pixels() -> None:
+    """A handful of guided correspondences can place B a few degrees off (dev g018
+    crop_center50: 8 degrees, correlation 0.91, refused). Refined by the pixels (ECC: a
+    rotation and shift) the alignment agrees, by the guided bars, and is the crop's: no turn."""
+    a, b = _photo("g018/orig.jpg"), _photo("g018/crop_center50.jpg")
+    found = robust.verify(a, b)
+    assert found.match, found
+    turn = np.vstack([cv2.getRotationMatrix2D((b.width / 2, b.height / 2), -8.0, 1.0), [0.0, 0.0, 1.0]])
+    m_b = found.transform @ turn  # B turned 8 degrees further
+    corners = np.float32([[0, 0], [b.width, 0], [b.width, b.height], [0, b.height]]).reshape(-1, 1, 2)
+    inliers = cv2.perspectiveTransform(corners, m_b).reshape(-1, 2)
+    off = robust._Transform(m_b, inliers, guided=True)
+    unrefined = dataclasses.replace(robust.DEFAULT_VERIFY, guided_refine=False)
+    assert not robust._judge(a, b, off, False, unrefined).match
+    verdict = robust._judge(a, b, off, False, robust.DEFAULT_VERIFY)
+    assert verdict.match and verdict.score >= 0.97, verdict
+    assert abs(verdict.rotation) <= 1.0, verdict.rotation
+
+
+@needs_photos
+@pytest.mark.parametrize("copy", ["g011/resize50.jpg", "g011/meme_bars.jpg"])
+def test_a_refined_alignment_of_a_small_overlap_is_not_trusted(copy: str) -> None:
+    """The refinement fits the alignment to the pixels it is then judged by: over a small
+    overlap (the 20 x 16 thumbnail pixels of g010's stripe wallpaper in an app window) the other
+    stripe wallpaper of its design agrees at some shift and turn (correlation 0.99)."""
+    a, b = _photo("g010/ui_frame.png"), _photo(copy)
+    assert not robust.verify_pair(a, b).match
+    anywhere = dataclasses.replace(robust.DEFAULT_VERIFY, guided_refine_min_share=0.0)
+    verdict = robust.verify_pair(a, b, anywhere)
+    assert verdict.match and verdict.reason == "guided" and verdict.look.pixels < 0.25 * a.thumbnail.size, (
+        verdict
+    )
+
+
+@needs_photos
+def test_a_mirrored_copy_of_a_symmetric_picture_is_reported_by_its_features() -> None:
+    """g018 (vertical stripes under a vignette) is nearly symmetric top to bottom: its mirrored
+    copy also aligns turned by 180 degrees, unmirrored, by guided matching refined by the pixels
+    (correlation 0.98). Guided matching waits until the mutual matches of both orientations were
+    judged, so the pair is reported as what it is: a mirror, by its features."""
+    a, b = _photo("g018/orig.jpg"), _photo("g018/mirror.jpg")
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.reason == "features" and verdict.mirrored, verdict
+    assert robust.relation(a, b, verdict).relation == "mirror"

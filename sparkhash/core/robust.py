@@ -734,6 +734,14 @@ class VerifyConfig:
     # copies 0.65-0.98 (but one of stripes, 0.33: at 64 px the stripes alias), the false guided
     # alignments scoring >= 0.95 correlation 0.19-0.42 (g010~g011, two stripe wallpapers, 0.19)
     guided_min_detail: float = 0.6
+    # ... and a guided alignment that fails them is refined by the pixels (`_refined_by_pixels`:
+    # a rotation and shift) and judged again by the same bars
+    guided_refine: bool = True
+    # ... over at least this share of A's thumbnail (the pixels compared): the refinement fits
+    # the alignment to the pixels it is then judged by, and over a small overlap two different
+    # stripe wallpapers of one design agree at some shift and turn (dev g010 ui_frame ~ g011:
+    # 0.10-0.15 of A, correlation 0.99; the dev copies refined 0.63 and 0.91, a CI crop 0.40)
+    guided_refine_min_share: float = 0.25
     guided_after_failure: bool = True  # also when a transform of the mutual matches was rejected
     # perspective: a homography of the matches is judged next to the similarity (`_homography`)
     homography_min_inliers: int = 10
@@ -1610,18 +1618,31 @@ def _judge(
         # Inliers in one spot say little about the rest of the picture (a bright spot, one
         # repeated texture): only fine structure agreeing over the whole overlap supports them.
         return None
-    match = _agrees(
-        look, vcfg, max(vcfg.min_correlation, vcfg.guided_min_correlation) if guided else vcfg.min_correlation
-    )
     if guided:
-        # Like the content-box fallback's alignment, a guided one needs evidence on the
-        # picture itself: two pages of one template with other photos in it agree on the page.
-        match = match and look.local >= vcfg.guided_min_local and look.detail >= vcfg.guided_min_detail
-    elif len(t.inliers) < vcfg.few_inliers and look.texture >= vcfg.min_texture:
-        # ... and so does a transform of few matches (a page template's title and bars).
-        match = match and look.local >= vcfg.few_inliers_min_local
-    if closely:
-        match = match and _agrees_closely(look, vcfg)
+        match = _guided_agrees(look, vcfg) and (not closely or _agrees_closely(look, vcfg))
+        if not match and vcfg.guided_refine and look.correlation >= vcfg.min_correlation:
+            # A handful of correspondences places B a few degrees or pixels off (dev
+            # crop_center50 g018: 8 degrees, correlation 0.91; refined 0.996): the alignment
+            # the pixels refine it to is judged by the same bars.
+            refined = _refined_by_pixels(a, b, m_b)
+            placed = None if refined is None else _placed(a, b, refined, vcfg)
+            if placed is not None:
+                again = appearance(a, b, refined)
+                share = again.pixels / a.thumbnail.size
+                if (
+                    share >= vcfg.guided_refine_min_share
+                    and _guided_agrees(again, vcfg)
+                    and (not closely or _agrees_closely(again, vcfg))
+                ):
+                    m_b, look, match, (scale, _) = refined, again, True, placed
+    else:
+        match = _agrees(look, vcfg, vcfg.min_correlation)
+        if len(t.inliers) < vcfg.few_inliers and look.texture >= vcfg.min_texture:
+            # Like a guided alignment, a transform of few matches needs evidence on the picture
+            # itself (a page template's title and bars match too).
+            match = match and look.local >= vcfg.few_inliers_min_local
+        if closely:
+            match = match and _agrees_closely(look, vcfg)
     overlay = False
     if not match and not guided and not closely and len(t.inliers) >= vcfg.overlay_min_inliers:
         regional = appearance(a, b, m_b, region=True)
@@ -1640,6 +1661,17 @@ def _judge(
         scale=scale,
         perspective=t.perspective,
         overlay=overlay,
+    )
+
+
+def _guided_agrees(look: Appearance, vcfg: VerifyConfig) -> bool:
+    """The appearance test of a guided alignment: the plain one at `guided_min_correlation`,
+    and, like the content-box fallback's alignment, evidence on the picture itself (two pages
+    of one template with other photos in it agree on the page)."""
+    return (
+        _agrees(look, vcfg, max(vcfg.min_correlation, vcfg.guided_min_correlation))
+        and look.local >= vcfg.guided_min_local
+        and look.detail >= vcfg.guided_min_detail
     )
 
 
@@ -1858,6 +1890,7 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
     if a.low_detail or b.low_detail:
         return Verdict(False, 0.0, reason="low_detail")
     best = Verdict(False, 0.0, reason="no_alignment")
+    later: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # for `_guided`
     for o in (0, 1):
         if not len(a.descriptors[0]) or not len(b.descriptors[o]):
             continue
@@ -1896,19 +1929,20 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         # re-match of ALL descriptors under their transform (`_guided`). A copy's other
         # keypoints match where the transform puts them, a chance alignment's do not, and the
         # pixels still decide.
-        guided = vcfg.guided_matching and (n_sim < vcfg.min_inliers or vcfg.guided_after_failure)
-        while True:
-            if not tries and guided:
-                guided = False
-                tries += _guided(a, b, o, to_b, src, dst, putative, vcfg)
-            if not tries:
-                break
-            verdict = _judge(a, b, tries.pop(0), bool(o), vcfg)
-            if verdict is not None:
-                if verdict.match:
-                    return _best_explained(a, b, verdict, tries, bool(o), vcfg)
-                if verdict.score > best.score:
-                    best = verdict
+        # Guided matching waits until the transforms of the mutual matches of both orientations
+        # were judged: its alignment is the weaker evidence (refined by the pixels, a mirrored
+        # copy of a symmetric picture also aligns turned by 180 degrees unmirrored).
+        if vcfg.guided_matching and (n_sim < vcfg.min_inliers or vcfg.guided_after_failure):
+            later.append((o, to_b, src, dst, putative))
+        found, best = _first_match(a, b, tries, bool(o), best, vcfg)
+        if found is not None:
+            return found
+    for o, to_b, src, dst, putative in later:
+        found, best = _first_match(
+            a, b, _guided(a, b, o, to_b, src, dst, putative, vcfg), bool(o), best, vcfg
+        )
+        if found is not None:
+            return found
     # Content-box fallback for feature-poor pairs with close global hashes: B in the
     # orientation whose global hash is closest to A's, stretched onto A's content box.
     for o in range(ORIENTATIONS):
@@ -1938,6 +1972,27 @@ def verify(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_
         if verdict is not None:
             return verdict
     return best
+
+
+def _first_match(
+    a: RobustSignature,
+    b: RobustSignature,
+    tries: list[_Transform],
+    mirrored: bool,
+    best: Verdict,
+    vcfg: VerifyConfig,
+) -> tuple[Verdict | None, Verdict]:
+    """(the first matching verdict of `tries`, judged in order, or None; the best-scoring
+    verdict so far)."""
+    while tries:
+        verdict = _judge(a, b, tries.pop(0), mirrored, vcfg)
+        if verdict is None:
+            continue
+        if verdict.match:
+            return _best_explained(a, b, verdict, tries, mirrored, vcfg), best
+        if verdict.score > best.score:
+            best = verdict
+    return None, best
 
 
 def _best_window(ta: np.ndarray, tb: np.ndarray, sides: np.ndarray) -> tuple[float, np.ndarray | None, float]:
@@ -2163,12 +2218,16 @@ def is_candidate(hits: dict[str, int]) -> bool:
 
 
 def verify_pair(a: RobustSignature, b: RobustSignature, vcfg: VerifyConfig = DEFAULT_VERIFY) -> Verdict:
-    """`verify` in both directions (the first match wins)."""
+    """`verify` in both directions: the first match wins, unless it is guided (the weakest
+    evidence: a handful of correspondences, refined by the pixels) and the other direction
+    matches otherwise (its transform then describes the pair: `relation`)."""
     v = verify(a, b, vcfg)
-    if v.match:
+    if v.match and v.reason != "guided":
         return v
     w = verify(b, a, vcfg)
     w.swapped = True
+    if v.match and not (w.match and w.reason != "guided"):
+        return v
     return w if w.match or w.score > v.score else v
 
 
