@@ -1071,8 +1071,7 @@ def test_a_refined_alignment_of_a_small_overlap_is_not_trusted(copy: str) -> Non
 def test_a_mirrored_copy_of_a_symmetric_picture_is_reported_by_its_features() -> None:
     """g018 (vertical stripes under a vignette) is nearly symmetric top to bottom: its mirrored
     copy also aligns turned by 180 degrees, unmirrored, by guided matching refined by the pixels
-    (correlation 0.98). Guided matching waits until the mutual matches of both orientations were
-    judged, so the pair is reported as what it is: a mirror, by its features."""
+    (correlation 0.98). The better-aligned reading wins: the mirror, by its features (0.996)."""
     a, b = _photo("g018/orig.jpg"), _photo("g018/mirror.jpg")
     verdict = robust.verify_pair(a, b)
     assert verdict.match and verdict.reason == "features" and verdict.mirrored, verdict
