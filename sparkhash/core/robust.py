@@ -734,8 +734,9 @@ class VerifyConfig:
     # copies 0.65-0.98 (but one of stripes, 0.33: at 64 px the stripes alias), the false guided
     # alignments scoring >= 0.95 correlation 0.19-0.42 (g010~g011, two stripe wallpapers, 0.19)
     guided_min_detail: float = 0.6
-    # ... and a guided alignment that fails them is refined by the pixels (`_refined_by_pixels`:
-    # a rotation and shift) and judged again by the same bars
+    # ... and a guided alignment that fails them, its correlation at least `min_correlation`,
+    # is refined by the pixels (`_refined_by_pixels`: a rotation and shift) and judged again by
+    # the same bars
     guided_refine: bool = True
     # ... over at least this share of A's thumbnail (the pixels compared): the refinement fits
     # the alignment to the pixels it is then judged by, and over a small overlap two different
@@ -1599,8 +1600,9 @@ def _judge(
     a: RobustSignature, b: RobustSignature, t: _Transform, mirrored: bool, vcfg: VerifyConfig
 ) -> Verdict | None:
     """The verdict of one feature transform t (B -> A); None when the geometry is implausible
-    (scale, overlap, spread). A guided transform must pass the appearance test itself: no
-    overlay. A `closely` one must agree closely (`_agrees_closely`): no overlay either."""
+    (scale, overlap, spread). A guided transform must pass the appearance test itself (or its
+    refinement by the pixels must): no overlay. A `closely` one must agree closely
+    (`_agrees_closely`): no overlay either."""
     m_b, guided, closely = t.m_b, t.guided, t.closely
     placed = _placed(a, b, m_b, vcfg)
     if placed is None:
