@@ -1076,3 +1076,26 @@ def test_a_mirrored_copy_of_a_symmetric_picture_is_reported_by_its_features() ->
     verdict = robust.verify_pair(a, b)
     assert verdict.match and verdict.reason == "features" and verdict.mirrored, verdict
     assert robust.relation(a, b, verdict).relation == "mirror"
+
+
+@needs_photos
+@pytest.mark.parametrize(
+    "pair, swapped",
+    [
+        (("g008/orig.jpg", "g008/crop25_corner.jpg"), True),  # guided 0.973; the other way features 0.986
+        (("g017/crop25_corner.jpg", "g017/orig.jpg"), False),  # guided 0.985; the other way lower
+    ],
+)
+def test_a_guided_first_match_gives_way_only_to_a_better_aligned_one(
+    pair: tuple[str, str], swapped: bool
+) -> None:
+    """`verify_pair`: a first match by guided matching (the weaker evidence) gives way to the
+    other direction's match when that aligns better, and only then: its transform describes
+    the pair (`relation`)."""
+    a, b = _photo(pair[0]), _photo(pair[1])
+    first, other = robust.verify(a, b), robust.verify(b, a)
+    assert first.match and first.reason == "guided", first
+    assert other.match and (other.score > first.score) == swapped, other
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.swapped == swapped, verdict
+    assert verdict.score == max(first.score, other.score)
