@@ -146,16 +146,22 @@ def test_content_box_keeps_a_smooth_gradient() -> None:
     assert robust.content_box(gradient) == (0, 0, 400, 300)
 
 
-def test_signature_round_trips_through_bytes() -> None:
-    sig = _sig(_scene(4))
-    back = robust.RobustSignature.from_bytes(sig.to_bytes())
-    assert back.global_hashes == sig.global_hashes and back.box == pytest.approx(sig.box)
+def _assert_same_signature(back: robust.RobustSignature, sig: robust.RobustSignature) -> None:
+    assert back.global_hashes == sig.global_hashes and back.box == sig.box
     assert (back.width, back.height, back.low_detail) == (sig.width, sig.height, sig.low_detail)
     assert np.array_equal(back.thumbnail, sig.thumbnail) and np.array_equal(back.chroma, sig.chroma)
     for o in (0, 1):
         assert np.array_equal(back.descriptors[o], sig.descriptors[o])
-        assert np.allclose(back.points[o], sig.points[o], atol=0.25)  # stored as float16
-    assert robust.verify_pair(back, sig).match
+        assert np.array_equal(back.points[o], sig.points[o])
+
+
+def test_signature_round_trips_through_bytes_exactly() -> None:
+    """`compute` returns the signature as stored (points float16, box float32): a unit test
+    verifying signatures in memory judges what a job judges after reading them back."""
+    sig = _sig(_scene(4))
+    _assert_same_signature(robust.RobustSignature.from_bytes(sig.to_bytes()), sig)
+    _assert_same_signature(robust.from_text(robust.to_text(sig)), sig)
+    assert robust.verify_pair(robust.from_text(robust.to_text(sig)), sig).match
 
 
 def test_other_format_versions_are_refused() -> None:
@@ -522,7 +528,7 @@ def test_crop_of_a_feature_poor_picture_is_found_by_the_pixels(seed: int) -> Non
 
 #: Keystones whose mutual, ratio-tested matches do not support a homography (the similarity of
 #: them is rejected): guided matching's putative pairs near its similarity do.
-GUIDED_KEYSTONES = {18: 0.15, 24: 0.15, 35: 0.15}
+GUIDED_KEYSTONES = {18: 0.15, 29: 0.15, 35: 0.15}
 
 
 @pytest.mark.parametrize("seed", list(GUIDED_KEYSTONES))

@@ -628,9 +628,13 @@ def compute(
     thumbnail = _resize_longer(content, cfg.thumb)
     std = float(thumbnail.std())
     points, descriptors = features(stretch(content), cfg)
+    # float16, as stored (a 256-pixel frame keeps 1/8 pixel): verifying in memory and verifying
+    # what a job read back from a table must give the same verdict
+    points = [p.astype("<f2").astype(np.float32) for p in points]
     low_detail = std < cfg.min_std
+    stored_box = tuple(float(np.float32(v)) for v in box)  # float32, as stored
     return RobustSignature(
-        FORMAT_VERSION, low_detail, width, height, box, hashes, points, descriptors, thumbnail, chroma
+        FORMAT_VERSION, low_detail, width, height, stored_box, hashes, points, descriptors, thumbnail, chroma
     )
 
 
