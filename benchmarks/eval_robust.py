@@ -8,7 +8,8 @@ hashing job writes (`job_signature`: `compute_hashes(data, ["robust"])`):
 1. candidates: banded joins on the fixed-width hex candidate rows (`robust.candidate_rows`):
    two rows match when one band (a fixed slice of hex digits) is equal; buckets holding rows
    of more than `--max-bucket` images are dropped (hot buckets); a pair of images is a
-   candidate when its hits per kind pass `robust.is_candidate` (`robust.MIN_HITS`);
+   candidate when its hits per kind pass `robust.is_candidate` (`robust.MIN_HITS`; fewer
+   descriptor hits when one image has few, `robust.FEW_DESCRIPTORS`);
 2. verification (`robust.verify`) of the candidate pairs only;
 3. the second pass: pairs of images that both match a third and were no candidates
    (`robust.hop_pairs`), verified.
@@ -107,7 +108,8 @@ def candidates(sigs: list[robust.RobustSignature], max_bucket: int) -> tuple[set
             continue
         for i, j in itertools.combinations(sorted(members), 2):
             hits[(i, j)][kind] += 1
-    pairs = {p for p, h in hits.items() if robust.is_candidate(h)}
+    count = [len(sig.descriptors[0]) if sig.descriptors else 0 for sig in sigs]
+    pairs = {p for p, h in hits.items() if robust.is_candidate(h, min(count[p[0]], count[p[1]]))}
     return pairs, hits
 
 

@@ -151,7 +151,8 @@ def test_robust_match_equals_brute_force(spark, tmp_path):
 def _reference_candidates(texts: dict[str, str], new: set[str] | None = None) -> set[tuple[str, str]]:
     """The candidate rule in plain Python on `robust.text_rows` / `robust.bands`: distinct
     (kind, band index, value) buckets per image, buckets of more than MAX_BUCKET_IMAGES images
-    dropped, hits counted per kind, `robust.is_candidate`; incremental: a new path in the pair."""
+    dropped, hits counted per kind, `robust.is_candidate` (by the poorer image's descriptor
+    count); incremental: a new path in the pair."""
     buckets: dict[tuple[str, int, str], set[str]] = {}
     for path, text in texts.items():
         if not text.startswith(robust.TEXT_TAG + ";"):
@@ -167,7 +168,8 @@ def _reference_candidates(texts: dict[str, str], new: set[str] | None = None) ->
             if new is None or a in new or b in new:
                 counts = hits.setdefault((a, b), {})
                 counts[kind] = counts.get(kind, 0) + 1
-    return {pair for pair, counts in hits.items() if robust.is_candidate(counts)}
+    count = {p: robust.descriptor_count(t) for p, t in texts.items() if t.startswith(robust.TEXT_TAG + ";")}
+    return {(a, b) for (a, b), counts in hits.items() if robust.is_candidate(counts, min(count[a], count[b]))}
 
 
 #: The bucket-cap edge of `_band_edge_cases`: img10 .. img(HOT_FIRST - 1) share a bucket of exactly
@@ -185,7 +187,14 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
         return ["".join(rng.choice(list("0123456789abcdef"), digits)) for _ in range(n)]
 
     globals_ = len(robust.CANDIDATE_ORIENTATIONS)
-    images = {f"img{i:02d}": [hexes(globals_, 16), hexes(6, 64), hexes(6, 64)] for i in range(HOT_LAST + 1)}
+    rich = robust.FEW_DESCRIPTORS  # descriptors per orientation: not feature-poor, just
+    images = {
+        f"img{i:02d}": [hexes(globals_, 16), hexes(rich, 64), hexes(6, 64)] for i in range(HOT_LAST + 1)
+    }
+    images["poor"] = [hexes(globals_, 16), hexes(rich - 1, 64), hexes(6, 64)]  # feature-poor by one
+    images["poor_b"] = [hexes(globals_, 16), hexes(rich, 64), hexes(6, 64)]
+    images["poor_c"] = [hexes(globals_, 16), hexes(rich, 64), hexes(6, 64)]
+    images["poor_d"] = [hexes(globals_, 16), hexes(3, 64), hexes(3, 64)]  # two poor images, one hit
 
     def put(path: str, part: int, row: int, band: int, value: str) -> None:
         width = robust.BAND_DIGITS[robust.GLOBAL if part == 0 else robust.DESCRIPTOR]
@@ -210,6 +219,11 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
     put("img09", 2, 0, 4, "aaaaaaaaaaaa")
     put("img08", 2, 0, 0, "ab" * 6)
     put("img09", 2, 1, 0, "ab" * 6)
+    put("poor", 1, 3, 2, "c0ffee" * 2)  # one descriptor band with a feature-poor image: a candidate
+    put("poor_b", 2, 0, 2, "c0ffee" * 2)
+    put("poor_d", 2, 1, 2, "c0ffee" * 2)  # (poor, poor_d), (poor_b, poor_d) too
+    put("poor_b", 1, 4, 1, "0dd" * 4)  # one with an image of FEW_DESCRIPTORS: not
+    put("poor_c", 1, 7, 1, "0dd" * 4)
     for i in range(10, HOT_FIRST):  # a bucket of exactly MAX_BUCKET_IMAGES images is used ...
         put(f"img{i:02d}", 0, 0, 0, g("f00d"))
     for i in range(HOT_FIRST, HOT_LAST + 1):  # ... one of MAX_BUCKET_IMAGES + 1 is not
@@ -236,11 +250,18 @@ def test_candidate_join_equals_the_rule_in_python(spark):
     texts = _band_edge_cases()
     expected = _reference_candidates(texts)
     hot_first, hot_last = f"img{HOT_FIRST:02d}", f"img{HOT_LAST:02d}"
-    assert {("img00", "img01"), ("img04", "img05"), (hot_first, hot_last)} <= expected
+    assert {
+        ("img00", "img01"),
+        ("img04", "img05"),
+        (hot_first, hot_last),
+        ("poor", "poor_b"),
+        ("poor", "poor_d"),
+    } <= expected
     assert (
         not {
             ("img02", "img03"),
             ("img06", "img07"),
+            ("poor_b", "poor_c"),
             ("img08", "img09"),
             (hot_first, f"img{HOT_FIRST + 1:02d}"),
             ("beyond_a", "beyond_b"),
@@ -258,7 +279,9 @@ def test_candidate_join_equals_the_rule_in_python(spark):
             sigs = with_ids(frame(old), is_new=False).unionByName(with_ids(frame(new), is_new=True))
         sigs = sigs.repartition(3).localCheckpoint(eager=True)
         cands = candidate_ids(sigs, incremental=new is not None)
-        return {(r.path_a, r.path_b) for r in candidate_texts(cands, sigs).collect()}
+        pairs = [(r.path_a, r.path_b) for r in candidate_texts(cands, sigs).collect()]
+        assert len(pairs) == len(set(pairs))  # each pair once (two feature-poor images too)
+        return set(pairs)
 
     assert found(texts, None) == expected
     new_paths = {p for i, p in enumerate(sorted(texts)) if i % 3 == 0}

@@ -9,7 +9,8 @@ signature gets a long id (`with_ids`) and its candidate rows (the 16-digit globa
 more than `robust.MAX_BUCKET_IMAGES` images is dropped (a common descriptor or a texture shared
 by many pictures says nothing), so each bucket yields at most C(MAX_BUCKET_IMAGES, 2) pairs
 and the join is linear in the number of key rows, never quadratic. A pair of images is a
-candidate when its hits per kind pass `robust.is_candidate`; only candidates are joined back
+candidate when its hits per kind pass `robust.is_candidate` (fewer descriptor hits when one of
+them is feature-poor, `feature_poor`); only candidates are joined back
 to their paths and texts and reach Python's `robust.verify_pair` (RANSAC geometry + the
 aligned thumbnails). A matching pair is explained in the same pass, from the transform and
 appearance verification found (`sparkhash.core.explain`: relation, rotation, mirror, scale,
@@ -268,14 +269,28 @@ def candidate_ids(signatures: DataFrame, incremental: bool = False) -> DataFrame
         KEY_PARTITIONS_PER_INPUT * _partitions(signatures),
     )
     hits = bucket_pairs(signature_keys(signatures), incremental, partitions)
-    return candidates_of_hits(hits, "id_a", "id_b", lambda kind: F.lit(KIND_FLAGS[kind]))
+    return candidates_of_hits(
+        hits, "id_a", "id_b", lambda kind: F.lit(KIND_FLAGS[kind]), feature_poor(signatures)
+    )
 
 
-def candidates_of_hits(hits: DataFrame, a: str, b: str, kind_value) -> DataFrame:
-    """(a, b) pairs whose hits pass `robust.MIN_HITS` (the candidate rule, `robust.is_candidate`).
+def feature_poor(signatures: DataFrame, key: str = "id") -> DataFrame:
+    """(key) of the signatures (key, hex) with fewer than `robust.FEW_DESCRIPTORS` descriptors
+    (`robust.descriptor_count`: the D0 part of the text, cut in SQL)."""
+    digits = F.length(F.split(F.col("hex"), ";").getItem(2))
+    return signatures.where(digits < robust.FEW_DESCRIPTORS * robust.ROW_DIGITS[robust.DESCRIPTOR]).select(
+        key
+    )
+
+
+def candidates_of_hits(
+    hits: DataFrame, a: str, b: str, kind_value, poor: DataFrame | None = None
+) -> DataFrame:
+    """(a, b) pairs whose hits pass the candidate rule (`robust.is_candidate`).
 
     hits: one row per usable bucket a pair shares, its kind in column `kind`; kind_value(kind):
-    the Column literal that kind is stored as."""
+    the Column literal that kind is stored as; poor: (a's key) of the feature-poor images
+    (`feature_poor`), whose pairs need fewer descriptor hits (None: no image is)."""
     counts = hits.groupBy(a, b).agg(
         *(
             F.sum(F.when(F.col("kind") == kind_value(k), 1).otherwise(0)).alias(f"hits_{k}")
@@ -283,7 +298,16 @@ def candidates_of_hits(hits: DataFrame, a: str, b: str, kind_value) -> DataFrame
         )
     )
     passes = reduce(operator.or_, (F.col(f"hits_{k}") >= n for k, n in robust.MIN_HITS.items()))
-    return counts.filter(passes).select(a, b)
+    found = counts.filter(passes).select(a, b)
+    if poor is None:
+        return found
+    # The few pairs short of hits that a feature-poor image makes candidates: semi joins on
+    # each side (an OR condition would be a nested-loop join), disjoint by the anti join.
+    short = counts.filter(~passes & (F.col(f"hits_{robust.DESCRIPTOR}") >= robust.MIN_HITS_FEW)).select(a, b)
+    poor_a, poor_b = (poor.select(F.col(poor.columns[0]).alias(c)) for c in (a, b))
+    by_a = short.join(poor_a, a, "left_semi")
+    by_b = short.join(poor_a, a, "left_anti").join(poor_b, b, "left_semi")
+    return found.unionByName(by_a).unionByName(by_b)
 
 
 def matched_ids(pairs: DataFrame, signatures: DataFrame) -> DataFrame:
