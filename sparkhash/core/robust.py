@@ -2192,11 +2192,11 @@ MIN_HITS = {GLOBAL: 1, DESCRIPTOR: 3}
 #: orientation; half of `Config.features`) needs only MIN_HITS_FEW descriptor band hits. The
 #: true hits of a pair grow with the rows of its poorer image: a deep crop or a turned copy of
 #: a smooth picture keeps 10-60 corners, of which 3 rarely share a band with the original's.
-#: Measured (the same signatures and verifier): dev +9,302 candidates (+16 %), held-out +21,238
-#: (+40 %: more smooth distractors), lake variants +8,957 (+15 %); verified, none false and
-#: 49 / 21 / 18 same-group matches, of which copies of the original that no pass found before:
-#: dev g021 crop40_side, held-out g030 caption15_bottom, lake two screenshot pages and a
-#: rotate30. Between 2 and 3 hits for every pair: +41-45k candidates (+70-85 %), not taken.
+#: Measured (eval_robust.py, the same signatures): candidates +16 % on the dev corpus, +40 % on
+#: the held-out set (more smooth distractors), +15 % on the lake variants, none of the extra
+#: ones a false pair; copies of the original found that were missed: dev g021 crop40_side,
+#: held-out g030 crop_center58, lake g011 crop_side45 and g020 screenshot_page. The dev dups
+#: job took 245 -> 290 s. Two hits for every pair instead: +70-85 % candidates, not taken.
 FEW_DESCRIPTORS = 80
 MIN_HITS_FEW = 1
 
