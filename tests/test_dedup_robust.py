@@ -187,7 +187,7 @@ def _band_edge_cases(seed: int = 0) -> dict[str, str]:
         return ["".join(rng.choice(list("0123456789abcdef"), digits)) for _ in range(n)]
 
     globals_ = len(robust.CANDIDATE_ORIENTATIONS)
-    rich = robust.FEW_DESCRIPTORS  # descriptors per orientation: not feature-poor, just
+    rich = robust.FEW_DESCRIPTORS  # descriptors per image: exactly the bar, so not feature-poor
     images = {
         f"img{i:02d}": [hexes(globals_, 16), hexes(rich, 64), hexes(6, 64)] for i in range(HOT_LAST + 1)
     }
