@@ -130,3 +130,31 @@ def test_ctrl_c_ends_with_one_line_and_releases_the_lease(tmp_path):
     assert running.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["sparkhash hash: interrupted"]
     assert not (out / lease.LEASE_FILE).exists()
+
+
+def test_an_error_raised_while_ctrl_c_is_handled_is_the_interruption():
+    """Py4J's cleanup of a Java call broken off by Ctrl-C raises its own error when the
+    gateway is gone (seen in CI under load: exit 1, "Gateway must be connected to send cancel
+    cmd."); the command still ends as interrupted. Other errors stay errors."""
+    from py4j.protocol import Py4JError
+
+    from sparkhash.cli import interrupted
+
+    def py4j_cleanup_after_ctrl_c():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise Py4JError("Gateway must be connected to send cancel cmd.")  # noqa: B904 - as Py4J does
+
+    with pytest.raises(Py4JError) as raised:
+        py4j_cleanup_after_ctrl_c()
+    assert interrupted(raised.value)
+    try:
+        raise RuntimeError("wrapped") from raised.value
+    except RuntimeError as exc:
+        assert interrupted(exc)
+    assert not interrupted(Py4JError("Gateway must be connected to send cancel cmd."))
+    try:
+        raise ValueError("bad input") from OSError("disk")
+    except ValueError as exc:
+        assert not interrupted(exc)

@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
             print(f"sparkhash {name}: interrupted", file=sys.stderr)
             return 130
         except Exception as exc:  # noqa: BLE001 - one line for the user; --debug shows the rest
+            if interrupted(exc):
+                print(f"sparkhash {name}: interrupted", file=sys.stderr)
+                return 130
             print(f"sparkhash {name}: error: {one_line(exc)} (--debug shows the traceback)", file=sys.stderr)
             return 1
 
@@ -102,6 +105,21 @@ def _quiet_python():
             yield
         finally:
             logging.disable(logging.NOTSET)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Was `exc` raised while a Ctrl-C was being handled? Py4J cleans up the Java call a
+    KeyboardInterrupt broke off, and that cleanup raises its own error when the JVM, which got
+    the same SIGINT, is already gone ("Gateway must be connected to send cancel cmd."): the
+    user pressed Ctrl-C all the same."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def one_line(exc: BaseException | str) -> str:
