@@ -109,7 +109,9 @@ class Config:
 DEFAULT_CONFIG = Config()
 
 
-_HEAD = "<BBHH4f8Q6H"
+_HEAD = "<BBHH4f8Q6H"  # the content box is stored as float32 ("4f")
+#: Keypoint coordinates as stored: float16 (1/8 pixel in a 256-pixel frame)
+_POINTS = "<f2"
 
 
 @dataclass
@@ -153,7 +155,7 @@ class RobustSignature:
         if ch:
             parts.append(np.ascontiguousarray(self.chroma, np.uint8).tobytes())
         for o in range(2 if self.descriptors else 0):
-            parts.append(np.asarray(self.points[o], "<f2").tobytes())
+            parts.append(np.asarray(self.points[o], _POINTS).tobytes())
             parts.append(np.ascontiguousarray(self.descriptors[o], np.uint8).tobytes())
         return b"".join(parts)
 
@@ -174,7 +176,7 @@ class RobustSignature:
             pos += ch * cw * 2
         points, descriptors = [], []
         for n in (n0, n1):
-            points.append(np.frombuffer(data, "<f2", 2 * n, pos).astype(np.float32).reshape(n, 2))
+            points.append(np.frombuffer(data, _POINTS, 2 * n, pos).astype(np.float32).reshape(n, 2))
             pos += 4 * n
             descriptors.append(np.frombuffer(data, np.uint8, 32 * n, pos).reshape(n, 32))
             pos += 32 * n
@@ -254,7 +256,7 @@ def from_text(text: str) -> RobustSignature:
     pos += ch * cw * 2
     points, descriptors = [], []
     for n, hexed in ((n0, d0), (n1, d1)):
-        points.append(np.frombuffer(raw, "<f2", 2 * n, pos).astype(np.float32).reshape(n, 2))
+        points.append(np.frombuffer(raw, _POINTS, 2 * n, pos).astype(np.float32).reshape(n, 2))
         pos += 4 * n
         d = (
             np.frombuffer(bytes.fromhex(hexed), np.uint8).reshape(-1, 32)
@@ -628,9 +630,9 @@ def compute(
     thumbnail = _resize_longer(content, cfg.thumb)
     std = float(thumbnail.std())
     points, descriptors = features(stretch(content), cfg)
-    # float16, as stored (a 256-pixel frame keeps 1/8 pixel): verifying in memory and verifying
-    # what a job read back from a table must give the same verdict
-    points = [p.astype("<f2").astype(np.float32) for p in points]
+    # rounded as stored (`_POINTS`, the box as `_HEAD`): verifying in memory and verifying what
+    # a job read back from a table must give the same verdict
+    points = [p.astype(_POINTS).astype(np.float32) for p in points]
     low_detail = std < cfg.min_std
     stored_box = tuple(float(np.float32(v)) for v in box)  # float32, as stored
     return RobustSignature(

@@ -274,14 +274,14 @@ def candidate_ids(signatures: DataFrame, incremental: bool = False) -> DataFrame
     )
 
 
-def feature_poor(signatures: DataFrame, key: str = "id") -> DataFrame:
-    """(key) of the signatures (key, hex) with fewer than `robust.FEW_DESCRIPTORS` descriptors
+def feature_poor(signatures: DataFrame) -> DataFrame:
+    """(id) of the signatures (id, hex) with fewer than `robust.FEW_DESCRIPTORS` descriptors
     (`robust.descriptor_count`: the length of the text's D0 part, between its 2nd and 3rd ';',
     found by `locate` rather than a split that would copy every ~25 kB text into five)."""
     g_end = f"locate(';', hex, {len(robust.TEXT_TAG) + 2})"  # 1-based; G: 64 digits or none
     digits = F.expr(f"locate(';', hex, {g_end} + 1) - {g_end} - 1")
     return signatures.where(digits < robust.FEW_DESCRIPTORS * robust.ROW_DIGITS[robust.DESCRIPTOR]).select(
-        key
+        "id"
     )
 
 
@@ -291,8 +291,9 @@ def candidates_of_hits(
     """(a, b) pairs whose hits pass the candidate rule (`robust.is_candidate`).
 
     hits: one row per usable bucket a pair shares, its kind in column `kind`; kind_value(kind):
-    the Column literal that kind is stored as; poor: (a's key) of the feature-poor images
-    (`feature_poor`), whose pairs need fewer descriptor hits (None: no image is)."""
+    the Column literal that kind is stored as; poor: one column, the ids (the values of a
+    and b) of the feature-poor images (`feature_poor`), whose pairs need fewer descriptor hits
+    (None: no image is)."""
     counts = hits.groupBy(a, b).agg(
         *(
             F.sum(F.when(F.col("kind") == kind_value(k), 1).otherwise(0)).alias(f"hits_{k}")
