@@ -795,6 +795,52 @@ def test_a_text_box_over_the_detailed_part_of_a_photo_is_an_overlay(group: str) 
     assert not robust.verify_pair(a, b, half).match
 
 
+def test_an_overlay_region_reaches_as_far_as_its_cells_disagree_faintly() -> None:
+    """Hysteresis: strong cells (> 1 of the limit) find the region, faint ones (> REGION_FADE)
+    connected to it give its extent; faint cells elsewhere do not join it."""
+    excess = np.full((5, 8), 0.1)
+    excess[0, :3] = [3.9, 2.9, 1.5]  # where the bar covers a darker sky
+    excess[0, 3:] = 0.9  # where it covers a near-white one
+    excess[4, 6] = 0.8  # faint, but not connected to the region
+    assert robust._region_extent(excess, (0, 0, 3, 1)) == (0, 0, 8, 1)
+    excess[0, 5] = 0.1  # a gap: the bar's far end is no longer connected to it
+    assert robust._region_extent(excess, (0, 0, 3, 1)) == (0, 0, 5, 1)
+
+
+@needs_photos
+def test_a_white_caption_bar_over_a_near_white_sky_is_an_overlay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A white bar over the top 15 % of a photo whose top is a near-white sky: where the sky
+    is darker the bar's cells disagree, where it is nearly white they disagree only faintly,
+    and left in the rest those cells pulled its correlation under `overlay_correlation` (dev
+    corpus g017 caption12: 0.9846). The region reaches across the bar (`REGION_FADE`)."""
+    original = Image.open(Path(PHOTOS) / "g017" / "orig.jpg").convert("RGB")
+    w, h = original.size
+    captioned = original.copy()
+    draw = ImageDraw.Draw(captioned)
+    draw.rectangle((0, 0, w, h * 15 // 100), fill=(255, 255, 255))
+    draw.text((8, h * 5 // 100), "caption added by a re-poster", fill=(0, 0, 0))
+    a, b = robust.compute(_jpeg(original)), robust.compute(_jpeg(captioned))
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.overlay, verdict
+    x0, y0, x1, y1 = verdict.look.region
+    assert (x0, y0, x1) == (0.0, 0.0, 1.0) and y1 <= 0.25, verdict.look.region  # the bar
+    monkeypatch.setattr(robust, "REGION_FADE", 1.0)  # the strong cells alone
+    assert not robust.verify_pair(a, b).match
+
+
+@needs_photos
+def test_an_overlay_is_judged_by_its_strong_cells_when_the_grown_region_is_none() -> None:
+    """A copy of a copy: an emoji on one, a quarter turn of the other (CI photo g022). Around
+    the emoji, cells the resampling left faintly different join its region and swell it past an
+    overlay's shape; the region of the strong cells alone is one, and everything else agrees."""
+    a, b = _photo("g022/emoji_overlay.jpg"), _photo("g022/rot270.jpg")
+    verdict = robust.verify_pair(a, b)
+    assert verdict.match and verdict.overlay and not verdict.look.faded, verdict
+    ref, other = (b, a) if verdict.swapped else (a, b)
+    faded = robust.appearance(ref, other, verdict.transform, region=True)
+    assert faded.faded and not robust._overlaid(faded, robust.DEFAULT_VERIFY), faded
+
+
 def _album_page(im: Image.Image) -> Image.Image:
     """One photo-sharing page template: a title bar, a sidebar of album names, the photo at 55 %
     of the width and lines of comments under it."""

@@ -1095,6 +1095,7 @@ class Appearance:
     # ... and those of the largest region of textured cells that disagree by their own structure
     unlike_framed_sides: int = 0
     rest: Appearance | None = None  # the same measures outside its bounding box
+    faded: bool = False  # the region reaches beyond its strong cells (`REGION_FADE`)
     # the picture, not the frame (see `_local_agreement`): share of the textured cells whose
     # own structure agrees, and the share of valid cells that are textured
     local: float = 1.0
@@ -1160,16 +1161,16 @@ def _cell_grid(
 def _overlay_cells(
     ta: np.ndarray, warped: np.ndarray, mask: np.ndarray, cells: tuple[np.ndarray, np.ndarray, float]
 ) -> np.ndarray:
-    """The agreement grid by which an overlay's region is found (`_measure`): the gain/offset
-    fitted again over the cells that agree, the tolerance unchanged. An overlay (a dark text
-    box on a bright picture) drags the fit over the whole overlap so far that the picture
+    """The cells' residuals by which an overlay's region is found (`_measure`), as shares of the
+    cell limit (a cell agrees at <= 1): the gain/offset fitted again over the cells that agree,
+    the tolerance unchanged. An overlay (a dark text box on a bright picture) drags the fit over the whole overlap so far that the picture
     around it disagrees too, and the region swells to all of it. When most cells disagree,
     the cells that agree are first found by a gain/offset the overlay cannot drag: the one
     that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
     valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
     limit = _cell_limit(GREY_CELL_TOLERANCE, std)
-    ok = rms <= limit
-    fit_cells = valid & ok
+    whole = rms / limit
+    fit_cells = valid & (whole <= 1.0)
     if fit_cells.sum() < 0.5 * valid.sum():
         qx, qy = np.percentile(ta[mask], [25, 50, 75]), np.percentile(warped[mask], [25, 50, 75])
         g = float((qy[2] - qy[0]) / (qx[2] - qx[0])) if qx[2] - qx[0] > 1e-6 else 1.0
@@ -1180,9 +1181,9 @@ def _overlay_cells(
     fit[: hh * CELL, : ww * CELL] = np.kron(fit_cells, np.ones((CELL, CELL), bool))
     fit &= mask
     if not fit.any():
-        return ok
+        return whole
     _, rms, _ = _cell_residuals(ta, warped, mask, CELL, fit)
-    return rms <= limit
+    return rms / limit
 
 
 #: A cell is textured when its own grey std (in either image) is at least this (grey levels).
@@ -1286,6 +1287,7 @@ def _measure(
     with_region: bool,
     min_correlation: float = -1.0,
     off_grid: bool = False,
+    fade: bool = True,
 ) -> Appearance:
     """The Appearance of A's thumbnail and B's warped one over `inside` (uint8 mask); only
     the correlation (and overlap size) when it is below `min_correlation`. `off_grid`: see
@@ -1346,9 +1348,14 @@ def _measure(
         )
     bad = (valid & ~ok).astype(np.uint8)
     if with_region and bad.any() and valid.any():
-        bad = (valid & ~_overlay_cells(ta, warped, mask, residuals)).astype(np.uint8)
+        excess = np.where(valid, _overlay_cells(ta, warped, mask, residuals), 0.0)
+        bad = (excess > 1.0).astype(np.uint8)
     if with_region and bad.any() and valid.any():
         x, y, w, h, look.compact = _largest_region(bad)
+        if fade:
+            strong = x, y, w, h
+            x, y, w, h = _region_extent(excess, strong)
+            look.faded = (x, y, w, h) != strong
         look.region_share = float(w * h) / float(valid.sum())
         look.region = (x * CELL / tw, y * CELL / th, (x + w) * CELL / tw, (y + h) * CELL / th)
         rest = inside.copy()
@@ -1370,6 +1377,30 @@ def _largest_region(grid: np.ndarray) -> tuple[int, int, int, int, float]:
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, w, h, area = (int(v) for v in stats[k, :5])
     return x, y, w, h, float(area) / float(np.count_nonzero(grid))
+
+
+#: An overlay's region reaches as far as its cells disagree at this share of the cell limit:
+#: a white caption bar over a near-white sky disagrees strongly where the sky is darker and
+#: faintly (0.9 of the limit; the picture's own cells 0.02-0.15) where it is not, and those
+#: faint cells are the bar too. Hysteresis, as an edge detector's: strong cells find the
+#: region, weaker ones connected to it give its extent (not its compactness).
+REGION_FADE = 0.5
+
+
+def _region_extent(excess: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The box (x, y, w, h, cells) of the region `box` grown over the 8-connected cells whose
+    residual exceeds REGION_FADE of the limit (`excess`: residual / limit per cell)."""
+    x, y, w, h = box
+    faint = (excess > REGION_FADE).astype(np.uint8)
+    _, labels = cv2.connectedComponents(faint, connectivity=8)
+    seed = labels[y : y + h, x : x + w][faint[y : y + h, x : x + w] > 0]
+    grown = np.isin(labels, np.unique(seed[seed > 0]))
+    rows, cols = np.nonzero(grown)
+    if len(rows) == 0:
+        return box
+    x0, y0 = min(x, int(cols.min())), min(y, int(rows.min()))
+    x1, y1 = max(x + w, int(cols.max()) + 1), max(y + h, int(rows.max()) + 1)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
@@ -1476,6 +1507,7 @@ def appearance(
     min_correlation: float = -1.0,
     antialias: bool = True,
     off_grid: bool | None = None,
+    fade: bool = True,
 ) -> Appearance:
     """Compare A's thumbnails with B's warped into A's frame by m (B content -> A content,
     2 x 3 or 3 x 3). With `region`, also the largest region of disagreeing cells and the
@@ -1489,7 +1521,8 @@ def appearance(
     45 % crop's stripes were smoothed away).
 
     `off_grid` (default: `_resampled(m)`) measures as for a transform off the pixel grid:
-    softened, A's outer ring left out (`_compared`), to compare a transform with one that is."""
+    softened, A's outer ring left out (`_compared`), to compare a transform with one that is.
+    `fade`: the region reaches over the cells that disagree faintly (`REGION_FADE`)."""
     ta, warped, inside, _, scale = _warped_thumbnails(a, b, m, antialias)
     off_grid = _resampled(m) if off_grid is None else off_grid
     if off_grid or scale > UPSAMPLED:
@@ -1498,7 +1531,7 @@ def appearance(
         # softness.
         compared = _compared(inside, off_grid)
         ta, warped = _soften(ta, compared), _soften(warped, compared)
-    return _measure(a, b, ta, warped, inside, m, region, min_correlation, off_grid)
+    return _measure(a, b, ta, warped, inside, m, region, min_correlation, off_grid, fade)
 
 
 def _compared(inside: np.ndarray, off_grid: bool, size: int = 3) -> np.ndarray:
@@ -1654,6 +1687,10 @@ def _judge(
     overlay = False
     if not match and not guided and not closely and len(t.inliers) >= vcfg.overlay_min_inliers:
         regional = appearance(a, b, m_b, region=True)
+        if not _overlaid(regional, vcfg) and regional.faded:
+            # The faint cells may be another overlay's or an edit's (a copy of a copy: a
+            # sticker on one, a caption on the other): the strong cells' region alone.
+            regional = appearance(a, b, m_b, region=True, fade=False)
         if _overlaid(regional, vcfg):
             look, overlay = regional, True
     _, rot, _ = describe(m_b, (b.width / 2, b.height / 2))
