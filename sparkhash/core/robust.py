@@ -1163,8 +1163,9 @@ def _overlay_cells(
 ) -> np.ndarray:
     """The cells' residuals by which an overlay's region is found (`_measure`), as shares of the
     cell limit (a cell agrees at <= 1): the gain/offset fitted again over the cells that agree,
-    the tolerance unchanged. An overlay (a dark text box on a bright picture) drags the fit over the whole overlap so far that the picture
-    around it disagrees too, and the region swells to all of it. When most cells disagree,
+    the tolerance unchanged. An overlay (a dark text box on a bright picture) drags the fit
+    over the whole overlap so far that the picture around it disagrees too, and the region
+    swells to all of it. When most cells disagree,
     the cells that agree are first found by a gain/offset the overlay cannot drag: the one
     that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
     valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
@@ -1388,8 +1389,8 @@ REGION_FADE = 0.5
 
 
 def _region_extent(excess: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """The box (x, y, w, h, cells) of the region `box` grown over the 8-connected cells whose
-    residual exceeds REGION_FADE of the limit (`excess`: residual / limit per cell)."""
+    """The box (x, y, w, h, in cells) of the region `box` grown over the 8-connected cells
+    whose residual exceeds REGION_FADE of the limit (`excess`: residual / limit per cell)."""
     x, y, w, h = box
     faint = (excess > REGION_FADE).astype(np.uint8)
     _, labels = cv2.connectedComponents(faint, connectivity=8)
