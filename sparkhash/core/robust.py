@@ -1165,9 +1165,9 @@ def _overlay_cells(
     cell limit (a cell agrees at <= 1): the gain/offset fitted again over the cells that agree,
     the tolerance unchanged. An overlay (a dark text box on a bright picture) drags the fit
     over the whole overlap so far that the picture around it disagrees too, and the region
-    swells to all of it. When most cells disagree,
-    the cells that agree are first found by a gain/offset the overlay cannot drag: the one
-    that maps x's quartiles onto y's (an overlay of up to ~25 % of the overlap moves neither)."""
+    swells to all of it. When most cells disagree, the cells that agree are first found by a
+    gain/offset the overlay cannot drag: the one that maps x's quartiles onto y's (an overlay
+    of up to ~25 % of the overlap moves neither)."""
     valid, rms, std = cells  # `_cell_residuals` of the whole-overlap fit
     limit = _cell_limit(GREY_CELL_TOLERANCE, std)
     whole = rms / limit
@@ -1390,18 +1390,16 @@ REGION_FADE = 0.5
 
 def _region_extent(excess: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """The box (x, y, w, h, in cells) of the region `box` grown over the 8-connected cells
-    whose residual exceeds REGION_FADE of the limit (`excess`: residual / limit per cell)."""
+    whose residual exceeds REGION_FADE of the limit (`excess`: residual / limit per cell).
+    The strong cells (> 1) are faint too (REGION_FADE <= 1), so the grown region holds the
+    whole strong region and its box holds `box`."""
     x, y, w, h = box
     faint = (excess > REGION_FADE).astype(np.uint8)
     _, labels = cv2.connectedComponents(faint, connectivity=8)
     seed = labels[y : y + h, x : x + w][faint[y : y + h, x : x + w] > 0]
-    grown = np.isin(labels, np.unique(seed[seed > 0]))
-    rows, cols = np.nonzero(grown)
-    if len(rows) == 0:
-        return box
-    x0, y0 = min(x, int(cols.min())), min(y, int(rows.min()))
-    x1, y1 = max(x + w, int(cols.max()) + 1), max(y + h, int(rows.max()) + 1)
-    return x0, y0, x1 - x0, y1 - y0
+    rows, cols = np.nonzero(np.isin(labels, seed))
+    x0, y0 = int(cols.min()), int(rows.min())
+    return x0, y0, int(cols.max()) + 1 - x0, int(rows.max()) + 1 - y0
 
 
 def _detail_share(t: np.ndarray, box: np.ndarray, mask: np.ndarray) -> float:
